@@ -1,0 +1,61 @@
+package config
+
+// MQTT configures the broker connection.
+type MQTT struct {
+	Broker   string `toml:"broker"` // tcp://host:1883, ssl://host:8883, ws://...
+	ClientID string `toml:"client_id"`
+	Prefix   string `toml:"prefix"`
+	Username string `toml:"username"`
+	// PasswordFile or PasswordEnv hold the password; never the TOML itself.
+	PasswordFile         string   `toml:"password_file"`
+	PasswordEnv          string   `toml:"password_env"`
+	TLS                  TLS      `toml:"tls"`
+	KeepAlive            Duration `toml:"keepalive"`
+	ConnectTimeout       Duration `toml:"connect_timeout"`
+	MaxReconnectInterval Duration `toml:"max_reconnect_interval"`
+	// StoreDir keeps QoS 1 messages published while the broker is down.
+	StoreDir string `toml:"store_dir"`
+	// StoreLimit bounds the outgoing store (messages).
+	StoreLimit int `toml:"store_limit"`
+	// StatsInterval is the period of <prefix>/stats.
+	StatsInterval Duration `toml:"stats_interval"`
+}
+
+// TLS configures TLS and mutual TLS.
+type TLS struct {
+	Enabled            bool   `toml:"enabled"`
+	CAFile             string `toml:"ca_file"`
+	CertFile           string `toml:"cert_file"`
+	KeyFile            string `toml:"key_file"`
+	ServerName         string `toml:"server_name"`
+	InsecureSkipVerify bool   `toml:"insecure_skip_verify"`
+}
+
+// Actuate configures what is published for each verdict.
+type Actuate struct {
+	// RejectFormat is "json" or "plain" ("seq;part_id;1|0").
+	RejectFormat string `toml:"reject_format"`
+	// Heatmap is "off", "all" or "fail".
+	Heatmap        string `toml:"heatmap"`
+	HeatmapQuality int    `toml:"heatmap_quality"`
+	HeatmapMaxSide int    `toml:"heatmap_max_side"`
+}
+
+// DefaultMQTT returns the broker defaults.
+func DefaultMQTT() MQTT {
+	return MQTT{
+		Broker:               "tcp://127.0.0.1:1883",
+		ClientID:             "samlad",
+		Prefix:               "samlad",
+		KeepAlive:            Duration(30e9),
+		ConnectTimeout:       Duration(10e9),
+		MaxReconnectInterval: Duration(30e9),
+		StoreLimit:           10000,
+		StatsInterval:        Duration(10e9),
+	}
+}
+
+// DefaultActuate returns the publishing defaults.
+func DefaultActuate() Actuate {
+	return Actuate{RejectFormat: "json", Heatmap: "fail", HeatmapQuality: 80, HeatmapMaxSide: 512}
+}

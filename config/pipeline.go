@@ -1,0 +1,84 @@
+package config
+
+// Pipeline configures the SAM-LAD engine: the backend, the stage parameters and
+// the calibrated values. A zero calibrated value (Dustbin, MatchThreshold,
+// MinArea, MaxArea, Threshold) means "take it from the bank's calibration".
+type Pipeline struct {
+	// Backend selects the stage implementations: "builtin" (no weights) or "onnx".
+	Backend string `toml:"backend"`
+	// InputSize is the side of the square image the engine works on, in pixels.
+	InputSize int `toml:"input_size"`
+	// K is the number of nearest good reference images used per query.
+	K int `toml:"k"`
+	// Upsample is the feature upsampling factor: 1, 2, 4 or 8 (16 with FeatUp).
+	Upsample int `toml:"upsample"`
+	// Upsampler is "jbu" (joint bilateral, image-guided) or "bilinear".
+	Upsampler string `toml:"upsampler"`
+	// Descriptor is the object pooling: "dcga" (GMP + channel/object graph
+	// attention, the paper), "gmp" or "gap" (plain pooling, ablations).
+	Descriptor string `toml:"descriptor"`
+	// DCGAPooling is the squeeze inside DCGA: "gmp" (paper) or "gap".
+	DCGAPooling string `toml:"dcga_pooling"`
+	// PositionWeight adds the object's normalised position to its descriptor.
+	// It helps fixed layouts (trays, grids) and hurts random placement (bags).
+	PositionWeight float64 `toml:"position_weight"`
+	// Mode is "full" (matched + unmatched + missing maps) or "light" (the
+	// paper's eq. 16: only unmatched objects are scored).
+	Mode string `toml:"mode"`
+	// Align places the query object over its reference: "none" (paper),
+	// "centroid" or "box".
+	Align string `toml:"align"`
+	// Epsilon regularises the per-position covariance (Sigma + eps*I).
+	Epsilon float64 `toml:"epsilon"`
+	// SinkhornIters is the number of log-domain Sinkhorn iterations.
+	SinkhornIters int `toml:"sinkhorn_iters"`
+	// Dustbin is the OT trash-bin score; 0 = calibrated.
+	Dustbin float64 `toml:"dustbin"`
+	// MatchThreshold is the minimum assignment probability of a match; 0 = calibrated.
+	MatchThreshold float64 `toml:"match_threshold"`
+	// MinArea and MaxArea filter object masks, as fractions of the image area; 0 = calibrated.
+	MinArea float64 `toml:"min_area"`
+	MaxArea float64 `toml:"max_area"`
+	// MaxObjects caps the number of objects per image (largest kept).
+	MaxObjects int `toml:"max_objects"`
+	// Threshold is the pass/fail threshold on the image score; 0 = calibrated.
+	Threshold float64 `toml:"threshold"`
+	// ThresholdMargin scales the calibrated threshold (1.0 = the leave-one-out maximum).
+	ThresholdMargin float64 `toml:"threshold_margin"`
+	// Score reduces the map to an image score: "max" or "topk" (mean of the top 1%).
+	Score string `toml:"score"`
+	// Coreset keeps at most this many references in the bank (0 = all).
+	Coreset int `toml:"coreset"`
+	// Segmentation parameters of the built-in graph segmenter.
+	Segment Segment `toml:"segment"`
+	// Workers bounds the engine's worker pool; 0 = number of CPUs.
+	Workers int `toml:"workers"`
+}
+
+// Segment configures the built-in Felzenszwalb-Huttenlocher segmenter.
+type Segment struct {
+	Scale   float64 `toml:"scale"`    // k in the FH paper: larger means larger segments
+	Sigma   float64 `toml:"sigma"`    // Gaussian pre-smoothing
+	MinSize int     `toml:"min_size"` // components smaller than this (pixels) are merged
+}
+
+// DefaultPipeline returns the engine defaults.
+func DefaultPipeline() Pipeline {
+	return Pipeline{
+		Backend:         "builtin",
+		InputSize:       224,
+		K:               2,
+		Upsample:        8,
+		Upsampler:       "jbu",
+		Descriptor:      "dcga",
+		DCGAPooling:     "gmp",
+		Mode:            "full",
+		Align:           "none",
+		Epsilon:         0.01,
+		SinkhornIters:   100,
+		MaxObjects:      16,
+		ThresholdMargin: 1.0,
+		Score:           "max",
+		Segment:         Segment{Scale: 300, Sigma: 0.8, MinSize: 50},
+	}
+}

@@ -1,0 +1,64 @@
+// Package infer is the SAM-LAD engine: enrolment of good images into a Bank,
+// and inspection of a frame against it (paper sections 3.1-3.6).
+//
+// The three model stages (features, segmentation, upsampling) sit behind the
+// small interfaces below, so that the built-in backend (infer/builtin) and the
+// ONNX Runtime backend (infer/onnx) run through the same pipeline code.
+package infer
+
+import "image"
+
+// Image is an RGB image as planar float32 in [0,1]: Pix[c*H*W + y*W + x].
+type Image struct {
+	W, H int
+	Pix  []float32
+}
+
+// FeatureMap is a dense C x H x W feature tensor: Data[c*H*W + y*W + x].
+type FeatureMap struct {
+	C, H, W int
+	Data    []float32
+}
+
+// Mask is one object's binary mask at image resolution.
+type Mask struct {
+	W, H int
+	// Bits[y*W+x] is 1 inside the object.
+	Bits []uint8
+	Area int
+	Box  image.Rectangle
+	// Score is the segmenter's confidence (SAM predicted IoU; 1 for the built-in).
+	Score float32
+}
+
+// FeatureExtractor computes the backbone feature map of an image
+// (DINOv2 patch tokens, or the built-in handcrafted descriptors).
+type FeatureExtractor interface {
+	// Extract returns C x H' x W' features; H' = img.H / Stride().
+	Extract(img *Image) (*FeatureMap, error)
+	// Stride is the number of input pixels per feature cell.
+	Stride() int
+}
+
+// Segmenter splits an image into candidate object masks. The pipeline
+// applies the min/max area filter afterwards.
+type Segmenter interface {
+	Segment(img *Image) ([]Mask, error)
+}
+
+// Upsampler raises a feature map's resolution by factor, guided by the image
+// (FeatUp JBU, or the built-in joint bilateral upsampler).
+type Upsampler interface {
+	Upsample(img *Image, f *FeatureMap, factor int) (*FeatureMap, error)
+}
+
+// Backend groups the three stage implementations and names them. The name and
+// Fingerprint go into the bank so that a bank is only used with the backend
+// and parameters it was made with.
+type Backend struct {
+	Name        string
+	Fingerprint string
+	Features    FeatureExtractor
+	Segmenter   Segmenter
+	Upsampler   Upsampler
+}
