@@ -1,0 +1,259 @@
+package builtin
+
+import (
+	"fmt"
+	"image"
+	"math"
+	"sync"
+
+	"github.com/samlad/samlad/config"
+	"github.com/samlad/samlad/infer"
+)
+
+// Segmenter is the Felzenszwalb-Huttenlocher efficient graph-based segmenter
+// (IJCV 2004): the image is smoothed by a Gaussian, pixels are joined to
+// their 8 neighbours by edges weighted with the Euclidean RGB distance (RGB in
+// 0..255), and edges are merged in increasing weight while the weight does not
+// exceed either component's internal difference plus Scale/|C|. Components
+// smaller than MinSize are then merged into a neighbour along the cheapest
+// edges. Every remaining component is returned as a mask with Score 1.
+type Segmenter struct {
+	scale   float32
+	minSize int
+	kernel  []float32
+	workers int
+	pool    sync.Pool // *segScratch
+}
+
+// sortBuckets is the resolution of the counting sort of edge weights
+// (0.11 grey levels at 255*sqrt(3)); ties keep raster order.
+const sortBuckets = 4096
+
+var maxEdgeWeight = float32(255 * math.Sqrt(3))
+
+// NewSegmenter validates the parameters and returns the segmenter.
+func NewSegmenter(p config.Segment, workers int) (*Segmenter, error) {
+	if p.Scale < 0 || math.IsNaN(p.Scale) || math.IsInf(p.Scale, 0) {
+		return nil, fmt.Errorf("segment.scale = %v: want a finite value >= 0", p.Scale)
+	}
+	if p.Sigma < 0 || p.Sigma > 10 || math.IsNaN(p.Sigma) {
+		return nil, fmt.Errorf("segment.sigma = %v: want 0 <= sigma <= 10", p.Sigma)
+	}
+	if p.MinSize < 0 {
+		return nil, fmt.Errorf("segment.min_size = %d: want >= 0", p.MinSize)
+	}
+	return &Segmenter{
+		scale:   float32(p.Scale),
+		minSize: p.MinSize,
+		kernel:  gaussKernel(p.Sigma),
+		workers: workerCount(workers),
+	}, nil
+}
+
+type segScratch struct {
+	rgb    []float32 // 3 smoothed planes in 0..255, then a blur temp plane
+	weight []float32 // 4 per pixel: right, down, down-right, up-right
+	order  []int32   // edge ids sorted by weight
+	count  []int32
+	parent []int32
+	size   []int32
+	thresh []float32
+	label  []int32
+}
+
+// Segment implements infer.Segmenter.
+func (s *Segmenter) Segment(img *infer.Image) ([]infer.Mask, error) {
+	if err := checkImage(img, 1); err != nil {
+		return nil, fmt.Errorf("builtin segmenter: %w", err)
+	}
+	sc, _ := s.pool.Get().(*segScratch)
+	if sc == nil {
+		sc = &segScratch{}
+	}
+	defer s.pool.Put(sc)
+	w, h := img.W, img.H
+	n := w * h
+	s.smooth(sc, img)
+	s.edges(sc, w, h)
+	s.merge(sc, w, n)
+	return s.masks(sc, w, h), nil
+}
+
+func (s *Segmenter) smooth(sc *segScratch, img *infer.Image) {
+	n := img.W * img.H
+	sc.rgb = grow(sc.rgb, 5*n)
+	scaled, tmp := sc.rgb[3*n:4*n], sc.rgb[4*n:5*n]
+	for c := range 3 {
+		for i, v := range img.Pix[c*n : (c+1)*n] {
+			scaled[i] = 255 * v
+		}
+		blurPlane(sc.rgb[c*n:(c+1)*n], scaled, tmp, img.W, img.H, s.kernel, s.workers)
+	}
+}
+
+// edges computes the 4 forward edge weights of every pixel (NaN marks an
+// edge leaving the image) and counting-sorts the valid edges by weight.
+func (s *Segmenter) edges(sc *segScratch, w, h int) {
+	n := w * h
+	sc.weight = grow(sc.weight, 4*n)
+	r, g, b := sc.rgb[:n], sc.rgb[n:2*n], sc.rgb[2*n:3*n]
+	dist := func(i, j int) float32 {
+		dr, dg, db := r[i]-r[j], g[i]-g[j], b[i]-b[j]
+		return float32(math.Sqrt(float64(dr*dr + dg*dg + db*db)))
+	}
+	nan := float32(math.NaN())
+	parallelRange(s.workers, h, func(lo, hi int) {
+		for y := lo; y < hi; y++ {
+			for x := 0; x < w; x++ {
+				i := y*w + x
+				e := sc.weight[4*i : 4*i+4]
+				e[0], e[1], e[2], e[3] = nan, nan, nan, nan
+				if x+1 < w {
+					e[0] = dist(i, i+1)
+					if y+1 < h {
+						e[2] = dist(i, i+w+1)
+					}
+					if y > 0 {
+						e[3] = dist(i, i-w+1)
+					}
+				}
+				if y+1 < h {
+					e[1] = dist(i, i+w)
+				}
+			}
+		}
+	})
+
+	sc.count = grow(sc.count, sortBuckets+1)
+	clear(sc.count)
+	key := func(wt float32) int32 {
+		return int32(min(wt*(sortBuckets-1)/maxEdgeWeight, sortBuckets-1))
+	}
+	valid := 0
+	for _, wt := range sc.weight {
+		if wt == wt { // not NaN
+			sc.count[key(wt)+1]++
+			valid++
+		}
+	}
+	for k := 1; k <= sortBuckets; k++ {
+		sc.count[k] += sc.count[k-1]
+	}
+	sc.order = grow(sc.order, valid)
+	for id, wt := range sc.weight {
+		if wt == wt {
+			k := key(wt)
+			sc.order[sc.count[k]] = int32(id)
+			sc.count[k]++
+		}
+	}
+}
+
+// endpoints returns the two pixels joined by edge id.
+func endpoints(id int32, w int) (int32, int32) {
+	i := id >> 2
+	switch id & 3 {
+	case 0:
+		return i, i + 1
+	case 1:
+		return i, i + int32(w)
+	case 2:
+		return i, i + int32(w) + 1
+	default:
+		return i, i - int32(w) + 1
+	}
+}
+
+func find(parent []int32, x int32) int32 {
+	for parent[x] != x {
+		parent[x] = parent[parent[x]] // path halving
+		x = parent[x]
+	}
+	return x
+}
+
+// union joins the roots a and b by size and returns the new root.
+func union(parent, size []int32, a, b int32) int32 {
+	if size[a] < size[b] {
+		a, b = b, a
+	}
+	parent[b] = a
+	size[a] += size[b]
+	return a
+}
+
+// merge runs the FH merge over the sorted edges, then the min_size pass.
+func (s *Segmenter) merge(sc *segScratch, w, n int) {
+	sc.parent = grow(sc.parent, n)
+	sc.size = grow(sc.size, n)
+	sc.thresh = grow(sc.thresh, n)
+	for i := range n {
+		sc.parent[i] = int32(i)
+		sc.size[i] = 1
+		sc.thresh[i] = s.scale // Int({p}) = 0, tau = k/1
+	}
+	parent, size, thresh := sc.parent, sc.size, sc.thresh
+	for _, id := range sc.order {
+		p, q := endpoints(id, w)
+		a, b := find(parent, p), find(parent, q)
+		if a == b {
+			continue
+		}
+		wt := sc.weight[id]
+		if wt <= thresh[a] && wt <= thresh[b] {
+			// Edges come in increasing weight, so wt is the new internal difference.
+			r := union(parent, size, a, b)
+			thresh[r] = wt + s.scale/float32(size[r])
+		}
+	}
+	if s.minSize <= 1 {
+		return
+	}
+	for _, id := range sc.order {
+		p, q := endpoints(id, w)
+		a, b := find(parent, p), find(parent, q)
+		if a != b && (int(size[a]) < s.minSize || int(size[b]) < s.minSize) {
+			union(parent, size, a, b)
+		}
+	}
+}
+
+// masks labels the components in raster order of their first pixel and
+// returns one mask per component, all backed by one allocation.
+func (s *Segmenter) masks(sc *segScratch, w, h int) []infer.Mask {
+	n := w * h
+	sc.label = grow(sc.label, n)
+	label := sc.label
+	for i := range label {
+		label[i] = -1
+	}
+	var count int32
+	for i := range n {
+		r := find(sc.parent, int32(i))
+		if label[r] < 0 {
+			label[r] = count
+			count++
+		}
+		label[i] = label[r]
+	}
+	// label[r] of a root was set before or at r, so label[i] is final for
+	// every pixel once the scan reaches it.
+	masks := make([]infer.Mask, count)
+	bits := make([]uint8, int(count)*n)
+	for k := range masks {
+		masks[k] = infer.Mask{W: w, H: h, Bits: bits[k*n : (k+1)*n : (k+1)*n], Score: 1,
+			Box: image.Rect(w, h, 0, 0)}
+	}
+	for y := range h {
+		for x := range w {
+			m := &masks[label[y*w+x]]
+			m.Bits[y*w+x] = 1
+			m.Area++
+			m.Box.Min.X = min(m.Box.Min.X, x)
+			m.Box.Min.Y = min(m.Box.Min.Y, y)
+			m.Box.Max.X = max(m.Box.Max.X, x+1)
+			m.Box.Max.Y = max(m.Box.Max.Y, y+1)
+		}
+	}
+	return masks
+}

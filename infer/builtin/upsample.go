@@ -1,0 +1,340 @@
+package builtin
+
+import (
+	"fmt"
+	"math"
+	"sync"
+
+	"github.com/samlad/samlad/infer"
+)
+
+// Joint bilateral upsampling parameters (Kopf et al., SIGGRAPH 2007).
+const (
+	// jbuSigmaSpatial is the spatial Gaussian, in low-resolution cells. The
+	// 3x3 window around the cell holding an output pixel keeps every
+	// neighbour closer than 1.5 cells; the truncated weight is below 1.2%.
+	jbuSigmaSpatial = 0.5
+	// jbuSigmaRange is the range Gaussian on the RGB distance (RGB in [0,1]).
+	jbuSigmaRange = 0.12
+	// jbuRangeFloor bounds the range weight from below, so that a pixel
+	// unlike all its neighbours falls back to spatial interpolation.
+	jbuRangeFloor = 1e-4
+	// rangeLUTSize entries tabulate exp(-d2/(2 sigma_r^2)) up to the floor.
+	rangeLUTSize = 4096
+)
+
+// checkFactor accepts the factors of the built-in upsamplers.
+func checkFactor(factor int) error {
+	switch factor {
+	case 1, 2, 4, 8:
+		return nil
+	}
+	return fmt.Errorf("upsample factor %d: want 1, 2, 4 or 8", factor)
+}
+
+// checkUpsample validates the inputs common to both upsamplers.
+func checkUpsample(img *infer.Image, f *infer.FeatureMap, factor int) error {
+	if err := checkFactor(factor); err != nil {
+		return err
+	}
+	if err := checkFeatureMap(f); err != nil {
+		return err
+	}
+	if err := checkImage(img, 1); err != nil {
+		return fmt.Errorf("guidance %w", err)
+	}
+	if img.W < f.W || img.H < f.H {
+		return fmt.Errorf("guidance image %dx%d is smaller than the feature grid %dx%d", img.W, img.H, f.W, f.H)
+	}
+	return nil
+}
+
+// JBU is a joint bilateral upsampler guided by the image. Output pixel p of
+// the (H*factor) x (W*factor) grid is
+//
+//	out_c(p) = sum_q w(p,q) f_c(q) / sum_q w(p,q)
+//	w(p,q)   = exp(-|u_p - q|^2 / (2 sigma_s^2)) * max(exp(-|I_p - I_q|^2 / (2 sigma_r^2)), floor)
+//
+// over the low-resolution cells q in the 3x3 window around the cell that
+// holds p; u_p is p's centre in cell units, I_p is the mean image colour over
+// p's footprint and I_q the mean colour over cell q's footprint (each cell
+// covers floor(imgH/H) x floor(imgW/W) pixels from the top left). Factor 1
+// returns the features unchanged. The weights of a pixel are computed once
+// and applied to every channel.
+type JBU struct {
+	workers  int
+	spatial  map[int][]float32 // factor -> [factor*factor][9] spatial weights
+	rangeLUT [rangeLUTSize]float32
+	lutScale float32 // index = d2 * lutScale
+	pool     sync.Pool
+}
+
+type jbuScratch struct {
+	gLo, gHi []float32 // guidance colours: 3 x cells, 3 x output pixels
+	parts    []jbuPart
+}
+
+type jbuPart struct {
+	w  []float32 // factor*factor x 9 normalised weights of one cell's pixels
+	nb []float32 // 9 neighbour values of one channel
+}
+
+// NewJBU returns the joint bilateral upsampler; workers bounds its parallelism.
+func NewJBU(workers int) *JBU {
+	u := &JBU{workers: workerCount(workers), spatial: map[int][]float32{}}
+	twoR2 := 2 * jbuSigmaRange * jbuSigmaRange
+	maxD2 := -math.Log(jbuRangeFloor) * twoR2
+	u.lutScale = float32((rangeLUTSize - 1) / maxD2)
+	for i := range u.rangeLUT {
+		d2 := float64(i) / float64(u.lutScale)
+		u.rangeLUT[i] = float32(max(math.Exp(-d2/twoR2), jbuRangeFloor))
+	}
+	for _, f := range []int{2, 4, 8} {
+		tab := make([]float32, f*f*9)
+		for sy := range f {
+			for sx := range f {
+				dy := (float64(sy)+0.5)/float64(f) - 0.5
+				dx := (float64(sx)+0.5)/float64(f) - 0.5
+				for j := range 9 {
+					ny, nx := float64(j/3-1), float64(j%3-1)
+					d2 := (ny-dy)*(ny-dy) + (nx-dx)*(nx-dx)
+					tab[(sy*f+sx)*9+j] = float32(math.Exp(-d2 / (2 * jbuSigmaSpatial * jbuSigmaSpatial)))
+				}
+			}
+		}
+		u.spatial[f] = tab
+	}
+	return u
+}
+
+// Upsample implements infer.Upsampler.
+func (u *JBU) Upsample(img *infer.Image, f *infer.FeatureMap, factor int) (*infer.FeatureMap, error) {
+	out := &infer.FeatureMap{}
+	if err := u.UpsampleInto(out, img, f, factor); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// footprint returns the pixel span [lo, hi) of output index o of n*factor
+// outputs over size pixels, where the n inputs each cover size/n pixels.
+func footprint(o, factor, size, n int) (lo, hi int) {
+	r := size / n
+	lo = o * r / factor
+	hi = max((o+1)*r/factor, lo+1)
+	return lo, hi
+}
+
+// meanColour writes the mean RGB of img over [y0,y1) x [x0,x1) to dst[0], dst[stride], dst[2*stride].
+func meanColour(dst []float32, stride int, img *infer.Image, y0, y1, x0, x1 int) {
+	plane := img.W * img.H
+	inv := 1 / float32((y1-y0)*(x1-x0))
+	for c := range 3 {
+		var s float32
+		for y := y0; y < y1; y++ {
+			row := img.Pix[c*plane+y*img.W:]
+			for x := x0; x < x1; x++ {
+				s += row[x]
+			}
+		}
+		dst[c*stride] = s * inv
+	}
+}
+
+// UpsampleInto upsamples f into dst, reusing dst.Data when large enough.
+// dst must not alias f.
+func (u *JBU) UpsampleInto(dst *infer.FeatureMap, img *infer.Image, f *infer.FeatureMap, factor int) error {
+	if err := checkUpsample(img, f, factor); err != nil {
+		return fmt.Errorf("jbu upsample: %w", err)
+	}
+	if factor == 1 {
+		dst.C, dst.H, dst.W = f.C, f.H, f.W
+		dst.Data = grow(dst.Data, len(f.Data))
+		copy(dst.Data, f.Data)
+		return nil
+	}
+	h, w := f.H, f.W
+	ho, wo := h*factor, w*factor
+	nLo, nHi := h*w, ho*wo
+
+	s, _ := u.pool.Get().(*jbuScratch)
+	if s == nil {
+		s = &jbuScratch{}
+	}
+	defer u.pool.Put(s)
+	s.gLo = grow(s.gLo, 3*nLo)
+	s.gHi = grow(s.gHi, 3*nHi)
+	parallelRange(u.workers, h, func(lo, hi int) {
+		for cy := lo; cy < hi; cy++ {
+			y0, y1 := footprint(cy, 1, img.H, h)
+			for cx := range w {
+				x0, x1 := footprint(cx, 1, img.W, w)
+				meanColour(s.gLo[cy*w+cx:], nLo, img, y0, y1, x0, x1)
+			}
+		}
+	})
+	parallelRange(u.workers, ho, func(lo, hi int) {
+		for oy := lo; oy < hi; oy++ {
+			y0, y1 := footprint(oy, factor, img.H, h)
+			for ox := range wo {
+				x0, x1 := footprint(ox, factor, img.W, w)
+				meanColour(s.gHi[oy*wo+ox:], nHi, img, y0, y1, x0, x1)
+			}
+		}
+	})
+
+	dst.C, dst.H, dst.W = f.C, ho, wo
+	dst.Data = grow(dst.Data, f.C*nHi)
+	workers := min(u.workers, h)
+	if len(s.parts) < workers {
+		s.parts = append(s.parts, make([]jbuPart, workers-len(s.parts))...)
+	}
+	spatial := u.spatial[factor]
+	parallelParts(workers, h, func(part, lo, hi int) {
+		p := &s.parts[part]
+		p.w = grow(p.w, factor*factor*9)
+		p.nb = grow(p.nb, 9)
+		for cy := lo; cy < hi; cy++ {
+			for cx := range w {
+				u.cellWeights(p.w, s, spatial, factor, h, w, cy, cx)
+				applyCell(dst.Data, f, p.w, p.nb, factor, cy, cx)
+			}
+		}
+	})
+	return nil
+}
+
+// cellWeights fills wt[k*9+j], the normalised weight of neighbour j of the
+// k-th output pixel of cell (cy, cx); neighbours outside the grid weigh 0.
+func (u *JBU) cellWeights(wt []float32, s *jbuScratch, spatial []float32, factor, h, w, cy, cx int) {
+	nLo := h * w
+	wo := w * factor
+	nHi := len(s.gHi) / 3
+	var nbIdx [9]int
+	var ok [9]bool
+	for j := range 9 {
+		ny, nx := cy+j/3-1, cx+j%3-1
+		ok[j] = ny >= 0 && ny < h && nx >= 0 && nx < w
+		if ok[j] {
+			nbIdx[j] = ny*w + nx
+		}
+	}
+	for sy := range factor {
+		for sx := range factor {
+			k := sy*factor + sx
+			op := (cy*factor+sy)*wo + cx*factor + sx
+			pr, pg, pb := s.gHi[op], s.gHi[nHi+op], s.gHi[2*nHi+op]
+			ww := wt[k*9 : k*9+9]
+			sp := spatial[k*9 : k*9+9]
+			var sum float32
+			for j := range 9 {
+				if !ok[j] {
+					ww[j] = 0
+					continue
+				}
+				q := nbIdx[j]
+				dr, dg, db := pr-s.gLo[q], pg-s.gLo[nLo+q], pb-s.gLo[2*nLo+q]
+				idx := int((dr*dr + dg*dg + db*db) * u.lutScale)
+				v := sp[j] * u.rangeLUT[min(idx, rangeLUTSize-1)]
+				ww[j] = v
+				sum += v
+			}
+			inv := 1 / sum
+			for j := range ww {
+				ww[j] *= inv
+			}
+		}
+	}
+}
+
+// applyCell writes every channel of the factor x factor output pixels of
+// cell (cy, cx) as the weighted sum of its 3x3 neighbours (clamped indices
+// carry weight 0 outside the grid).
+func applyCell(out []float32, f *infer.FeatureMap, wt, nb []float32, factor, cy, cx int) {
+	h, w := f.H, f.W
+	plane := h * w
+	wo := w * factor
+	nHi := plane * factor * factor
+	var idx [9]int
+	for j := range 9 {
+		ny, nx := min(max(cy+j/3-1, 0), h-1), min(max(cx+j%3-1, 0), w-1)
+		idx[j] = ny*w + nx
+	}
+	base := cy*factor*wo + cx*factor
+	for c := range f.C {
+		src := f.Data[c*plane : (c+1)*plane]
+		n0, n1, n2, n3, n4, n5, n6, n7, n8 := src[idx[0]], src[idx[1]], src[idx[2]], src[idx[3]], src[idx[4]], src[idx[5]], src[idx[6]], src[idx[7]], src[idx[8]]
+		dstC := out[c*nHi+base:]
+		k := 0
+		for sy := range factor {
+			row := dstC[sy*wo : sy*wo+factor]
+			for sx := range row {
+				ww := wt[k*9 : k*9+9 : k*9+9]
+				row[sx] = ww[0]*n0 + ww[1]*n1 + ww[2]*n2 + ww[3]*n3 + ww[4]*n4 + ww[5]*n5 + ww[6]*n6 + ww[7]*n7 + ww[8]*n8
+				k++
+			}
+		}
+	}
+}
+
+// Bilinear is plain bilinear upsampling (half-pixel centres, edges clamped;
+// PyTorch interpolate with align_corners=False). The image is not used
+// beyond validation. Factor 1 returns the features unchanged.
+type Bilinear struct {
+	workers int
+}
+
+// NewBilinear returns the bilinear upsampler.
+func NewBilinear(workers int) *Bilinear { return &Bilinear{workers: workerCount(workers)} }
+
+// Upsample implements infer.Upsampler.
+func (b *Bilinear) Upsample(img *infer.Image, f *infer.FeatureMap, factor int) (*infer.FeatureMap, error) {
+	out := &infer.FeatureMap{}
+	if err := b.UpsampleInto(out, img, f, factor); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// bilinearTap returns the two source indices and the weight of the second
+// for output index o of n*factor outputs.
+func bilinearTap(o, factor, n int) (i0, i1 int, a float32) {
+	u := (float32(o)+0.5)/float32(factor) - 0.5
+	u = min(max(u, 0), float32(n-1))
+	i0 = int(u)
+	i1 = min(i0+1, n-1)
+	return i0, i1, u - float32(i0)
+}
+
+// UpsampleInto upsamples f into dst, reusing dst.Data when large enough.
+func (b *Bilinear) UpsampleInto(dst *infer.FeatureMap, img *infer.Image, f *infer.FeatureMap, factor int) error {
+	if err := checkUpsample(img, f, factor); err != nil {
+		return fmt.Errorf("bilinear upsample: %w", err)
+	}
+	h, w := f.H, f.W
+	ho, wo := h*factor, w*factor
+	dst.C, dst.H, dst.W = f.C, ho, wo
+	dst.Data = grow(dst.Data, f.C*ho*wo)
+	if factor == 1 {
+		copy(dst.Data, f.Data)
+		return nil
+	}
+	parallelRange(b.workers, f.C, func(lo, hi int) {
+		for c := lo; c < hi; c++ {
+			src := f.Data[c*h*w : (c+1)*h*w]
+			out := dst.Data[c*ho*wo : (c+1)*ho*wo]
+			for oy := range ho {
+				y0, y1, ay := bilinearTap(oy, factor, h)
+				r0, r1 := src[y0*w:y0*w+w], src[y1*w:y1*w+w]
+				row := out[oy*wo : oy*wo+wo]
+				for ox := range row {
+					x0, x1, ax := bilinearTap(ox, factor, w)
+					top := r0[x0] + ax*(r0[x1]-r0[x0])
+					bot := r1[x0] + ax*(r1[x1]-r1[x0])
+					row[ox] = top + ay*(bot-top)
+				}
+			}
+		}
+	})
+	return nil
+}
