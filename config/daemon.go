@@ -8,6 +8,9 @@ type Daemon struct {
 	FailSafe string `toml:"fail_safe"`
 	// QueueDepth bounds the frames waiting for inspection, per camera.
 	QueueDepth int `toml:"queue_depth"`
+	// Workers is the number of frames inspected at once per camera, so that
+	// the engine stays busy while the next frame is captured and published.
+	Workers int `toml:"workers"`
 	// StateDir holds the sequence counter and the outgoing store.
 	StateDir string `toml:"state_dir"`
 	// BankDir and EnrollDir bound the paths accepted by recipe and re-enrol commands.
@@ -34,7 +37,7 @@ type Log struct {
 
 // DefaultDaemon returns the loop defaults.
 func DefaultDaemon() Daemon {
-	return Daemon{Deadline: Duration(500e6), FailSafe: "fail", QueueDepth: 4, StateDir: "/var/lib/samlad"}
+	return Daemon{Deadline: Duration(500e6), FailSafe: "fail", QueueDepth: 4, Workers: 2, StateDir: "/var/lib/samlad"}
 }
 
 // DefaultArchive returns the archive defaults.
