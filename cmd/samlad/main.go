@@ -18,7 +18,9 @@ type command struct {
 }
 
 var commands = map[string]command{
+	"config":  {"check a config file: samlad config check FILE", runConfig},
 	"version": {"print the version and the backends", runVersion},
+	"scenes":  {"write a generated data set (bag or box scenes) in MVTec layout", runScenes},
 }
 
 func main() {

@@ -1,0 +1,260 @@
+package scenes
+
+import (
+	"encoding/json"
+	"fmt"
+	"hash/fnv"
+	"image"
+	"image/png"
+	"math"
+	"os"
+	"path"
+	"path/filepath"
+	"slices"
+
+	"github.com/samlad/samlad/eval/datasets"
+)
+
+// Layout is an on-disk data-set layout.
+type Layout string
+
+const (
+	// MVTecAD: train/good, test/good, test/<type>, ground_truth/<type>/NNN_mask.png.
+	MVTecAD Layout = "mvtec"
+	// LOCO: train/good, validation/good, test/{good,logical_anomalies,
+	// structural_anomalies}, ground_truth/<dir>/NNN/KKK.png (one PNG per
+	// defect region, valued by defects_config.json).
+	LOCO Layout = "loco"
+)
+
+// SplitOptions says what WriteSplit generates.
+type SplitOptions struct {
+	Kind           Kind
+	Layout         Layout
+	Size           int
+	Seed           int64
+	TrainGood      int
+	ValidationGood int // LOCO only
+	TestGood       int
+	TestPerType    int
+	Anomalies      []Anomaly // nil means all anomalies of the kind
+}
+
+// TruthFile is the name of the per-image truth written at the split root.
+// It is not part of the official layouts; readers of those ignore it.
+const TruthFile = "truth.json"
+
+// Truth lists every written image with its object-level truth.
+type Truth struct {
+	Kind   Kind         `json:"kind"`
+	Layout Layout       `json:"layout"`
+	Size   int          `json:"size"`
+	Seed   int64        `json:"seed"`
+	Images []TruthImage `json:"images"`
+}
+
+// TruthImage is the truth for one written image; paths are slash-separated
+// and relative to the split root.
+type TruthImage struct {
+	Path    string   `json:"path"`
+	Split   string   `json:"split"` // train, validation or test
+	Anomaly Anomaly  `json:"anomaly"`
+	Seed    int64    `json:"seed"`
+	Masks   []string `json:"masks,omitempty"`
+	Objects []Object `json:"objects"`
+	Absent  []Object `json:"absent,omitempty"`
+}
+
+// imageSeed derives an independent, stable seed for one image.
+func imageSeed(seed int64, split string, a Anomaly, i int) int64 {
+	h := fnv.New64a()
+	fmt.Fprintf(h, "%s/%s/%d", split, a, i)
+	z := uint64(seed) ^ h.Sum64()
+	z += 0x9e3779b97f4a7c15 // splitmix64 finaliser
+	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9
+	z = (z ^ (z >> 27)) * 0x94d049bb133111eb
+	return int64(z ^ (z >> 31))
+}
+
+// DefectsConfig is the defects_config.json written for a LOCO split: every
+// type saturates at its full region area, except a missing object, which
+// saturates at an absolute area of about two thirds of a small object, so a
+// detector only has to flag a good part of where the object should be.
+func DefectsConfig(kind Kind, size int, anomalies []Anomaly) datasets.DefectsConfig {
+	if anomalies == nil {
+		anomalies = Anomalies(kind)
+	}
+	u := float64(size) / 16
+	var c datasets.DefectsConfig
+	for i, a := range anomalies {
+		d := datasets.DefectConfig{Name: string(a), PixelValue: 255 - i, SaturationThreshold: 1, RelativeSaturation: true}
+		if a == Missing {
+			d.SaturationThreshold, d.RelativeSaturation = math.Max(1, math.Round(1.5*u*u)), false
+		}
+		c = append(c, d)
+	}
+	return c
+}
+
+// WriteSplit renders a data set into dir in the chosen layout, plus
+// truth.json. It refuses a non-empty dir so it never mixes two data sets.
+func WriteSplit(dir string, o SplitOptions) (Truth, error) {
+	if o.Layout != MVTecAD && o.Layout != LOCO {
+		return Truth{}, fmt.Errorf("layout %q: want %q or %q", o.Layout, MVTecAD, LOCO)
+	}
+	anomalies := o.Anomalies
+	if anomalies == nil {
+		anomalies = Anomalies(o.Kind)
+	}
+	for _, a := range anomalies {
+		if !slices.Contains(Anomalies(o.Kind), a) {
+			return Truth{}, fmt.Errorf("anomaly %q is not defined for kind %s", a, o.Kind)
+		}
+	}
+	if ents, err := os.ReadDir(dir); err == nil && len(ents) > 0 {
+		return Truth{}, fmt.Errorf("write split: %s is not empty; choose a new directory", dir)
+	}
+	t := Truth{Kind: o.Kind, Layout: o.Layout, Size: o.Size, Seed: o.Seed}
+	w := &splitWriter{dir: dir, o: o, truth: &t, defects: DefectsConfig(o.Kind, o.Size, anomalies)}
+
+	if err := w.goods("train", "train/good", o.TrainGood); err != nil {
+		return t, err
+	}
+	if o.Layout == LOCO {
+		if err := w.goods("validation", "validation/good", o.ValidationGood); err != nil {
+			return t, err
+		}
+	}
+	if err := w.goods("test", "test/good", o.TestGood); err != nil {
+		return t, err
+	}
+	next := map[string]int{} // LOCO numbers logical and structural images separately
+	for _, a := range anomalies {
+		for i := range o.TestPerType {
+			seed := imageSeed(o.Seed, "test", a, i)
+			sc, err := Generate(o.Kind, seed, o.Size, a)
+			if err != nil {
+				return t, err
+			}
+			sub, n := string(a), i
+			if o.Layout == LOCO {
+				sub = "structural_anomalies"
+				if a.Logical() {
+					sub = "logical_anomalies"
+				}
+				n = next[sub]
+				next[sub]++
+			}
+			if err := w.scene(sc, "test", seed, path.Join("test", sub), n); err != nil {
+				return t, err
+			}
+		}
+	}
+	if o.Layout == LOCO {
+		if err := datasets.WriteDefectsConfig(filepath.Join(dir, "defects_config.json"), w.defects); err != nil {
+			return t, err
+		}
+	}
+	b, err := json.MarshalIndent(t, "", " ")
+	if err != nil {
+		return t, fmt.Errorf("encode truth: %w", err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, TruthFile), b, 0o644); err != nil {
+		return t, fmt.Errorf("write truth: %w", err)
+	}
+	return t, nil
+}
+
+type splitWriter struct {
+	dir     string
+	o       SplitOptions
+	truth   *Truth
+	defects datasets.DefectsConfig
+}
+
+func (w *splitWriter) goods(split, sub string, n int) error {
+	for i := range n {
+		seed := imageSeed(w.o.Seed, split, Good, i)
+		sc, err := Generate(w.o.Kind, seed, w.o.Size, Good)
+		if err != nil {
+			return err
+		}
+		if err := w.scene(sc, split, seed, sub, i); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// scene writes the image, its masks in the layout's form, and its truth.
+func (w *splitWriter) scene(sc Scene, split string, seed int64, sub string, n int) error {
+	rel := path.Join(sub, fmt.Sprintf("%03d.png", n))
+	ti := TruthImage{Path: rel, Split: split, Anomaly: sc.Anomaly, Seed: seed, Objects: sc.Objects, Absent: sc.Absent}
+	if err := writePNG(filepath.Join(w.dir, filepath.FromSlash(rel)), sc.Image); err != nil {
+		return err
+	}
+	if sc.Anomaly != Good {
+		gtDir := path.Join("ground_truth", path.Base(sub))
+		switch w.o.Layout {
+		case MVTecAD:
+			m := path.Join(gtDir, fmt.Sprintf("%03d_mask.png", n))
+			if err := writePNG(filepath.Join(w.dir, filepath.FromSlash(m)), sc.GT); err != nil {
+				return err
+			}
+			ti.Masks = append(ti.Masks, m)
+		case LOCO:
+			var value uint8
+			for _, d := range w.defects {
+				if d.Name == string(sc.Anomaly) {
+					value = uint8(d.PixelValue)
+				}
+			}
+			for k, d := range sc.Defects {
+				ch := image.NewGray(d.Mask.Rect)
+				for i, v := range d.Mask.Pix {
+					if v != 0 {
+						ch.Pix[i] = value
+					}
+				}
+				m := path.Join(gtDir, fmt.Sprintf("%03d", n), fmt.Sprintf("%03d.png", k))
+				if err := writePNG(filepath.Join(w.dir, filepath.FromSlash(m)), ch); err != nil {
+					return err
+				}
+				ti.Masks = append(ti.Masks, m)
+			}
+		}
+	}
+	w.truth.Images = append(w.truth.Images, ti)
+	return nil
+}
+
+func writePNG(p string, img image.Image) error {
+	if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+		return fmt.Errorf("write %s: %w", p, err)
+	}
+	f, err := os.Create(p)
+	if err != nil {
+		return fmt.Errorf("write %s: %w", p, err)
+	}
+	if err := png.Encode(f, img); err != nil {
+		f.Close()
+		return fmt.Errorf("encode %s: %w", p, err)
+	}
+	if err := f.Close(); err != nil {
+		return fmt.Errorf("write %s: %w", p, err)
+	}
+	return nil
+}
+
+// ReadTruth reads the truth.json of a split written by WriteSplit.
+func ReadTruth(dir string) (Truth, error) {
+	var t Truth
+	b, err := os.ReadFile(filepath.Join(dir, TruthFile))
+	if err != nil {
+		return t, fmt.Errorf("read scene truth: %w", err)
+	}
+	if err := json.Unmarshal(b, &t); err != nil {
+		return t, fmt.Errorf("parse %s: %w", filepath.Join(dir, TruthFile), err)
+	}
+	return t, nil
+}
