@@ -1,0 +1,317 @@
+package onnx
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+
+	ort "github.com/yalue/onnxruntime_go"
+
+	"github.com/samlad/samlad/config"
+)
+
+// Execution provider names, as in config.Runtime.Providers.
+const (
+	ProviderTensorRT = "tensorrt"
+	ProviderCUDA     = "cuda"
+	ProviderCPU      = "cpu"
+)
+
+// The ONNX Runtime environment is process-wide in onnxruntime_go; backends
+// share it and the last Close destroys it.
+var env struct {
+	sync.Mutex
+	users   int
+	library string
+	// failed remembers providers that could not be appended, so the fallback
+	// is logged once per process rather than once per model.
+	failed map[string]error
+}
+
+func acquireEnv(library string) error {
+	env.Lock()
+	defer env.Unlock()
+	if env.users > 0 {
+		if library != env.library {
+			return fmt.Errorf("onnx runtime already loaded from %s; cannot also load %s in one process", env.library, library)
+		}
+		env.users++
+		return nil
+	}
+	if _, err := os.Stat(library); err != nil {
+		return fmt.Errorf("onnx runtime library %s: %w (run `make deps`, or set runtime.library)", library, err)
+	}
+	ort.SetSharedLibraryPath(library)
+	if err := ort.InitializeEnvironment(ort.WithLogLevelError()); err != nil {
+		return fmt.Errorf("onnx runtime %s: %w", library, err)
+	}
+	env.users, env.library, env.failed = 1, library, map[string]error{}
+	return nil
+}
+
+func releaseEnv() {
+	env.Lock()
+	defer env.Unlock()
+	if env.users == 0 {
+		return
+	}
+	env.users--
+	if env.users == 0 {
+		if err := ort.DestroyEnvironment(); err != nil {
+			slog.Warn("onnx: destroy environment", "err", err)
+		}
+	}
+}
+
+// providerChain is the configured order with cpu appended as the last resort.
+func providerChain(rt config.Runtime) ([]string, error) {
+	var chain []string
+	seen := map[string]bool{}
+	for _, p := range rt.Providers {
+		p = strings.ToLower(strings.TrimSpace(p))
+		switch p {
+		case ProviderTensorRT, ProviderCUDA, ProviderCPU:
+		default:
+			return nil, fmt.Errorf("runtime.providers: unknown provider %q (use tensorrt, cuda, cpu)", p)
+		}
+		if !seen[p] {
+			seen[p] = true
+			chain = append(chain, p)
+		}
+	}
+	if !seen[ProviderCPU] {
+		chain = append(chain, ProviderCPU)
+	}
+	return chain, nil
+}
+
+// sessionOptions builds options for one provider. An error means the provider
+// cannot be used in this build or on this machine.
+func sessionOptions(rt config.Runtime, provider string) (*ort.SessionOptions, error) {
+	opts, err := ort.NewSessionOptions()
+	if err != nil {
+		return nil, err
+	}
+	if rt.Threads > 0 {
+		if err := opts.SetIntraOpNumThreads(rt.Threads); err != nil {
+			opts.Destroy()
+			return nil, err
+		}
+	}
+	switch provider {
+	case ProviderTensorRT:
+		err = appendTensorRT(opts, rt)
+	case ProviderCUDA:
+		err = appendCUDA(opts, rt)
+	}
+	if err != nil {
+		opts.Destroy()
+		return nil, err
+	}
+	return opts, nil
+}
+
+func appendCUDA(opts *ort.SessionOptions, rt config.Runtime) error {
+	c, err := ort.NewCUDAProviderOptions()
+	if err != nil {
+		return err
+	}
+	defer c.Destroy()
+	if err := c.Update(map[string]string{"device_id": strconv.Itoa(rt.DeviceID)}); err != nil {
+		return err
+	}
+	return opts.AppendExecutionProviderCUDA(c)
+}
+
+func appendTensorRT(opts *ort.SessionOptions, rt config.Runtime) error {
+	t, err := ort.NewTensorRTProviderOptions()
+	if err != nil {
+		return err
+	}
+	defer t.Destroy()
+	if err := t.Update(tensorRTOptions(rt)); err != nil {
+		return err
+	}
+	return opts.AppendExecutionProviderTensorRT(t)
+}
+
+// tensorRTOptions maps config.TensorRT to the provider's option keys
+// (onnxruntime TensorRT-ExecutionProvider documentation).
+func tensorRTOptions(rt config.Runtime) map[string]string {
+	t := rt.TensorRT
+	o := map[string]string{
+		"device_id":              strconv.Itoa(rt.DeviceID),
+		"trt_fp16_enable":        strconv.FormatBool(t.FP16),
+		"trt_max_workspace_size": strconv.FormatInt(int64(max(t.WorkspaceMiB, 1))<<20, 10),
+	}
+	if t.EngineCacheDir != "" {
+		o["trt_engine_cache_enable"] = "true"
+		o["trt_engine_cache_path"] = t.EngineCacheDir
+	}
+	if t.TimingCacheDir != "" {
+		o["trt_timing_cache_enable"] = "true"
+		o["trt_timing_cache_path"] = t.TimingCacheDir
+	}
+	if len(t.ProfileShapes) > 0 {
+		// "name:1x3x224x224" entries; one shape serves as min, opt and max.
+		s := strings.Join(t.ProfileShapes, ",")
+		o["trt_profile_min_shapes"] = s
+		o["trt_profile_opt_shapes"] = s
+		o["trt_profile_max_shapes"] = s
+	}
+	return o
+}
+
+// session is one ONNX Runtime session with its input and output tensors
+// allocated once; run serialises use, so a session is safe from many
+// goroutines and the hot path allocates nothing.
+type session struct {
+	mu       sync.Mutex
+	model    string
+	provider string
+	s        *ort.AdvancedSession
+	in, out  []*ort.Tensor[float32]
+	inNames  []string
+	outNames []string
+	// inData and outData are the tensors' backing slices, handed to run's callbacks.
+	inData, outData [][]float32
+}
+
+type tensorShape struct {
+	name  string
+	shape ort.Shape
+}
+
+// newSession creates the session on the first provider in chain that loads
+// and survives a warm-up run; each provider that fails is logged once.
+func newSession(rt config.Runtime, chain []string, m *Manifest, ins, outs []tensorShape, warm func(in [][]float32)) (*session, error) {
+	s := &session{model: filepath.Base(m.ModelPath())}
+	for _, t := range ins {
+		tt, err := ort.NewEmptyTensor[float32](t.shape)
+		if err != nil {
+			s.close()
+			return nil, fmt.Errorf("model %s: input %q %v: %w", m.ModelPath(), t.name, t.shape, err)
+		}
+		s.in, s.inNames = append(s.in, tt), append(s.inNames, t.name)
+	}
+	for _, t := range outs {
+		tt, err := ort.NewEmptyTensor[float32](t.shape)
+		if err != nil {
+			s.close()
+			return nil, fmt.Errorf("model %s: output %q %v: %w", m.ModelPath(), t.name, t.shape, err)
+		}
+		s.out, s.outNames = append(s.out, tt), append(s.outNames, t.name)
+	}
+	for _, t := range s.in {
+		s.inData = append(s.inData, t.GetData())
+	}
+	for _, t := range s.out {
+		s.outData = append(s.outData, t.GetData())
+	}
+	var errs []error
+	for i, p := range chain {
+		err := s.open(rt, p, m, warm)
+		if err == nil {
+			s.provider = p
+			return s, nil
+		}
+		errs = append(errs, fmt.Errorf("%s: %w", p, err))
+		if i+1 < len(chain) {
+			logFallback(p, chain[i+1], s.model, err)
+		}
+	}
+	s.close()
+	return nil, fmt.Errorf("model %s: no execution provider could run it: %w", m.ModelPath(), errors.Join(errs...))
+}
+
+// logFallback writes the one line per unavailable provider.
+func logFallback(provider, next, model string, err error) {
+	env.Lock()
+	_, seen := env.failed[provider]
+	env.failed[provider] = err
+	env.Unlock()
+	if !seen {
+		slog.Warn("onnx: execution provider unavailable, falling back", "provider", provider, "next", next, "model", model, "err", err)
+	} else {
+		slog.Debug("onnx: execution provider unavailable", "provider", provider, "model", model)
+	}
+}
+
+func (s *session) open(rt config.Runtime, provider string, m *Manifest, warm func(in [][]float32)) error {
+	env.Lock()
+	prev, known := env.failed[provider]
+	env.Unlock()
+	if known && provider != ProviderCPU {
+		return prev
+	}
+	opts, err := sessionOptions(rt, provider)
+	if err != nil {
+		return err
+	}
+	defer opts.Destroy()
+	ins := make([]ort.Value, len(s.in))
+	for i, t := range s.in {
+		ins[i] = t
+	}
+	outs := make([]ort.Value, len(s.out))
+	for i, t := range s.out {
+		outs[i] = t
+	}
+	sess, err := ort.NewAdvancedSession(m.ModelPath(), s.inNames, s.outNames, ins, outs, opts)
+	if err != nil {
+		return err
+	}
+	s.s = sess
+	// Warm-up: the first run allocates arenas and (TensorRT) builds engines.
+	if err := s.run(warm, nil); err != nil {
+		sess.Destroy()
+		s.s = nil
+		return fmt.Errorf("warm-up: %w", err)
+	}
+	return nil
+}
+
+// run fills the inputs, runs the model and lets read copy the outputs, all
+// under the session's lock.
+func (s *session) run(fill func(in [][]float32), read func(out [][]float32)) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.runLocked(fill, read)
+}
+
+func (s *session) runLocked(fill func(in [][]float32), read func(out [][]float32)) error {
+	if s.s == nil {
+		return fmt.Errorf("model %s: session is closed", s.model)
+	}
+	if fill != nil {
+		fill(s.inData)
+	}
+	if err := s.s.Run(); err != nil {
+		return fmt.Errorf("model %s on %s: %w", s.model, s.provider, err)
+	}
+	if read != nil {
+		read(s.outData)
+	}
+	return nil
+}
+
+func (s *session) close() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.s != nil {
+		s.s.Destroy()
+		s.s = nil
+	}
+	for _, t := range s.in {
+		t.Destroy()
+	}
+	for _, t := range s.out {
+		t.Destroy()
+	}
+	s.in, s.out = nil, nil
+}
