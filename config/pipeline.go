@@ -32,7 +32,10 @@ type Pipeline struct {
 	Epsilon float64 `toml:"epsilon"`
 	// SinkhornIters is the number of log-domain Sinkhorn iterations.
 	SinkhornIters int `toml:"sinkhorn_iters"`
-	// Dustbin is the OT trash-bin score; 0 = calibrated.
+	// MatchTemperature divides the cosine scores before Sinkhorn: smaller
+	// makes the assignment harder (closer to a permutation).
+	MatchTemperature float64 `toml:"match_temperature"`
+	// Dustbin is the OT trash-bin score (a cosine similarity); 0 = calibrated.
 	Dustbin float64 `toml:"dustbin"`
 	// MatchThreshold is the minimum assignment probability of a match; 0 = calibrated.
 	MatchThreshold float64 `toml:"match_threshold"`
@@ -65,20 +68,21 @@ type Segment struct {
 // DefaultPipeline returns the engine defaults.
 func DefaultPipeline() Pipeline {
 	return Pipeline{
-		Backend:         "builtin",
-		InputSize:       224,
-		K:               2,
-		Upsample:        8,
-		Upsampler:       "jbu",
-		Descriptor:      "dcga",
-		DCGAPooling:     "gmp",
-		Mode:            "full",
-		Align:           "none",
-		Epsilon:         0.01,
-		SinkhornIters:   100,
-		MaxObjects:      16,
-		ThresholdMargin: 1.0,
-		Score:           "max",
-		Segment:         Segment{Scale: 300, Sigma: 0.8, MinSize: 50},
+		Backend:          "builtin",
+		InputSize:        224,
+		K:                2,
+		Upsample:         8,
+		Upsampler:        "jbu",
+		Descriptor:       "dcga",
+		DCGAPooling:      "gmp",
+		Mode:             "full",
+		Align:            "none",
+		Epsilon:          0.01,
+		SinkhornIters:    100,
+		MatchTemperature: 0.05,
+		MaxObjects:       16,
+		ThresholdMargin:  1.0,
+		Score:            "max",
+		Segment:          Segment{Scale: 300, Sigma: 0.8, MinSize: 50},
 	}
 }

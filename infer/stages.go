@@ -52,7 +52,9 @@ type Upsampler interface {
 	Upsample(img *Image, f *FeatureMap, factor int) (*FeatureMap, error)
 }
 
-// Backend groups the three stage implementations and names them. The name and
+// Backend groups the three stage implementations and names them. Stages
+// must be safe for concurrent use: the engine calls them from several
+// goroutines (enrolment workers, concurrent Inspect calls). The name and
 // Fingerprint go into the bank so that a bank is only used with the backend
 // and parameters it was made with.
 type Backend struct {

@@ -1,0 +1,153 @@
+package infer
+
+import (
+	"math"
+	"sort"
+	"time"
+
+	"github.com/samlad/samlad/config"
+)
+
+// Modes of the AMM (config.Pipeline.Mode).
+const (
+	ModeFull  = "full"  // matched + unmatched + missing objects scored
+	ModeLight = "light" // paper eq. 16: only unmatched query objects scored
+)
+
+// assessment is what matching and measurement say about one query.
+type assessment struct {
+	k          int
+	matchings  []*matching
+	unmatched  []float64 // per query object: mean dustbin mass over the k references
+	matched    []bool    // per query object: matched in at least half the references
+	partners   [][]int   // per query object, per reference: matched or nearest object
+	structMap  []float32 // Mahalanobis distance on the scored objects' pixels
+	objMax     []float32 // per query object: max of structMap over its pixels (0 if unscored)
+	structural float64   // S: image structural value (max or top-1% mean of structMap)
+	logical    float64   // L: soft count of unmatched query and reference objects
+	ommMs      float64   // time spent matching, for the stage timings
+}
+
+// params are the engine settings the assessment needs, with calibrated
+// values resolved.
+type params struct {
+	k              int
+	dustbin        float64
+	matchThreshold float64
+	tau            float64
+	iters          int
+	mode           string
+	align          string
+	eps            float64
+	score          string
+	workers        int
+}
+
+func paramsOf(p config.Pipeline, cal Calibration) params {
+	return params{k: p.K, dustbin: pick(p.Dustbin, cal.Dustbin), matchThreshold: pick(p.MatchThreshold, cal.MatchThreshold),
+		tau: p.MatchTemperature, iters: p.SinkhornIters, mode: p.Mode, align: p.Align, eps: p.Epsilon,
+		score: p.Score, workers: workerCount(p.Workers)}
+}
+
+// pick returns the config value when set, else the calibrated one.
+func pick(cfg, calibrated float64) float64 {
+	if cfg != 0 {
+		return cfg
+	}
+	return calibrated
+}
+
+// assess runs the OMM against each reference (step 8) and the AMM (step 9).
+func assess(q *view, qDesc [][]float32, refs []*view, refDesc [][][]float32, pr params, structMap []float32) *assessment {
+	m, k := len(qDesc), len(refs)
+	a := &assessment{k: k, matchings: make([]*matching, k), unmatched: make([]float64, m),
+		matched: make([]bool, m), partners: make([][]int, m), objMax: make([]float32, m), structMap: structMap}
+	start := time.Now()
+	parallelFor(k, pr.workers, func(r int) {
+		a.matchings[r] = match(qDesc, refDesc[r], pr.dustbin, pr.tau, pr.matchThreshold, pr.iters)
+	})
+	a.ommMs = float64(time.Since(start).Microseconds()) / 1000
+	for i := 0; i < m; i++ {
+		a.partners[i] = make([]int, k)
+		var hits int
+		for r, mt := range a.matchings {
+			a.unmatched[i] += mt.p(i, mt.N) / float64(k)
+			a.partners[i][r] = mt.Nearest[i]
+			if mt.Match[i] >= 0 {
+				a.partners[i][r] = mt.Match[i]
+				hits++
+			}
+		}
+		a.matched[i] = 2*hits >= k
+	}
+	for _, mt := range a.matchings {
+		var s float64
+		for i := 0; i < mt.M; i++ {
+			s += mt.p(i, mt.N)
+		}
+		for j := 0; j < mt.N; j++ {
+			s += mt.p(mt.M, j)
+		}
+		a.logical += s / float64(k)
+	}
+	for i := range a.structMap {
+		a.structMap[i] = 0
+	}
+	parallelFor(m, pr.workers, func(i int) {
+		if pr.mode == ModeLight && a.matched[i] {
+			return
+		}
+		a.objMax[i] = objectMap(q, i, refs, a.partners[i], pr.align, pr.eps, a.structMap)
+	})
+	a.structural = reduceMap(a.structMap, pr.score)
+	return a
+}
+
+// Image score reductions (config.Pipeline.Score).
+const (
+	ScoreMax  = "max"
+	ScoreTopK = "topk" // mean of the top 1% of the map: robust to single-pixel spikes
+)
+
+func reduceMap(m []float32, how string) float64 {
+	if how != ScoreTopK {
+		var mx float32
+		for _, v := range m {
+			mx = max(mx, v)
+		}
+		return float64(mx)
+	}
+	n := max(1, len(m)/100)
+	top := make([]float32, 0, n+1)
+	for _, v := range m {
+		if v <= 0 || (len(top) == n && v <= top[n-1]) {
+			continue
+		}
+		i := sort.Search(len(top), func(i int) bool { return top[i] < v })
+		top = append(top, 0)
+		copy(top[i+1:], top[i:])
+		top[i] = v
+		if len(top) > n {
+			top = top[:n]
+		}
+	}
+	var s float64
+	for _, v := range top {
+		s += float64(v)
+	}
+	return s / float64(n)
+}
+
+// zscores turns the assessment into the normalised structural and logical
+// scores (see calibrate.go for the rule).
+func (a *assessment) zscores(cal Calibration, mode string) (zs, zl float64) {
+	zs = (a.structural - cal.StructMean) / cal.StructStd
+	if mode == ModeLight {
+		return zs, math.Inf(-1)
+	}
+	return zs, (a.logical - cal.LogicMean) / cal.LogicStd
+}
+
+// imageScore combines the two: the image is as anomalous as its most
+// anomalous aspect.
+func imageScore(zs, zl float64) float64 { return max(zs, zl) }

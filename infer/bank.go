@@ -1,0 +1,279 @@
+package infer
+
+import (
+	"bufio"
+	"bytes"
+	"crypto/sha256"
+	"encoding/binary"
+	"encoding/gob"
+	"errors"
+	"fmt"
+	"image"
+	"io"
+	"os"
+	"path/filepath"
+	"reflect"
+
+	"github.com/samlad/samlad/config"
+)
+
+// BankVersion is the bank file format version. Bump it whenever Bank, the
+// object data or the meaning of the calibration changes.
+const BankVersion = 1
+
+// bankMagic starts every bank file.
+var bankMagic = [8]byte{'S', 'A', 'M', 'L', 'A', 'D', 'B', 'K'}
+
+// Bank is the enrolled knowledge of one product: the good reference images
+// with their features, objects and descriptors, and the calibration.
+type Bank struct {
+	Version     int
+	Backend     string
+	Fingerprint string
+	// Config is the part of the pipeline config the bank's contents and its
+	// calibration depend on.
+	Config BankConfig
+	// Norm standardises backbone channels: (f - Mean[c]) * InvStd[c].
+	Norm  ChannelNorm
+	Refs  []Reference
+	Calib Calibration
+}
+
+// BankConfig holds the pipeline keys a bank is bound to. Inspecting with a
+// config that differs in any of them needs a new enrolment.
+type BankConfig struct {
+	InputSize        int            `toml:"input_size"`
+	K                int            `toml:"k"`
+	Upsample         int            `toml:"upsample"`
+	Upsampler        string         `toml:"upsampler"`
+	Descriptor       string         `toml:"descriptor"`
+	DCGAPooling      string         `toml:"dcga_pooling"`
+	PositionWeight   float64        `toml:"position_weight"`
+	Mode             string         `toml:"mode"`
+	Align            string         `toml:"align"`
+	Epsilon          float64        `toml:"epsilon"`
+	SinkhornIters    int            `toml:"sinkhorn_iters"`
+	MatchTemperature float64        `toml:"match_temperature"`
+	MinArea          float64        `toml:"min_area"`
+	MaxArea          float64        `toml:"max_area"`
+	MaxObjects       int            `toml:"max_objects"`
+	Score            string         `toml:"score"`
+	Coreset          int            `toml:"coreset"`
+	Segment          config.Segment `toml:"segment"`
+}
+
+func bankConfigOf(p config.Pipeline) BankConfig {
+	return BankConfig{
+		InputSize: p.InputSize, K: p.K, Upsample: p.Upsample, Upsampler: p.Upsampler,
+		Descriptor: p.Descriptor, DCGAPooling: p.DCGAPooling, PositionWeight: p.PositionWeight,
+		Mode: p.Mode, Align: p.Align, Epsilon: p.Epsilon, SinkhornIters: p.SinkhornIters,
+		MatchTemperature: p.MatchTemperature, MinArea: p.MinArea, MaxArea: p.MaxArea,
+		MaxObjects: p.MaxObjects, Score: p.Score, Coreset: p.Coreset, Segment: p.Segment,
+	}
+}
+
+// ChannelNorm is a per-channel affine standardisation.
+type ChannelNorm struct {
+	Mean, InvStd []float32
+}
+
+// Reference is one enrolled good image.
+type Reference struct {
+	Name string
+	// RGB is the input_size x input_size image, planar 8-bit; it guides the
+	// upsampling of Feat when this reference is used for a query.
+	RGB  []uint8
+	Size int
+	// Feat is the standardised low-resolution backbone feature map.
+	Feat FeatureMap
+	// Global is the retrieval vector (2x2-pooled flattened Feat).
+	Global []float32
+	// Labels is the object label map on the MapW x MapH grid: 0 is
+	// background, i+1 is Objects[i].
+	MapW, MapH int
+	Labels     []uint16
+	Objects    []Object
+}
+
+// Object is one segmented object on the map grid.
+type Object struct {
+	Box    image.Rectangle // map grid coordinates
+	Area   int             // pixels on the map grid
+	CX, CY float32         // centroid, map grid coordinates
+	Desc   []float32       // L2-normalised descriptor (DCGA, GMP or GAP)
+}
+
+// Calibration holds the values learned from the good images by
+// leave-one-out (see calibrate.go). Config values override them.
+type Calibration struct {
+	Dustbin        float64
+	MatchThreshold float64
+	MinArea        float64
+	MaxArea        float64
+	// Mean and spread of the leave-one-out structural (max of Mahalanobis
+	// map) and logical (soft count of unmatched objects) image scores.
+	StructMean, StructStd float64
+	LogicMean, LogicStd   float64
+	Threshold             float64
+	// LOOScores are the good images' leave-one-out image scores.
+	LOOScores []float64
+}
+
+// Save writes the bank atomically: magic, version, payload length, SHA-256
+// of the payload, then the gob payload.
+func (b *Bank) Save(path string) error {
+	var payload bytes.Buffer
+	if err := gob.NewEncoder(&payload).Encode(b); err != nil {
+		return fmt.Errorf("save bank %s: encode: %w", path, err)
+	}
+	sum := sha256.Sum256(payload.Bytes())
+	tmp, err := os.CreateTemp(filepath.Dir(path), ".bank-*")
+	if err != nil {
+		return fmt.Errorf("save bank %s: %w", path, err)
+	}
+	defer os.Remove(tmp.Name())
+	w := bufio.NewWriter(tmp)
+	w.Write(bankMagic[:])
+	binary.Write(w, binary.LittleEndian, uint32(BankVersion))
+	binary.Write(w, binary.LittleEndian, uint64(payload.Len()))
+	w.Write(sum[:])
+	w.Write(payload.Bytes())
+	if err := w.Flush(); err != nil {
+		tmp.Close()
+		return fmt.Errorf("save bank %s: %w", path, err)
+	}
+	if err := tmp.Close(); err != nil {
+		return fmt.Errorf("save bank %s: %w", path, err)
+	}
+	if err := os.Rename(tmp.Name(), path); err != nil {
+		return fmt.Errorf("save bank %s: %w", path, err)
+	}
+	return nil
+}
+
+// LoadBank reads and verifies a bank file written by Save.
+func LoadBank(path string) (*Bank, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, fmt.Errorf("load bank %s: %w", path, err)
+	}
+	defer f.Close()
+	b, err := readBank(bufio.NewReader(f))
+	if err != nil {
+		return nil, fmt.Errorf("load bank %s: %w", path, err)
+	}
+	return b, nil
+}
+
+func readBank(r io.Reader) (*Bank, error) {
+	var magic [8]byte
+	if _, err := io.ReadFull(r, magic[:]); err != nil || magic != bankMagic {
+		return nil, errors.New("not a samlad bank file (bad magic); make one with `samlad enroll`")
+	}
+	var version uint32
+	var n uint64
+	var sum [32]byte
+	if err := binary.Read(r, binary.LittleEndian, &version); err != nil {
+		return nil, errors.New("truncated header")
+	}
+	if version != BankVersion {
+		return nil, fmt.Errorf("bank format version %d, this samlad reads version %d; re-enrol with `samlad enroll`", version, BankVersion)
+	}
+	if err := binary.Read(r, binary.LittleEndian, &n); err != nil {
+		return nil, errors.New("truncated header")
+	}
+	if _, err := io.ReadFull(r, sum[:]); err != nil {
+		return nil, errors.New("truncated header")
+	}
+	const maxPayload = 16 << 30
+	if n > maxPayload {
+		return nil, fmt.Errorf("payload length %d is implausible; the file is corrupt", n)
+	}
+	payload := make([]byte, 0, min(n, 64<<20))
+	buf := bytes.NewBuffer(payload)
+	got, err := io.CopyN(buf, r, int64(n))
+	if err != nil {
+		return nil, fmt.Errorf("truncated: %d of %d payload bytes; re-enrol or copy the file again", got, n)
+	}
+	if sha256.Sum256(buf.Bytes()) != sum {
+		return nil, errors.New("checksum mismatch: the file is corrupt; re-enrol or copy the file again")
+	}
+	var b Bank
+	if err := gob.NewDecoder(buf).Decode(&b); err != nil {
+		return nil, fmt.Errorf("decode: %w", err)
+	}
+	if err := b.validate(); err != nil {
+		return nil, err
+	}
+	return &b, nil
+}
+
+// validate checks the internal consistency of a decoded bank, so that a
+// well-checksummed but inconsistent file cannot make inspection panic.
+func (b *Bank) validate() error {
+	if b.Version != BankVersion {
+		return fmt.Errorf("bank version %d, want %d", b.Version, BankVersion)
+	}
+	if len(b.Refs) == 0 {
+		return errors.New("bank holds no reference images")
+	}
+	c := b.Refs[0].Feat.C
+	if len(b.Norm.Mean) != c || len(b.Norm.InvStd) != c {
+		return errors.New("bank channel normalisation does not match its features")
+	}
+	for i := range b.Refs {
+		r := &b.Refs[i]
+		f := r.Feat
+		if f.C != c || f.C*f.H*f.W != len(f.Data) || f.H <= 0 || f.W <= 0 {
+			return fmt.Errorf("reference %d (%s): malformed feature map", i, r.Name)
+		}
+		if len(r.RGB) != 3*r.Size*r.Size || r.Size <= 0 {
+			return fmt.Errorf("reference %d (%s): malformed image", i, r.Name)
+		}
+		if len(r.Labels) != r.MapW*r.MapH || r.MapW != b.Refs[0].MapW || r.MapH != b.Refs[0].MapH {
+			return fmt.Errorf("reference %d (%s): malformed label map", i, r.Name)
+		}
+		if len(r.Global) != len(b.Refs[0].Global) {
+			return fmt.Errorf("reference %d (%s): malformed global vector", i, r.Name)
+		}
+		grid := image.Rect(0, 0, r.MapW, r.MapH)
+		for j, o := range r.Objects {
+			if !o.Box.In(grid) || len(o.Desc) != len(r.Objects[0].Desc) {
+				return fmt.Errorf("reference %d (%s): malformed object %d", i, r.Name, j)
+			}
+		}
+		for _, l := range r.Labels {
+			if int(l) > len(r.Objects) {
+				return fmt.Errorf("reference %d (%s): label %d out of range", i, r.Name, l)
+			}
+		}
+	}
+	return nil
+}
+
+// CheckBank says whether bank can be used with backend be and pipeline p.
+// The error names what differs and what to do.
+func CheckBank(bank *Bank, be *Backend, p config.Pipeline) error {
+	if bank == nil {
+		return errors.New("bank is nil")
+	}
+	if be == nil {
+		return errors.New("backend is nil")
+	}
+	if bank.Backend != be.Name {
+		return fmt.Errorf("bank was enrolled with backend %q, the config selects %q; re-enrol with this backend or set pipeline.backend = %q", bank.Backend, be.Name, bank.Backend)
+	}
+	if bank.Fingerprint != be.Fingerprint {
+		return fmt.Errorf("bank was enrolled with backend %s fingerprint %q, this backend is %q (different models or parameters); re-enrol", be.Name, bank.Fingerprint, be.Fingerprint)
+	}
+	want := bankConfigOf(p)
+	bv, wv := reflect.ValueOf(bank.Config), reflect.ValueOf(want)
+	t := bv.Type()
+	for i := 0; i < t.NumField(); i++ {
+		if !reflect.DeepEqual(bv.Field(i).Interface(), wv.Field(i).Interface()) {
+			return fmt.Errorf("bank was enrolled with pipeline.%s = %v, the config says %v; re-enrol with this config or restore the key",
+				t.Field(i).Tag.Get("toml"), bv.Field(i).Interface(), wv.Field(i).Interface())
+		}
+	}
+	return nil
+}

@@ -1,0 +1,227 @@
+package infer
+
+import (
+	"context"
+	"fmt"
+	"math"
+	"sort"
+
+	"github.com/samlad/samlad/config"
+)
+
+// Calibration rules (also in README "How the engine decides"). Everything
+// is learned from the good images alone, by leave-one-out: each good image
+// in turn is inspected against the other good images as if it were a frame.
+//
+//  1. Area filter (only where min_area / max_area are 0): over all segments
+//     of all good images, max_area = 0.25 of the image (larger segments are
+//     background, trays and boxes), min_area = half the median area of the
+//     segments between 0.2% and max_area, and at least 0.2%, so that
+//     segmentation crumbs are dropped but the smallest parts stay.
+//  2. Dustbin (eq. 10 trash bin): the cosine similarities of mutually best
+//     object pairs between each good image and its k neighbours; dustbin =
+//     5th percentile - max(2 * match_temperature, median - 5th percentile).
+//     Objects less similar than nearly all normal pairs go to the dustbin.
+//  3. Match threshold: with that dustbin, the Sinkhorn assignment of the
+//     mutually best pairs; threshold = half their 5th percentile, clamped
+//     to [0.05, 0.5].
+//  4. Image score: per good image, S = the structural value (max or top-1%
+//     mean of the Mahalanobis map) and L = the soft count of unmatched
+//     objects. Scores are standardised by the leave-one-out mean and spread:
+//     zS = (S - mean S) / sd S with sd S >= 5% of mean S, zL = (L - mean L) /
+//     sd L with sd L >= 0.1 objects; image score = max(zS, zL).
+//  5. Pass/fail threshold = max(highest leave-one-out image score, 3) times
+//     threshold_margin: no good image would have failed, and a frame must
+//     be at least three spreads from normal to fail.
+const (
+	areaMaxDefault = 0.25
+	areaFloor      = 0.002
+	sdStructFrac   = 0.05
+	sdLogicFloor   = 0.1
+	thresholdFloor = 3.0
+)
+
+// calibrateArea implements rule 1.
+func calibrateArea(items []enrolled, imgArea int) (minArea, maxArea float64) {
+	maxArea = areaMaxDefault
+	var fr []float64
+	for _, it := range items {
+		for _, m := range it.masks {
+			f := float64(m.Area) / float64(imgArea)
+			if f >= areaFloor && f <= maxArea {
+				fr = append(fr, f)
+			}
+		}
+	}
+	if len(fr) == 0 {
+		return areaFloor, maxArea
+	}
+	return max(areaFloor, quantile(fr, 0.5)/2), maxArea
+}
+
+// calibrate implements rules 2-5 on a bank whose references hold their
+// objects and descriptors.
+func calibrate(ctx context.Context, be *Backend, p config.Pipeline, bank *Bank, items []enrolled) error {
+	n, k := len(bank.Refs), p.K
+	nbrs := make([][]int, n)
+	for i := range bank.Refs {
+		nbrs[i] = nearestRefs(bank.Refs, bank.Refs[i].Global, k, i)
+	}
+	// Rule 2.
+	var cos []float64
+	for i := range bank.Refs {
+		for _, j := range nbrs[i] {
+			cos = append(cos, mutualBest(descsOf(bank.Refs[i].Objects), descsOf(bank.Refs[j].Objects))...)
+		}
+	}
+	cal := &bank.Calib
+	if len(cos) > 0 {
+		q05, q50 := quantile(cos, 0.05), quantile(cos, 0.5)
+		cal.Dustbin = q05 - max(2*p.MatchTemperature, q50-q05)
+	} else {
+		cal.Dustbin = 0.5
+	}
+	dustbin := pick(p.Dustbin, cal.Dustbin)
+	// Rule 3.
+	var probs []float64
+	for i := range bank.Refs {
+		for _, j := range nbrs[i] {
+			mt := match(descsOf(bank.Refs[i].Objects), descsOf(bank.Refs[j].Objects), dustbin, p.MatchTemperature, 1e-12, p.SinkhornIters)
+			for a, b := range mt.Match {
+				if b >= 0 {
+					probs = append(probs, mt.p(a, b))
+				}
+			}
+		}
+	}
+	cal.MatchThreshold = 0.2
+	if len(probs) > 0 {
+		cal.MatchThreshold = min(max(quantile(probs, 0.05)/2, 0.05), 0.5)
+	}
+	// Rule 4: full leave-one-out inspections.
+	pr := paramsOf(p, *cal)
+	views, err := refViews(ctx, be, p, bank, items)
+	if err != nil {
+		return err
+	}
+	S, L := make([]float64, n), make([]float64, n)
+	for i := range bank.Refs {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		q, err := views(i)
+		if err != nil {
+			return err
+		}
+		refs := make([]*view, len(nbrs[i]))
+		refDesc := make([][][]float32, len(nbrs[i]))
+		for r, j := range nbrs[i] {
+			if refs[r], err = views(j); err != nil {
+				return err
+			}
+			refDesc[r] = descsOf(bank.Refs[j].Objects)
+		}
+		a := assess(q, descsOf(bank.Refs[i].Objects), refs, refDesc, pr, make([]float32, q.W*q.H))
+		S[i], L[i] = a.structural, a.logical
+	}
+	cal.StructMean, cal.StructStd = meanStd(S)
+	cal.StructStd = max(cal.StructStd, sdStructFrac*math.Abs(cal.StructMean), 1e-9)
+	cal.LogicMean, cal.LogicStd = meanStd(L)
+	cal.LogicStd = max(cal.LogicStd, sdLogicFloor)
+	// Rule 5.
+	cal.LOOScores = make([]float64, n)
+	cal.Threshold = thresholdFloor
+	for i := range S {
+		a := &assessment{structural: S[i], logical: L[i]}
+		cal.LOOScores[i] = round4(imageScore(a.zscores(*cal, p.Mode)))
+		cal.Threshold = max(cal.Threshold, cal.LOOScores[i])
+	}
+	return nil
+}
+
+// refViews returns a function giving reference i's upsampled view with
+// its objects. Views are cached when they fit in 1 GiB, else recomputed.
+func refViews(ctx context.Context, be *Backend, p config.Pipeline, bank *Bank, items []enrolled) (func(i int) (*view, error), error) {
+	build := func(i int) (*view, error) {
+		r := &bank.Refs[i]
+		v, err := upsampleView(be, items[i].img, items[i].feat, p.Upsample, nil)
+		if err != nil {
+			return nil, fmt.Errorf("calibrate: %s: %w", r.Name, err)
+		}
+		v.Labels, v.Objects = r.Labels, r.Objects
+		return v, nil
+	}
+	r0 := bank.Refs[0]
+	if bytes := len(bank.Refs) * r0.MapW * r0.MapH * r0.Feat.C * 4; bytes > 1<<30 {
+		return build, nil
+	}
+	cache := make([]*view, len(bank.Refs))
+	err := firstError(len(cache), workerCount(p.Workers), func(i int) error {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		v, err := build(i)
+		cache[i] = v
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	return func(i int) (*view, error) { return cache[i], nil }, nil
+}
+
+// mutualBest returns the cosine similarities of the mutually best pairs
+// between two descriptor sets.
+func mutualBest(a, b [][]float32) []float64 {
+	if len(a) == 0 || len(b) == 0 {
+		return nil
+	}
+	bestA := make([]int, len(a))
+	bestB := make([]int, len(b))
+	valB := make([]float32, len(b))
+	for j := range valB {
+		valB[j] = -2
+	}
+	var out []float64
+	for i := range a {
+		best := float32(-2)
+		for j := range b {
+			s := dot(a[i], b[j])
+			if s > best {
+				best, bestA[i] = s, j
+			}
+			if s > valB[j] {
+				valB[j], bestB[j] = s, i
+			}
+		}
+	}
+	for i, j := range bestA {
+		if bestB[j] == i {
+			out = append(out, float64(dot(a[i], b[j])))
+		}
+	}
+	return out
+}
+
+// quantile returns the q-quantile (linear interpolation) of xs; xs is sorted in place.
+func quantile(xs []float64, q float64) float64 {
+	sort.Float64s(xs)
+	pos := q * float64(len(xs)-1)
+	lo := int(pos)
+	hi := min(lo+1, len(xs)-1)
+	return xs[lo] + (xs[hi]-xs[lo])*(pos-float64(lo))
+}
+
+func meanStd(xs []float64) (mean, sd float64) {
+	for _, x := range xs {
+		mean += x
+	}
+	mean /= float64(len(xs))
+	for _, x := range xs {
+		sd += (x - mean) * (x - mean)
+	}
+	if len(xs) > 1 {
+		sd = math.Sqrt(sd / float64(len(xs)-1))
+	}
+	return mean, sd
+}

@@ -1,0 +1,270 @@
+package infer
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"image"
+	"sync"
+	"time"
+
+	"github.com/samlad/samlad/config"
+)
+
+// Engine inspects frames against a bank. It is safe for concurrent use by
+// several goroutines as long as the backend's stages are.
+type Engine struct {
+	be      *Backend
+	bank    *Bank
+	p       config.Pipeline
+	cal     Calibration // with config overrides applied
+	pr      params
+	refImgs []*Image
+	bufs    sync.Pool // *buffers
+}
+
+// buffers are the per-inspection scratch slices reused across calls.
+type buffers struct {
+	hwc [][]float32 // query + k references
+	smap []float32
+}
+
+// NewEngine checks that bank fits backend be and pipeline p and prepares
+// inspection.
+func NewEngine(be *Backend, bank *Bank, p config.Pipeline) (*Engine, error) {
+	if err := checkPipeline(p); err != nil {
+		return nil, err
+	}
+	if err := CheckBank(bank, be, p); err != nil {
+		return nil, err
+	}
+	if err := bank.validate(); err != nil {
+		return nil, fmt.Errorf("bank: %w", err)
+	}
+	if len(bank.Refs) < p.K {
+		return nil, fmt.Errorf("bank holds %d references, k = %d needs at least %d", len(bank.Refs), p.K, p.K)
+	}
+	e := &Engine{be: be, bank: bank, p: p, cal: effectiveCalibration(bank.Calib, p)}
+	e.pr = paramsOf(p, e.cal)
+	for _, r := range bank.Refs {
+		e.refImgs = append(e.refImgs, dequantize(r.RGB, r.Size, r.Size))
+	}
+	e.bufs.New = func() any { return &buffers{hwc: make([][]float32, p.K+1)} }
+	return e, nil
+}
+
+// effectiveCalibration applies the config's overrides to the bank's values.
+func effectiveCalibration(c Calibration, p config.Pipeline) Calibration {
+	c.Dustbin = pick(p.Dustbin, c.Dustbin)
+	c.MatchThreshold = pick(p.MatchThreshold, c.MatchThreshold)
+	c.MinArea = pick(p.MinArea, c.MinArea)
+	c.MaxArea = pick(p.MaxArea, c.MaxArea)
+	if p.Threshold != 0 {
+		c.Threshold = p.Threshold
+	} else if p.ThresholdMargin > 0 {
+		c.Threshold *= p.ThresholdMargin
+	}
+	return c
+}
+
+// Calibration returns the values the engine decides with (bank calibration
+// with the config's overrides).
+func (e *Engine) Calibration() Calibration { return e.cal }
+
+// Bank returns the engine's bank.
+func (e *Engine) Bank() *Bank { return e.bank }
+
+// stopwatch records stage timings.
+type stopwatch struct {
+	last    time.Time
+	timings []StageTiming
+}
+
+func newStopwatch() *stopwatch { return &stopwatch{last: time.Now(), timings: make([]StageTiming, 0, 10)} }
+
+func (s *stopwatch) lap(stage string) {
+	now := time.Now()
+	s.timings = append(s.timings, StageTiming{Stage: stage, Ms: float64(now.Sub(s.last).Microseconds()) / 1000})
+	s.last = now
+}
+
+// Inspect runs the ten steps of DESIGN.md on one frame.
+func (e *Engine) Inspect(ctx context.Context, img *Image) (*Result, error) {
+	if img == nil || img.W <= 0 || img.H <= 0 || len(img.Pix) != 3*img.W*img.H {
+		return nil, errors.New("inspect: malformed image")
+	}
+	sw := newStopwatch()
+	bufs := e.bufs.Get().(*buffers)
+	defer e.bufs.Put(bufs)
+	k := e.p.K
+
+	// 1. Preprocess: the engine works on input_size x input_size in [0,1].
+	size := e.p.InputSize
+	if img.W != size || img.H != size {
+		img = Resize(img, size, size)
+	}
+	sw.lap(StagePreprocess)
+
+	// 2. Backbone features, once.
+	f, err := extract(e.be, img, e.bank)
+	if err != nil {
+		return nil, err
+	}
+	sw.lap(StageFeatures)
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+
+	// 3. Image-level kNN retrieval of the k references.
+	refIdx := nearestRefs(e.bank.Refs, globalVector(f), k, -1)
+	sw.lap(StageRetrieval)
+
+	// 4. Segmentation, once, with the area filter.
+	masks, err := segment(e.be, img, e.cal.MinArea, e.cal.MaxArea, e.p.MaxObjects)
+	if err != nil {
+		return nil, err
+	}
+	sw.lap(StageSegmentation)
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+
+	// 5. Upsampling: the query once and each reference once (1 + k calls).
+	views := make([]*view, k+1)
+	err = firstError(k+1, e.pr.workers, func(i int) error {
+		src, fm := img, f
+		if i > 0 {
+			ref := &e.bank.Refs[refIdx[i-1]]
+			src, fm = e.refImgs[refIdx[i-1]], &ref.Feat
+		}
+		v, err := upsampleView(e.be, src, fm, e.p.Upsample, bufs.hwc[i])
+		if err != nil {
+			return err
+		}
+		bufs.hwc[i] = v.Feat
+		views[i] = v
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	q := views[0]
+	refs := views[1:]
+	for i, r := range refs {
+		ref := &e.bank.Refs[refIdx[i]]
+		if r.W != ref.MapW || r.H != ref.MapH {
+			return nil, fmt.Errorf("inspect: upsampled reference %s is %dx%d, bank says %dx%d", ref.Name, r.W, r.H, ref.MapW, ref.MapH)
+		}
+		r.Labels, r.Objects = ref.Labels, ref.Objects
+	}
+	sw.lap(StageUpsampling)
+
+	// 6. Object feature maps: the masks on the map grid over the features.
+	q.Labels, q.Objects = labelObjects(masks, q.W, q.H)
+	sw.lap(StageObjects)
+
+	// 7. DCGA descriptors of the query's objects; the references' come
+	// from the bank.
+	qDesc := describe(q, e.p.Descriptor, e.p.DCGAPooling, e.p.PositionWeight)
+	refDesc := make([][][]float32, k)
+	for i := range refs {
+		refDesc[i] = descsOf(refs[i].Objects)
+	}
+	sw.lap(StageDCGA)
+
+	// 8-9. OMM and AMM.
+	if cap(bufs.smap) < q.W*q.H {
+		bufs.smap = make([]float32, q.W*q.H)
+	}
+	a := assess(q, qDesc, refs, refDesc, e.pr, bufs.smap[:q.W*q.H])
+	sw.lap(StageAMM)
+
+	// 10. Result.
+	res := e.result(q, refs, a)
+	for _, i := range refIdx {
+		res.References = append(res.References, e.bank.Refs[i].Name)
+	}
+	sw.lap(StageResult)
+	res.Timings = splitMatching(sw.timings, a)
+	return res, nil
+}
+
+// splitMatching reports OMM and AMM separately: the combined lap is split
+// by re-timing nothing; the OMM share is measured inside assess.
+func splitMatching(t []StageTiming, a *assessment) []StageTiming {
+	out := make([]StageTiming, 0, len(t)+1)
+	for _, s := range t {
+		if s.Stage == StageAMM {
+			out = append(out, StageTiming{StageOMM, a.ommMs}, StageTiming{StageAMM, max(s.Ms-a.ommMs, 0)})
+			continue
+		}
+		out = append(out, s)
+	}
+	return out
+}
+
+func descsOf(objs []Object) [][]float32 {
+	d := make([][]float32, len(objs))
+	for i := range objs {
+		d[i] = objs[i].Desc
+	}
+	return d
+}
+
+// extract runs the backbone and standardises its channels with the bank's
+// normalisation (nil norm: leave as is).
+func extract(be *Backend, img *Image, bank *Bank) (*FeatureMap, error) {
+	f, err := be.Features.Extract(img)
+	if err != nil {
+		return nil, fmt.Errorf("features: %w", err)
+	}
+	if f == nil || f.C <= 0 || f.H <= 0 || f.W <= 0 || len(f.Data) != f.C*f.H*f.W {
+		return nil, errors.New("features: backend returned a malformed feature map")
+	}
+	if bank != nil {
+		r := &bank.Refs[0].Feat
+		if f.C != r.C || f.H != r.H || f.W != r.W {
+			return nil, fmt.Errorf("features: backend gives %dx%dx%d, bank holds %dx%dx%d", f.C, f.H, f.W, r.C, r.H, r.W)
+		}
+		standardize(f, bank.Norm)
+	}
+	return f, nil
+}
+
+func standardize(f *FeatureMap, n ChannelNorm) {
+	hw := f.H * f.W
+	for c := 0; c < f.C; c++ {
+		m, s := n.Mean[c], n.InvStd[c]
+		plane := f.Data[c*hw : (c+1)*hw]
+		for i, v := range plane {
+			plane[i] = (v - m) * s
+		}
+	}
+}
+
+// segment runs the segmenter and the area filter.
+func segment(be *Backend, img *Image, minArea, maxArea float64, maxObjects int) ([]Mask, error) {
+	masks, err := be.Segmenter.Segment(img)
+	if err != nil {
+		return nil, fmt.Errorf("segmentation: %w", err)
+	}
+	return filterMasks(masks, img.W*img.H, minArea, maxArea, maxObjects), nil
+}
+
+// upsampleView upsamples f guided by img and lays it out pixel-major in buf.
+func upsampleView(be *Backend, img *Image, f *FeatureMap, factor int, buf []float32) (*view, error) {
+	u, err := be.Upsampler.Upsample(img, f, factor)
+	if err != nil {
+		return nil, fmt.Errorf("upsampling: %w", err)
+	}
+	if u == nil || u.C != f.C || u.H <= 0 || u.W <= 0 || len(u.Data) != u.C*u.H*u.W {
+		return nil, errors.New("upsampling: backend returned a malformed feature map")
+	}
+	return &view{W: u.W, H: u.H, C: u.C, Feat: toHWC(u, buf)}, nil
+}
+
+// mapToInput converts a map-grid rectangle to input_size pixels.
+func mapToInput(r image.Rectangle, mapW, size int) image.Rectangle {
+	s := float64(size) / float64(mapW)
+	return image.Rect(int(float64(r.Min.X)*s), int(float64(r.Min.Y)*s), int(float64(r.Max.X)*s+0.5), int(float64(r.Max.Y)*s+0.5))
+}

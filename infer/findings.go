@@ -1,0 +1,148 @@
+package infer
+
+import (
+	"math"
+	"sort"
+)
+
+// result builds step 10: the score, the verdict, the anomaly map and the
+// findings that explain it.
+//
+// The map is on the upsampled grid. Each scored query object's pixels carry
+// their structural z-score (Mahalanobis relative to the good images'
+// leave-one-out spread, clipped at 0). Objects that went to the dustbin
+// (unmatched query objects, and the nearest reference's unmatched objects
+// painted at their reference place: missing) carry the logical z-score
+// scaled by their dustbin mass. Where both apply the larger wins, so the
+// map's maximum equals the image score for score = "max".
+func (e *Engine) result(q *view, refs []*view, a *assessment) *Result {
+	zs, zl := a.zscores(e.cal, e.p.Mode)
+	score := imageScore(zs, zl)
+	res := &Result{Score: round4(score), Threshold: round4(e.cal.Threshold), Verdict: VerdictPass,
+		MapW: q.W, MapH: q.H, Map: make([]float32, q.W*q.H)}
+	if score > e.cal.Threshold || math.IsNaN(score) {
+		res.Verdict = VerdictFail
+	}
+	for i, v := range a.structMap {
+		if v > 0 {
+			res.Map[i] = float32(max((float64(v)-e.cal.StructMean)/e.cal.StructStd, 0))
+		}
+	}
+	// Logical candidates: query objects and nearest-reference objects that
+	// went to the dustbin.
+	var cands []logicalCand
+	if e.p.Mode != ModeLight {
+		maxMass := 0.0
+		for _, u := range a.unmatched {
+			maxMass = max(maxMass, u)
+		}
+		near := a.matchings[0]
+		for j := 0; j < near.N; j++ {
+			maxMass = max(maxMass, near.p(near.M, j))
+		}
+		if zl > 0 && maxMass > 0 {
+			for i, u := range a.unmatched {
+				v := float32(zl * u / maxMass)
+				paint(res.Map, q, i, v)
+				if u >= 0.5 {
+					cands = append(cands, logicalCand{kind: KindExtra, obj: q.Objects[i], score: float64(v)})
+				}
+			}
+			for j := 0; j < near.N; j++ {
+				mass := near.p(near.M, j)
+				v := float32(zl * mass / maxMass)
+				paint(res.Map, refs[0], j, v)
+				if mass >= 0.5 {
+					cands = append(cands, logicalCand{kind: KindMissing, obj: refs[0].Objects[j], score: float64(v)})
+				}
+			}
+		}
+	}
+	res.Findings = e.findings(q, a, cands, res.Verdict == VerdictFail)
+	return res
+}
+
+type logicalCand struct {
+	kind  string
+	obj   Object
+	score float64
+}
+
+// paint raises the map to at least v over object i of view v.
+func paint(m []float32, vw *view, i int, v float32) {
+	o := vw.Objects[i]
+	lab := uint16(i + 1)
+	for y := o.Box.Min.Y; y < o.Box.Max.Y; y++ {
+		for x := o.Box.Min.X; x < o.Box.Max.X; x++ {
+			if p := y*vw.W + x; vw.Labels[p] == lab {
+				m[p] = max(m[p], v)
+			}
+		}
+	}
+}
+
+// findings lists what explains the verdict:
+//   - structural: a matched object whose structural z-score exceeds the
+//     threshold;
+//   - extra: an unmatched query object (dustbin mass >= 0.5), listed when
+//     the image fails; it is mismatched (the wrong part) when it overlaps a
+//     missing reference object, which it then explains;
+//   - missing: an unmatched object of the nearest reference, not explained
+//     by a mismatched one.
+//
+// A failing image with none of these gets its most anomalous object.
+func (e *Engine) findings(q *view, a *assessment, cands []logicalCand, fail bool) []Finding {
+	var out []Finding
+	size := e.p.InputSize
+	add := func(kind string, o Object, score float64) {
+		out = append(out, Finding{Kind: kind, Box: mapToInput(o.Box, q.W, size),
+			Area: int(float64(o.Area) * float64(size*size) / float64(q.W*q.H)), Score: round4(score)})
+	}
+	best, bestZ := -1, math.Inf(-1)
+	for i, o := range q.Objects {
+		if a.objMax[i] == 0 {
+			continue
+		}
+		z := (float64(a.objMax[i]) - e.cal.StructMean) / e.cal.StructStd
+		if z > bestZ {
+			best, bestZ = i, z
+		}
+		if a.matched[i] && z > e.cal.Threshold {
+			add(KindStructural, o, z)
+		}
+	}
+	if fail {
+		used := make([]bool, len(cands))
+		for i, c := range cands {
+			if c.kind != KindExtra {
+				continue
+			}
+			kind := KindExtra
+			for j, m := range cands {
+				if m.kind == KindMissing && !used[j] && m.obj.Box.Overlaps(c.obj.Box) {
+					kind, used[j] = KindMismatched, true
+					break
+				}
+			}
+			used[i] = true
+			add(kind, c.obj, c.score)
+		}
+		for j, m := range cands {
+			if !used[j] {
+				add(KindMissing, m.obj, m.score)
+			}
+		}
+		if len(out) == 0 && best >= 0 {
+			add(KindStructural, q.Objects[best], bestZ)
+		}
+	}
+	sort.SliceStable(out, func(i, j int) bool { return out[i].Score > out[j].Score })
+	return out
+}
+
+func round4(v float64) float64 {
+	if math.IsInf(v, 0) || math.IsNaN(v) {
+		return v
+	}
+	return math.Round(v*1e4) / 1e4
+}

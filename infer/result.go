@@ -1,0 +1,66 @@
+package infer
+
+import "image"
+
+// Verdicts of a Result.
+const (
+	VerdictPass = "pass"
+	VerdictFail = "fail"
+)
+
+// Kinds of a Finding.
+const (
+	KindMissing    = "missing"    // a reference object with no counterpart in the frame
+	KindExtra      = "extra"      // a frame object with no counterpart in the references
+	KindMismatched = "mismatched" // a frame object in the place of a missing one: the wrong part
+	KindStructural = "structural" // a matched object whose appearance is off (scratch, dent, dirt)
+)
+
+// Result is the outcome of inspecting one frame.
+type Result struct {
+	// Score is the image anomaly score, in units of the spread of the
+	// leave-one-out scores of the good images (see "How the engine decides").
+	Score     float64 `json:"score"`
+	Threshold float64 `json:"threshold"`
+	Verdict   string  `json:"verdict"`
+	// Map is the anomaly map, MapH rows of MapW values, on the engine's
+	// upsampled feature grid (which covers the input_size x input_size image).
+	Map  []float32 `json:"-"`
+	MapW int       `json:"-"`
+	MapH int       `json:"-"`
+	// Findings explain the verdict, strongest first.
+	Findings []Finding `json:"findings"`
+	// Timings are the per-stage wall times, in pipeline order.
+	Timings []StageTiming `json:"timings"`
+	// References names the good images the frame was compared with.
+	References []string `json:"references"`
+}
+
+// Finding is one object that contributes to the verdict.
+type Finding struct {
+	Kind string `json:"kind"`
+	// Box is in input_size pixel coordinates (the engine's square image).
+	Box   image.Rectangle `json:"box"`
+	Area  int             `json:"area"`
+	Score float64         `json:"score"`
+}
+
+// StageTiming is the wall time of one pipeline stage.
+type StageTiming struct {
+	Stage string  `json:"stage"`
+	Ms    float64 `json:"ms"`
+}
+
+// Stage names, in pipeline order.
+const (
+	StagePreprocess   = "preprocess"
+	StageFeatures     = "features"
+	StageRetrieval    = "retrieval"
+	StageSegmentation = "segmentation"
+	StageUpsampling   = "upsampling"
+	StageObjects      = "objects"
+	StageDCGA         = "dcga"
+	StageOMM          = "omm"
+	StageAMM          = "amm"
+	StageResult       = "result"
+)
