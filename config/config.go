@@ -4,6 +4,13 @@
 // receive the section they need; they never parse TOML themselves.
 package config
 
+import (
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+)
+
 // Config is the whole samlad configuration file.
 type Config struct {
 	Pipeline Pipeline `toml:"pipeline"`
@@ -29,4 +36,34 @@ func Default() Config {
 		Archive:  DefaultArchive(),
 		Log:      DefaultLog(),
 	}
+}
+
+// SecretFiles lists the files named in c that hold secrets: the MQTT password
+// file and the TLS client key.
+func (c Config) SecretFiles() []string {
+	var out []string
+	for _, p := range []string{c.MQTT.PasswordFile, c.MQTT.TLS.KeyFile} {
+		if p != "" {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+// CheckSecretFilePerms returns a warning when the file at path (the config
+// file or one of its SecretFiles) is readable by users other than its owner
+// and group, and "" when it is not or does not exist (a missing file is
+// reported by whoever opens it).
+func CheckSecretFilePerms(path string) string {
+	info, err := os.Stat(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return ""
+	}
+	if err != nil {
+		return fmt.Sprintf("%s: cannot check its permissions: %v", path, err)
+	}
+	if perm := info.Mode().Perm(); perm&0o004 != 0 {
+		return fmt.Sprintf("%s is readable by every user (mode %04o); run chmod o-rwx %s", path, perm, path)
+	}
+	return ""
 }
