@@ -1,0 +1,395 @@
+package daemon
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"math"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/samlad/samlad/actuate"
+	"github.com/samlad/samlad/capture"
+	"github.com/samlad/samlad/config"
+	"github.com/samlad/samlad/infer"
+)
+
+// orderSlack bounds the frames admitted but not yet published, beyond the
+// inspection queue. Every admitted frame is published by its deadline, so the
+// backlog drains at least as fast as frames age out; when it is full, intake
+// waits, which pushes back on the source instead of dropping a frame.
+const orderSlack = 256
+
+// engineRef is one inspector with the bank it was built on. A worker loads
+// the current engineRef once per frame, so a swap between frames is atomic:
+// no frame sees half of two banks.
+type engineRef struct {
+	insp     Inspector
+	bank     string
+	recipe   string
+	provider string
+}
+
+// loopSettings are the settings a frame is processed under; a reload swaps
+// them as a whole.
+type loopSettings struct {
+	deadline time.Duration
+	failSafe string // "fail" or "pass"
+	heatmap  config.Actuate
+	size     int // the engine's input size, for the heatmap's finding boxes
+}
+
+// guard is the part of the deadline kept back for publishing the fail-safe
+// verdict, so that it leaves before the deadline, not at it.
+func guard(deadline time.Duration) time.Duration {
+	g := deadline / 10
+	return min(max(g, time.Millisecond), 25*time.Millisecond)
+}
+
+// job is one admitted frame on its way to a verdict.
+type job struct {
+	seq    uint64
+	frame  Frame
+	failAt time.Time
+	ctx    context.Context
+	cancel context.CancelFunc
+	done   chan outcome // buffered 1; receives exactly one outcome
+}
+
+// outcome is what inspection (or the lack of it) produced for a job.
+type outcome struct {
+	res       *infer.Result
+	err       error
+	reason    string // error verdicts: ReasonDeadline, ReasonInspect, ...
+	eng       *engineRef
+	inspected time.Time
+	heatmap   []byte // JPEG overlay, when actuate.heatmap wants one
+}
+
+// camera runs one camera's capture -> queue -> inspect -> publish loop.
+// The stages overlap: one goroutine admits frames, Workers goroutines
+// inspect, and one goroutine publishes verdicts in sequence order.
+type camera struct {
+	name string
+	cfg  config.Camera
+	d    *Daemon
+	log  *slog.Logger
+	seq  *sequence
+
+	engine    atomic.Pointer[engineRef]
+	threshold atomic.Uint64 // float64 bits; 0 = the engine's own threshold
+	enabled   atomic.Bool
+
+	work  chan *job // bounded inspection queue
+	order chan *job // admitted jobs in seq order, for the publisher
+
+	admitMu sync.Mutex // seq assignment and enqueueing happen together
+	closed  bool       // under admitMu: the queues are closed, the camera stopped
+
+	srcMu   sync.Mutex
+	src     Source
+	intakes sync.WaitGroup
+
+	busy     []atomic.Int64 // per worker: unix nanos when the current inspection began, 0 idle
+	pubBusy  atomic.Int64   // unix nanos when the publisher began waiting on a job, 0 idle
+	workers  sync.WaitGroup
+	pubDone  chan struct{}
+	stats    *camStats
+	seqFault atomic.Bool // a sequence persist error was already reported
+}
+
+func newCamera(d *Daemon, cc config.Camera, seq *sequence, eng *engineRef, queueDepth, workers int) *camera {
+	c := &camera{
+		name:    cc.Name,
+		cfg:     cc,
+		d:       d,
+		log:     d.log.With("camera", cc.Name),
+		seq:     seq,
+		work:    make(chan *job, queueDepth),
+		order:   make(chan *job, queueDepth+workers+orderSlack),
+		busy:    make([]atomic.Int64, workers),
+		pubDone: make(chan struct{}),
+		stats:   newCamStats(),
+	}
+	c.engine.Store(eng)
+	c.enabled.Store(cc.IsEnabled())
+	return c
+}
+
+// start launches the workers and the publisher, then opens the source when
+// the camera is enabled. A source that cannot be opened is reported; the
+// camera stays up so that the operator can re-enable it later.
+func (c *camera) start() {
+	for i := range c.busy {
+		c.workers.Add(1)
+		go c.worker(i)
+	}
+	go c.publisher()
+	if c.enabled.Load() {
+		if err := c.openSource(); err != nil {
+			c.log.Error("camera not started", "err", err)
+			c.d.event(actuate.Event{Camera: c.name, Level: actuate.LevelError, Kind: "camera", Msg: err.Error()})
+		}
+	}
+}
+
+func (c *camera) openSource() error {
+	c.srcMu.Lock()
+	defer c.srcMu.Unlock()
+	if c.src != nil {
+		return nil
+	}
+	src, err := c.d.deps.OpenSource(c.cfg, c.d.loop.Load().size, c.onState)
+	if err != nil {
+		return fmt.Errorf("open camera %s: %w", c.name, err)
+	}
+	c.src = src
+	c.intakes.Add(1)
+	go func() {
+		defer c.intakes.Done()
+		for f := range src.Frames() {
+			c.admit(f)
+		}
+	}()
+	return nil
+}
+
+// onState publishes the camera's connection state (retained) and logs it.
+func (c *camera) onState(e capture.StateEvent) {
+	state, detail := actuate.CameraOK, ""
+	switch e.State {
+	case capture.StateOpening, capture.StateReconnecting:
+		state = actuate.CameraOpening
+	case capture.StateLost:
+		state = actuate.CameraLost
+		detail = fmt.Sprintf("%v; retry %d in %v", e.Err, e.Attempt, e.Retry.Round(time.Millisecond))
+		c.log.Warn("camera lost", "err", e.Err, "attempt", e.Attempt, "retry", e.Retry)
+	case capture.StateEnded, capture.StateStopped:
+		state = string(e.State)
+		if !c.enabled.Load() {
+			state = actuate.CameraDisabled
+		}
+	}
+	if err := c.d.publisher().PublishCameraState(c.name, state, detail); err != nil {
+		c.log.Warn("publish camera state", "err", err)
+	}
+}
+
+// closeSource stops triggers and waits until every frame the source had
+// delivered is admitted.
+func (c *camera) closeSource() {
+	c.srcMu.Lock()
+	src := c.src
+	c.src = nil
+	c.srcMu.Unlock()
+	if src != nil {
+		if err := src.Close(); err != nil {
+			c.log.Warn("close camera", "err", err)
+		}
+	}
+	c.intakes.Wait()
+}
+
+// stop closes the source, lets every admitted frame reach its verdict (real
+// or fail-safe, so at most one deadline), and records the sequence.
+func (c *camera) stop() {
+	c.closeSource()
+	c.admitMu.Lock()
+	c.closed = true
+	close(c.work)
+	close(c.order)
+	c.admitMu.Unlock()
+	c.workers.Wait()
+	<-c.pubDone
+	if err := c.seq.Close(); err != nil {
+		c.log.Error("record sequence", "err", err)
+	}
+}
+
+// trigger asks the source for one frame for partID. A trigger that cannot be
+// served (camera disabled, lost, or its trigger queue full) still gets its
+// one verdict: an error verdict with the reason, so the part is not let
+// through unseen.
+func (c *camera) trigger(partID string) error {
+	c.srcMu.Lock()
+	src := c.src
+	var err error
+	if src == nil {
+		err = fmt.Errorf("camera %s is disabled; enable it first", c.name)
+	} else {
+		err = src.Trigger(partID)
+	}
+	c.srcMu.Unlock()
+	if err != nil {
+		c.admit(Frame{PartID: partID, Capture: time.Now(), Err: err})
+	}
+	return err
+}
+
+// admit gives a frame its sequence number and queues it. It never drops a
+// frame: a failed capture or a full queue resolves the job at once with an
+// error outcome, and every job goes to the publisher in seq order.
+func (c *camera) admit(f Frame) {
+	c.admitMu.Lock()
+	defer c.admitMu.Unlock()
+	if c.closed {
+		// Only a command racing the shutdown gets here; its caller hears
+		// the error and no sequence number was used.
+		c.log.Warn("frame after stop not admitted", "part_id", f.PartID)
+		return
+	}
+	ls := c.d.loop.Load()
+	seq, err := c.seq.Next()
+	if err != nil {
+		// The number is still unique in this run; only a crash before the
+		// next successful persist could repeat it. Say so once per fault.
+		if !c.seqFault.Swap(true) {
+			c.log.Error("sequence not persisted", "err", err)
+			c.d.event(actuate.Event{Camera: c.name, Level: actuate.LevelError, Kind: "state", Msg: err.Error()})
+		}
+	} else {
+		c.seqFault.Store(false)
+	}
+	if f.Capture.IsZero() {
+		f.Capture = time.Now()
+	}
+	j := &job{seq: seq, frame: f, failAt: f.Capture.Add(ls.deadline - guard(ls.deadline)), done: make(chan outcome, 1)}
+	j.ctx, j.cancel = context.WithDeadline(context.Background(), j.failAt)
+	switch {
+	case f.Err != nil:
+		j.done <- outcome{reason: ReasonCapture, err: f.Err}
+	case f.Image == nil:
+		j.done <- outcome{reason: ReasonCapture, err: errors.New("empty frame")}
+	default:
+		select {
+		case c.work <- j:
+		default:
+			j.done <- outcome{reason: ReasonOverload, err: fmt.Errorf("inspection queue full (%d frames waiting)", cap(c.work))}
+		}
+	}
+	c.order <- j
+}
+
+func (c *camera) worker(i int) {
+	defer c.workers.Done()
+	for j := range c.work {
+		if !time.Now().Before(j.failAt) {
+			j.done <- outcome{reason: ReasonDeadline, err: errors.New("waited in the queue past the deadline")}
+			continue
+		}
+		eng := c.engine.Load()
+		c.busy[i].Store(time.Now().UnixNano())
+		res, err := eng.insp.Inspect(j.ctx, j.frame.Image)
+		c.busy[i].Store(0)
+		o := outcome{res: res, err: err, eng: eng, inspected: time.Now()}
+		switch {
+		case err != nil:
+			o.res = nil
+			o.reason = ReasonInspect
+			if errors.Is(err, context.DeadlineExceeded) {
+				o.reason = ReasonDeadline
+			}
+		case res == nil:
+			o.reason, o.err = ReasonInspect, errors.New("engine returned no result")
+		default:
+			// Encoded here, in parallel, so that the publisher only publishes.
+			o.heatmap = c.d.heatmap(j.frame.Image, res, c.fails(res))
+		}
+		j.done <- o
+	}
+}
+
+// publisher publishes one verdict per admitted job, in seq order. A job with
+// no outcome by its failAt gets the fail-safe verdict; the inspection still
+// running for it is cancelled.
+func (c *camera) publisher() {
+	defer close(c.pubDone)
+	for j := range c.order {
+		c.pubBusy.Store(time.Now().UnixNano())
+		var o outcome
+		t := time.NewTimer(time.Until(j.failAt))
+		select {
+		case o = <-j.done:
+		case <-t.C:
+			o = outcome{reason: ReasonDeadline, err: fmt.Errorf("no result within %v", c.d.loop.Load().deadline)}
+		}
+		t.Stop()
+		j.cancel()
+		v := c.verdict(j, o)
+		m := toMessage(v)
+		m.Heatmap = o.heatmap
+		if err := c.d.publisher().PublishVerdict(m); err != nil {
+			c.log.Error("publish verdict", "seq", v.Seq, "err", err)
+		}
+		c.stats.record(v, time.Since(v.Capture))
+		c.d.archive.offer(v)
+		c.pubBusy.Store(0)
+	}
+}
+
+// verdict turns an outcome into the published verdict. Only a result the
+// engine computed can become a pass.
+func (c *camera) verdict(j *job, o outcome) *Verdict {
+	eng := o.eng
+	if eng == nil {
+		eng = c.engine.Load()
+	}
+	v := &Verdict{
+		Camera: c.name, Seq: j.seq, PartID: j.frame.PartID, Capture: j.frame.Capture,
+		Inspected: o.inspected, Bank: eng.bank, Recipe: eng.recipe, Image: j.frame.Image,
+	}
+	if o.res == nil {
+		v.Kind = KindError
+		v.Reject = c.d.loop.Load().failSafe != "pass"
+		v.Reason = o.reason
+		if o.err != nil {
+			v.Reason += ": " + o.err.Error()
+		}
+		return v
+	}
+	v.Result = o.res
+	v.Score, v.Threshold = o.res.Score, o.res.Threshold
+	if t := c.thresholdOverride(); t > 0 {
+		v.Threshold = t
+	}
+	switch {
+	case math.IsNaN(v.Score) || math.IsInf(v.Score, 0):
+		v.Kind, v.Reject = KindError, c.d.loop.Load().failSafe != "pass"
+		v.Reason = fmt.Sprintf("%s: engine returned score %v", ReasonInspect, v.Score)
+	case c.fails(o.res):
+		v.Kind, v.Reject = KindFail, true
+	default:
+		v.Kind = KindPass
+	}
+	return v
+}
+
+// fails applies the operator's threshold when one is set, else the engine's
+// own verdict.
+func (c *camera) fails(res *infer.Result) bool {
+	if t := c.thresholdOverride(); t > 0 {
+		return res.Score > t
+	}
+	return res.Verdict != infer.VerdictPass
+}
+
+func (c *camera) setThreshold(t float64) { c.threshold.Store(math.Float64bits(t)) }
+
+// thresholdOverride is the operator's threshold, 0 when the engine's rules.
+func (c *camera) thresholdOverride() float64 { return math.Float64frombits(c.threshold.Load()) }
+
+// healthy reports whether the loop is making progress: no inspection and no
+// pending publish has been stuck for longer than limit.
+func (c *camera) healthy(now time.Time, limit time.Duration) error {
+	if t := c.pubBusy.Load(); t != 0 && now.Sub(time.Unix(0, t)) > limit {
+		return fmt.Errorf("camera %s: publisher stuck for %v", c.name, now.Sub(time.Unix(0, t)).Round(time.Millisecond))
+	}
+	for i := range c.busy {
+		if t := c.busy[i].Load(); t != 0 && now.Sub(time.Unix(0, t)) > limit {
+			return fmt.Errorf("camera %s: inspection stuck for %v", c.name, now.Sub(time.Unix(0, t)).Round(time.Millisecond))
+		}
+	}
+	return nil
+}

@@ -1,0 +1,73 @@
+package daemon
+
+import (
+	"slices"
+	"sync"
+	"time"
+
+	"github.com/samlad/samlad/actuate"
+)
+
+// latencyWindow is how many recent latencies the percentiles are taken over.
+const latencyWindow = 1024
+
+// camStats accumulates one camera's counters.
+type camStats struct {
+	mu                sync.Mutex
+	pass, fail, error uint64
+	lat               []time.Duration // ring of recent latencies
+	next              int
+	sinceLast         uint64 // verdicts since the last snapshot
+	last              time.Time
+}
+
+func newCamStats() *camStats {
+	return &camStats{lat: make([]time.Duration, 0, latencyWindow), last: time.Now()}
+}
+
+func (s *camStats) record(v *Verdict, latency time.Duration) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	switch v.Kind {
+	case KindPass:
+		s.pass++
+	case KindFail:
+		s.fail++
+	default:
+		s.error++
+	}
+	s.sinceLast++
+	if len(s.lat) < latencyWindow {
+		s.lat = append(s.lat, latency)
+	} else {
+		s.lat[s.next] = latency
+		s.next = (s.next + 1) % latencyWindow
+	}
+}
+
+// snapshot fills the counters of cs and starts a new FPS interval. FPS
+// counts verdicts per second since the last snapshot; the latency
+// percentiles (capture -> publish) cover the last latencyWindow verdicts.
+func (s *camStats) snapshot(cs *actuate.CameraStats, now time.Time) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	cs.Pass, cs.Fail, cs.Error = s.pass, s.fail, s.error
+	if dt := now.Sub(s.last).Seconds(); dt > 0 {
+		cs.FPS = float64(s.sinceLast) / dt
+	}
+	s.sinceLast, s.last = 0, now
+	if len(s.lat) > 0 {
+		sorted := slices.Clone(s.lat)
+		slices.Sort(sorted)
+		cs.LatencyP50MS = ms(percentile(sorted, 0.50))
+		cs.LatencyP99MS = ms(percentile(sorted, 0.99))
+	}
+}
+
+// percentile returns the nearest-rank percentile of sorted values.
+func percentile(sorted []time.Duration, p float64) time.Duration {
+	i := int(p*float64(len(sorted))+0.999999) - 1
+	return sorted[min(max(i, 0), len(sorted)-1)]
+}
+
+func ms(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
