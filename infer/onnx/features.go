@@ -81,3 +81,55 @@ func (f *features) Extract(img *infer.Image) (*infer.FeatureMap, error) {
 	}
 	return fm, nil
 }
+
+// FeatureStage is one features model run on its own, outside a full ONNX
+// backend: e.g. the built-in extractor exported as ONNX
+// (models/testdata/builtin_features.toml), so that the built-in backend's
+// feature stage can run on TensorRT or CUDA.
+type FeatureStage struct {
+	*features
+	closed bool
+}
+
+// NewFeatureStage verifies the manifest's model and opens it for square
+// images of side inputSize, on the first provider of rt that works.
+func NewFeatureStage(rt config.Runtime, manifest string, inputSize int) (*FeatureStage, error) {
+	chain, err := providerChain(rt)
+	if err != nil {
+		return nil, err
+	}
+	m, err := LoadManifest(manifest)
+	if err != nil {
+		return nil, err
+	}
+	saveSignals()
+	defer restoreSignals()
+	if err := acquireEnv(rt.Library); err != nil {
+		return nil, err
+	}
+	f, err := func() (*features, error) {
+		if err := m.Verify(); err != nil {
+			return nil, err
+		}
+		return newFeatures(rt, chain, m, inputSize)
+	}()
+	if err != nil {
+		releaseEnv()
+		return nil, err
+	}
+	return &FeatureStage{features: f}, nil
+}
+
+// Provider is the execution provider the model runs on.
+func (f *FeatureStage) Provider() string { return f.sess.provider }
+
+// Close releases the session and, if it is the last user, ONNX Runtime.
+func (f *FeatureStage) Close() error {
+	if f.closed {
+		return nil
+	}
+	f.closed = true
+	f.sess.close()
+	releaseEnv()
+	return nil
+}

@@ -17,12 +17,19 @@ end to end without downloaded weights. They are stand-ins, not the real models:
                      mask is the region whose embedding is close to the
                      embedding under the prompt point, at three tolerances.
   bad_opset.onnx     features.onnx stamped with opset 99 (for refusal tests).
+  builtin_features.onnx
+                     not a stand-in: the built-in Go feature extractor
+                     (infer/builtin/features.go, "hc40.v1") as an ONNX graph,
+                     image [1,3,H,W] in [0,1] -> patch_tokens [1,N,40], stride 8,
+                     so the default feature stage can run on TensorRT or CUDA.
 
 Run with Debian's python3-onnx and python3-numpy (apt), from the repo root:
     python3 models/testdata/make_fixtures.py
 The output is deterministic; the files are committed so tests need no Python.
 """
 import hashlib
+import itertools
+import math
 import os
 
 import numpy as np
@@ -192,17 +199,135 @@ def sam_decoder_graph():
     )
 
 
+class GraphBuilder:
+    """Appends nodes and constants with unique names."""
+
+    def __init__(self):
+        self.nodes, self.inits, self.ids = [], [], itertools.count()
+
+    def op(self, op_type, *inputs, **attrs):
+        out = f"{op_type.lower()}_{next(self.ids)}"
+        self.nodes.append(helper.make_node(op_type, list(inputs), [out], **attrs))
+        return out
+
+    def c(self, arr, dtype=np.float32):
+        name = f"c_{next(self.ids)}"
+        self.inits.append(const(name, np.asarray(arr, dtype)))
+        return name
+
+
+# Constants of infer/builtin/features.go (featureVersion "hc40.v1").
+BUILTIN_STRIDE = 8
+BUILTIN_HOG_EPS = 0.01
+
+
+def gauss_kernel(sigma):
+    r = int(math.ceil(3 * sigma))
+    k = np.exp(-np.arange(-r, r + 1, dtype=np.float64) ** 2 / (2 * sigma * sigma))
+    return (k / k.sum()).astype(np.float32)
+
+
+def builtin_features_graph():
+    """The channel formulas documented on builtin.Features, op for op."""
+    g = GraphBuilder()
+    opp_w = np.array([[1 / 3, 1 / 3, 1 / 3], [1, -1, 0], [0.5, 0.5, -1]], np.float32).reshape(3, 3, 1, 1)
+    opp = g.op("Conv", "image", g.c(opp_w))  # I, RG, BY
+    intensity = g.op("Slice", opp, g.c([0], np.int64), g.c([1], np.int64), g.c([1], np.int64))
+
+    def pad_edge(x, r):
+        return g.op("Pad", x, g.c([0, 0, r, r, 0, 0, r, r], np.int64), mode="edge")
+
+    def blur(x, sigma):
+        k = gauss_kernel(sigma)
+        r = len(k) // 2
+        p = pad_edge(x, r)
+        return g.op("Conv", g.op("Conv", p, g.c(k.reshape(1, 1, 1, -1))), g.c(k.reshape(1, 1, -1, 1)))
+
+    g1, g2, g4 = blur(intensity, 1), blur(intensity, 2), blur(intensity, 4)
+
+    sob = np.array([[-1, 0, 1], [-2, 0, 2], [-1, 0, 1]], np.float32) / 8
+    p1 = pad_edge(intensity, 1)
+    fgx = g.op("Conv", p1, g.c(sob.reshape(1, 1, 3, 3)))
+    fgy = g.op("Conv", p1, g.c(sob.T.reshape(1, 1, 3, 3)))
+    cd = np.zeros((5, 5), np.float32)
+    cd[2, 0], cd[2, 4] = -0.25, 0.25
+    p2 = pad_edge(g2, 2)
+    cgx = g.op("Conv", p2, g.c(cd.reshape(1, 1, 5, 5)))
+    cgy = g.op("Conv", p2, g.c(cd.T.reshape(1, 1, 5, 5)))
+
+    angles = 2 * np.arange(8) * np.pi / 8
+    bins = np.stack([np.cos(angles), np.sin(angles)], 1).astype(np.float32).reshape(8, 2, 1, 1)
+
+    def orientations(gx, gy):
+        gx2, gy2 = g.op("Mul", gx, gx), g.op("Mul", gy, gy)
+        m2 = g.op("Add", gx2, gy2)
+        tiny = g.c(1e-12)
+        valid = g.op("Cast", g.op("Not", g.op("Less", m2, tiny)), to=TensorProto.FLOAT)
+        safe = g.op("Max", m2, tiny)
+        c2 = g.op("Div", g.op("Sub", gx2, gy2), safe)
+        s2 = g.op("Div", g.op("Mul", g.c(2.0), g.op("Mul", gx, gy)), safe)
+        d = g.op("Relu", g.op("Conv", g.op("Concat", c2, s2, axis=1), g.c(bins)))
+        m = g.op("Mul", g.op("Sqrt", m2), valid)
+        return g.op("Mul", g.op("Mul", d, d), m), m
+
+    fine_r, fine_m = orientations(fgx, fgy)
+    coarse_r, coarse_m = orientations(cgx, cgy)
+
+    def mean(x, size):
+        p = (size - BUILTIN_STRIDE) // 2
+        return g.op("AveragePool", x, kernel_shape=[size, size], strides=[BUILTIN_STRIDE] * 2,
+                    pads=[p, p, p, p], count_include_pad=0)
+
+    def scale(x, k):
+        return g.op("Mul", x, g.c(k))
+
+    def hog(r, size):
+        h = g.op("Relu", mean(r, size))
+        ss = g.op("ReduceSumSquare", h, axes=[1], keepdims=1)
+        return g.op("Div", h, g.op("Sqrt", g.op("Add", ss, g.c(BUILTIN_HOG_EPS ** 2))))
+
+    m16 = mean(opp, 16)
+    var = g.op("Relu", g.op("Sub", mean(g.op("Mul", opp, opp), 16), g.op("Mul", m16, m16)))
+    absdiff = lambda a, b: g.op("Abs", g.op("Sub", a, b))
+    channels = [
+        mean(opp, 8),  # 0-2
+        mean(opp, 24),  # 3-5
+        scale(g.op("Sqrt", var), 2.0),  # 6-8
+        hog(fine_r, 8),  # 9-16
+        hog(fine_r, 16),  # 17-24
+        hog(coarse_r, 32),  # 25-32
+        scale(mean(fine_m, 16), 8.0),  # 33
+        scale(mean(coarse_m, 32), 8.0),  # 34
+        scale(mean(absdiff(intensity, g1), 16), 8.0),  # 35
+        scale(mean(absdiff(g1, g2), 16), 8.0),  # 36
+        scale(mean(absdiff(g2, g4), 16), 8.0),  # 37
+        scale(mean(g.op("Sub", g1, g4), 16), 4.0),  # 38
+        scale(mean(g.op("Sub", intensity, g4), 8), 4.0),  # 39
+    ]
+    fmap = g.op("Concat", *channels, axis=1)
+    flat = g.op("Reshape", fmap, g.c([1, 40, -1], np.int64))
+    g.nodes.append(helper.make_node("Transpose", [flat], ["patch_tokens"], perm=[0, 2, 1]))
+    return helper.make_graph(
+        g.nodes,
+        "builtin_features_hc40_v1",
+        [vinfo("image", [1, 3, -1, -1])],
+        [vinfo("patch_tokens", [1, -1, 40])],
+        g.inits,
+    )
+
+
 def fmt_shape(shape):
     return "[" + ", ".join(str(d) for d in shape) + "]"
 
 
-def write_manifest(name, kind, graph, opset=OPSET, mean=None, std=None, patch=0):
+def write_manifest(name, kind, graph, opset=OPSET, mean=None, std=None, patch=0,
+                   note="Fixture model generated by make_fixtures.py: a stand-in with the real I/O contract."):
     onnx_file = name + ".onnx"
     path = os.path.join(OUT, onnx_file)
     save(graph, path, opset)
     data = open(path, "rb").read()
     lines = [
-        "# Fixture model generated by make_fixtures.py: a stand-in with the real I/O contract.",
+        "# " + note,
         f'kind = "{kind}"',
         f'file = "{onnx_file}"',
         f'sha256 = "{hashlib.sha256(data).hexdigest()}"',
@@ -228,6 +353,8 @@ def main():
     write_manifest("sam_encoder", "sam_encoder", sam_encoder_graph(), mean=SAM_MEAN, std=SAM_STD)
     write_manifest("sam_decoder", "sam_decoder", sam_decoder_graph())
     write_manifest("bad_opset", "features", features_graph(), opset=99, mean=IMAGENET_MEAN, std=IMAGENET_STD, patch=PATCH)
+    write_manifest("builtin_features", "features", builtin_features_graph(), patch=BUILTIN_STRIDE,
+                   note="The built-in feature extractor (infer/builtin, hc40.v1) as ONNX, from make_fixtures.py.")
 
 
 if __name__ == "__main__":

@@ -1,0 +1,122 @@
+package onnx
+
+import (
+	"bufio"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"os/signal"
+	"runtime"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+	"unsafe"
+)
+
+// The child half of TestShutdownOnSIGTERM: it creates the backend, waits for
+// SIGTERM, closes the backend and exits 0.
+func TestMain(m *testing.M) {
+	if mode := os.Getenv("SAMLAD_ONNX_SIGTERM_CHILD"); mode != "" {
+		os.Exit(sigtermChild(mode))
+	}
+	os.Exit(m.Run())
+}
+
+func sigtermChild(mode string) int {
+	rt, models, p := fixtureConfig(&testing.T{}, fixtureDir)
+	rt.Library = os.Getenv("SAMLAD_ORT_LIB")
+	b, err := New(rt, models, p)
+	if err != nil {
+		fmt.Println("new:", err)
+		return 3
+	}
+	ch := make(chan os.Signal, 1)
+	signal.Notify(ch, syscall.SIGTERM)
+	if mode != "plain" {
+		// What the CUDA provider does: replace the SIGTERM handler behind Go's back.
+		setDefaultHandler(syscall.SIGTERM)
+	}
+	if mode == "restored" {
+		NotifyShutdown(ch)
+	}
+	fmt.Println("ready")
+	select {
+	case <-ch:
+	case <-time.After(20 * time.Second):
+		fmt.Println("no signal")
+		return 4
+	}
+	if _, err := b.Stages().Features.Extract(scene(224, 224, testParts...)); err != nil {
+		fmt.Println("extract after signal:", err)
+		return 5
+	}
+	b.Close()
+	fmt.Println("clean shutdown")
+	return 0
+}
+
+// setDefaultHandler sets sig's disposition to SIG_DFL with a raw
+// rt_sigaction, bypassing Go's signal bookkeeping.
+func setDefaultHandler(sig syscall.Signal) {
+	var act struct {
+		handler, flags, restorer uintptr
+		mask                     uint64
+	}
+	syscall.RawSyscall6(syscall.SYS_RT_SIGACTION, uintptr(sig), uintptr(unsafe.Pointer(&act)), 0, 8, 0, 0)
+}
+
+func TestShutdownOnSIGTERM(t *testing.T) {
+	lib := ortLibrary(t)
+	if runtime.GOOS != "linux" || (runtime.GOARCH != "amd64" && runtime.GOARCH != "arm64") {
+		t.Skip("raw rt_sigaction layout is only written for linux amd64/arm64")
+	}
+	cases := []struct {
+		mode     string
+		wantKill bool
+	}{
+		{"plain", false},    // CPU provider: Go's handler stays in place
+		{"clobbered", true}, // a handler replaced as CUDA does kills the process
+		{"restored", false}, // NotifyShutdown puts Go's handler back
+	}
+	for _, c := range cases {
+		t.Run(c.mode, func(t *testing.T) {
+			cmd := exec.Command(os.Args[0], "-test.run=^$")
+			cmd.Env = append(os.Environ(), "SAMLAD_ONNX_SIGTERM_CHILD="+c.mode, "SAMLAD_ORT_LIB="+lib)
+			out, err := cmd.StdoutPipe()
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := cmd.Start(); err != nil {
+				t.Fatal(err)
+			}
+			sc := bufio.NewScanner(out)
+			var lines []string
+			for sc.Scan() {
+				lines = append(lines, sc.Text())
+				if sc.Text() == "ready" {
+					break
+				}
+			}
+			if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {
+				t.Fatal(err)
+			}
+			for sc.Scan() {
+				lines = append(lines, sc.Text())
+			}
+			err = cmd.Wait()
+			var exit *exec.ExitError
+			killed := errors.As(err, &exit) && exit.Sys().(syscall.WaitStatus).Signaled()
+			if c.wantKill {
+				if !killed {
+					t.Errorf("child was not killed by SIGTERM (err %v, output %q)", err, lines)
+				}
+				return
+			}
+			if err != nil || !strings.Contains(strings.Join(lines, "\n"), "clean shutdown") {
+				t.Errorf("child: err %v, output %q; want exit 0 after a clean shutdown", err, lines)
+			}
+		})
+	}
+}
