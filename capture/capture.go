@@ -86,10 +86,10 @@ type Options struct {
 
 // Errors Trigger returns; the daemon answers the trigger with an error verdict.
 var (
-	ErrTriggerBusy   = errors.New("trigger queue full (triggers arrive faster than frames are captured)")
-	ErrStopped       = errors.New("camera stopped")
-	ErrNotSoftware   = errors.New("camera does not take software triggers (set trigger = \"software\")")
-	errRunTwice = errors.New("Run called twice")
+	ErrTriggerBusy = errors.New("trigger queue full (triggers arrive faster than frames are captured)")
+	ErrStopped     = errors.New("camera stopped")
+	ErrNotSoftware = errors.New("camera does not take software triggers (set trigger = \"software\")")
+	errRunTwice    = errors.New("Run called twice")
 )
 
 // Default reconnect backoff, when the camera's config leaves it unset.
