@@ -63,6 +63,9 @@ type Segment struct {
 	Scale   float64 `toml:"scale"`    // k in the FH paper: larger means larger segments
 	Sigma   float64 `toml:"sigma"`    // Gaussian pre-smoothing
 	MinSize int     `toml:"min_size"` // components smaller than this (pixels) are merged
+	// MergeColour merges adjacent segments whose mean colours (RGB 0..255)
+	// differ by less than this; 0 = off.
+	MergeColour float64 `toml:"merge_colour"`
 }
 
 // DefaultPipeline returns the engine defaults.
