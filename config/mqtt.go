@@ -15,8 +15,12 @@ type MQTT struct {
 	MaxReconnectInterval Duration `toml:"max_reconnect_interval"`
 	// StoreDir keeps QoS 1 messages published while the broker is down.
 	StoreDir string `toml:"store_dir"`
-	// StoreLimit bounds the outgoing store (messages).
+	// StoreLimit bounds the outgoing store (verdicts, each with its reject).
 	StoreLimit int `toml:"store_limit"`
+	// StoreOverflow is what happens when an outage outlasts the store:
+	// "drop_oldest" (default; the most recent verdicts survive) or
+	// "refuse_new" (the oldest survive; new verdicts are refused with an error).
+	StoreOverflow string `toml:"store_overflow"`
 	// StatsInterval is the period of <prefix>/stats.
 	StatsInterval Duration `toml:"stats_interval"`
 }
@@ -39,6 +43,10 @@ type Actuate struct {
 	Heatmap        string `toml:"heatmap"`
 	HeatmapQuality int    `toml:"heatmap_quality"`
 	HeatmapMaxSide int    `toml:"heatmap_max_side"`
+	// RejectMaxAge drops a buffered reject signal older than this when it is
+	// finally sent (its verdict is still delivered), so that a gate never acts
+	// on a part that has long passed. 0 delivers every reject.
+	RejectMaxAge Duration `toml:"reject_max_age"`
 }
 
 // DefaultMQTT returns the broker defaults.
@@ -50,7 +58,9 @@ func DefaultMQTT() MQTT {
 		KeepAlive:            Duration(30e9),
 		ConnectTimeout:       Duration(10e9),
 		MaxReconnectInterval: Duration(30e9),
+		StoreDir:             "/var/lib/samlad/outbox",
 		StoreLimit:           10000,
+		StoreOverflow:        "drop_oldest",
 		StatsInterval:        Duration(10e9),
 	}
 }
