@@ -28,9 +28,9 @@ const (
 // Topics builds topic names under one prefix.
 type Topics struct{ Prefix string }
 
-func (t Topics) Available() string           { return t.Prefix + "/" + topicAvailable }
-func (t Topics) Stats() string               { return t.Prefix + "/" + topicStats }
-func (t Topics) Events() string              { return t.Prefix + "/" + topicEvents }
+func (t Topics) Available() string            { return t.Prefix + "/" + topicAvailable }
+func (t Topics) Stats() string                { return t.Prefix + "/" + topicStats }
+func (t Topics) Events() string               { return t.Prefix + "/" + topicEvents }
 func (t Topics) Verdict(camera string) string { return t.Prefix + "/" + camera + "/" + topicVerdict }
 func (t Topics) Reject(camera string) string  { return t.Prefix + "/" + camera + "/" + topicReject }
 func (t Topics) Heatmap(camera string) string { return t.Prefix + "/" + camera + "/" + topicHeatmap }
