@@ -114,9 +114,10 @@ func scratchSize(k, c int) int { return k*c + c + 2*k*k + 2*k }
 
 // objectMap writes the Mahalanobis distance of every pixel of query object
 // qi against its partner objects (partners[r] in refs[r], -1 = none) into
-// out (the map grid) and returns the object's maximum. The reference
+// out (the map grid), scaled by weight (the partners' stability), and
+// returns the object's maximum. The reference
 // features outside the partner's mask are zero (mask x features, 3.4.3).
-func objectMap(q *view, qi int, refs []*view, partners []int, align string, eps float64, out []float32) float32 {
+func objectMap(q *view, qi int, refs []*view, partners []int, align string, eps float64, weight float32, out []float32) float32 {
 	o := q.Objects[qi]
 	k := len(refs)
 	zero := make([]float32, q.C)
@@ -158,7 +159,7 @@ func objectMap(q *view, qi int, refs []*view, partners []int, align string, eps 
 					rv[r] = ref.at(rx, ry)
 				}
 			}
-			m := float32(mahalanobis(q.at(x, y), rv, eps, sc))
+			m := weight * float32(mahalanobis(q.at(x, y), rv, eps, sc))
 			out[y*q.W+x] = m
 			mx = max(mx, m)
 		}

@@ -18,7 +18,8 @@ const (
 type assessment struct {
 	k          int
 	matchings  []*matching
-	unmatched  []float64 // per query object: mean dustbin mass over the k references
+	unmatched  []float64 // per query object: mean weighted dustbin mass over the k references
+	weight     []float64 // per query object: mean weight of its partners
 	matched    []bool    // per query object: matched in at least half the references
 	partners   [][]int   // per query object, per reference: matched or nearest object
 	structMap  []float32 // Mahalanobis distance on the scored objects' pixels
@@ -61,7 +62,7 @@ func pick(cfg, calibrated float64) float64 {
 func assess(q *view, qDesc [][]float32, refs []*view, refDesc [][][]float32, pr params, structMap []float32) *assessment {
 	m, k := len(qDesc), len(refs)
 	a := &assessment{k: k, matchings: make([]*matching, k), unmatched: make([]float64, m),
-		matched: make([]bool, m), partners: make([][]int, m), objMax: make([]float32, m), structMap: structMap}
+		matched: make([]bool, m), weight: make([]float64, m), partners: make([][]int, m), objMax: make([]float32, m), structMap: structMap}
 	start := time.Now()
 	parallelFor(k, pr.workers, func(r int) {
 		a.matchings[r] = match(qDesc, refDesc[r], pr.dustbin, pr.tau, pr.matchThreshold, pr.iters)
@@ -71,24 +72,27 @@ func assess(q *view, qDesc [][]float32, refs []*view, refDesc [][][]float32, pr 
 		a.partners[i] = make([]int, k)
 		var hits int
 		for r, mt := range a.matchings {
-			a.unmatched[i] += mt.p(i, mt.N) / float64(k)
 			a.partners[i][r] = mt.Nearest[i]
 			if mt.Match[i] >= 0 {
 				a.partners[i][r] = mt.Match[i]
 				hits++
 			}
+			w := 1.0
+			if j := a.partners[i][r]; j >= 0 {
+				w = float64(refs[r].Objects[j].Weight)
+			}
+			a.weight[i] += w / float64(k)
+			a.unmatched[i] += w * mt.p(i, mt.N) / float64(k)
 		}
 		a.matched[i] = 2*hits >= k
 	}
-	for _, mt := range a.matchings {
-		var s float64
-		for i := 0; i < mt.M; i++ {
-			s += mt.p(i, mt.N)
-		}
+	for i := range a.unmatched {
+		a.logical += a.unmatched[i]
+	}
+	for r, mt := range a.matchings {
 		for j := 0; j < mt.N; j++ {
-			s += mt.p(mt.M, j)
+			a.logical += float64(refs[r].Objects[j].Weight) * mt.p(mt.M, j) / float64(k)
 		}
-		a.logical += s / float64(k)
 	}
 	for i := range a.structMap {
 		a.structMap[i] = 0
@@ -97,7 +101,7 @@ func assess(q *view, qDesc [][]float32, refs []*view, refDesc [][][]float32, pr 
 		if pr.mode == ModeLight && a.matched[i] {
 			return
 		}
-		a.objMax[i] = objectMap(q, i, refs, a.partners[i], pr.align, pr.eps, a.structMap)
+		a.objMax[i] = objectMap(q, i, refs, a.partners[i], pr.align, pr.eps, float32(a.weight[i]), a.structMap)
 	})
 	a.structural = reduceMap(a.structMap, pr.score)
 	return a

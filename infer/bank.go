@@ -34,9 +34,12 @@ type Bank struct {
 	// calibration depend on.
 	Config BankConfig
 	// Norm standardises backbone channels: (f - Mean[c]) * InvStd[c].
-	Norm  ChannelNorm
-	Refs  []Reference
-	Calib Calibration
+	Norm ChannelNorm
+	// DescMean is the mean raw object descriptor of the good images,
+	// subtracted before matching (see finishDesc).
+	DescMean []float32
+	Refs     []Reference
+	Calib    Calibration
 }
 
 // BankConfig holds the pipeline keys a bank is bound to. Inspecting with a
@@ -101,6 +104,10 @@ type Object struct {
 	Area   int             // pixels on the map grid
 	CX, CY float32         // centroid, map grid coordinates
 	Desc   []float32       // L2-normalised descriptor (DCGA, GMP or GAP)
+	// Weight is the object's stability: the fraction of other good images
+	// in which it has a match (calibrate.go). Segments of background that
+	// come and go between good images get a low weight and count little.
+	Weight float32
 }
 
 // Calibration holds the values learned from the good images by
@@ -220,6 +227,9 @@ func (b *Bank) validate() error {
 	c := b.Refs[0].Feat.C
 	if len(b.Norm.Mean) != c || len(b.Norm.InvStd) != c {
 		return errors.New("bank channel normalisation does not match its features")
+	}
+	if len(b.Refs[0].Objects) > 0 && len(b.DescMean) == 0 {
+		return errors.New("bank has no descriptor mean")
 	}
 	for i := range b.Refs {
 		r := &b.Refs[i]

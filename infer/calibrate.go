@@ -25,12 +25,17 @@ import (
 //  3. Match threshold: with that dustbin, the Sinkhorn assignment of the
 //     mutually best pairs; threshold = half their 5th percentile, clamped
 //     to [0.05, 0.5].
-//  4. Image score: per good image, S = the structural value (max or top-1%
+//  4. Object weight (stability): the fraction of up to 10 other good images
+//     in which the object is matched. Parts that are always there weigh
+//     ~1; background segments that come and go weigh little. Unmatched
+//     masses and structural maps are scaled by the weights of the
+//     reference objects involved.
+//  5. Image score: per good image, S = the structural value (max or top-1%
 //     mean of the Mahalanobis map) and L = the soft count of unmatched
 //     objects. Scores are standardised by the leave-one-out mean and spread:
 //     zS = (S - mean S) / sd S with sd S >= 5% of mean S, zL = (L - mean L) /
 //     sd L with sd L >= 0.1 objects; image score = max(zS, zL).
-//  5. Pass/fail threshold = max(highest leave-one-out image score, 3) times
+//  6. Pass/fail threshold = max(highest leave-one-out image score, 3) times
 //     threshold_margin: no good image would have failed, and a frame must
 //     be at least three spreads from normal to fail.
 const (
@@ -39,6 +44,7 @@ const (
 	sdStructFrac   = 0.05
 	sdLogicFloor   = 0.1
 	thresholdFloor = 3.0
+	stabilityPeers = 10
 )
 
 // calibrateArea implements rule 1.
@@ -59,7 +65,7 @@ func calibrateArea(items []enrolled, imgArea int) (minArea, maxArea float64) {
 	return max(areaFloor, quantile(fr, 0.5)/2), maxArea
 }
 
-// calibrate implements rules 2-5 on a bank whose references hold their
+// calibrate implements rules 2-6 on a bank whose references hold their
 // objects and descriptors.
 func calibrate(ctx context.Context, be *Backend, p config.Pipeline, bank *Bank, items []enrolled) error {
 	n, k := len(bank.Refs), p.K
@@ -98,7 +104,25 @@ func calibrate(ctx context.Context, be *Backend, p config.Pipeline, bank *Bank, 
 	if len(probs) > 0 {
 		cal.MatchThreshold = min(max(quantile(probs, 0.05)/2, 0.05), 0.5)
 	}
-	// Rule 4: full leave-one-out inspections.
+	// Object stability: the fraction of (up to stabilityPeers) other good
+	// images, nearest first, in which the object is matched.
+	peers := min(n-1, max(k, stabilityPeers))
+	for i := range bank.Refs {
+		objs := bank.Refs[i].Objects
+		hits := make([]int, len(objs))
+		for _, j := range nearestRefs(bank.Refs, bank.Refs[i].Global, peers, i) {
+			mt := match(descsOf(objs), descsOf(bank.Refs[j].Objects), dustbin, p.MatchTemperature, pick(p.MatchThreshold, cal.MatchThreshold), p.SinkhornIters)
+			for a, b := range mt.Match {
+				if b >= 0 {
+					hits[a]++
+				}
+			}
+		}
+		for a := range objs {
+			objs[a].Weight = float32(hits[a]) / float32(peers)
+		}
+	}
+	// Rule 5: full leave-one-out inspections.
 	pr := paramsOf(p, *cal)
 	views, err := refViews(ctx, be, p, bank, items)
 	if err != nil {
@@ -128,7 +152,7 @@ func calibrate(ctx context.Context, be *Backend, p config.Pipeline, bank *Bank, 
 	cal.StructStd = max(cal.StructStd, sdStructFrac*math.Abs(cal.StructMean), 1e-9)
 	cal.LogicMean, cal.LogicStd = meanStd(L)
 	cal.LogicStd = max(cal.LogicStd, sdLogicFloor)
-	// Rule 5.
+	// Rule 6.
 	cal.LOOScores = make([]float64, n)
 	cal.Threshold = thresholdFloor
 	for i := range S {

@@ -19,20 +19,30 @@ var eca1D = [3]float32{0.25, 0.5, 0.25}
 // (see dcga).
 const dcgaContext = 0.5
 
-// describe turns object feature maps into L2-normalised descriptors with the
-// configured method; posWeight > 0 appends the object's centroid (in [-1,1]
-// grid units) scaled by posWeight, for fixed layouts.
-func describe(v *view, method, dcgaPooling string, posWeight float64) [][]float32 {
-	var d [][]float32
+// describe squeezes each object of v to a raw descriptor with the
+// configured method (before centring and normalisation, see finishDesc).
+func describe(v *view, method, dcgaPooling string) [][]float32 {
 	switch method {
 	case DescGAP:
-		d = pool(v, false)
+		return pool(v, false)
 	case DescGMP:
-		d = pool(v, true)
+		return pool(v, true)
 	default:
-		d = dcga(pool(v, dcgaPooling != DescGAP))
+		return dcga(pool(v, dcgaPooling != DescGAP))
 	}
+}
+
+// finishDesc turns raw descriptors into matching descriptors in place:
+// subtract the mean raw descriptor of the good images' objects (centring,
+// so that cosine similarity compares what sets objects apart rather than
+// what all objects share), L2-normalise, and with posWeight > 0 append the
+// object's centroid in [-1,1] grid units scaled by posWeight and normalise
+// again (position-aware matching for fixed layouts).
+func finishDesc(d [][]float32, mean []float32, v *view, posWeight float64) {
 	for i, x := range d {
+		for c := range x {
+			x[c] -= mean[c]
+		}
 		normalize(x)
 		if posWeight > 0 {
 			o := v.Objects[i]
@@ -43,7 +53,6 @@ func describe(v *view, method, dcgaPooling string, posWeight float64) [][]float3
 			d[i] = x
 		}
 	}
-	return d
 }
 
 // dcga is the Dynamic Channel Graph Attention of paper 3.5.1 on the

@@ -25,7 +25,7 @@ type Engine struct {
 
 // buffers are the per-inspection scratch slices reused across calls.
 type buffers struct {
-	hwc [][]float32 // query + k references
+	hwc  [][]float32 // query + k references
 	smap []float32
 }
 
@@ -80,7 +80,9 @@ type stopwatch struct {
 	timings []StageTiming
 }
 
-func newStopwatch() *stopwatch { return &stopwatch{last: time.Now(), timings: make([]StageTiming, 0, 10)} }
+func newStopwatch() *stopwatch {
+	return &stopwatch{last: time.Now(), timings: make([]StageTiming, 0, 10)}
+}
 
 func (s *stopwatch) lap(stage string) {
 	now := time.Now()
@@ -165,7 +167,8 @@ func (e *Engine) Inspect(ctx context.Context, img *Image) (*Result, error) {
 
 	// 7. DCGA descriptors of the query's objects; the references' come
 	// from the bank.
-	qDesc := describe(q, e.p.Descriptor, e.p.DCGAPooling, e.p.PositionWeight)
+	qDesc := describe(q, e.p.Descriptor, e.p.DCGAPooling)
+	finishDesc(qDesc, e.bank.DescMean, q, e.p.PositionWeight)
 	refDesc := make([][][]float32, k)
 	for i := range refs {
 		refDesc[i] = descsOf(refs[i].Objects)

@@ -156,6 +156,8 @@ func Enroll(ctx context.Context, be *Backend, p config.Pipeline, good []*Image, 
 		cal.MinArea, cal.MaxArea = pick(p.MinArea, mn), pick(p.MaxArea, mx)
 	}
 	bank.Refs = make([]Reference, len(items))
+	raw := make([][][]float32, len(items))
+	views := make([]*view, len(items))
 	err = firstError(len(items), workers, func(i int) error {
 		it := items[i]
 		v, err := upsampleView(be, it.img, it.feat, p.Upsample, nil)
@@ -164,15 +166,22 @@ func Enroll(ctx context.Context, be *Backend, p config.Pipeline, good []*Image, 
 		}
 		masks := filterMasks(it.masks, size*size, cal.MinArea, cal.MaxArea, p.MaxObjects)
 		v.Labels, v.Objects = labelObjects(masks, v.W, v.H)
-		for j, d := range describe(v, p.Descriptor, p.DCGAPooling, p.PositionWeight) {
-			v.Objects[j].Desc = d
-		}
+		raw[i] = describe(v, p.Descriptor, p.DCGAPooling)
+		v.Feat = nil // large; calibration upsamples again or caches
+		views[i] = v
 		bank.Refs[i] = Reference{Name: nameOf(names, i), RGB: quantize(it.img), Size: size, Feat: *it.feat,
 			Global: globalVector(it.feat), MapW: v.W, MapH: v.H, Labels: v.Labels, Objects: v.Objects}
 		return ctx.Err()
 	})
 	if err != nil {
 		return nil, err
+	}
+	bank.DescMean = meanDesc(raw, items[0].feat.C)
+	for i, v := range views {
+		finishDesc(raw[i], bank.DescMean, v, p.PositionWeight)
+		for j, d := range raw[i] {
+			bank.Refs[i].Objects[j].Desc = d
+		}
 	}
 	for i := range bank.Refs {
 		if r := &bank.Refs[i]; r.MapW != bank.Refs[0].MapW || r.MapH != bank.Refs[0].MapH {
@@ -245,4 +254,23 @@ func coreset(items []enrolled, n int) []int {
 		keep = append(keep, best)
 	}
 	return keep
+}
+
+// meanDesc is the mean of all raw object descriptors (zero when there are
+// no objects).
+func meanDesc(raw [][][]float32, c int) []float32 {
+	mean := make([]float32, c)
+	var n int
+	for _, ds := range raw {
+		for _, d := range ds {
+			for i, v := range d {
+				mean[i] += v
+			}
+			n++
+		}
+	}
+	for i := range mean {
+		mean[i] /= float32(max(n, 1))
+	}
+	return mean
 }

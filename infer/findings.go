@@ -38,7 +38,7 @@ func (e *Engine) result(q *view, refs []*view, a *assessment) *Result {
 		}
 		near := a.matchings[0]
 		for j := 0; j < near.N; j++ {
-			maxMass = max(maxMass, near.p(near.M, j))
+			maxMass = max(maxMass, float64(refs[0].Objects[j].Weight)*near.p(near.M, j))
 		}
 		if zl > 0 && maxMass > 0 {
 			for i, u := range a.unmatched {
@@ -49,7 +49,7 @@ func (e *Engine) result(q *view, refs []*view, a *assessment) *Result {
 				}
 			}
 			for j := 0; j < near.N; j++ {
-				mass := near.p(near.M, j)
+				mass := float64(refs[0].Objects[j].Weight) * near.p(near.M, j)
 				v := float32(zl * mass / maxMass)
 				paint(res.Map, refs[0], j, v)
 				if mass >= 0.5 {

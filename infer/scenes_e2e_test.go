@@ -1,0 +1,138 @@
+package infer_test
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"sort"
+	"strconv"
+	"testing"
+	"time"
+
+	"github.com/samlad/samlad/config"
+	"github.com/samlad/samlad/eval/scenes"
+	"github.com/samlad/samlad/infer"
+	"github.com/samlad/samlad/infer/builtin"
+)
+
+// sceneImages renders n scenes of a kind and anomaly from seed0 on.
+func sceneImages(t testing.TB, kind scenes.Kind, an scenes.Anomaly, seed0, n, size int) ([]*infer.Image, []scenes.Scene) {
+	t.Helper()
+	var imgs []*infer.Image
+	var ss []scenes.Scene
+	for s := seed0; s < seed0+n; s++ {
+		sc, err := scenes.Generate(kind, int64(s), size, an)
+		if err != nil {
+			t.Fatal(err)
+		}
+		imgs = append(imgs, infer.FromImage(sc.Image, size))
+		ss = append(ss, sc)
+	}
+	return imgs, ss
+}
+
+func enrollScenes(t testing.TB, p config.Pipeline, kind scenes.Kind, n int) (*infer.Backend, *infer.Bank) {
+	t.Helper()
+	be, err := builtin.New(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	good, _ := sceneImages(t, kind, scenes.Good, 1000, n, p.InputSize)
+	bank, err := infer.Enroll(context.Background(), be, p, good, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return be, bank
+}
+
+// auroc is the probability that a random anomalous score exceeds a random
+// normal one (ties count half).
+func auroc(normal, anomal []float64) float64 {
+	var s float64
+	for _, a := range anomal {
+		for _, n := range normal {
+			switch {
+			case a > n:
+				s++
+			case a == n:
+				s += 0.5
+			}
+		}
+	}
+	return s / float64(len(normal)*len(anomal))
+}
+
+// TestSceneSweep is an exploration aid: SAMLAD_SWEEP=N prints AUROCs per
+// anomaly on N test scenes each.
+func TestSceneSweep(t *testing.T) {
+	n, _ := strconv.Atoi(os.Getenv("SAMLAD_SWEEP"))
+	if n == 0 {
+		t.Skip("set SAMLAD_SWEEP=N to run")
+	}
+	p := config.DefaultPipeline()
+	if v := os.Getenv("SAMLAD_ALIGN"); v != "" {
+		p.Align = v
+	}
+	if v := os.Getenv("SAMLAD_DESC"); v != "" {
+		p.Descriptor = v
+	}
+	if v, err := strconv.ParseFloat(os.Getenv("SAMLAD_POS"), 64); err == nil {
+		p.PositionWeight = v
+	}
+	if v, err := strconv.Atoi(os.Getenv("SAMLAD_K")); err == nil {
+		p.K = v
+	}
+	if v, err := strconv.Atoi(os.Getenv("SAMLAD_SIZE")); err == nil {
+		p.InputSize = v
+	}
+	envF := func(k string, dst *float64) {
+		if v, err := strconv.ParseFloat(os.Getenv(k), 64); err == nil {
+			*dst = v
+		}
+	}
+	envF("SAMLAD_MINA", &p.MinArea)
+	envF("SAMLAD_MAXA", &p.MaxArea)
+	envF("SAMLAD_TAU", &p.MatchTemperature)
+	envF("SAMLAD_EPS", &p.Epsilon)
+	if v := os.Getenv("SAMLAD_MODE"); v != "" {
+		p.Mode = v
+	}
+	if v := os.Getenv("SAMLAD_SCORE"); v != "" {
+		p.Score = v
+	}
+	nGood := 20
+	if v, err := strconv.Atoi(os.Getenv("SAMLAD_GOOD")); err == nil {
+		nGood = v
+	}
+	for _, kind := range scenes.Kinds() {
+		t0 := time.Now()
+		be, bank := enrollScenes(t, p, kind, nGood)
+		c := bank.Calib
+		c.LOOScores = nil
+		t.Logf("%s: enrolled in %v, calib %+v", kind, time.Since(t0), c)
+		eng, err := infer.NewEngine(be, bank, p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		score := func(an scenes.Anomaly) []float64 {
+			imgs, _ := sceneImages(t, kind, an, 5000, n, p.InputSize)
+			var out []float64
+			for _, img := range imgs {
+				r, err := eng.Inspect(context.Background(), img)
+				if err != nil {
+					t.Fatal(err)
+				}
+				out = append(out, r.Score)
+			}
+			return out
+		}
+		good := score(scenes.Good)
+		sort.Float64s(good)
+		line := fmt.Sprintf("%s good=%.2f", kind, good)
+		for _, an := range scenes.Anomalies(kind) {
+			s := score(an)
+			line += fmt.Sprintf("\n  %-10s auroc=%.3f scores=%.2f", an, auroc(good, s), s)
+		}
+		t.Log(line)
+	}
+}
