@@ -66,6 +66,10 @@ type Segment struct {
 	// MergeColour merges adjacent segments whose mean colours (RGB 0..255)
 	// differ by less than this; 0 = off.
 	MergeColour float64 `toml:"merge_colour"`
+	// RefSize is the image side that Scale and MinSize are set for; the
+	// segmenter scales both with the image area (RefSize^2), so the same
+	// values serve any input size. 0 = use them as given.
+	RefSize int `toml:"ref_size"`
 }
 
 // DefaultPipeline returns the engine defaults.
@@ -86,6 +90,6 @@ func DefaultPipeline() Pipeline {
 		MaxObjects:       16,
 		ThresholdMargin:  1.0,
 		Score:            "max",
-		Segment:          Segment{Scale: 300, Sigma: 0.8, MinSize: 50},
+		Segment:          Segment{Scale: 300, Sigma: 0.8, MinSize: 50, MergeColour: 20, RefSize: 224},
 	}
 }

@@ -34,8 +34,9 @@ func New(p config.Pipeline) (*infer.Backend, error) {
 	default:
 		return nil, fmt.Errorf("builtin backend: upsampler %q: want \"jbu\" or \"bilinear\"", p.Upsampler)
 	}
-	fp := fmt.Sprintf("%s features=%s stride=%d seg=fh(scale=%g,sigma=%g,min_size=%d) up=%s",
-		Name, featureVersion, FeatureStride, p.Segment.Scale, p.Segment.Sigma, p.Segment.MinSize, upPrint)
+	sg := p.Segment
+	fp := fmt.Sprintf("%s features=%s stride=%d seg=%s(scale=%g,sigma=%g,min_size=%d,ref_size=%d,merge_colour=%g) up=%s",
+		Name, featureVersion, FeatureStride, segmentVersion, sg.Scale, sg.Sigma, sg.MinSize, sg.RefSize, sg.MergeColour, upPrint)
 	return &infer.Backend{
 		Name:        Name,
 		Fingerprint: fp,

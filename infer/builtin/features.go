@@ -3,7 +3,6 @@ package builtin
 import (
 	"fmt"
 	"math"
-	"sync"
 
 	"github.com/samlad/samlad/infer"
 )
@@ -71,7 +70,7 @@ type Features struct {
 	kFine   []float32
 	kMid    []float32
 	kCoarse []float32
-	pool    sync.Pool // *featScratch
+	pool    scratchPool[featScratch]
 }
 
 // NewFeatures returns the extractor; workers bounds its parallelism (0 = one per CPU).
@@ -145,11 +144,8 @@ func (f *Features) ExtractInto(dst *infer.FeatureMap, img *infer.Image) error {
 	hb, wb := h/block, w/block
 	n := w * h
 
-	s, _ := f.pool.Get().(*featScratch)
-	if s == nil {
-		s = &featScratch{}
-	}
-	defer f.pool.Put(s)
+	s := f.pool.get()
+	defer f.pool.put(s)
 	s.planes = grow(s.planes, 7*n)
 	pI, pRG, pBY := s.planes[0:n], s.planes[n:2*n], s.planes[2*n:3*n]
 	g1, g2, g4, tmp := s.planes[3*n:4*n], s.planes[4*n:5*n], s.planes[5*n:6*n], s.planes[6*n:7*n]

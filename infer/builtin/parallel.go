@@ -45,3 +45,28 @@ func parallelParts(workers, n int, fn func(part, lo, hi int)) {
 	fn(0, 0, n/workers)
 	wg.Wait()
 }
+
+// scratchPool keeps scratch buffers between calls. Unlike sync.Pool it is
+// not emptied by the garbage collector, so the steady state allocates
+// nothing; it holds at most as many buffers as there were concurrent calls.
+type scratchPool[T any] struct {
+	mu   sync.Mutex
+	free []*T
+}
+
+func (p *scratchPool[T]) get() *T {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if n := len(p.free); n > 0 {
+		s := p.free[n-1]
+		p.free = p.free[:n-1]
+		return s
+	}
+	return new(T)
+}
+
+func (p *scratchPool[T]) put(s *T) {
+	p.mu.Lock()
+	p.free = append(p.free, s)
+	p.mu.Unlock()
+}

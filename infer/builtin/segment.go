@@ -4,26 +4,43 @@ import (
 	"fmt"
 	"image"
 	"math"
-	"sync"
 
 	"github.com/samlad/samlad/config"
 	"github.com/samlad/samlad/infer"
 )
 
 // Segmenter is the Felzenszwalb-Huttenlocher efficient graph-based segmenter
-// (IJCV 2004): the image is smoothed by a Gaussian, pixels are joined to
-// their 8 neighbours by edges weighted with the Euclidean RGB distance (RGB in
-// 0..255), and edges are merged in increasing weight while the weight does not
-// exceed either component's internal difference plus Scale/|C|. Components
-// smaller than MinSize are then merged into a neighbour along the cheapest
-// edges. Every remaining component is returned as a mask with Score 1.
+// (IJCV 2004) with refinements for objects on textured backgrounds:
+//
+//  1. FH: the image is smoothed by a Gaussian (sigma), pixels are joined to
+//     their 8 neighbours by edges weighted with the Euclidean RGB distance
+//     (RGB in 0..255), and edges are merged in increasing weight while the
+//     weight does not exceed either component's internal difference plus
+//     k/|C|; then components smaller than min_size are merged along the
+//     cheapest edges. k and min_size scale with the image area / ref_size^2.
+//  2. Rims: thin components that smoothing makes along sharp edges are
+//     handed to their neighbours (refine.go).
+//  3. Colour merge: adjacent segments closer than merge_colour in mean
+//     colour are merged (a grainy background becomes one segment).
+//  4. Boundary relaxation: boundary pixels move to the adjacent segment of
+//     nearest mean colour, for a few passes.
+//  5. Segments that step 4 left under min_size join their closest neighbour.
+//
+// Every remaining segment is returned as a mask with Score 1; the masks tile
+// the image.
 type Segmenter struct {
-	scale   float32
-	minSize int
-	kernel  []float32
-	workers int
-	pool    sync.Pool // *segScratch
+	scale       float32 // k at refArea pixels
+	minSize     int     // at refArea pixels
+	refArea     int     // 0: scale and minSize are used as given
+	mergeColour float64
+	kernel      []float32
+	workers     int
+	pool        scratchPool[segScratch]
 }
+
+// segmentVersion names the segmentation algorithm (FH, rim dissolving,
+// colour merge, boundary relaxation, small merge); bump it when any changes.
+const segmentVersion = "fh8.rim.merge.relax.v1"
 
 // sortBuckets is the resolution of the counting sort of edge weights
 // (0.11 grey levels at 255*sqrt(3)); ties keep raster order.
@@ -42,11 +59,19 @@ func NewSegmenter(p config.Segment, workers int) (*Segmenter, error) {
 	if p.MinSize < 0 {
 		return nil, fmt.Errorf("segment.min_size = %d: want >= 0", p.MinSize)
 	}
+	if p.RefSize < 0 {
+		return nil, fmt.Errorf("segment.ref_size = %d: want >= 0 (0 = scale and min_size as given)", p.RefSize)
+	}
+	if p.MergeColour < 0 || math.IsNaN(p.MergeColour) {
+		return nil, fmt.Errorf("segment.merge_colour = %v: want >= 0 (0 = off)", p.MergeColour)
+	}
 	return &Segmenter{
-		scale:   float32(p.Scale),
-		minSize: p.MinSize,
-		kernel:  gaussKernel(p.Sigma),
-		workers: workerCount(workers),
+		scale:       float32(p.Scale),
+		minSize:     p.MinSize,
+		refArea:     p.RefSize * p.RefSize,
+		mergeColour: p.MergeColour,
+		kernel:      gaussKernel(p.Sigma),
+		workers:     workerCount(workers),
 	}, nil
 }
 
@@ -59,6 +84,14 @@ type segScratch struct {
 	size   []int32
 	thresh []float32
 	label  []int32
+	// refinement (refine.go)
+	run     []uint8
+	keep    []bool
+	pending []int32
+	sums    []float64
+	mean    []float32
+	remap   []int32
+	pairs   []uint64
 }
 
 // Segment implements infer.Segmenter.
@@ -66,17 +99,20 @@ func (s *Segmenter) Segment(img *infer.Image) ([]infer.Mask, error) {
 	if err := checkImage(img, 1); err != nil {
 		return nil, fmt.Errorf("builtin segmenter: %w", err)
 	}
-	sc, _ := s.pool.Get().(*segScratch)
-	if sc == nil {
-		sc = &segScratch{}
-	}
-	defer s.pool.Put(sc)
+	sc := s.pool.get()
+	defer s.pool.put(sc)
 	w, h := img.W, img.H
 	n := w * h
 	s.smooth(sc, img)
 	s.edges(sc, w, h)
-	s.merge(sc, w, n)
-	return s.masks(sc, w, h), nil
+	k, minSize := s.params(n)
+	s.merge(sc, w, n, k, minSize)
+	count := labelComponents(sc, n)
+	count = dissolveRims(sc, img, count)
+	count = s.mergeColours(sc, img, count)
+	count = relaxBoundaries(sc, img, count)
+	count = mergeSmall(sc, img, count, minSize)
+	return masks(sc.label, count, w, h), nil
 }
 
 func (s *Segmenter) smooth(sc *segScratch, img *infer.Image) {
@@ -182,15 +218,30 @@ func union(parent, size []int32, a, b int32) int32 {
 	return a
 }
 
+// params returns k and min_size for an image of n pixels: scaled by
+// n/refArea so that segments keep their share of the image at any size.
+func (s *Segmenter) params(n int) (k float32, minSize int) {
+	if s.refArea == 0 {
+		return s.scale, s.minSize
+	}
+	r := float64(n) / float64(s.refArea)
+	k = s.scale * float32(r)
+	minSize = int(math.Round(float64(s.minSize) * r))
+	if s.minSize > 0 {
+		minSize = max(minSize, 1)
+	}
+	return k, minSize
+}
+
 // merge runs the FH merge over the sorted edges, then the min_size pass.
-func (s *Segmenter) merge(sc *segScratch, w, n int) {
+func (s *Segmenter) merge(sc *segScratch, w, n int, k float32, minSize int) {
 	sc.parent = grow(sc.parent, n)
 	sc.size = grow(sc.size, n)
 	sc.thresh = grow(sc.thresh, n)
 	for i := range n {
 		sc.parent[i] = int32(i)
 		sc.size[i] = 1
-		sc.thresh[i] = s.scale // Int({p}) = 0, tau = k/1
+		sc.thresh[i] = k // Int({p}) = 0, tau = k/1
 	}
 	parent, size, thresh := sc.parent, sc.size, sc.thresh
 	for _, id := range sc.order {
@@ -203,25 +254,24 @@ func (s *Segmenter) merge(sc *segScratch, w, n int) {
 		if wt <= thresh[a] && wt <= thresh[b] {
 			// Edges come in increasing weight, so wt is the new internal difference.
 			r := union(parent, size, a, b)
-			thresh[r] = wt + s.scale/float32(size[r])
+			thresh[r] = wt + k/float32(size[r])
 		}
 	}
-	if s.minSize <= 1 {
+	if minSize <= 1 {
 		return
 	}
 	for _, id := range sc.order {
 		p, q := endpoints(id, w)
 		a, b := find(parent, p), find(parent, q)
-		if a != b && (int(size[a]) < s.minSize || int(size[b]) < s.minSize) {
+		if a != b && (int(size[a]) < minSize || int(size[b]) < minSize) {
 			union(parent, size, a, b)
 		}
 	}
 }
 
-// masks labels the components in raster order of their first pixel and
-// returns one mask per component, all backed by one allocation.
-func (s *Segmenter) masks(sc *segScratch, w, h int) []infer.Mask {
-	n := w * h
+// labelComponents writes compact component ids, numbered in raster order of
+// their first pixel, to sc.label and returns the count.
+func labelComponents(sc *segScratch, n int) int {
 	sc.label = grow(sc.label, n)
 	label := sc.label
 	for i := range label {
@@ -229,6 +279,8 @@ func (s *Segmenter) masks(sc *segScratch, w, h int) []infer.Mask {
 	}
 	var count int32
 	for i := range n {
+		// The root's slot holds the component id once any member was seen;
+		// it is set at or before the scan reaches the root itself.
 		r := find(sc.parent, int32(i))
 		if label[r] < 0 {
 			label[r] = count
@@ -236,17 +288,22 @@ func (s *Segmenter) masks(sc *segScratch, w, h int) []infer.Mask {
 		}
 		label[i] = label[r]
 	}
-	// label[r] of a root was set before or at r, so label[i] is final for
-	// every pixel once the scan reaches it.
-	masks := make([]infer.Mask, count)
-	bits := make([]uint8, int(count)*n)
-	for k := range masks {
-		masks[k] = infer.Mask{W: w, H: h, Bits: bits[k*n : (k+1)*n : (k+1)*n], Score: 1,
-			Box: image.Rect(w, h, 0, 0)}
+	return int(count)
+}
+
+// masks returns one mask per label 0..count-1, all backed by one allocation.
+func masks(label []int32, count, w, h int) []infer.Mask {
+	n := w * h
+	out := make([]infer.Mask, count)
+	bits := make([]uint8, count*n)
+	for k := range out {
+		// An inverted box that the first pixel replaces (image.Rect would reorder it).
+		empty := image.Rectangle{Min: image.Pt(w, h)}
+		out[k] = infer.Mask{W: w, H: h, Bits: bits[k*n : (k+1)*n : (k+1)*n], Score: 1, Box: empty}
 	}
 	for y := range h {
 		for x := range w {
-			m := &masks[label[y*w+x]]
+			m := &out[label[y*w+x]]
 			m.Bits[y*w+x] = 1
 			m.Area++
 			m.Box.Min.X = min(m.Box.Min.X, x)
@@ -255,5 +312,5 @@ func (s *Segmenter) masks(sc *segScratch, w, h int) []infer.Mask {
 			m.Box.Max.Y = max(m.Box.Max.Y, y+1)
 		}
 	}
-	return masks
+	return out
 }

@@ -3,7 +3,6 @@ package builtin
 import (
 	"fmt"
 	"math"
-	"sync"
 
 	"github.com/samlad/samlad/infer"
 )
@@ -66,7 +65,7 @@ type JBU struct {
 	spatial  map[int][]float32 // factor -> [factor*factor][9] spatial weights
 	rangeLUT [rangeLUTSize]float32
 	lutScale float32 // index = d2 * lutScale
-	pool     sync.Pool
+	pool     scratchPool[jbuScratch]
 }
 
 type jbuScratch struct {
@@ -157,11 +156,8 @@ func (u *JBU) UpsampleInto(dst *infer.FeatureMap, img *infer.Image, f *infer.Fea
 	ho, wo := h*factor, w*factor
 	nLo, nHi := h*w, ho*wo
 
-	s, _ := u.pool.Get().(*jbuScratch)
-	if s == nil {
-		s = &jbuScratch{}
-	}
-	defer u.pool.Put(s)
+	s := u.pool.get()
+	defer u.pool.put(s)
 	s.gLo = grow(s.gLo, 3*nLo)
 	s.gHi = grow(s.gHi, 3*nHi)
 	parallelRange(u.workers, h, func(lo, hi int) {
@@ -282,6 +278,18 @@ func applyCell(out []float32, f *infer.FeatureMap, wt, nb []float32, factor, cy,
 // beyond validation. Factor 1 returns the features unchanged.
 type Bilinear struct {
 	workers int
+	pool    scratchPool[bilinearScratch]
+}
+
+type bilinearScratch struct {
+	xTaps, yTaps []bilinearTap
+	rows         [][]float32 // per worker: H x W' horizontally interpolated rows
+}
+
+// bilinearTap is output index o's two source indices and the second's weight.
+type bilinearTap struct {
+	i0, i1 int
+	a      float32
 }
 
 // NewBilinear returns the bilinear upsampler.
@@ -296,17 +304,18 @@ func (b *Bilinear) Upsample(img *infer.Image, f *infer.FeatureMap, factor int) (
 	return out, nil
 }
 
-// bilinearTap returns the two source indices and the weight of the second
-// for output index o of n*factor outputs.
-func bilinearTap(o, factor, n int) (i0, i1 int, a float32) {
-	u := (float32(o)+0.5)/float32(factor) - 0.5
-	u = min(max(u, 0), float32(n-1))
-	i0 = int(u)
-	i1 = min(i0+1, n-1)
-	return i0, i1, u - float32(i0)
+// taps fills t with the taps of n*factor outputs over n inputs.
+func taps(t []bilinearTap, factor, n int) {
+	for o := range t {
+		u := (float32(o)+0.5)/float32(factor) - 0.5
+		u = min(max(u, 0), float32(n-1))
+		i0 := int(u)
+		t[o] = bilinearTap{i0, min(i0+1, n-1), u - float32(i0)}
+	}
 }
 
 // UpsampleInto upsamples f into dst, reusing dst.Data when large enough.
+// dst must not alias f.
 func (b *Bilinear) UpsampleInto(dst *infer.FeatureMap, img *infer.Image, f *infer.FeatureMap, factor int) error {
 	if err := checkUpsample(img, f, factor); err != nil {
 		return fmt.Errorf("bilinear upsample: %w", err)
@@ -319,19 +328,32 @@ func (b *Bilinear) UpsampleInto(dst *infer.FeatureMap, img *infer.Image, f *infe
 		copy(dst.Data, f.Data)
 		return nil
 	}
-	parallelRange(b.workers, f.C, func(lo, hi int) {
+	s := b.pool.get()
+	defer b.pool.put(s)
+	s.xTaps, s.yTaps = grow(s.xTaps, wo), grow(s.yTaps, ho)
+	taps(s.xTaps, factor, w)
+	taps(s.yTaps, factor, h)
+	workers := min(b.workers, f.C)
+	if len(s.rows) < workers {
+		s.rows = append(s.rows, make([][]float32, workers-len(s.rows))...)
+	}
+	parallelParts(workers, f.C, func(part, lo, hi int) {
+		rows := grow(s.rows[part], h*wo)
+		s.rows[part] = rows
 		for c := lo; c < hi; c++ {
 			src := f.Data[c*h*w : (c+1)*h*w]
+			for y := range h {
+				in, out := src[y*w:y*w+w], rows[y*wo:y*wo+wo]
+				for ox, t := range s.xTaps {
+					out[ox] = in[t.i0] + t.a*(in[t.i1]-in[t.i0])
+				}
+			}
 			out := dst.Data[c*ho*wo : (c+1)*ho*wo]
-			for oy := range ho {
-				y0, y1, ay := bilinearTap(oy, factor, h)
-				r0, r1 := src[y0*w:y0*w+w], src[y1*w:y1*w+w]
+			for oy, t := range s.yTaps {
+				r0, r1 := rows[t.i0*wo:t.i0*wo+wo], rows[t.i1*wo:t.i1*wo+wo]
 				row := out[oy*wo : oy*wo+wo]
 				for ox := range row {
-					x0, x1, ax := bilinearTap(ox, factor, w)
-					top := r0[x0] + ax*(r0[x1]-r0[x0])
-					bot := r1[x0] + ax*(r1[x1]-r1[x0])
-					row[ox] = top + ay*(bot-top)
+					row[ox] = r0[ox] + t.a*(r1[ox]-r0[ox])
 				}
 			}
 		}

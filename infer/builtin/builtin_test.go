@@ -1,0 +1,65 @@
+package builtin
+
+import (
+	"testing"
+
+	"github.com/samlad/samlad/config"
+)
+
+func TestNewFingerprintTracksParameters(t *testing.T) {
+	base := config.DefaultPipeline()
+	be, err := New(base)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if be.Name != "builtin" || be.Features == nil || be.Segmenter == nil || be.Upsampler == nil {
+		t.Fatalf("incomplete backend %+v", be)
+	}
+	if be.Features.Stride() != 8 {
+		t.Fatalf("stride %d, want 8", be.Features.Stride())
+	}
+	changes := map[string]func(p *config.Pipeline){
+		"scale":        func(p *config.Pipeline) { p.Segment.Scale = 400 },
+		"sigma":        func(p *config.Pipeline) { p.Segment.Sigma = 1 },
+		"min_size":     func(p *config.Pipeline) { p.Segment.MinSize = 60 },
+		"ref_size":     func(p *config.Pipeline) { p.Segment.RefSize = 256 },
+		"merge_colour": func(p *config.Pipeline) { p.Segment.MergeColour = 25 },
+		"upsampler":    func(p *config.Pipeline) { p.Upsampler = "bilinear" },
+	}
+	seen := map[string]string{be.Fingerprint: "default"}
+	for name, change := range changes {
+		p := base
+		change(&p)
+		b, err := New(p)
+		if err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		if other, dup := seen[b.Fingerprint]; dup {
+			t.Errorf("changing %s keeps the fingerprint of %s: %s", name, other, b.Fingerprint)
+		}
+		seen[b.Fingerprint] = name
+	}
+	// The worker count does not change any result, so not the fingerprint.
+	p := base
+	p.Workers = 1
+	if b, _ := New(p); b.Fingerprint != be.Fingerprint {
+		t.Errorf("workers changes the fingerprint: %s vs %s", b.Fingerprint, be.Fingerprint)
+	}
+	t.Log(be.Fingerprint)
+}
+
+func TestNewRejectsBadConfig(t *testing.T) {
+	for name, change := range map[string]func(p *config.Pipeline){
+		"upsampler": func(p *config.Pipeline) { p.Upsampler = "featup" },
+		"sigma":     func(p *config.Pipeline) { p.Segment.Sigma = -1 },
+		"ref_size":  func(p *config.Pipeline) { p.Segment.RefSize = -224 },
+	} {
+		p := config.DefaultPipeline()
+		change(&p)
+		if _, err := New(p); err == nil {
+			t.Errorf("bad %s: no error", name)
+		} else {
+			t.Logf("%s: %v", name, err)
+		}
+	}
+}

@@ -1,0 +1,372 @@
+package builtin
+
+import (
+	"math"
+	"slices"
+
+	"github.com/samlad/samlad/infer"
+)
+
+// Two refinements of the raw FH components, both on the unsmoothed image.
+//
+// Rims: smoothing turns a sharp object edge into a 1-4 px band of
+// intermediate colour, which FH keeps as its own long, thin component
+// (it exceeds min_size by its length). A component is a rim when none of its
+// pixels has its whole 5x5 neighbourhood (clipped to the image) inside the
+// component. Rim pixels are handed, layer by layer from the outside in, to
+// the adjacent non-rim component whose mean colour is nearest to the pixel's.
+//
+// Colour merge: FH splits a large textured background where its colour
+// drifts. Adjacent components whose mean colours (RGB, 0..255) differ by less
+// than merge_colour are merged, closest pair first, with updated means.
+
+// coreRadius is the half side of the neighbourhood that must lie inside a
+// component for it to count as more than a rim.
+const coreRadius = 2
+
+// maxRimPasses bounds the outside-in passes; a rim is at most 2*coreRadius
+// wide, so a few passes always suffice.
+const maxRimPasses = 16
+
+// dissolveRims reassigns rim components and returns the new label count.
+func dissolveRims(sc *segScratch, img *infer.Image, count int) int {
+	w, h := img.W, img.H
+	n := w * h
+	label := sc.label[:n]
+
+	// run[i] = 1 when the horizontal window of radius coreRadius around i
+	// (clipped) holds only i's label.
+	sc.run = grow(sc.run, n)
+	run := sc.run
+	for y := range h {
+		row := label[y*w : y*w+w]
+		for x := range w {
+			ok := uint8(1)
+			for xx := max(x-coreRadius, 0); xx <= min(x+coreRadius, w-1); xx++ {
+				if row[xx] != row[x] {
+					ok = 0
+					break
+				}
+			}
+			run[y*w+x] = ok
+		}
+	}
+	sc.keep = grow(sc.keep, count)
+	keep := sc.keep
+	clear(keep)
+	kept := 0
+	for y := range h {
+		for x := range w {
+			i := y*w + x
+			l := label[i]
+			if keep[l] || run[i] == 0 {
+				continue
+			}
+			core := true
+			for yy := max(y-coreRadius, 0); yy <= min(y+coreRadius, h-1) && core; yy++ {
+				j := yy*w + x
+				core = run[j] == 1 && label[j] == l
+			}
+			if core {
+				keep[l] = true
+				kept++
+			}
+		}
+	}
+	if kept == 0 || kept == count {
+		return count
+	}
+
+	mean := componentMeans(sc, img, count)
+	sc.pending = sc.pending[:0]
+	for i, l := range label {
+		if !keep[l] {
+			sc.pending = append(sc.pending, int32(i))
+			label[i] = -1
+		}
+	}
+	// stamp[i] is the pass that assigned pixel i (0 for kept pixels); a pass
+	// only reads pixels assigned before it, so the result is order-free.
+	stamp := run // reuse: uint8 is enough for maxRimPasses
+	clear(stamp)
+	plane := n
+	for pass := uint8(1); len(sc.pending) > 0 && pass <= maxRimPasses; pass++ {
+		rest := sc.pending[:0]
+		for _, p := range sc.pending {
+			i := int(p)
+			x, y := i%w, i/w
+			r, g, b := 255*img.Pix[i], 255*img.Pix[plane+i], 255*img.Pix[2*plane+i]
+			best, bestD := int32(-1), float32(math.Inf(1))
+			try := func(j int) {
+				l := label[j]
+				if l < 0 || stamp[j] == pass {
+					return
+				}
+				m := mean[3*l : 3*l+3]
+				d := (r-m[0])*(r-m[0]) + (g-m[1])*(g-m[1]) + (b-m[2])*(b-m[2])
+				if d < bestD || (d == bestD && l < best) {
+					best, bestD = l, d
+				}
+			}
+			if x > 0 {
+				try(i - 1)
+			}
+			if x+1 < w {
+				try(i + 1)
+			}
+			if y > 0 {
+				try(i - w)
+			}
+			if y+1 < h {
+				try(i + w)
+			}
+			if best < 0 {
+				rest = append(rest, p)
+				continue
+			}
+			label[i] = best
+			stamp[i] = pass
+		}
+		sc.pending = rest
+	}
+	// Pixels no kept component reaches (none in practice) keep one label.
+	for _, p := range sc.pending {
+		label[p] = int32(count)
+		count++
+		keep = append(keep, true)
+	}
+	sc.keep = keep
+	return compact(sc, count)
+}
+
+// componentMeans returns the mean RGB (0..255) of each label as 3 floats.
+func componentMeans(sc *segScratch, img *infer.Image, count int) []float32 {
+	n := img.W * img.H
+	sc.sums = grow(sc.sums, 4*count)
+	clear(sc.sums)
+	for i, l := range sc.label[:n] {
+		s := sc.sums[4*l : 4*l+4]
+		s[0] += float64(img.Pix[i])
+		s[1] += float64(img.Pix[n+i])
+		s[2] += float64(img.Pix[2*n+i])
+		s[3]++
+	}
+	sc.mean = grow(sc.mean, 3*count)
+	for l := range count {
+		s := sc.sums[4*l : 4*l+4]
+		for k := range 3 {
+			sc.mean[3*l+k] = float32(255 * s[k] / max(s[3], 1))
+		}
+	}
+	return sc.mean
+}
+
+// compact renumbers the labels in use to 0..k-1 in raster order of first
+// pixel and returns k.
+func compact(sc *segScratch, count int) int {
+	sc.remap = grow(sc.remap, count)
+	for i := range sc.remap {
+		sc.remap[i] = -1
+	}
+	k := int32(0)
+	for i, l := range sc.label {
+		if sc.remap[l] < 0 {
+			sc.remap[l] = k
+			k++
+		}
+		sc.label[i] = sc.remap[l]
+	}
+	return int(k)
+}
+
+// adjacency fills sc.pairs with the distinct pairs of 4-adjacent labels
+// (lo<<32 | hi) and starts a union-find over the labels in sc.parent, with
+// colour sums in sc.sums.
+func adjacency(sc *segScratch, img *infer.Image, count int) {
+	w, h := img.W, img.H
+	label := sc.label
+	sc.pairs = sc.pairs[:0]
+	add := func(a, b int32) {
+		if a != b {
+			sc.pairs = append(sc.pairs, uint64(min(a, b))<<32|uint64(max(a, b)))
+		}
+	}
+	for y := range h {
+		for x := range w {
+			i := y*w + x
+			if x+1 < w {
+				add(label[i], label[i+1])
+			}
+			if y+1 < h {
+				add(label[i], label[i+w])
+			}
+		}
+	}
+	slices.Sort(sc.pairs)
+	sc.pairs = slices.Compact(sc.pairs)
+	componentMeans(sc, img, count)
+	sc.parent = grow(sc.parent, count)
+	for i := range count {
+		sc.parent[i] = int32(i)
+	}
+}
+
+// meanDist is the RGB distance (0..255) between the means of roots a and b.
+func meanDist(sums []float64, a, b int32) float64 {
+	sa, sb := sums[4*a:4*a+4], sums[4*b:4*b+4]
+	var d float64
+	for k := range 3 {
+		v := 255 * (sa[k]/sa[3] - sb[k]/sb[3])
+		d += v * v
+	}
+	return math.Sqrt(d)
+}
+
+// mergeClosest repeatedly merges the adjacent pair of roots with the closest
+// mean colours among the pairs that eligible accepts (given the roots and
+// their distance), until none is left. Ties go to the first pair in order.
+func mergeClosest(sc *segScratch, count int, eligible func(a, b int32, d float64) bool) {
+	parent, sums := sc.parent[:count], sc.sums
+	for {
+		best, bestD := -1, math.Inf(1)
+		var ba, bb int32
+		for k, pr := range sc.pairs {
+			a, b := find(parent, int32(pr>>32)), find(parent, int32(pr&0xffffffff))
+			if a == b {
+				continue
+			}
+			if d := meanDist(sums, a, b); d < bestD && eligible(a, b, d) {
+				best, bestD, ba, bb = k, d, min(a, b), max(a, b)
+			}
+		}
+		if best < 0 {
+			return
+		}
+		parent[bb] = ba
+		for k := range 4 {
+			sums[4*int(ba)+k] += sums[4*int(bb)+k]
+		}
+	}
+}
+
+// relabel applies the union-find of mergeClosest to the labels.
+func relabel(sc *segScratch, count int) int {
+	for i, l := range sc.label {
+		sc.label[i] = find(sc.parent, l)
+	}
+	return compact(sc, count)
+}
+
+// mergeColours merges adjacent components of similar mean colour and
+// returns the new label count.
+func (s *Segmenter) mergeColours(sc *segScratch, img *infer.Image, count int) int {
+	if s.mergeColour <= 0 || count < 2 {
+		return count
+	}
+	adjacency(sc, img, count)
+	mergeClosest(sc, count, func(_, _ int32, d float64) bool { return d < s.mergeColour })
+	return relabel(sc, count)
+}
+
+// mergeSmall merges every component smaller than min_size (boundary moves
+// can shrink one) into its adjacent component of the closest mean colour.
+func mergeSmall(sc *segScratch, img *infer.Image, count, minSize int) int {
+	if minSize <= 1 || count < 2 {
+		return count
+	}
+	adjacency(sc, img, count)
+	small := false
+	for l := range count {
+		small = small || sc.sums[4*l+3] < float64(minSize)
+	}
+	if !small {
+		return count
+	}
+	limit := float64(minSize)
+	mergeClosest(sc, count, func(a, b int32, _ float64) bool {
+		return sc.sums[4*a+3] < limit || sc.sums[4*b+3] < limit
+	})
+	return relabel(sc, count)
+}
+
+// relaxPasses bounds the boundary relaxation; each pass moves a boundary by
+// at most one pixel.
+const relaxPasses = 2 * coreRadius
+
+// relaxBoundaries moves each boundary pixel to the 4-adjacent component whose
+// mean colour is strictly nearest to the pixel's own colour, for a few
+// passes with means recomputed per pass. It removes what is left of
+// rims that FH joined to a neighbouring segment (a shadow, say). Moves of a
+// pass are decided on the labels at its start. Returns the label count.
+func relaxBoundaries(sc *segScratch, img *infer.Image, count int) int {
+	w, h := img.W, img.H
+	n := w * h
+	label := sc.label[:n]
+	componentMeans(sc, img, count)
+	mean, sums := sc.mean, sc.sums
+	for range relaxPasses {
+		sc.pending = sc.pending[:0]
+		sc.remap = sc.remap[:0] // new labels of the pending pixels
+		for y := range h {
+			for x := range w {
+				i := y*w + x
+				own := label[i]
+				if (x == 0 || label[i-1] == own) && (x+1 == w || label[i+1] == own) &&
+					(y == 0 || label[i-w] == own) && (y+1 == h || label[i+w] == own) {
+					continue
+				}
+				r, g, b := 255*img.Pix[i], 255*img.Pix[n+i], 255*img.Pix[2*n+i]
+				d2 := func(l int32) float32 {
+					m := mean[3*l : 3*l+3]
+					return (r-m[0])*(r-m[0]) + (g-m[1])*(g-m[1]) + (b-m[2])*(b-m[2])
+				}
+				best, bestD := own, d2(own)
+				try := func(j int) {
+					if l := label[j]; l != own {
+						if d := d2(l); d < bestD || (d == bestD && l < best && best != own) {
+							best, bestD = l, d
+						}
+					}
+				}
+				if x > 0 {
+					try(i - 1)
+				}
+				if x+1 < w {
+					try(i + 1)
+				}
+				if y > 0 {
+					try(i - w)
+				}
+				if y+1 < h {
+					try(i + w)
+				}
+				if best != own {
+					sc.pending = append(sc.pending, int32(i))
+					sc.remap = append(sc.remap, best)
+				}
+			}
+		}
+		if len(sc.pending) == 0 {
+			break
+		}
+		// Apply the moves, keeping the colour sums exact, then refresh the means.
+		for k, p := range sc.pending {
+			from, to := label[p], sc.remap[k]
+			label[p] = to
+			for c := range 3 {
+				v := float64(img.Pix[c*n+int(p)])
+				sums[4*from+int32(c)] -= v
+				sums[4*to+int32(c)] += v
+			}
+			sums[4*from+3]--
+			sums[4*to+3]++
+		}
+		for l := range count {
+			s := sums[4*l : 4*l+4]
+			for c := range 3 {
+				mean[3*l+c] = float32(255 * s[c] / max(s[3], 1))
+			}
+		}
+	}
+	return compact(sc, count)
+}
