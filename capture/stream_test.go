@@ -218,3 +218,36 @@ func TestGStreamerLiveSoftwareTrigger(t *testing.T) {
 	case <-time.After(100 * time.Millisecond):
 	}
 }
+
+func TestLostLiveCameraAnswersEveryTrigger(t *testing.T) {
+	gstreamerOK(t)
+	// The camera delivers 3 frames and then disappears; 10 triggers were
+	// waiting. Each gets exactly one frame: an image or the loss.
+	pipe := "videotestsrc is-live=true num-buffers=3 ! video/x-raw,width=32,height=32,framerate=20/1 ! videoconvert ! video/x-raw,format=BGR ! appsink"
+	r := start(t, config.Camera{Name: "gige", Source: "gstreamer", Pipeline: pipe, Trigger: "software",
+		ReconnectMin: config.Duration(time.Hour)}, Options{TriggerBuffer: 10})
+	for i := 0; i < 10; i++ {
+		if err := r.Trigger(fmt.Sprint(i)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	images, errs := 0, 0
+	for i := 0; i < 10; i++ {
+		f := r.next(t)
+		if f.PartID != fmt.Sprint(i) {
+			t.Fatalf("frame %d answers part %q", i, f.PartID)
+		}
+		switch {
+		case f.Err == nil:
+			images++
+		case strings.Contains(f.Err.Error(), "read failed after 3 frames"):
+			errs++
+		default:
+			t.Errorf("part %d: %v", i, f.Err)
+		}
+	}
+	if images > 3 || errs < 7 {
+		t.Errorf("%d images and %d loss errors from a camera that gave 3 frames", images, errs)
+	}
+	r.waitState(t, StateLost, 1)
+}
