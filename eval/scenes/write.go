@@ -99,6 +99,9 @@ func DefectsConfig(kind Kind, size int, anomalies []Anomaly) datasets.DefectsCon
 // WriteSplit renders a data set into dir in the chosen layout, plus
 // truth.json. It refuses a non-empty dir so it never mixes two data sets.
 func WriteSplit(dir string, o SplitOptions) (Truth, error) {
+	if o.Kind != Bag && o.Kind != Box {
+		return Truth{}, fmt.Errorf("scene kind %q: want one of %v", o.Kind, Kinds())
+	}
 	if o.Layout != MVTecAD && o.Layout != LOCO {
 		return Truth{}, fmt.Errorf("layout %q: want %q or %q", o.Layout, MVTecAD, LOCO)
 	}
