@@ -44,7 +44,7 @@ func TestExampleDocumentsEverySchemaKey(t *testing.T) {
 		t.Fatal(err)
 	}
 	header := regexp.MustCompile(`^\[\[?\s*([a-z_.]+)\s*\]\]?`)
-	assign := regexp.MustCompile(`^([a-z_0-9]+)\s*=`)
+	assign := regexp.MustCompile(`^([a-z][a-z_0-9]*)\s*=`)
 	documented := map[string]bool{}
 	section := ""
 	for _, line := range strings.Split(string(src), "\n") {

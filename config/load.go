@@ -20,8 +20,8 @@ const maxFileSize = 1 << 20
 // Keys absent from the file keep their Default value. Relative paths written
 // in the file are resolved against the file's directory (model manifests
 // against models.dir), so the daemon behaves the same whatever its working
-// directory. On failure the error is an Errors listing every problem found,
-// each with the file, line and key path.
+// directory. A file that parses but is invalid gives an Errors listing every
+// problem found, each with the file, line and key path.
 func Load(path string) (Config, error) {
 	data, err := os.ReadFile(path)
 	if err != nil {
