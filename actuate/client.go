@@ -118,7 +118,7 @@ func Dial(cfg config.MQTT, act config.Actuate, cmds Commands, log *slog.Logger) 
 	t := Topics{Prefix: cfg.Prefix}
 	opts.SetWill(t.Available(), Offline, 1, true)
 
-	store, bad, err := openOutbox(cfg.StoreDir, cfg.StoreLimit, cfg.StoreOverflow)
+	store, bad, err := openOutbox(cfg.StoreDir, cfg.StoreLimit, cfg.StoreOverflow, !cfg.StoreNoFsync)
 	if err != nil {
 		return nil, err
 	}

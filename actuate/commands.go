@@ -181,17 +181,24 @@ func SafeJoin(baseDir, userPath string) (string, error) {
 	if !within(base, joined) {
 		return "", fmt.Errorf("%q: %w %s", clip(userPath), ErrOutsideBase, base)
 	}
-	// A symlink inside base may point elsewhere: check where existing paths really lead.
-	if real, err := filepath.EvalSymlinks(joined); err == nil {
-		realBase, berr := filepath.EvalSymlinks(base)
-		if berr != nil {
-			return "", fmt.Errorf("base directory %s: %w", base, berr)
+	// A symlink inside base may point elsewhere: check where the deepest
+	// existing part of the path really leads.
+	realBase, err := filepath.EvalSymlinks(base)
+	if err != nil {
+		return "", fmt.Errorf("base directory %s: %w", base, err)
+	}
+	for p := joined; within(base, p); p = filepath.Dir(p) {
+		real, err := filepath.EvalSymlinks(p)
+		if errors.Is(err, os.ErrNotExist) {
+			continue
+		}
+		if err != nil {
+			return "", fmt.Errorf("%q: %w", clip(userPath), err)
 		}
 		if !within(realBase, real) {
 			return "", fmt.Errorf("%q resolves to %s: %w %s", clip(userPath), real, ErrOutsideBase, base)
 		}
-	} else if !errors.Is(err, os.ErrNotExist) {
-		return "", fmt.Errorf("%q: %w", clip(userPath), err)
+		break
 	}
 	return joined, nil
 }

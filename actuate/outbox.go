@@ -19,7 +19,8 @@ import (
 // The outbox is the persistent outgoing store: one file per accepted
 // verdict (its reject and verdict messages), named by a growing id, written
 // to a temporary name, fsynced and renamed, so that a message is either
-// wholly in the store or not at all, and survives SIGKILL and power loss.
+// wholly in the store or not at all, and survives SIGKILL and power loss
+// (without fsync, mqtt.store_no_fsync, only SIGKILL).
 // A file is removed once the broker has acknowledged all its messages. Only
 // ids and sequence numbers stay in memory, so memory is bounded by the limit
 // whatever the outage lasts.
@@ -74,6 +75,7 @@ type outbox struct {
 	dir    string
 	limit  int
 	policy string
+	fsync  bool
 	lock   *os.File
 	dirf   *os.File
 
@@ -88,7 +90,7 @@ type outbox struct {
 // openOutbox opens (creating) the store in dir, takes its lock and indexes
 // the entries a previous process left. Unreadable entries are renamed
 // *.corrupt and reported in bad.
-func openOutbox(dir string, limit int, policy string) (o *outbox, bad []string, err error) {
+func openOutbox(dir string, limit int, policy string, fsync bool) (o *outbox, bad []string, err error) {
 	if dir == "" {
 		return nil, nil, errors.New("mqtt.store_dir is empty: set it to a writable directory, e.g. /var/lib/samlad/outbox")
 	}
@@ -113,7 +115,7 @@ func openOutbox(dir string, limit int, policy string) (o *outbox, bad []string, 
 		lock.Close()
 		return nil, nil, fmt.Errorf("outgoing store %s is in use by another samlad process (%v); give each instance its own mqtt.store_dir", dir, err)
 	}
-	o = &outbox{dir: dir, limit: limit, policy: policy, lock: lock, next: 1}
+	o = &outbox{dir: dir, limit: limit, policy: policy, fsync: fsync, lock: lock, next: 1}
 	if o.dirf, err = os.Open(dir); err != nil {
 		o.close()
 		return nil, nil, fmt.Errorf("outgoing store %s: %w", dir, err)
@@ -178,7 +180,7 @@ func (o *outbox) put(e entry) (uint64, error) {
 	id := o.next
 	final := o.path(id)
 	tmp := strings.TrimSuffix(final, entryExt) + tmpExt
-	if err := writeSynced(tmp, body); err != nil {
+	if err := writeFile(tmp, body, o.fsync); err != nil {
 		os.Remove(tmp)
 		return 0, fmt.Errorf("outgoing store %s: %w", o.dir, err)
 	}
@@ -186,7 +188,7 @@ func (o *outbox) put(e entry) (uint64, error) {
 		os.Remove(tmp)
 		return 0, fmt.Errorf("outgoing store %s: %w", o.dir, err)
 	}
-	if err := o.dirf.Sync(); err != nil { // make the new name durable too
+	if err := o.syncDir(); err != nil { // make the new name durable too
 		os.Remove(final)
 		return 0, fmt.Errorf("outgoing store %s: sync directory: %w", o.dir, err)
 	}
@@ -319,7 +321,14 @@ func decodeEntry(b []byte) (entry, error) {
 	return e, nil
 }
 
-func writeSynced(path string, b []byte) error {
+func (o *outbox) syncDir() error {
+	if !o.fsync {
+		return nil
+	}
+	return o.dirf.Sync()
+}
+
+func writeFile(path string, b []byte, fsync bool) error {
 	f, err := os.OpenFile(path, os.O_CREATE|os.O_EXCL|os.O_WRONLY, 0o640)
 	if err != nil {
 		return err
@@ -328,9 +337,11 @@ func writeSynced(path string, b []byte) error {
 		f.Close()
 		return err
 	}
-	if err := f.Sync(); err != nil {
-		f.Close()
-		return err
+	if fsync {
+		if err := f.Sync(); err != nil {
+			f.Close()
+			return err
+		}
 	}
 	return f.Close()
 }

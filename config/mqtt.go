@@ -21,6 +21,9 @@ type MQTT struct {
 	// "drop_oldest" (default; the most recent verdicts survive) or
 	// "refuse_new" (the oldest survive; new verdicts are refused with an error).
 	StoreOverflow string `toml:"store_overflow"`
+	// StoreNoFsync skips the fsync of each stored verdict: still safe
+	// against a crash of the process, no longer against power loss.
+	StoreNoFsync bool `toml:"store_no_fsync"`
 	// StatsInterval is the period of <prefix>/stats.
 	StatsInterval Duration `toml:"stats_interval"`
 }
