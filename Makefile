@@ -6,8 +6,13 @@ BIN     := bin/samlad
 ORT_LIB ?= $(CURDIR)/third_party/onnxruntime/libonnxruntime.so
 export SAMLAD_ORT_LIB := $(ORT_LIB)
 TEST_TIMEOUT ?= 30m
+# make install: PREFIX for the binary and the ONNX Runtime library, DESTDIR
+# for staging (packages), UNITDIR for the systemd unit.
+PREFIX  ?= /usr/local
+DESTDIR ?=
+UNITDIR ?= /etc/systemd/system
 
-.PHONY: all deps build test bench lint demo clean
+.PHONY: all deps build test bench lint demo install clean
 
 all: build
 
@@ -24,12 +29,32 @@ test: deps
 bench: deps
 	$(GO) test -run '^$$' -bench . -benchmem ./infer/...
 
-lint: deps
+lint: build
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
 	$(GO) vet ./...
+	@# verify checks that ExecStart exists, so point it at the binary just built
+	@t=$$(mktemp -d) && sed 's#/usr/local/bin/samlad#$(CURDIR)/$(BIN)#' systemd/samlad.service >$$t/samlad.service && \
+		systemd-analyze verify $$t/samlad.service; rc=$$?; rm -rf $$t; exit $$rc
 
 demo: build
 	@scripts/demo.sh
+
+# Installs the service: binary, ONNX Runtime library, unit, system user and an
+# example config (never overwriting an existing one). Then, as root:
+#   systemctl daemon-reload && systemctl enable --now samlad
+install: build
+	install -D -m 0755 $(BIN) $(DESTDIR)$(PREFIX)/bin/samlad
+	install -D -m 0644 $(ORT_LIB) $(DESTDIR)$(PREFIX)/lib/samlad/libonnxruntime.so
+	install -d -m 0755 $(DESTDIR)$(UNITDIR)
+	sed 's#/usr/local/#$(PREFIX)/#g' systemd/samlad.service >$(DESTDIR)$(UNITDIR)/samlad.service
+	chmod 0644 $(DESTDIR)$(UNITDIR)/samlad.service
+	install -D -m 0644 systemd/samlad.sysusers $(DESTDIR)/usr/lib/sysusers.d/samlad.conf
+	install -d -m 0750 $(DESTDIR)/etc/samlad
+	[ -e $(DESTDIR)/etc/samlad/samlad.toml ] || install -m 0640 systemd/samlad.toml $(DESTDIR)/etc/samlad/samlad.toml
+	@if [ -z "$(DESTDIR)" ] && [ -d /run/systemd/system ]; then \
+		systemd-sysusers /usr/lib/sysusers.d/samlad.conf && chgrp -R samlad /etc/samlad && systemctl daemon-reload && \
+		echo "installed; edit /etc/samlad/samlad.toml, then: systemctl enable --now samlad"; \
+	else echo "installed under '$(DESTDIR)'; on the target run: systemd-sysusers /usr/lib/sysusers.d/samlad.conf; chgrp -R samlad /etc/samlad; systemctl daemon-reload"; fi
 
 clean:
 	rm -rf bin

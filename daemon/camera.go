@@ -22,9 +22,10 @@ import (
 // waits, which pushes back on the source instead of dropping a frame.
 const orderSlack = 256
 
-// engineRef is one inspector with the bank it was built on. A worker loads
-// the current engineRef once per frame, so a swap between frames is atomic:
-// no frame sees half of two banks.
+// engineRef is one inspector with the bank it was built on. A frame takes
+// the current engineRef when it is admitted, in sequence order, so a swap
+// is atomic between two frames: no frame sees half of two banks, and every
+// frame after the first one on the new bank is on the new bank too.
 type engineRef struct {
 	insp     Inspector
 	bank     string
@@ -52,6 +53,7 @@ func guard(deadline time.Duration) time.Duration {
 type job struct {
 	seq    uint64
 	frame  Frame
+	eng    *engineRef
 	failAt time.Time
 	ctx    context.Context
 	cancel context.CancelFunc
@@ -63,7 +65,6 @@ type outcome struct {
 	res       *infer.Result
 	err       error
 	reason    string // error verdicts: ReasonDeadline, ReasonInspect, ...
-	eng       *engineRef
 	inspected time.Time
 	heatmap   []byte // JPEG overlay, when actuate.heatmap wants one
 }
@@ -94,6 +95,7 @@ type camera struct {
 
 	busy     []atomic.Int64 // per worker: unix nanos when the current inspection began, 0 idle
 	pubBusy  atomic.Int64   // unix nanos when the publisher began waiting on a job, 0 idle
+	pubCost  atomic.Int64   // moving average of one PublishVerdict, in nanoseconds
 	workers  sync.WaitGroup
 	pubDone  chan struct{}
 	stats    *camStats
@@ -115,6 +117,7 @@ func newCamera(d *Daemon, cc config.Camera, seq *sequence, eng *engineRef, queue
 	}
 	c.engine.Store(eng)
 	c.enabled.Store(cc.IsEnabled())
+	c.pubCost.Store(int64(2 * time.Millisecond))
 	return c
 }
 
@@ -255,7 +258,7 @@ func (c *camera) admit(f Frame) {
 	if f.Capture.IsZero() {
 		f.Capture = time.Now()
 	}
-	j := &job{seq: seq, frame: f, failAt: f.Capture.Add(ls.deadline - guard(ls.deadline)), done: make(chan outcome, 1)}
+	j := &job{seq: seq, frame: f, eng: c.engine.Load(), failAt: f.Capture.Add(ls.deadline - guard(ls.deadline)), done: make(chan outcome, 1)}
 	j.ctx, j.cancel = context.WithDeadline(context.Background(), j.failAt)
 	switch {
 	case f.Err != nil:
@@ -279,11 +282,10 @@ func (c *camera) worker(i int) {
 			j.done <- outcome{reason: ReasonDeadline, err: errors.New("waited in the queue past the deadline")}
 			continue
 		}
-		eng := c.engine.Load()
 		c.busy[i].Store(time.Now().UnixNano())
-		res, err := eng.insp.Inspect(j.ctx, j.frame.Image)
+		res, err := j.eng.insp.Inspect(j.ctx, j.frame.Image)
 		c.busy[i].Store(0)
-		o := outcome{res: res, err: err, eng: eng, inspected: time.Now()}
+		o := outcome{res: res, err: err, inspected: time.Now()}
 		switch {
 		case err != nil:
 			o.res = nil
@@ -308,21 +310,30 @@ func (c *camera) publisher() {
 	defer close(c.pubDone)
 	for j := range c.order {
 		c.pubBusy.Store(time.Now().UnixNano())
+		// Verdicts leave in seq order, one publish at a time, so a frame
+		// with others queued behind it gives up early enough for all of
+		// them to make their deadlines.
+		backlog := time.Duration(len(c.order)) * time.Duration(c.pubCost.Load())
 		var o outcome
-		t := time.NewTimer(time.Until(j.failAt))
+		t := time.NewTimer(time.Until(j.failAt.Add(-backlog)))
 		select {
 		case o = <-j.done:
 		case <-t.C:
-			o = outcome{reason: ReasonDeadline, err: fmt.Errorf("no result within %v", c.d.loop.Load().deadline)}
+			o = outcome{reason: ReasonDeadline, err: fmt.Errorf("no result in time for the %v deadline", c.d.loop.Load().deadline)}
 		}
 		t.Stop()
 		j.cancel()
 		v := c.verdict(j, o)
 		m := toMessage(v)
 		m.Heatmap = o.heatmap
+		start := time.Now()
 		if err := c.d.publisher().PublishVerdict(m); err != nil {
 			c.log.Error("publish verdict", "seq", v.Seq, "err", err)
 		}
+		// A moving average of the publish time (the outgoing store syncs
+		// each verdict to disk).
+		took := int64(time.Since(start))
+		c.pubCost.Store((4*c.pubCost.Load() + took) / 5)
 		c.stats.record(v, time.Since(v.Capture))
 		c.d.archive.offer(v)
 		c.pubBusy.Store(0)
@@ -332,10 +343,7 @@ func (c *camera) publisher() {
 // verdict turns an outcome into the published verdict. Only a result the
 // engine computed can become a pass.
 func (c *camera) verdict(j *job, o outcome) *Verdict {
-	eng := o.eng
-	if eng == nil {
-		eng = c.engine.Load()
-	}
+	eng := j.eng
 	v := &Verdict{
 		Camera: c.name, Seq: j.seq, PartID: j.frame.PartID, Capture: j.frame.Capture,
 		Inspected: o.inspected, Bank: eng.bank, Recipe: eng.recipe, Image: j.frame.Image,

@@ -60,7 +60,7 @@ type Daemon struct {
 	archive *archive
 
 	loop atomic.Pointer[loopSettings]
-	pubv atomic.Value // Publisher: logs only until the broker is connected
+	pub  atomic.Pointer[publisherRef] // logs only until the broker is connected
 
 	reloads chan struct{}
 	ready   atomic.Bool
@@ -73,7 +73,7 @@ func New(configPath string, cfg config.Config, deps Deps) *Daemon {
 		deps.Log = slog.Default()
 	}
 	d := &Daemon{deps: deps, log: deps.Log, configPath: configPath, cfg: cfg, cameras: map[string]*camera{}, reloads: make(chan struct{}, 1)}
-	d.pubv.Store(Publisher(logPublisher{}))
+	d.pub.Store(&publisherRef{logPublisher{}})
 	d.setLoop(cfg)
 	return d
 }
@@ -109,7 +109,7 @@ func (d *Daemon) Run(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	d.pubv.Store(Publisher(broker))
+	d.pub.Store(&publisherRef{broker})
 	d.mu.Lock()
 	d.archive = newArchive(d.cfg.Archive, d.log, d.event)
 	for _, cc := range d.cfg.Cameras {
@@ -359,7 +359,10 @@ func recipeName(cc config.Camera) string {
 	return cc.Bank
 }
 
-func (d *Daemon) publisher() Publisher { return d.pubv.Load().(Publisher) }
+// publisherRef lets the publisher be swapped atomically once connected.
+type publisherRef struct{ Publisher }
+
+func (d *Daemon) publisher() Publisher { return d.pub.Load().Publisher }
 
 // event logs e and publishes it on <prefix>/events.
 func (d *Daemon) event(e actuate.Event) {

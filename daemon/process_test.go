@@ -1,0 +1,228 @@
+package daemon
+
+import (
+	"bytes"
+	"errors"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/samlad/samlad/actuate"
+	"github.com/samlad/samlad/actuate/mqtttest"
+)
+
+// buildBinary builds cmd/samlad once per test run.
+var binary struct {
+	once sync.Once
+	path string
+	err  error
+	out  []byte
+}
+
+func samladBinary(t *testing.T) string {
+	t.Helper()
+	binary.once.Do(func() {
+		dir, err := os.MkdirTemp("", "samlad-bin-")
+		if err != nil {
+			binary.err = err
+			return
+		}
+		binary.path = filepath.Join(dir, "samlad")
+		cmd := exec.Command(filepath.Join(runtime.GOROOT(), "bin", "go"), "build", "-o", binary.path, "./cmd/samlad")
+		cmd.Dir = ".."
+		binary.out, binary.err = cmd.CombinedOutput()
+	})
+	if binary.err != nil {
+		t.Fatalf("go build ./cmd/samlad: %v\n%s", binary.err, binary.out)
+	}
+	return binary.path
+}
+
+// notifySocket collects sd_notify datagrams as systemd would.
+type notifySocket struct {
+	path string
+	conn *net.UnixConn
+	mu   sync.Mutex
+	msgs []string
+}
+
+func listenNotify(t *testing.T) *notifySocket {
+	t.Helper()
+	n := &notifySocket{path: filepath.Join(t.TempDir(), "notify.sock")}
+	conn, err := net.ListenUnixgram("unixgram", &net.UnixAddr{Name: n.path, Net: "unixgram"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	n.conn = conn
+	t.Cleanup(func() { conn.Close() })
+	go func() {
+		buf := make([]byte, 4096)
+		for {
+			k, err := conn.Read(buf)
+			if err != nil {
+				return
+			}
+			n.mu.Lock()
+			n.msgs = append(n.msgs, string(buf[:k]))
+			n.mu.Unlock()
+		}
+	}()
+	return n
+}
+
+func (n *notifySocket) count(msg string) int {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	c := 0
+	for _, m := range n.msgs {
+		if strings.Contains(m, msg) {
+			c++
+		}
+	}
+	return c
+}
+
+type proc struct {
+	cmd    *exec.Cmd
+	out    *bytes.Buffer
+	exited chan error
+}
+
+func startProc(t *testing.T, bin, config string, notify *notifySocket) *proc {
+	t.Helper()
+	p := &proc{out: &bytes.Buffer{}, exited: make(chan error, 1)}
+	p.cmd = exec.Command(bin, "run", "--config", config)
+	p.cmd.Env = append(os.Environ(), "NOTIFY_SOCKET="+notify.path, "WATCHDOG_USEC=300000")
+	p.cmd.Stdout, p.cmd.Stderr = p.out, p.out
+	if err := p.cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	go func() { p.exited <- p.cmd.Wait() }()
+	t.Cleanup(func() {
+		if p.cmd.ProcessState == nil {
+			p.cmd.Process.Kill()
+			<-p.exited
+		}
+	})
+	return p
+}
+
+func (p *proc) wait(t *testing.T) int {
+	t.Helper()
+	select {
+	case err := <-p.exited:
+		var ee *exec.ExitError
+		if errors.As(err, &ee) {
+			return ee.ExitCode()
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		return 0
+	case <-time.After(30 * time.Second):
+		t.Fatalf("samlad did not exit within 30s; log:\n%s", p.out)
+		return -1
+	}
+}
+
+func waitUntil(t *testing.T, what string, timeout time.Duration, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(timeout)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("%s: not within %v", what, timeout)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// The built binary under a systemd-like notify socket: READY after connect,
+// watchdog pings, SIGHUP with a broken config refused while verdicts go on,
+// SIGTERM finishes in-flight frames, publishes `stopped`, exits 0; the seq
+// continues after a clean restart, and after SIGKILL (LWT `offline`) a
+// restart never reuses a seq number.
+func TestProcessLifecycle(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds the binary")
+	}
+	replay, bankA, _ := testFixture(t)
+	bin := samladBinary(t)
+	b := mqtttest.Start(t, mqtttest.Options{})
+	rec := b.Record(t, prefix+"/#", mqtttest.RecorderOptions{})
+	dir := t.TempDir()
+	tc := testConfig{broker: b.URL, stateDir: dir, bank: bankA, replay: replay, loop: true, trigger: "free", rate: 10, deadline: "2s"}
+	path := tc.write(t, dir)
+	verdictTopic := prefix + "/cam1/verdict"
+	avail := func() string {
+		ms := rec.Messages(prefix + "/available")
+		if len(ms) == 0 {
+			return ""
+		}
+		return string(ms[len(ms)-1].Payload)
+	}
+
+	// Run 1: ready, watchdog, reload refused, clean stop.
+	notify := listenNotify(t)
+	p := startProc(t, bin, path, notify)
+	waitUntil(t, "READY=1", 20*time.Second, func() bool { return notify.count("READY=1") > 0 })
+	rec.Wait(verdictTopic, 5, 30*time.Second)
+	waitUntil(t, "watchdog pings", 5*time.Second, func() bool { return notify.count("WATCHDOG=1") >= 3 })
+	if err := os.WriteFile(path, []byte("[daemon]\ndeadline = \"soon\"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	p.cmd.Process.Signal(syscall.SIGHUP)
+	waitEvent(t, rec, "reload", "refused")
+	n := len(rec.Messages(verdictTopic))
+	rec.Wait(verdictTopic, n+3, 30*time.Second) // still inspecting on the old config
+	tc.write(t, dir)
+	p.cmd.Process.Signal(syscall.SIGTERM)
+	if code := p.wait(t); code != 0 {
+		t.Fatalf("exit code %d after SIGTERM; log:\n%s", code, p.out)
+	}
+	waitUntil(t, "available = stopped", 5*time.Second, func() bool { return avail() == actuate.Stopped })
+	if notify.count("STOPPING=1") == 0 {
+		t.Error("no STOPPING=1 notification")
+	}
+	run1 := verdicts(t, rec.Messages(verdictTopic))
+	checkOrder(t, run1)
+	if run1[0].Seq != 1 {
+		t.Errorf("first seq %d, want 1", run1[0].Seq)
+	}
+	last := run1[len(run1)-1].Seq
+
+	// Run 2: a clean restart continues the sequence exactly; then SIGKILL.
+	p = startProc(t, bin, path, notify)
+	rec.Wait(verdictTopic, len(run1)+5, 30*time.Second)
+	run2 := verdicts(t, rec.Messages(verdictTopic))[len(run1):]
+	if run2[0].Seq != last+1 {
+		t.Errorf("after a clean restart the first seq is %d, want %d", run2[0].Seq, last+1)
+	}
+	p.cmd.Process.Signal(syscall.SIGKILL)
+	p.wait(t)
+	waitUntil(t, "LWT offline", 10*time.Second, func() bool { return avail() == actuate.Offline })
+	killedAt := len(rec.Messages(verdictTopic))
+	seen := map[uint64]time.Time{}
+	for _, v := range verdicts(t, rec.Messages(verdictTopic)) {
+		seen[v.Seq] = v.Captured
+	}
+
+	// Run 3: after SIGKILL no number is reused for a new frame.
+	p = startProc(t, bin, path, notify)
+	rec.Wait(verdictTopic, killedAt+5, 30*time.Second)
+	for _, v := range verdicts(t, rec.Messages(verdictTopic))[killedAt:] {
+		if at, ok := seen[v.Seq]; ok && !at.Equal(v.Captured) {
+			t.Fatalf("seq %d reused after SIGKILL: captured %v before, %v now", v.Seq, at, v.Captured)
+		}
+	}
+	p.cmd.Process.Signal(syscall.SIGTERM)
+	if code := p.wait(t); code != 0 {
+		t.Fatalf("exit code %d; log:\n%s", code, p.out)
+	}
+}

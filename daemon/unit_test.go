@@ -1,0 +1,69 @@
+package daemon
+
+import (
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/samlad/samlad/config"
+)
+
+// The config installed by `make install` must load as it is.
+func TestServiceConfigIsValid(t *testing.T) {
+	cfg, err := config.Load("../systemd/samlad.toml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.Daemon.StateDir != "/var/lib/samlad" || !strings.HasPrefix(cfg.Runtime.TensorRT.EngineCacheDir, "/var/cache/samlad") {
+		t.Errorf("state %q / engine cache %q must match StateDirectory= and CacheDirectory= of samlad.service", cfg.Daemon.StateDir, cfg.Runtime.TensorRT.EngineCacheDir)
+	}
+}
+
+// The unit passes systemd's own checker (also run by `make lint`).
+func TestServiceUnitVerifies(t *testing.T) {
+	sa, err := exec.LookPath("systemd-analyze")
+	if err != nil {
+		t.Skip("systemd-analyze not installed (apt-get install systemd)")
+	}
+	unit, err := os.ReadFile("../systemd/samlad.service")
+	if err != nil {
+		t.Fatal(err)
+	}
+	// verify insists that ExecStart exists: point it at any executable.
+	self, _ := os.Executable()
+	dir := t.TempDir()
+	p := filepath.Join(dir, "samlad.service")
+	if err := os.WriteFile(p, []byte(strings.ReplaceAll(string(unit), "/usr/local/bin/samlad", self)), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if out, err := exec.Command(sa, "verify", p).CombinedOutput(); err != nil || len(out) > 0 {
+		t.Fatalf("systemd-analyze verify: %v\n%s", err, out)
+	}
+}
+
+// A hung inspection or publisher withholds the watchdog ping.
+func TestHealthDetectsStuckLoop(t *testing.T) {
+	c := &camera{name: "cam1", busy: make([]atomic.Int64, 2)}
+	now := time.Now()
+	limit := stuckLimit(500 * time.Millisecond)
+	if err := c.healthy(now, limit); err != nil {
+		t.Fatalf("idle camera unhealthy: %v", err)
+	}
+	c.busy[1].Store(now.Add(-limit / 2).UnixNano())
+	if err := c.healthy(now, limit); err != nil {
+		t.Fatalf("inspection within the limit reported: %v", err)
+	}
+	c.busy[1].Store(now.Add(-2 * limit).UnixNano())
+	if err := c.healthy(now, limit); err == nil || !strings.Contains(err.Error(), "inspection stuck") {
+		t.Fatalf("stuck inspection not reported: %v", err)
+	}
+	c.busy[1].Store(0)
+	c.pubBusy.Store(now.Add(-2 * limit).UnixNano())
+	if err := c.healthy(now, limit); err == nil || !strings.Contains(err.Error(), "publisher stuck") {
+		t.Fatalf("stuck publisher not reported: %v", err)
+	}
+}
