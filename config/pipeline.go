@@ -66,9 +66,9 @@ type Segment struct {
 	// MergeColour merges adjacent segments whose mean colours (RGB 0..255)
 	// differ by less than this; 0 = off.
 	MergeColour float64 `toml:"merge_colour"`
-	// RefSize is the image side that Scale and MinSize are set for; the
-	// segmenter scales both with the image area (RefSize^2), so the same
-	// values serve any input size. 0 = use them as given.
+	// RefSize is the image side that Scale and MinSize are set for; at other
+	// sizes the segmenter scales Scale with the side and MinSize with the
+	// area, so the same values serve any input size. 0 = use them as given.
 	RefSize int `toml:"ref_size"`
 }
 

@@ -210,57 +210,70 @@ func (f *Features) ExtractInto(dst *infer.FeatureMap, img *infer.Image) error {
 }
 
 // accumulateRow adds the per-pixel quantities of image row y into the block
-// sums of its block row (which starts at block index base).
+// sums of its block row (which starts at block index base). Each block's
+// 4 pixels are summed locally first.
 func accumulateRow(bs []float32, nb, base, y, w, h int, pI, pRG, pBY, g1, g2, g4 []float32) {
 	ym, yp := max(y-1, 0)*w, min(y+1, h-1)*w
 	ym2, yp2 := max(y-2, 0)*w, min(y+2, h-1)*w
 	row := y * w
-	for x := 0; x < w; x++ {
-		b := base + x/block
-		i := row + x
-		iv, rg, by := pI[i], pRG[i], pBY[i]
-		bs[qI*nb+b] += iv
-		bs[qRG*nb+b] += rg
-		bs[qBY*nb+b] += by
-		bs[qI2*nb+b] += iv * iv
-		bs[qRG2*nb+b] += rg * rg
-		bs[qBY2*nb+b] += by * by
+	var acc [numQ]float32
+	for x0 := 0; x0 < w; x0 += block {
+		acc = [numQ]float32{}
+		for x := x0; x < x0+block; x++ {
+			i := row + x
+			iv, rg, by := pI[i], pRG[i], pBY[i]
+			acc[qI] += iv
+			acc[qRG] += rg
+			acc[qBY] += by
+			acc[qI2] += iv * iv
+			acc[qRG2] += rg * rg
+			acc[qBY2] += by * by
 
-		xm, xp := max(x-1, 0), min(x+1, w-1)
-		gx := (pI[ym+xp] + 2*pI[row+xp] + pI[yp+xp] - pI[ym+xm] - 2*pI[row+xm] - pI[yp+xm]) / 8
-		gy := (pI[yp+xm] + 2*pI[yp+x] + pI[yp+xp] - pI[ym+xm] - 2*pI[ym+x] - pI[ym+xp]) / 8
-		addOrientations(bs, nb, b, qFine, qFineM, gx, gy)
+			xm, xp := max(x-1, 0), min(x+1, w-1)
+			gx := (pI[ym+xp] + 2*pI[row+xp] + pI[yp+xp] - pI[ym+xm] - 2*pI[row+xm] - pI[yp+xm]) / 8
+			gy := (pI[yp+xm] + 2*pI[yp+x] + pI[yp+xp] - pI[ym+xm] - 2*pI[ym+x] - pI[ym+xp]) / 8
+			addOrientations((*[9]float32)(acc[qFine:qFineM+1]), gx, gy)
 
-		xm2, xp2 := max(x-2, 0), min(x+2, w-1)
-		gx = (g2[row+xp2] - g2[row+xm2]) / 4
-		gy = (g2[yp2+x] - g2[ym2+x]) / 4
-		addOrientations(bs, nb, b, qCoarse, qCoarseM, gx, gy)
+			xm2, xp2 := max(x-2, 0), min(x+2, w-1)
+			gx = (g2[row+xp2] - g2[row+xm2]) / 4
+			gy = (g2[yp2+x] - g2[ym2+x]) / 4
+			addOrientations((*[9]float32)(acc[qCoarse:qCoarseM+1]), gx, gy)
 
-		v1, v2, v4 := g1[i], g2[i], g4[i]
-		bs[qD1*nb+b] += abs32(iv - v1)
-		bs[qD2*nb+b] += abs32(v1 - v2)
-		bs[qD3*nb+b] += abs32(v2 - v4)
-		bs[qBlob*nb+b] += v1 - v4
-		bs[qHigh*nb+b] += iv - v4
+			v1, v2, v4 := g1[i], g2[i], g4[i]
+			acc[qD1] += abs32(iv - v1)
+			acc[qD2] += abs32(v1 - v2)
+			acc[qD3] += abs32(v2 - v4)
+			acc[qBlob] += v1 - v4
+			acc[qHigh] += iv - v4
+		}
+		b := base + x0/block
+		for q, v := range acc {
+			bs[q*nb+b] += v
+		}
 	}
 }
 
 // addOrientations adds the 8 soft-binned orientation responses r_b and the
-// magnitude m of gradient (gx, gy) to block b.
-func addOrientations(bs []float32, nb, b, q0, qm int, gx, gy float32) {
+// magnitude m of gradient (gx, gy) to acc[0:8] and acc[8]. With
+// p_b = (gx^2-gy^2) cos 2phi_b + 2 gx gy sin 2phi_b, r_b = max(p_b,0)^2 / m^3;
+// bins b and b+4 have opposite p, so 4 products serve all 8 bins.
+func addOrientations(acc *[9]float32, gx, gy float32) {
 	m2 := gx*gx + gy*gy
 	if m2 < 1e-12 {
 		return
 	}
 	m := float32(math.Sqrt(float64(m2)))
-	c2 := (gx*gx - gy*gy) / m2
-	s2 := 2 * gx * gy / m2
-	for k := range 8 {
-		if d := c2*binCos[k] + s2*binSin[k]; d > 0 {
-			bs[(q0+k)*nb+b] += m * d * d
+	inv := 1 / (m2 * m)
+	c2, s2 := gx*gx-gy*gy, 2*gx*gy
+	for k := range 4 {
+		p := c2*binCos[k] + s2*binSin[k]
+		if p > 0 {
+			acc[k] += p * p * inv
+		} else {
+			acc[k+4] += p * p * inv
 		}
 	}
-	bs[qm*nb+b] += m
+	acc[8] += m
 }
 
 func abs32(v float32) float32 {

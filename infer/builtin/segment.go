@@ -17,7 +17,8 @@ import (
 //     (RGB in 0..255), and edges are merged in increasing weight while the
 //     weight does not exceed either component's internal difference plus
 //     k/|C|; then components smaller than min_size are merged along the
-//     cheapest edges. k and min_size scale with the image area / ref_size^2.
+//     cheapest edges. For an image of other size than ref_size, k scales
+//     with the side ratio and min_size with the area ratio.
 //  2. Rims: thin components that smoothing makes along sharp edges are
 //     handed to their neighbours (refine.go).
 //  3. Colour merge: adjacent segments closer than merge_colour in mean
@@ -218,14 +219,16 @@ func union(parent, size []int32, a, b int32) int32 {
 	return a
 }
 
-// params returns k and min_size for an image of n pixels: scaled by
-// n/refArea so that segments keep their share of the image at any size.
+// params returns k and min_size for an image of n pixels: min_size scales
+// with the area ratio n/refArea and k with the side ratio, its square root.
+// (Scaling k with the area as well merges soft-edged objects into the
+// background at 448 px in the generated scenes; the side ratio holds both.)
 func (s *Segmenter) params(n int) (k float32, minSize int) {
 	if s.refArea == 0 {
 		return s.scale, s.minSize
 	}
 	r := float64(n) / float64(s.refArea)
-	k = s.scale * float32(r)
+	k = s.scale * float32(math.Sqrt(r))
 	minSize = int(math.Round(float64(s.minSize) * r))
 	if s.minSize > 0 {
 		minSize = max(minSize, 1)
@@ -260,11 +263,35 @@ func (s *Segmenter) merge(sc *segScratch, w, n int, k float32, minSize int) {
 	if minSize <= 1 {
 		return
 	}
+	// Count the small components so the pass can stop once none is left.
+	small := 0
+	for i := range n {
+		if parent[i] == int32(i) && int(size[i]) < minSize {
+			small++
+		}
+	}
 	for _, id := range sc.order {
+		if small == 0 {
+			break
+		}
 		p, q := endpoints(id, w)
 		a, b := find(parent, p), find(parent, q)
-		if a != b && (int(size[a]) < minSize || int(size[b]) < minSize) {
-			union(parent, size, a, b)
+		if a == b {
+			continue
+		}
+		sa, sb := int(size[a]) < minSize, int(size[b]) < minSize
+		if !sa && !sb {
+			continue
+		}
+		r := union(parent, size, a, b)
+		if sa {
+			small--
+		}
+		if sb {
+			small--
+		}
+		if int(size[r]) < minSize {
+			small++
 		}
 	}
 }

@@ -169,15 +169,17 @@ func (u *JBU) UpsampleInto(dst *infer.FeatureMap, img *infer.Image, f *infer.Fea
 			}
 		}
 	})
-	parallelRange(u.workers, ho, func(lo, hi int) {
-		for oy := lo; oy < hi; oy++ {
-			y0, y1 := footprint(oy, factor, img.H, h)
-			for ox := range wo {
-				x0, x1 := footprint(ox, factor, img.W, w)
-				meanColour(s.gHi[oy*wo+ox:], nHi, img, y0, y1, x0, x1)
+	if img.H/h == factor && img.W/w == factor {
+		// One image pixel per output pixel: copy the rows.
+		plane := img.W * img.H
+		for c := range 3 {
+			for oy := range ho {
+				copy(s.gHi[c*nHi+oy*wo:c*nHi+oy*wo+wo], img.Pix[c*plane+oy*img.W:])
 			}
 		}
-	})
+	} else {
+		u.guidance(s.gHi, img, factor, h, w)
+	}
 
 	dst.C, dst.H, dst.W = f.C, ho, wo
 	dst.Data = grow(dst.Data, f.C*nHi)
@@ -198,6 +200,21 @@ func (u *JBU) UpsampleInto(dst *infer.FeatureMap, img *infer.Image, f *infer.Fea
 		}
 	})
 	return nil
+}
+
+// guidance writes the mean colour of every output pixel's image footprint.
+func (u *JBU) guidance(gHi []float32, img *infer.Image, factor, h, w int) {
+	ho, wo := h*factor, w*factor
+	nHi := ho * wo
+	parallelRange(u.workers, ho, func(lo, hi int) {
+		for oy := lo; oy < hi; oy++ {
+			y0, y1 := footprint(oy, factor, img.H, h)
+			for ox := range wo {
+				x0, x1 := footprint(ox, factor, img.W, w)
+				meanColour(gHi[oy*wo+ox:], nHi, img, y0, y1, x0, x1)
+			}
+		}
+	})
 }
 
 // cellWeights fills wt[k*9+j], the normalised weight of neighbour j of the
