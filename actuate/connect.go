@@ -175,7 +175,7 @@ func (e *ConnectError) Error() string {
 	case isTLSError(e.Err):
 		return fmt.Sprintf("mqtt broker %s: TLS handshake failed: %v: check mqtt.tls and that the broker listens with TLS on this port", e.Broker, e.Err)
 	}
-	return fmt.Sprintf("mqtt broker %s unreachable: %v: check that it runs and that mqtt.broker names its host and port; verdicts are kept in the outgoing store meanwhile", e.Broker, e.Err)
+	return fmt.Sprintf("mqtt broker %s unreachable: %v: check that it runs and that the broker URL (mqtt.broker) names its host and port", e.Broker, e.Err)
 }
 
 func refusalHint(code byte) string {
@@ -246,4 +246,10 @@ func probeTLS(broker string, tc *tls.Config, timeout time.Duration) error {
 		return err
 	}
 	return nil
+}
+
+// ExplainConnectError turns a failed paho Connect made with opts (from
+// ClientOptions) into a *ConnectError that says what to fix.
+func ExplainConnectError(broker string, opts *mqtt.ClientOptions, tok mqtt.Token, err error) *ConnectError {
+	return connectError(broker, opts.TLSConfig, opts.ConnectTimeout, tok, err)
 }

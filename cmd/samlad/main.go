@@ -20,6 +20,7 @@ type command struct {
 var commands = map[string]command{
 	"config":  {"check a config file: samlad config check FILE", runConfig},
 	"version": {"print the version and the backends", runVersion},
+	"watch":   {"monitor verdicts live: samlad watch --broker URL [--prefix P]", runWatch},
 	"run":     {"run the inspection daemon: samlad run --config FILE", runRun},
 	"scenes":  {"write a generated data set (bag or box scenes) in MVTec layout", runScenes},
 }
