@@ -151,7 +151,7 @@ func (b *Backend) Stages() *infer.Backend { return &b.stages }
 func (b *Backend) Providers() map[string]string {
 	out := map[string]string{}
 	for _, s := range b.sessions {
-		out[s.model] = s.provider
+		out[s.model] = s.currentProvider()
 	}
 	return out
 }

@@ -121,7 +121,7 @@ func NewFeatureStage(rt config.Runtime, manifest string, inputSize int) (*Featur
 }
 
 // Provider is the execution provider the model runs on.
-func (f *FeatureStage) Provider() string { return f.sess.provider }
+func (f *FeatureStage) Provider() string { return f.sess.currentProvider() }
 
 // Close releases the session and, if it is the last user, ONNX Runtime.
 func (f *FeatureStage) Close() error {

@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -180,6 +181,18 @@ type session struct {
 	outNames []string
 	// inData and outData are the tensors' backing slices, handed to run's callbacks.
 	inData, outData [][]float32
+	// What openFrom needs to move the model to another provider.
+	rt       config.Runtime
+	chain    []string
+	manifest *Manifest
+	warm     func(in [][]float32)
+}
+
+// currentProvider is the provider the session runs on now.
+func (s *session) currentProvider() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.provider
 }
 
 type tensorShape struct {
@@ -213,20 +226,31 @@ func newSession(rt config.Runtime, chain []string, m *Manifest, ins, outs []tens
 	for _, t := range s.out {
 		s.outData = append(s.outData, t.GetData())
 	}
+	s.rt, s.chain, s.manifest, s.warm = rt, chain, m, warm
+	if err := s.openFrom(0); err != nil {
+		s.close()
+		return nil, err
+	}
+	return s, nil
+}
+
+// openFrom opens the session on the first provider of s.chain[from:] that
+// works, logging each fallback once. The caller holds s.mu or owns s alone.
+func (s *session) openFrom(from int) error {
 	var errs []error
-	for i, p := range chain {
-		err := s.open(rt, p, m, warm)
+	for i := from; i < len(s.chain); i++ {
+		p := s.chain[i]
+		err := s.open(s.rt, p, s.manifest, s.warm)
 		if err == nil {
 			s.provider = p
-			return s, nil
+			return nil
 		}
 		errs = append(errs, fmt.Errorf("%s: %w", p, err))
-		if i+1 < len(chain) {
-			logFallback(p, chain[i+1], s.model, err)
+		if i+1 < len(s.chain) {
+			logFallback(p, s.chain[i+1], s.model, err)
 		}
 	}
-	s.close()
-	return nil, fmt.Errorf("model %s: no execution provider could run it: %w", m.ModelPath(), errors.Join(errs...))
+	return fmt.Errorf("model %s: no execution provider could run it: %w", s.manifest.ModelPath(), errors.Join(errs...))
 }
 
 // logFallback writes the one line per unavailable provider.
@@ -268,7 +292,7 @@ func (s *session) open(rt config.Runtime, provider string, m *Manifest, warm fun
 	}
 	s.s = sess
 	// Warm-up: the first run allocates arenas and (TensorRT) builds engines.
-	if err := s.run(warm, nil); err != nil {
+	if err := s.runOnce(warm, nil); err != nil {
 		sess.Destroy()
 		s.s = nil
 		return fmt.Errorf("warm-up: %w", err)
@@ -284,7 +308,27 @@ func (s *session) run(fill func(in [][]float32), read func(out [][]float32)) err
 	return s.runLocked(fill, read)
 }
 
+// runLocked is run for a caller that holds s.mu. If a GPU provider fails
+// mid-run (device lost, out of memory), the model moves to the next provider
+// in the chain and the run is retried once, rather than failing every frame
+// from then on; the error is returned if that fails too.
 func (s *session) runLocked(fill func(in [][]float32), read func(out [][]float32)) error {
+	err := s.runOnce(fill, read)
+	if err == nil || s.provider == ProviderCPU || s.s == nil {
+		return err
+	}
+	failed := slices.Index(s.chain, s.provider)
+	slog.Error("onnx: execution provider failed at runtime, moving the model to the next provider",
+		"model", s.model, "provider", s.provider, "err", err)
+	s.s.Destroy()
+	s.s = nil
+	if rerr := s.openFrom(failed + 1); rerr != nil {
+		return fmt.Errorf("%w; recovery: %v", err, rerr)
+	}
+	return s.runOnce(fill, read)
+}
+
+func (s *session) runOnce(fill func(in [][]float32), read func(out [][]float32)) error {
 	if s.s == nil {
 		return fmt.Errorf("model %s: session is closed", s.model)
 	}
