@@ -140,6 +140,12 @@ func (v *validator) pipeline(p Pipeline) {
 		v.bad(s+"segment.sigma", p.Segment.Sigma, "must be >= 0 (0 = no smoothing)")
 	}
 	v.atLeast(s+"segment.min_size", p.Segment.MinSize, 1, " pixels")
+	if c := p.Segment.MergeColour; c < 0 || c > 442 { // 442 ~ the RGB cube's diagonal
+		v.bad(s+"segment.merge_colour", c, "must be in [0, 442] (RGB distance, 0 = off)")
+	}
+	if r := p.Segment.RefSize; r != 0 && (r < 16 || r > 4096) {
+		v.bad(s+"segment.ref_size", r, "must be 0 (use scale and min_size as given) or in [16, 4096] pixels")
+	}
 }
 
 var shapeRe = regexp.MustCompile(`^[^:\s]+:[1-9][0-9]*(x[1-9][0-9]*)*(,[1-9][0-9]*(x[1-9][0-9]*)*)*$`)
@@ -318,6 +324,9 @@ func (v *validator) mqtt(m MQTT) {
 	v.positiveDuration(s+"stats_interval", m.StatsInterval)
 	v.atLeast(s+"store_limit", m.StoreLimit, 1, " messages")
 	v.oneOf(s+"store_overflow", m.StoreOverflow, "drop_oldest", "refuse_new")
+	if m.StoreNoFsync {
+		v.warn(s+"store_no_fsync", true, "verdicts buffered during a broker outage can be lost on a power cut")
+	}
 }
 
 func (v *validator) actuate(a Actuate) {

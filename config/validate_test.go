@@ -41,6 +41,8 @@ func TestValidationPerSection(t *testing.T) {
 		{"[pipeline]\nposition_weight = -1", "pipeline.position_weight", 2, ">= 0"},
 		{"[pipeline.segment]\nscale = 0", "pipeline.segment.scale", 2, "> 0"},
 		{"[pipeline.segment]\nmin_size = 0", "pipeline.segment.min_size", 2, ">= 1"},
+		{"[pipeline.segment]\nmerge_colour = -1.0", "pipeline.segment.merge_colour", 2, "[0, 442]"},
+		{"[pipeline.segment]\nref_size = 8", "pipeline.segment.ref_size", 2, "[16, 4096]"},
 
 		{"[pipeline]\nbackend = \"onnx\"\n[models]\nsam_encoder = \"e.toml\"\nsam_decoder = \"d.toml\"", "models.features", 3, "required with pipeline.backend = \"onnx\""},
 		{"[models]\npoints_per_side = 0", "models.points_per_side", 2, "[1, 128]"},
@@ -126,6 +128,7 @@ func TestWarnings(t *testing.T) {
 		{"[mqtt]\nbroker = \"ssl://b:8883\"\n[mqtt.tls]\nenabled = true\ninsecure_skip_verify = true", "mqtt.tls.insecure_skip_verify = true"},
 		{"[mqtt]\nusername = \"u\"\npassword_env = \"P\"", "password travels in clear text"},
 		{"[daemon]\nhealth = \":9110\"", "every network interface"},
+		{"[mqtt]\nstore_no_fsync = true", "lost on a power cut"},
 		{"[runtime]\nproviders = [\"tensorrt\", \"cpu\"]", "runtime.tensorrt.engine_cache_dir: not set"},
 	} {
 		cfg, err := Parse([]byte(c.src), "w.toml")
