@@ -385,3 +385,26 @@ func TestRefusedModels(t *testing.T) {
 		})
 	}
 }
+
+func TestMalformedInputsAreErrors(t *testing.T) {
+	st := newFixtureBackend(t).Stages()
+	good := scene(224, 224, testParts...)
+	short := &infer.Image{W: 224, H: 224, Pix: good.Pix[:100]}
+	for _, img := range []*infer.Image{nil, short, {W: 0, H: 0}} {
+		if _, err := st.Features.Extract(img); err == nil {
+			t.Errorf("Extract(%v) accepted", img)
+		}
+		if _, err := st.Segmenter.Segment(img); err == nil {
+			t.Errorf("Segment(%v) accepted", img)
+		}
+		if _, err := st.Upsampler.Upsample(img, &infer.FeatureMap{C: 16, H: 16, W: 16, Data: make([]float32, 16*16*16)}, 8); err == nil {
+			t.Errorf("Upsample(%v) accepted", img)
+		}
+	}
+	if _, err := st.Upsampler.Upsample(good, &infer.FeatureMap{C: 16, H: 16, W: 16, Data: make([]float32, 10)}, 8); err == nil {
+		t.Error("Upsample accepted a feature map with short data")
+	}
+	if _, err := st.Features.Extract(scene(238, 238)); err == nil || !strings.Contains(err.Error(), "built for 224x224") {
+		t.Errorf("Extract at another size: %v", err)
+	}
+}

@@ -60,6 +60,9 @@ func newFeatures(rt config.Runtime, chain []string, m *Manifest, size int) (*fea
 func (f *features) Stride() int { return f.patch }
 
 func (f *features) Extract(img *infer.Image) (*infer.FeatureMap, error) {
+	if err := checkImage(img); err != nil {
+		return nil, fmt.Errorf("features %s: %w", f.sess.model, err)
+	}
 	if img.W != f.size || img.H != f.size {
 		return nil, fmt.Errorf("features %s: image is %dx%d, the session is built for %dx%d (pipeline.input_size)", f.sess.model, img.W, img.H, f.size, f.size)
 	}

@@ -1,6 +1,11 @@
 package onnx
 
-import "github.com/samlad/samlad/infer"
+import (
+	"errors"
+	"fmt"
+
+	"github.com/samlad/samlad/infer"
+)
 
 // normalizeInto writes img, resized to dstW x dstH (bilinear, half-pixel
 // centres as in torch's align_corners=False) and normalised per channel, into
@@ -75,3 +80,14 @@ func coordScaled(i int, scale float32, nIn int) sample {
 }
 
 func identity(v float32) float32 { return v }
+
+// checkImage rejects an image whose buffer does not match its size.
+func checkImage(img *infer.Image) error {
+	if img == nil || img.W <= 0 || img.H <= 0 || len(img.Pix) != 3*img.W*img.H {
+		if img == nil {
+			return errors.New("image is nil")
+		}
+		return fmt.Errorf("image %dx%d has %d values, want 3*W*H", img.W, img.H, len(img.Pix))
+	}
+	return nil
+}

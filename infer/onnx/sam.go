@@ -167,6 +167,9 @@ type candidate struct {
 
 // Segment runs SAM's automatic mask generation on img.
 func (s *sam) Segment(img *infer.Image) ([]infer.Mask, error) {
+	if err := checkImage(img); err != nil {
+		return nil, fmt.Errorf("segment: %w", err)
+	}
 	boxes, _ := cropBoxes(img.W, img.H, s.amg.CropLayers)
 	grid := pointGrid(s.amg.PointsPerSide)
 	var all []candidate

@@ -64,6 +64,12 @@ func newUpsampler(rt config.Runtime, chain []string, m *Manifest, size, c, h, w 
 func (u *upsampler) has(factor int) bool { _, ok := u.factors[factor]; return ok }
 
 func (u *upsampler) Upsample(img *infer.Image, f *infer.FeatureMap, factor int) (*infer.FeatureMap, error) {
+	if err := checkImage(img); err != nil {
+		return nil, fmt.Errorf("upsample %s: %w", u.sess.model, err)
+	}
+	if f == nil || len(f.Data) != f.C*f.H*f.W {
+		return nil, fmt.Errorf("upsample %s: feature map is nil or its data does not match C*H*W", u.sess.model)
+	}
 	if factor == 1 {
 		return &infer.FeatureMap{C: f.C, H: f.H, W: f.W, Data: append([]float32(nil), f.Data...)}, nil
 	}
