@@ -2,7 +2,9 @@ package builtin
 
 import (
 	"fmt"
+	"syscall"
 	"testing"
+	"time"
 
 	"github.com/samlad/samlad/config"
 	"github.com/samlad/samlad/infer"
@@ -14,18 +16,36 @@ import (
 
 var benchSizes = []int{224, 448}
 
+// cpuTime is the process's user+system CPU time so far.
+func cpuTime() time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+// loop runs fn b.N times and reports, besides wall time, the CPU time per
+// op (all threads): on a shared machine wall time also counts waiting for a
+// core, CPU time counts the work.
+func loop(b *testing.B, fn func() error) {
+	b.ReportAllocs()
+	start := cpuTime()
+	for b.Loop() {
+		if err := fn(); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(float64(cpuTime()-start)/float64(b.N)/1e6, "cpu-ms/op")
+}
+
 func BenchmarkFeatures(b *testing.B) {
 	for _, size := range benchSizes {
 		b.Run(fmt.Sprint(size), func(b *testing.B) {
 			img, _, _ := partsScene(size, 1)
 			f := NewFeatures(0)
 			dst := &infer.FeatureMap{}
-			b.ReportAllocs()
-			for b.Loop() {
-				if err := f.ExtractInto(dst, img); err != nil {
-					b.Fatal(err)
-				}
-			}
+			loop(b, func() error { return f.ExtractInto(dst, img) })
 		})
 	}
 }
@@ -38,12 +58,10 @@ func BenchmarkSegment(b *testing.B) {
 			if err != nil {
 				b.Fatal(err)
 			}
-			b.ReportAllocs()
-			for b.Loop() {
-				if _, err := s.Segment(img); err != nil {
-					b.Fatal(err)
-				}
-			}
+			loop(b, func() error {
+				_, err := s.Segment(img)
+				return err
+			})
 		})
 	}
 }
@@ -63,12 +81,7 @@ func benchUpsample(b *testing.B, up upsampleInto) {
 		for _, factor := range []int{1, 2, 4, 8} {
 			b.Run(fmt.Sprintf("%d/x%d", size, factor), func(b *testing.B) {
 				dst := &infer.FeatureMap{}
-				b.ReportAllocs()
-				for b.Loop() {
-					if err := up.UpsampleInto(dst, img, fm, factor); err != nil {
-						b.Fatal(err)
-					}
-				}
+				loop(b, func() error { return up.UpsampleInto(dst, img, fm, factor) })
 			})
 		}
 	}
@@ -76,3 +89,22 @@ func benchUpsample(b *testing.B, up upsampleInto) {
 
 func BenchmarkJBU(b *testing.B)      { benchUpsample(b, NewJBU(0)) }
 func BenchmarkBilinear(b *testing.B) { benchUpsample(b, NewBilinear(0)) }
+
+// BenchmarkJBUHWC is the pixel-major output path (no transpose needed by the engine).
+func BenchmarkJBUHWC(b *testing.B) {
+	for _, size := range benchSizes {
+		img, _, _ := partsScene(size, 1)
+		fm, err := NewFeatures(0).Extract(img)
+		if err != nil {
+			b.Fatal(err)
+		}
+		up := NewJBU(0)
+		b.Run(fmt.Sprintf("%d/x8", size), func(b *testing.B) {
+			var buf []float32
+			loop(b, func() (err error) {
+				buf, err = up.UpsampleHWC(buf, img, fm, 8)
+				return err
+			})
+		})
+	}
+}

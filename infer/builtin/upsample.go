@@ -75,7 +75,7 @@ type jbuScratch struct {
 
 type jbuPart struct {
 	w  []float32 // factor*factor x 9 normalised weights of one cell's pixels
-	nb []float32 // 9 neighbour values of one channel
+	nb []float32 // 9 x C neighbour feature vectors (pixel-major path)
 }
 
 // NewJBU returns the joint bilateral upsampler; workers bounds its parallelism.
@@ -146,12 +146,50 @@ func (u *JBU) UpsampleInto(dst *infer.FeatureMap, img *infer.Image, f *infer.Fea
 	if err := checkUpsample(img, f, factor); err != nil {
 		return fmt.Errorf("jbu upsample: %w", err)
 	}
+	dst.C, dst.H, dst.W = f.C, f.H*factor, f.W*factor
+	dst.Data = grow(dst.Data, f.C*dst.H*dst.W)
 	if factor == 1 {
-		dst.C, dst.H, dst.W = f.C, f.H, f.W
-		dst.Data = grow(dst.Data, len(f.Data))
 		copy(dst.Data, f.Data)
 		return nil
 	}
+	u.upsample(img, f, factor, func(p *jbuPart, cy, cx int) {
+		applyCell(dst.Data, f, p.w, factor, cy, cx)
+	})
+	return nil
+}
+
+// UpsampleHWC upsamples f into pixel-major order, out[(y*W'+x)*C + c] with
+// W' = f.W*factor, reusing dst's storage when large enough. It saves a
+// transpose to callers that read all channels of one pixel together.
+func (u *JBU) UpsampleHWC(dst []float32, img *infer.Image, f *infer.FeatureMap, factor int) ([]float32, error) {
+	if err := checkUpsample(img, f, factor); err != nil {
+		return nil, fmt.Errorf("jbu upsample: %w", err)
+	}
+	dst = grow(dst, f.C*f.H*factor*f.W*factor)
+	if factor == 1 {
+		transposeHWC(dst, f)
+		return dst, nil
+	}
+	u.upsample(img, f, factor, func(p *jbuPart, cy, cx int) {
+		applyCellHWC(dst, f, p.w, p.nb, factor, cy, cx)
+	})
+	return dst, nil
+}
+
+// transposeHWC writes the C x H x W map f pixel-major into dst.
+func transposeHWC(dst []float32, f *infer.FeatureMap) {
+	plane := f.H * f.W
+	for i := range plane {
+		o := dst[i*f.C : (i+1)*f.C]
+		for c := range o {
+			o[c] = f.Data[c*plane+i]
+		}
+	}
+}
+
+// upsample computes the guidance colours, then for every low-resolution
+// cell its pixels' weights, and hands them to apply (cells in parallel).
+func (u *JBU) upsample(img *infer.Image, f *infer.FeatureMap, factor int, apply func(p *jbuPart, cy, cx int)) {
 	h, w := f.H, f.W
 	ho, wo := h*factor, w*factor
 	nLo, nHi := h*w, ho*wo
@@ -181,8 +219,6 @@ func (u *JBU) UpsampleInto(dst *infer.FeatureMap, img *infer.Image, f *infer.Fea
 		u.guidance(s.gHi, img, factor, h, w)
 	}
 
-	dst.C, dst.H, dst.W = f.C, ho, wo
-	dst.Data = grow(dst.Data, f.C*nHi)
 	workers := min(u.workers, h)
 	if len(s.parts) < workers {
 		s.parts = append(s.parts, make([]jbuPart, workers-len(s.parts))...)
@@ -191,15 +227,14 @@ func (u *JBU) UpsampleInto(dst *infer.FeatureMap, img *infer.Image, f *infer.Fea
 	parallelParts(workers, h, func(part, lo, hi int) {
 		p := &s.parts[part]
 		p.w = grow(p.w, factor*factor*9)
-		p.nb = grow(p.nb, 9)
+		p.nb = grow(p.nb, 9*f.C)
 		for cy := lo; cy < hi; cy++ {
 			for cx := range w {
 				u.cellWeights(p.w, s, spatial, factor, h, w, cy, cx)
-				applyCell(dst.Data, f, p.w, p.nb, factor, cy, cx)
+				apply(p, cy, cx)
 			}
 		}
 	})
-	return nil
 }
 
 // guidance writes the mean colour of every output pixel's image footprint.
@@ -263,7 +298,7 @@ func (u *JBU) cellWeights(wt []float32, s *jbuScratch, spatial []float32, factor
 // applyCell writes every channel of the factor x factor output pixels of
 // cell (cy, cx) as the weighted sum of its 3x3 neighbours (clamped indices
 // carry weight 0 outside the grid).
-func applyCell(out []float32, f *infer.FeatureMap, wt, nb []float32, factor, cy, cx int) {
+func applyCell(out []float32, f *infer.FeatureMap, wt []float32, factor, cy, cx int) {
 	h, w := f.H, f.W
 	plane := h * w
 	wo := w * factor
@@ -290,6 +325,39 @@ func applyCell(out []float32, f *infer.FeatureMap, wt, nb []float32, factor, cy,
 	}
 }
 
+// applyCellHWC is applyCell writing pixel-major output: it gathers the 9
+// neighbours' C-vectors once, then each output pixel is a weighted sum of
+// 9 contiguous vectors.
+func applyCellHWC(out []float32, f *infer.FeatureMap, wt, nb []float32, factor, cy, cx int) {
+	h, w, nc := f.H, f.W, f.C
+	plane := h * w
+	wo := w * factor
+	for j := range 9 {
+		ny, nx := min(max(cy+j/3-1, 0), h-1), min(max(cx+j%3-1, 0), w-1)
+		q := ny*w + nx
+		v := nb[j*nc : (j+1)*nc]
+		for c := range v {
+			v[c] = f.Data[c*plane+q]
+		}
+	}
+	n0, n1, n2 := nb[0:nc], nb[nc:2*nc], nb[2*nc:3*nc]
+	n3, n4, n5 := nb[3*nc:4*nc], nb[4*nc:5*nc], nb[5*nc:6*nc]
+	n6, n7, n8 := nb[6*nc:7*nc], nb[7*nc:8*nc], nb[8*nc:9*nc]
+	k := 0
+	for sy := range factor {
+		for sx := range factor {
+			ww := wt[k*9 : k*9+9 : k*9+9]
+			w0, w1, w2, w3, w4, w5, w6, w7, w8 := ww[0], ww[1], ww[2], ww[3], ww[4], ww[5], ww[6], ww[7], ww[8]
+			p := (cy*factor+sy)*wo + cx*factor + sx
+			o := out[p*nc:][:nc]
+			for c := range o {
+				o[c] = w0*n0[c] + w1*n1[c] + w2*n2[c] + w3*n3[c] + w4*n4[c] + w5*n5[c] + w6*n6[c] + w7*n7[c] + w8*n8[c]
+			}
+			k++
+		}
+	}
+}
+
 // Bilinear is plain bilinear upsampling (half-pixel centres, edges clamped;
 // PyTorch interpolate with align_corners=False). The image is not used
 // beyond validation. Factor 1 returns the features unchanged.
@@ -301,6 +369,7 @@ type Bilinear struct {
 type bilinearScratch struct {
 	xTaps, yTaps []bilinearTap
 	rows         [][]float32 // per worker: H x W' horizontally interpolated rows
+	hwc          []float32   // the input, pixel-major
 }
 
 // bilinearTap is output index o's two source indices and the second's weight.
@@ -376,4 +445,44 @@ func (b *Bilinear) UpsampleInto(dst *infer.FeatureMap, img *infer.Image, f *infe
 		}
 	})
 	return nil
+}
+
+// UpsampleHWC upsamples f into pixel-major order, out[(y*W'+x)*C + c] with
+// W' = f.W*factor, reusing dst's storage when large enough.
+func (b *Bilinear) UpsampleHWC(dst []float32, img *infer.Image, f *infer.FeatureMap, factor int) ([]float32, error) {
+	if err := checkUpsample(img, f, factor); err != nil {
+		return nil, fmt.Errorf("bilinear upsample: %w", err)
+	}
+	h, w, nc := f.H, f.W, f.C
+	ho, wo := h*factor, w*factor
+	dst = grow(dst, nc*ho*wo)
+	if factor == 1 {
+		transposeHWC(dst, f)
+		return dst, nil
+	}
+	s := b.pool.get()
+	defer b.pool.put(s)
+	s.xTaps, s.yTaps = grow(s.xTaps, wo), grow(s.yTaps, ho)
+	taps(s.xTaps, factor, w)
+	taps(s.yTaps, factor, h)
+	s.hwc = grow(s.hwc, nc*h*w)
+	transposeHWC(s.hwc, f)
+	parallelRange(b.workers, ho, func(lo, hi int) {
+		for oy := lo; oy < hi; oy++ {
+			ty := s.yTaps[oy]
+			for ox, tx := range s.xTaps {
+				v00 := s.hwc[(ty.i0*w+tx.i0)*nc:][:nc]
+				v01 := s.hwc[(ty.i0*w+tx.i1)*nc:][:nc]
+				v10 := s.hwc[(ty.i1*w+tx.i0)*nc:][:nc]
+				v11 := s.hwc[(ty.i1*w+tx.i1)*nc:][:nc]
+				w00, w01 := (1-ty.a)*(1-tx.a), (1-ty.a)*tx.a
+				w10, w11 := ty.a*(1-tx.a), ty.a*tx.a
+				o := dst[(oy*wo+ox)*nc:][:nc]
+				for c := range o {
+					o[c] = w00*v00[c] + w01*v01[c] + w10*v10[c] + w11*v11[c]
+				}
+			}
+		}
+	})
+	return dst, nil
 }

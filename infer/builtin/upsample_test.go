@@ -184,3 +184,38 @@ func TestUpsampleBadInput(t *testing.T) {
 		}
 	}
 }
+
+// hwcUpsampler is the pixel-major entry point both upsamplers offer.
+type hwcUpsampler interface {
+	UpsampleHWC(dst []float32, img *infer.Image, f *infer.FeatureMap, factor int) ([]float32, error)
+}
+
+func TestUpsampleHWCMatchesPlanar(t *testing.T) {
+	img, _, _ := partsScene(224, 3)
+	fm, _ := NewFeatures(0).Extract(img)
+	for name, up := range upsamplers() {
+		hwc := up.(hwcUpsampler)
+		var buf []float32
+		for _, factor := range []int{1, 2, 4, 8} {
+			planar, err := up.Upsample(img, fm, factor)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if buf, err = hwc.UpsampleHWC(buf, img, fm, factor); err != nil {
+				t.Fatal(err)
+			}
+			n := planar.H * planar.W
+			for c := range planar.C {
+				for i := range n {
+					a, b := planar.Data[c*n+i], buf[i*planar.C+c]
+					if math.Abs(float64(a-b)) > 1e-5 {
+						t.Fatalf("%s x%d channel %d pixel %d: planar %v, pixel-major %v", name, factor, c, i, a, b)
+					}
+				}
+			}
+		}
+		if _, err := hwc.UpsampleHWC(nil, img, fm, 3); err == nil {
+			t.Errorf("%s: factor 3 accepted", name)
+		}
+	}
+}
