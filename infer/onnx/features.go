@@ -11,6 +11,12 @@ import (
 // is patch tokens [1, N, C] in row-major patch order, and reshapes them to
 // C x H' x W'. The session is built for one square input size; the image
 // must be that size (the engine resizes to pipeline.input_size).
+//
+// Input sizes: any multiple of the patch size is accepted, others are
+// refused at start. For DINOv2, 224 gives 16x16 tokens from positional
+// embeddings interpolated from its native 37x37 grid, 448 gives 32x32 (about
+// 4x the compute), 518 the native 37x37. A model exported with static shapes
+// (models/export) runs only at its export size, and the manifest says so.
 type features struct {
 	sess       *session
 	norm       Normalize

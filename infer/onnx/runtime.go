@@ -322,6 +322,8 @@ func (s *session) runLocked(fill func(in [][]float32), read func(out [][]float32
 		"model", s.model, "provider", s.provider, "err", err)
 	s.s.Destroy()
 	s.s = nil
+	saveSignals() // the next provider may replace Go's handlers too
+	defer restoreSignals()
 	if rerr := s.openFrom(failed + 1); rerr != nil {
 		return fmt.Errorf("%w; recovery: %v", err, rerr)
 	}
