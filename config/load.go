@@ -18,8 +18,8 @@ const maxFileSize = 1 << 20
 // Load reads, decodes and validates the config file at path.
 //
 // Keys absent from the file keep their Default value. Relative paths written
-// in the file are resolved against the file's directory (model manifests
-// against models.dir), so the daemon behaves the same whatever its working
+// in the file are resolved against the file's directory (model manifests stay
+// relative to models.dir, which the ONNX backend joins), so the daemon behaves the same whatever its working
 // directory. A file that parses but is invalid gives an Errors listing every
 // problem found, each with the file, line and key path.
 func Load(path string) (Config, error) {
@@ -175,19 +175,15 @@ func syntaxError(name string, err error) *Error {
 
 // resolvePaths joins relative paths to dir. inFile reports whether a key was
 // written in the file: relative built-in defaults stay relative to the working
-// directory. Model manifests are relative to models.dir.
+// directory.
 func resolvePaths(c *Config, dir string, inFile func(key string) bool) {
 	abs := func(key string, p *string) {
 		if *p != "" && !filepath.IsAbs(*p) && inFile(key) {
 			*p = filepath.Join(dir, *p)
 		}
 	}
+	// Model manifests stay relative to models.dir; the ONNX backend joins them.
 	abs("models.dir", &c.Models.Dir)
-	for _, m := range []*string{&c.Models.Features, &c.Models.Upsampler, &c.Models.SAMEncoder, &c.Models.SAMDecoder} {
-		if *m != "" && !filepath.IsAbs(*m) {
-			*m = filepath.Join(c.Models.Dir, *m)
-		}
-	}
 	abs("runtime.library", &c.Runtime.Library)
 	abs("runtime.tensorrt.engine_cache_dir", &c.Runtime.TensorRT.EngineCacheDir)
 	abs("runtime.tensorrt.timing_cache_dir", &c.Runtime.TensorRT.TimingCacheDir)

@@ -249,7 +249,7 @@ bank = "/var/lib/samlad/b.bank"
 	etc := filepath.Dir(path)
 	for _, c := range []struct{ name, got, want string }{
 		{"models.dir", cfg.Models.Dir, filepath.Join(etc, "models")},
-		{"models.features", cfg.Models.Features, filepath.Join(etc, "models", "dino.toml")},
+		{"models.features", cfg.Models.Features, "dino.toml"}, // the ONNX backend joins models.dir
 		{"models.sam_encoder", cfg.Models.SAMEncoder, "/opt/models/enc.toml"},
 		{"mqtt.password_file", cfg.MQTT.PasswordFile, filepath.Join(etc, "secrets", "pw")},
 		{"mqtt.tls.ca_file", cfg.MQTT.TLS.CAFile, filepath.Join(etc, "tls", "ca.pem")},

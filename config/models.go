@@ -2,7 +2,8 @@ package config
 
 // Models names the ONNX models used by the "onnx" backend. Each path is a
 // manifest (TOML) in the models directory; the manifest names the .onnx file,
-// its sha256 and its I/O contract.
+// its sha256 and its I/O contract. Load resolves Dir against the config
+// file's directory; a relative manifest path is relative to Dir.
 type Models struct {
 	Dir        string `toml:"dir"`
 	Features   string `toml:"features"`  // DINOv2 ViT-S/14, or the built-in extractor as ONNX
