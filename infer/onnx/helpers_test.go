@@ -37,8 +37,12 @@ func ortLibrary(t testing.TB) string {
 // fixtureConfig is the configuration that runs the fixture models on the CPU
 // provider with a small point grid.
 func fixtureConfig(t testing.TB, dir string) (config.Runtime, config.Models, config.Pipeline) {
+	return fixtureSections(ortLibrary(t), dir)
+}
+
+func fixtureSections(library, dir string) (config.Runtime, config.Models, config.Pipeline) {
 	rt := config.DefaultRuntime()
-	rt.Library = ortLibrary(t)
+	rt.Library = library
 	rt.Threads = 1
 	m := config.DefaultModels()
 	m.Dir = dir

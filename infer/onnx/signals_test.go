@@ -25,8 +25,7 @@ func TestMain(m *testing.M) {
 }
 
 func sigtermChild(mode string) int {
-	rt, models, p := fixtureConfig(&testing.T{}, fixtureDir)
-	rt.Library = os.Getenv("SAMLAD_ORT_LIB")
+	rt, models, p := fixtureSections(os.Getenv("SAMLAD_ORT_LIB"), fixtureDir)
 	b, err := New(rt, models, p)
 	if err != nil {
 		fmt.Println("new:", err)
