@@ -14,8 +14,9 @@ end to end without downloaded weights. They are stand-ins, not the real models:
                      image_embeddings [1,256,64,64] (16x16 average pool + 1x1 conv).
   sam_decoder.onnx   SAM decoder contract: embeddings + a batch of points ->
                      iou_predictions [B,3], low_res_masks [B,3,256,256]; the
-                     mask is the region whose embedding is close to the
-                     embedding under the prompt point, at three tolerances.
+                     mask is the region around the prompt point whose
+                     embedding is close to the one under the point, at three
+                     tolerances and radii.
   bad_opset.onnx     features.onnx stamped with opset 99 (for refusal tests).
   builtin_features.onnx
                      not a stand-in: the built-in Go feature extractor
@@ -141,9 +142,15 @@ def sam_encoder_graph():
 
 
 def sam_decoder_graph():
-    # logits_k(x) = (t_k - |E(x) - E(p)|^2) / s * (2*label - 1) at 64x64, resized
-    # to 256x256; iou = mean(sigmoid(4*|logits|)), high for crisp masks.
+    # At 64x64: d_col(x) = |E(x) - E(p)|^2, d_sp(x) = squared cell distance to
+    # the point p; logits_k(x) = (t_k (1 - d_sp / r_k^2) - d_col) / s * (2*label - 1):
+    # similar colour within radius r_k, for three (t_k, r_k) like SAM's three
+    # granularities; resized to 256x256. iou = mean(sigmoid(4*|logits|)),
+    # high for crisp masks.
     tol = np.array([0.5, 1.5, 3.0], np.float32).reshape(1, 3, 1, 1)
+    radius2 = (np.array([6.0, 12.0, 24.0], np.float32) ** 2).reshape(1, 3, 1, 1)
+    cells = np.arange(64 * 64)
+    grid_xy = np.stack([cells % 64, cells // 64]).astype(np.float32)  # [2,4096]
     nodes = [
         # point (x, y) in the 1024 frame -> grid_sample coordinates in [-1, 1]
         helper.make_node("Div", ["point_coords", "c512"], ["pc_half"]),
@@ -160,7 +167,24 @@ def sam_decoder_graph():
         helper.make_node("Sub", ["e2", "dot2"], ["d0"]),
         helper.make_node("Add", ["d0", "v2"], ["d"]),
         helper.make_node("Reshape", ["d", "shape_b1hw"], ["d4"]),  # [B,1,64,64]
-        helper.make_node("Sub", ["tol", "d4"], ["margin"]),  # [B,3,64,64]
+        # point in cell units: (x / 16 - 0.5, y / 16 - 0.5), one column per axis
+        helper.make_node("Reshape", ["point_coords", "shape_b2"], ["pc2"]),  # [B,2]
+        helper.make_node("Div", ["pc2", "c16"], ["pc_cells0"]),
+        helper.make_node("Sub", ["pc_cells0", "half"], ["pc_cells"]),
+        helper.make_node("Slice", ["pc_cells", "s0", "s1", "s_ax1"], ["px"]),  # [B,1]
+        helper.make_node("Slice", ["pc_cells", "s1", "s2", "s_ax1"], ["py"]),
+        helper.make_node("Slice", ["grid_xy", "s0", "s1", "s_ax0"], ["gx"]),  # [1,4096]
+        helper.make_node("Slice", ["grid_xy", "s1", "s2", "s_ax0"], ["gy"]),
+        helper.make_node("Sub", ["gx", "px"], ["dx"]),  # [B,4096]
+        helper.make_node("Sub", ["gy", "py"], ["dy"]),
+        helper.make_node("Mul", ["dx", "dx"], ["dx2"]),
+        helper.make_node("Mul", ["dy", "dy"], ["dy2"]),
+        helper.make_node("Add", ["dx2", "dy2"], ["dsp"]),
+        helper.make_node("Reshape", ["dsp", "shape_b1hw"], ["dsp4"]),  # [B,1,64,64]
+        helper.make_node("Div", ["dsp4", "radius2"], ["dsp_r"]),  # [B,3,64,64]
+        helper.make_node("Sub", ["one", "dsp_r"], ["inside"]),
+        helper.make_node("Mul", ["tol", "inside"], ["tol_sp"]),
+        helper.make_node("Sub", ["tol_sp", "d4"], ["margin"]),  # [B,3,64,64]
         helper.make_node("Div", ["margin", "scale"], ["lg"]),
         helper.make_node("Mul", ["point_labels", "two"], ["l2"]),
         helper.make_node("Sub", ["l2", "one"], ["sign"]),  # [B,1]
@@ -183,6 +207,16 @@ def sam_decoder_graph():
         const("shape_cn", np.array([256, 4096], np.int64)),
         const("shape_b1hw", np.array([-1, 1, 64, 64], np.int64)),
         const("tol", tol),
+        const("radius2", radius2),
+        const("grid_xy", grid_xy),
+        const("c16", np.array(16.0, np.float32)),
+        const("half", np.array(0.5, np.float32)),
+        const("shape_b2", np.array([-1, 2], np.int64)),
+        const("s0", np.array([0], np.int64)),
+        const("s1", np.array([1], np.int64)),
+        const("s2", np.array([2], np.int64)),
+        const("s_ax0", np.array([0], np.int64)),
+        const("s_ax1", np.array([1], np.int64)),
         const("scale", np.array(0.01, np.float32)),
         const("four", np.array([1, 1, 4, 4], np.float32)),
     ]
