@@ -107,6 +107,10 @@ func (d *Daemon) Run(ctx context.Context) error {
 	}
 	broker, err := d.deps.Connect(ctx, d.cfg, d)
 	if err != nil {
+		if ctx.Err() != nil {
+			d.log.Info("stopped before the broker connected")
+			return nil // SIGTERM while waiting is a clean stop
+		}
 		return err
 	}
 	d.pub.Store(&publisherRef{broker})
@@ -308,7 +312,10 @@ func (d *Daemon) reload() {
 		d.archive = newArchive(cfg.Archive, d.log, d.event)
 	}
 	for _, cc := range cfg.Cameras {
-		c := d.cameras[cc.Name]
+		c, ok := d.cameras[cc.Name]
+		if !ok {
+			continue // stopping: the cameras are gone
+		}
 		c.engine.Store(engines[cc.Name])
 		c.threshold.Store(0) // the new config's threshold rules again
 		d.publishState(c)
