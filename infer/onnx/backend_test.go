@@ -2,6 +2,7 @@ package onnx
 
 import (
 	"image"
+	"maps"
 	"math"
 	"os"
 	"path/filepath"
@@ -9,6 +10,7 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/samlad/samlad/config"
 	"github.com/samlad/samlad/infer"
 )
 
@@ -406,5 +408,23 @@ func TestMalformedInputsAreErrors(t *testing.T) {
 	}
 	if _, err := st.Features.Extract(scene(238, 238)); err == nil || !strings.Contains(err.Error(), "built for 224x224") {
 		t.Errorf("Extract at another size: %v", err)
+	}
+}
+
+func TestTensorRTOptions(t *testing.T) {
+	rt := config.DefaultRuntime()
+	rt.DeviceID = 1
+	rt.TensorRT = config.TensorRT{FP16: true, EngineCacheDir: "/var/cache/samlad/trt", TimingCacheDir: "/var/cache/samlad/timing",
+		WorkspaceMiB: 1024, ProfileShapes: []string{"point_coords:64x1x2", "image:1x3x224x224"}}
+	got := tensorRTOptions(rt, []string{"image_embeddings", "point_coords", "point_labels"})
+	want := map[string]string{
+		"device_id": "1", "trt_fp16_enable": "true", "trt_max_workspace_size": "1073741824",
+		"trt_engine_cache_enable": "true", "trt_engine_cache_path": "/var/cache/samlad/trt",
+		"trt_timing_cache_enable": "true", "trt_timing_cache_path": "/var/cache/samlad/timing",
+		"trt_profile_min_shapes": "point_coords:64x1x2", "trt_profile_opt_shapes": "point_coords:64x1x2",
+		"trt_profile_max_shapes": "point_coords:64x1x2",
+	}
+	if !maps.Equal(got, want) {
+		t.Errorf("tensorRTOptions =\n%v\nwant\n%v", got, want)
 	}
 }

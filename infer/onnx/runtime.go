@@ -93,7 +93,7 @@ func providerChain(rt config.Runtime) ([]string, error) {
 
 // sessionOptions builds options for one provider. An error means the provider
 // cannot be used in this build or on this machine.
-func sessionOptions(rt config.Runtime, provider string) (*ort.SessionOptions, error) {
+func sessionOptions(rt config.Runtime, provider string, inputs []string) (*ort.SessionOptions, error) {
 	opts, err := ort.NewSessionOptions()
 	if err != nil {
 		return nil, err
@@ -106,7 +106,7 @@ func sessionOptions(rt config.Runtime, provider string) (*ort.SessionOptions, er
 	}
 	switch provider {
 	case ProviderTensorRT:
-		err = appendTensorRT(opts, rt)
+		err = appendTensorRT(opts, rt, inputs)
 	case ProviderCUDA:
 		err = appendCUDA(opts, rt)
 	}
@@ -129,13 +129,13 @@ func appendCUDA(opts *ort.SessionOptions, rt config.Runtime) error {
 	return opts.AppendExecutionProviderCUDA(c)
 }
 
-func appendTensorRT(opts *ort.SessionOptions, rt config.Runtime) error {
+func appendTensorRT(opts *ort.SessionOptions, rt config.Runtime, inputs []string) error {
 	t, err := ort.NewTensorRTProviderOptions()
 	if err != nil {
 		return err
 	}
 	defer t.Destroy()
-	if err := t.Update(tensorRTOptions(rt)); err != nil {
+	if err := t.Update(tensorRTOptions(rt, inputs)); err != nil {
 		return err
 	}
 	return opts.AppendExecutionProviderTensorRT(t)
@@ -143,7 +143,7 @@ func appendTensorRT(opts *ort.SessionOptions, rt config.Runtime) error {
 
 // tensorRTOptions maps config.TensorRT to the provider's option keys
 // (onnxruntime TensorRT-ExecutionProvider documentation).
-func tensorRTOptions(rt config.Runtime) map[string]string {
+func tensorRTOptions(rt config.Runtime, inputs []string) map[string]string {
 	t := rt.TensorRT
 	o := map[string]string{
 		"device_id":              strconv.Itoa(rt.DeviceID),
@@ -158,9 +158,18 @@ func tensorRTOptions(rt config.Runtime) map[string]string {
 		o["trt_timing_cache_enable"] = "true"
 		o["trt_timing_cache_path"] = t.TimingCacheDir
 	}
-	if len(t.ProfileShapes) > 0 {
-		// "name:1x3x224x224" entries; one shape serves as min, opt and max.
-		s := strings.Join(t.ProfileShapes, ",")
+	// "name:1x3x224x224" entries naming this model's inputs; one shape
+	// serves as min, opt and max. Models exported by models/export are
+	// static and need none.
+	var shapes []string
+	for _, e := range t.ProfileShapes {
+		name, _, _ := strings.Cut(e, ":")
+		if slices.Contains(inputs, name) {
+			shapes = append(shapes, e)
+		}
+	}
+	if len(shapes) > 0 {
+		s := strings.Join(shapes, ",")
 		o["trt_profile_min_shapes"] = s
 		o["trt_profile_opt_shapes"] = s
 		o["trt_profile_max_shapes"] = s
@@ -273,7 +282,7 @@ func (s *session) open(rt config.Runtime, provider string, m *Manifest, warm fun
 	if known && provider != ProviderCPU {
 		return prev
 	}
-	opts, err := sessionOptions(rt, provider)
+	opts, err := sessionOptions(rt, provider, s.inNames)
 	if err != nil {
 		return err
 	}
