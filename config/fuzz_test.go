@@ -45,6 +45,7 @@ func FuzzParse(f *testing.F) {
 		f.Add([]byte(s))
 	}
 	f.Fuzz(func(t *testing.T, data []byte) {
+		checkKeyLines(t, data)
 		cfg, err := Parse(data, "fuzz.toml")
 		if err != nil {
 			var errs Errors
@@ -78,4 +79,31 @@ func FuzzParse(f *testing.F) {
 			t.Fatalf("printing is not stable:\n%s\n---\n%s", printed.String(), reprinted.String())
 		}
 	})
+}
+
+// checkKeyLines checks the key->line index of a valid TOML document: every
+// bare key it lists must be written on the line it gives.
+func checkKeyLines(t *testing.T, data []byte) {
+	var raw map[string]any
+	if _, err := toml.Decode(string(data), &raw); err != nil {
+		return
+	}
+	src := strings.Split(string(data), "\n")
+	for key, line := range keyLines(string(data)) {
+		if line < 1 || line > len(src) {
+			t.Fatalf("key %s on line %d of %d", key, line, len(src))
+		}
+		last := key
+		if strings.HasSuffix(last, "]") {
+			last = parentKey(last)
+		}
+		last = last[strings.LastIndexByte(last, '.')+1:]
+		bare := last != ""
+		for i := range len(last) {
+			bare = bare && isBareKeyChar(last[i])
+		}
+		if bare && !strings.Contains(src[line-1], last) {
+			t.Fatalf("key %s indexed at line %d, which reads %q", key, line, src[line-1])
+		}
+	}
 }
