@@ -50,7 +50,7 @@ install: build
 	chmod 0644 $(DESTDIR)$(UNITDIR)/samlad.service
 	install -D -m 0644 systemd/samlad.sysusers $(DESTDIR)/usr/lib/sysusers.d/samlad.conf
 	install -d -m 0750 $(DESTDIR)/etc/samlad
-	[ -e $(DESTDIR)/etc/samlad/samlad.toml ] || install -m 0640 systemd/samlad.toml $(DESTDIR)/etc/samlad/samlad.toml
+	[ -e $(DESTDIR)/etc/samlad/samlad.toml ] || { sed 's#/usr/local/#$(PREFIX)/#g' systemd/samlad.toml >$(DESTDIR)/etc/samlad/samlad.toml && chmod 0640 $(DESTDIR)/etc/samlad/samlad.toml; }
 	@if [ -z "$(DESTDIR)" ] && [ -d /run/systemd/system ]; then \
 		systemd-sysusers /usr/lib/sysusers.d/samlad.conf && chgrp -R samlad /etc/samlad && systemctl daemon-reload && \
 		echo "installed; edit /etc/samlad/samlad.toml, then: systemctl enable --now samlad"; \
