@@ -67,7 +67,7 @@ func assess(q *view, qDesc [][]float32, refs []*view, refDesc [][][]float32, pr 
 	parallelFor(k, pr.workers, func(r int) {
 		a.matchings[r] = match(qDesc, refDesc[r], pr.dustbin, pr.tau, pr.matchThreshold, pr.iters)
 	})
-	a.ommMs = float64(time.Since(start).Microseconds()) / 1000
+	a.ommMs = ms(time.Since(start))
 	for i := 0; i < m; i++ {
 		a.partners[i] = make([]int, k)
 		var hits int

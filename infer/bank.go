@@ -287,3 +287,17 @@ func CheckBank(bank *Bank, be *Backend, p config.Pipeline) error {
 	}
 	return nil
 }
+
+// Pipeline returns base with every key the bank is bound to set to its
+// enrolled value (and the backend to the bank's), so a bank can be used
+// without its config file.
+func (b *Bank) Pipeline(base config.Pipeline) config.Pipeline {
+	c := b.Config
+	base.Backend = b.Backend
+	base.InputSize, base.K, base.Upsample, base.Upsampler = c.InputSize, c.K, c.Upsample, c.Upsampler
+	base.Descriptor, base.DCGAPooling, base.PositionWeight = c.Descriptor, c.DCGAPooling, c.PositionWeight
+	base.Mode, base.Align, base.Epsilon, base.SinkhornIters = c.Mode, c.Align, c.Epsilon, c.SinkhornIters
+	base.MatchTemperature, base.MinArea, base.MaxArea, base.MaxObjects = c.MatchTemperature, c.MinArea, c.MaxArea, c.MaxObjects
+	base.Score, base.Coreset, base.Segment = c.Score, c.Coreset, c.Segment
+	return base
+}

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"image"
+	"math"
 	"sync"
 	"time"
 
@@ -80,13 +81,16 @@ type stopwatch struct {
 	timings []StageTiming
 }
 
+// ms is d in milliseconds, to the microsecond.
+func ms(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
+
 func newStopwatch() *stopwatch {
 	return &stopwatch{last: time.Now(), timings: make([]StageTiming, 0, 10)}
 }
 
 func (s *stopwatch) lap(stage string) {
 	now := time.Now()
-	s.timings = append(s.timings, StageTiming{Stage: stage, Ms: float64(now.Sub(s.last).Microseconds()) / 1000})
+	s.timings = append(s.timings, StageTiming{Stage: stage, Ms: ms(now.Sub(s.last))})
 	s.last = now
 }
 
@@ -198,7 +202,7 @@ func splitMatching(t []StageTiming, a *assessment) []StageTiming {
 	out := make([]StageTiming, 0, len(t)+1)
 	for _, s := range t {
 		if s.Stage == StageAMM {
-			out = append(out, StageTiming{StageOMM, a.ommMs}, StageTiming{StageAMM, max(s.Ms-a.ommMs, 0)})
+			out = append(out, StageTiming{StageOMM, a.ommMs}, StageTiming{StageAMM, math.Round(max(s.Ms-a.ommMs, 0)*1000) / 1000})
 			continue
 		}
 		out = append(out, s)

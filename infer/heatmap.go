@@ -7,10 +7,10 @@ import (
 )
 
 // Heatmap renders an anomaly map as a colour image of size w x h (jet-like
-// colour map). Values at or below lo are transparent blue, values at or above
-// hi are red; pass the result's threshold as hi/2..hi to see what decided.
-func Heatmap(m []float32, mw, mh, w, h int, lo, hi float64) *image.RGBA {
-	out := image.NewRGBA(image.Rect(0, 0, w, h))
+// colour map, more opaque where hotter). Values at or below lo are fully
+// transparent, values at or above hi are opaque red.
+func Heatmap(m []float32, mw, mh, w, h int, lo, hi float64) *image.NRGBA {
+	out := image.NewNRGBA(image.Rect(0, 0, w, h))
 	if mw == 0 || mh == 0 || len(m) < mw*mh {
 		return out
 	}
@@ -22,10 +22,12 @@ func Heatmap(m []float32, mw, mh, w, h int, lo, hi float64) *image.RGBA {
 	for y := 0; y < h; y++ {
 		for x := 0; x < w; x++ {
 			v := float64(bilinear(m, mw, mh, (float64(x)+0.5)*sx-0.5, (float64(y)+0.5)*sy-0.5))
-			t := min(max((v-lo)/span, 0), 1)
+			if v <= lo {
+				continue
+			}
+			t := min((v-lo)/span, 1)
 			c := jet(t)
-			c.A = uint8(64 + 160*t) // stronger where more anomalous
-			out.SetRGBA(x, y, c)
+			out.SetNRGBA(x, y, color.NRGBA{c.R, c.G, c.B, uint8(60 + 170*t)})
 		}
 	}
 	return out

@@ -1,6 +1,9 @@
 package infer
 
-import "image"
+import (
+	"encoding/json"
+	"image"
+)
 
 // Verdicts of a Result.
 const (
@@ -39,10 +42,11 @@ type Result struct {
 // Finding is one object that contributes to the verdict.
 type Finding struct {
 	Kind string `json:"kind"`
-	// Box is in input_size pixel coordinates (the engine's square image).
-	Box   image.Rectangle `json:"box"`
-	Area  int             `json:"area"`
-	Score float64         `json:"score"`
+	// Box is in input_size pixel coordinates (the engine's square image);
+	// in JSON it is [x0, y0, x1, y1].
+	Box   image.Rectangle
+	Area  int
+	Score float64
 }
 
 // StageTiming is the wall time of one pipeline stage.
@@ -64,3 +68,27 @@ const (
 	StageAMM          = "amm"
 	StageResult       = "result"
 )
+
+// findingJSON is Finding's wire form: the box as [x0, y0, x1, y1].
+type findingJSON struct {
+	Kind  string  `json:"kind"`
+	Box   [4]int  `json:"box"`
+	Area  int     `json:"area"`
+	Score float64 `json:"score"`
+}
+
+// MarshalJSON writes the box as [x0, y0, x1, y1] (x1, y1 exclusive).
+func (f Finding) MarshalJSON() ([]byte, error) {
+	b := f.Box
+	return json.Marshal(findingJSON{f.Kind, [4]int{b.Min.X, b.Min.Y, b.Max.X, b.Max.Y}, f.Area, f.Score})
+}
+
+// UnmarshalJSON reads the form MarshalJSON writes.
+func (f *Finding) UnmarshalJSON(data []byte) error {
+	var j findingJSON
+	if err := json.Unmarshal(data, &j); err != nil {
+		return err
+	}
+	*f = Finding{Kind: j.Kind, Box: image.Rect(j.Box[0], j.Box[1], j.Box[2], j.Box[3]), Area: j.Area, Score: j.Score}
+	return nil
+}

@@ -97,6 +97,9 @@ func TestSceneSweep(t *testing.T) {
 	if v := os.Getenv("SAMLAD_MODE"); v != "" {
 		p.Mode = v
 	}
+	if v := os.Getenv("SAMLAD_DCGAPOOL"); v != "" {
+		p.DCGAPooling = v
+	}
 	if v := os.Getenv("SAMLAD_SCORE"); v != "" {
 		p.Score = v
 	}
@@ -114,24 +117,34 @@ func TestSceneSweep(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		score := func(an scenes.Anomaly) []float64 {
+		goodImgs, _ := sceneImages(t, kind, scenes.Good, 1000, nGood, p.InputSize)
+		base, err := infer.NewPatchKNN(context.Background(), be, p, goodImgs, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		score := func(an scenes.Anomaly) ([]float64, []float64) {
 			imgs, _ := sceneImages(t, kind, an, 5000, n, p.InputSize)
-			var out []float64
+			var out, bs []float64
 			for _, img := range imgs {
 				r, err := eng.Inspect(context.Background(), img)
 				if err != nil {
 					t.Fatal(err)
 				}
 				out = append(out, r.Score)
+				b, _, _, _, err := base.Score(img)
+				if err != nil {
+					t.Fatal(err)
+				}
+				bs = append(bs, b)
 			}
-			return out
+			return out, bs
 		}
-		good := score(scenes.Good)
+		good, goodB := score(scenes.Good)
 		sort.Float64s(good)
 		line := fmt.Sprintf("%s good=%.2f", kind, good)
 		for _, an := range scenes.Anomalies(kind) {
-			s := score(an)
-			line += fmt.Sprintf("\n  %-10s auroc=%.3f scores=%.2f", an, auroc(good, s), s)
+			s, b := score(an)
+			line += fmt.Sprintf("\n  %-10s auroc=%.3f base=%.3f scores=%.2f", an, auroc(good, s), auroc(goodB, b), s)
 		}
 		t.Log(line)
 	}

@@ -19,6 +19,8 @@ type command struct {
 
 var commands = map[string]command{
 	"config":  {"check a config file: samlad config check FILE", runConfig},
+	"enroll":  {"build a bank from good images: samlad enroll --config F --good DIR --out F.bank", runEnroll},
+	"inspect": {"inspect image files: samlad inspect --bank F.bank IMAGES... [--heatmaps DIR]", runInspect},
 	"version": {"print the version and the backends", runVersion},
 	"watch":   {"monitor verdicts live: samlad watch --broker URL [--prefix P]", runWatch},
 	"run":     {"run the inspection daemon: samlad run --config FILE", runRun},

@@ -1,0 +1,178 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"image"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/samlad/samlad/capture"
+	"github.com/samlad/samlad/config"
+	"github.com/samlad/samlad/infer"
+	"github.com/samlad/samlad/infer/builtin"
+	"github.com/samlad/samlad/infer/onnx"
+)
+
+// runEnroll builds a bank from a folder of good images.
+func runEnroll(args []string) int {
+	fs := flag.NewFlagSet("enroll", flag.ContinueOnError)
+	cfgPath := fs.String("config", "", "config file (TOML); default: built-in defaults")
+	goodDir := fs.String("good", "", "folder of good images (PNG, JPEG, BMP, TIFF, WebP)")
+	out := fs.String("out", "", "bank file to write")
+	fs.Usage = func() {
+		fmt.Fprintln(os.Stderr, "usage: samlad enroll [--config FILE] --good DIR --out FILE.bank")
+		fs.PrintDefaults()
+	}
+	if code, ok := parseFlags(fs, args); !ok {
+		return code
+	}
+	if *goodDir == "" || *out == "" {
+		fmt.Fprintln(os.Stderr, "samlad enroll: --good DIR and --out FILE are required")
+		return 2
+	}
+	cfg, err := loadConfig(*cfgPath)
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "samlad enroll: %v\n", err)
+		return 1
+	}
+	paths, err := imagesIn(*goodDir)
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "samlad enroll: %v\n", err)
+		return 1
+	}
+	if len(paths) == 0 {
+		fmt.Fprintf(os.Stderr, "samlad enroll: no images in %s (looked for %s); enrolment needs at least %d good images for k = %d\n",
+			*goodDir, strings.Join(imageExtList(), " "), infer.MinGoodImages(cfg.Pipeline.K), cfg.Pipeline.K)
+		return 1
+	}
+	be, closeBackend, err := newBackend(cfg)
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "samlad enroll: %v\n", err)
+		return 1
+	}
+	defer closeBackend()
+	rd := newImageReader(cfg.Pipeline.InputSize)
+	var good []*infer.Image
+	var names []string
+	for _, p := range paths {
+		img, _, err := rd.read(p)
+		if err != nil {
+			continue
+		}
+		good = append(good, img)
+		names = append(names, filepath.Base(p))
+	}
+	start := time.Now()
+	bank, err := infer.Enroll(context.Background(), be, cfg.Pipeline, good, names)
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "samlad enroll: %s: %v\n", *goodDir, err)
+		return 1
+	}
+	if err := bank.Save(*out); err != nil {
+		fmt.Fprintf(os.Stderr, "samlad enroll: %v\n", err)
+		return 1
+	}
+	c := bank.Calib
+	fmt.Fprintf(os.Stderr, "enrolled %d good images in %.1fs -> %s\n  dustbin %.3f, match threshold %.3f, area %.4f..%.4f, threshold %.3f\n",
+		len(bank.Refs), time.Since(start).Seconds(), *out, c.Dustbin, c.MatchThreshold, c.MinArea, c.MaxArea, c.Threshold)
+	return rd.exitCode()
+}
+
+// loadConfig reads a config file, or returns the defaults for "".
+func loadConfig(path string) (config.Config, error) {
+	if path == "" {
+		return config.Default(), nil
+	}
+	return config.Load(path)
+}
+
+// newBackend builds the configured backend and a function that releases it.
+func newBackend(cfg config.Config) (*infer.Backend, func(), error) {
+	switch cfg.Pipeline.Backend {
+	case builtin.Name, "":
+		be, err := builtin.New(cfg.Pipeline)
+		return be, func() {}, err
+	case onnx.Name:
+		b, err := onnx.New(cfg.Runtime, cfg.Models, cfg.Pipeline)
+		if err != nil {
+			return nil, nil, err
+		}
+		return b.Stages(), func() { b.Close() }, nil
+	}
+	return nil, nil, fmt.Errorf("pipeline.backend = %q: want %q or %q", cfg.Pipeline.Backend, builtin.Name, onnx.Name)
+}
+
+var imageExts = map[string]bool{".png": true, ".jpg": true, ".jpeg": true, ".bmp": true, ".tif": true, ".tiff": true, ".webp": true}
+
+func imageExtList() []string {
+	var l []string
+	for e := range imageExts {
+		l = append(l, e)
+	}
+	sort.Strings(l)
+	return l
+}
+
+// imagesIn lists the image files of a folder, sorted by name.
+func imagesIn(dir string) ([]string, error) {
+	ents, err := os.ReadDir(dir)
+	if err != nil {
+		return nil, fmt.Errorf("good folder: %w", err)
+	}
+	var out []string
+	for _, e := range ents {
+		if !e.IsDir() && imageExts[strings.ToLower(filepath.Ext(e.Name()))] {
+			out = append(out, filepath.Join(dir, e.Name()))
+		}
+	}
+	return out, nil
+}
+
+// imageReader decodes image files for the engine, reports unreadable ones
+// by name, and says once when sizes differ from the input size.
+type imageReader struct {
+	size     int
+	failed   int
+	resized  int
+	saidOnce bool
+}
+
+func newImageReader(size int) *imageReader { return &imageReader{size: size} }
+
+// read returns the engine image and the decoded original.
+func (r *imageReader) read(path string) (*infer.Image, image.Image, error) {
+	data, err := os.ReadFile(path)
+	if err == nil && len(data) == 0 {
+		err = errors.New("file is empty")
+	}
+	var img image.Image
+	if err == nil {
+		img, err = capture.DecodeImage(data)
+	}
+	if err != nil {
+		r.failed++
+		fmt.Fprintf(os.Stderr, "skip %s: %v\n", path, err)
+		return nil, nil, err
+	}
+	b := img.Bounds()
+	if (b.Dx() != r.size || b.Dy() != r.size) && !r.saidOnce {
+		r.saidOnce = true
+		fmt.Fprintf(os.Stderr, "note: images are resized to the input size %dx%d (first: %s is %dx%d)\n", r.size, r.size, path, b.Dx(), b.Dy())
+	}
+	return infer.FromImage(img, r.size), img, nil
+}
+
+// exitCode is 1 when any image was skipped, with the count on stderr.
+func (r *imageReader) exitCode() int {
+	if r.failed > 0 {
+		fmt.Fprintf(os.Stderr, "%d image(s) could not be read and were skipped\n", r.failed)
+		return 1
+	}
+	return 0
+}

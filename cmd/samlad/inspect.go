@@ -1,0 +1,156 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"image"
+	"image/png"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/samlad/samlad/infer"
+)
+
+// inspectLine is the JSON line printed per image. Finding boxes are in the
+// original image's pixels.
+type inspectLine struct {
+	Path       string              `json:"path"`
+	Score      float64             `json:"score"`
+	Threshold  float64             `json:"threshold"`
+	Verdict    string              `json:"verdict"`
+	Findings   []infer.Finding     `json:"findings"`
+	Timings    []infer.StageTiming `json:"timings"`
+	References []string            `json:"references"`
+}
+
+// runInspect scores image files against a bank and prints one JSON line each.
+func runInspect(args []string) int {
+	fs := flag.NewFlagSet("inspect", flag.ContinueOnError)
+	bankPath := fs.String("bank", "", "bank file made by samlad enroll")
+	cfgPath := fs.String("config", "", "config file (TOML); default: the bank's enrolled settings")
+	heatDir := fs.String("heatmaps", "", "write heatmap overlays as PNG into this folder")
+	fs.Usage = func() {
+		fmt.Fprintln(os.Stderr, "usage: samlad inspect --bank FILE [--config FILE] [--heatmaps DIR] IMAGE|DIR...")
+		fs.PrintDefaults()
+	}
+	// Flags may follow the image paths (samlad inspect --bank b *.png --heatmaps out).
+	var files []string
+	for {
+		if code, ok := parseFlags(fs, args); !ok {
+			return code
+		}
+		if fs.NArg() == 0 {
+			break
+		}
+		files = append(files, fs.Arg(0))
+		args = fs.Args()[1:]
+	}
+	if *bankPath == "" || len(files) == 0 {
+		fmt.Fprintln(os.Stderr, "samlad inspect: --bank FILE and at least one image are required")
+		return 2
+	}
+	bank, err := infer.LoadBank(*bankPath)
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "samlad inspect: %v\n", err)
+		return 1
+	}
+	cfg, err := loadConfig(*cfgPath)
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "samlad inspect: %v\n", err)
+		return 1
+	}
+	if *cfgPath == "" {
+		cfg.Pipeline = bank.Pipeline(cfg.Pipeline)
+	}
+	be, closeBackend, err := newBackend(cfg)
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "samlad inspect: %v\n", err)
+		return 1
+	}
+	defer closeBackend()
+	eng, err := infer.NewEngine(be, bank, cfg.Pipeline)
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "samlad inspect: bank %s: %v\n", *bankPath, err)
+		return 1
+	}
+	if *heatDir != "" {
+		if err := os.MkdirAll(*heatDir, 0o755); err != nil {
+			fmt.Fprintf(os.Stderr, "samlad inspect: heatmaps: %v\n", err)
+			return 1
+		}
+	}
+	var paths []string
+	for _, a := range files {
+		if st, err := os.Stat(a); err == nil && st.IsDir() {
+			ps, err := imagesIn(a)
+			if err != nil {
+				fmt.Fprintf(os.Stderr, "samlad inspect: %v\n", err)
+				return 1
+			}
+			paths = append(paths, ps...)
+			continue
+		}
+		paths = append(paths, a)
+	}
+	rd := newImageReader(cfg.Pipeline.InputSize)
+	enc := json.NewEncoder(os.Stdout)
+	failed := 0
+	for _, p := range paths {
+		img, orig, err := rd.read(p)
+		if err != nil {
+			continue
+		}
+		res, err := eng.Inspect(context.Background(), img)
+		if err != nil {
+			failed++
+			fmt.Fprintf(os.Stderr, "skip %s: %v\n", p, err)
+			continue
+		}
+		line := inspectLine{Path: p, Score: res.Score, Threshold: res.Threshold, Verdict: res.Verdict,
+			Findings: toOriginal(res.Findings, orig.Bounds(), cfg.Pipeline.InputSize), Timings: res.Timings, References: res.References}
+		if line.Findings == nil {
+			line.Findings = []infer.Finding{}
+		}
+		enc.Encode(line)
+		if *heatDir != "" {
+			if err := writeHeatmap(*heatDir, p, orig, res, cfg.Pipeline.InputSize); err != nil {
+				failed++
+				fmt.Fprintf(os.Stderr, "heatmap %s: %v\n", p, err)
+			}
+		}
+	}
+	code := rd.exitCode()
+	if failed > 0 {
+		fmt.Fprintf(os.Stderr, "%d image(s) failed\n", failed)
+		code = 1
+	}
+	return code
+}
+
+// toOriginal rescales findings from input_size pixels to the original image.
+func toOriginal(fs []infer.Finding, b image.Rectangle, size int) []infer.Finding {
+	sx, sy := float64(b.Dx())/float64(size), float64(b.Dy())/float64(size)
+	out := make([]infer.Finding, len(fs))
+	for i, f := range fs {
+		f.Box = image.Rect(int(float64(f.Box.Min.X)*sx), int(float64(f.Box.Min.Y)*sy), int(float64(f.Box.Max.X)*sx+0.5), int(float64(f.Box.Max.Y)*sy+0.5))
+		f.Area = int(float64(f.Area) * sx * sy)
+		out[i] = f
+	}
+	return out
+}
+
+func writeHeatmap(dir, path string, orig image.Image, res *infer.Result, size int) error {
+	name := strings.TrimSuffix(filepath.Base(path), filepath.Ext(path)) + ".png"
+	f, err := os.Create(filepath.Join(dir, name))
+	if err != nil {
+		return err
+	}
+	if err := png.Encode(f, infer.Overlay(orig, res, size)); err != nil {
+		f.Close()
+		return err
+	}
+	return f.Close()
+}
