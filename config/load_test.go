@@ -89,7 +89,7 @@ rate = [1, 2]
 		msg  string
 	}{
 		{"pipeline.k", 3, `pipeline.k = "2": wrong type: want an integer, got a string`},
-		{"daemon.deadline", 6, `daemon.deadline = 500: wrong type: want a string, got an integer`},
+		{"daemon.deadline", 6, `daemon.deadline = 500: wrong type: want a duration string such as "500ms" or "2s", got an integer`},
 		{"daemon.fail_safe", 7, `daemon.fail_safe = true: wrong type: want a string, got a boolean`},
 		{"runtime.providers", 10, `runtime.providers = "cpu": wrong type: want an array, got a string`},
 		{"camera[0].rate", 17, `camera[0].rate: wrong type: want a number, got an array`},

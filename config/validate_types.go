@@ -70,7 +70,11 @@ func (tc *typeChecker) value(v any, t reflect.Type, path string) bool {
 	if reflect.PointerTo(t).Implements(textUnmarshalerType) {
 		s, ok := v.(string)
 		if !ok {
-			tc.add(path, v, "wrong type: want a string, got %s", tomlType(v))
+			want := "a string"
+			if t == reflect.TypeFor[Duration]() {
+				want = `a duration string such as "500ms" or "2s"`
+			}
+			tc.add(path, v, "wrong type: want %s, got %s", want, tomlType(v))
 			return false
 		}
 		u := reflect.New(t).Interface().(encoding.TextUnmarshaler)
