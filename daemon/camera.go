@@ -347,6 +347,7 @@ func (c *camera) verdict(j *job, o outcome) *Verdict {
 	v := &Verdict{
 		Camera: c.name, Seq: j.seq, PartID: j.frame.PartID, Capture: j.frame.Capture,
 		Inspected: o.inspected, Bank: eng.bank, Recipe: eng.recipe, Image: j.frame.Image,
+		FrameW: j.frame.W, FrameH: j.frame.H,
 	}
 	if o.res == nil {
 		v.Kind = KindError

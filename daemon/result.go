@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"image/jpeg"
 	"image/png"
+	"math"
 	"time"
 
 	"github.com/samlad/samlad/actuate"
@@ -12,7 +13,7 @@ import (
 )
 
 // toMessage converts a verdict to the published message. Boxes go from the
-// engine's square input coordinates to the inspected image's pixels.
+// engine's square input coordinates to the camera frame's pixels.
 func toMessage(v *Verdict) actuate.Verdict {
 	m := actuate.Verdict{
 		Camera: v.Camera, Seq: v.Seq, PartID: v.PartID,
@@ -22,13 +23,21 @@ func toMessage(v *Verdict) actuate.Verdict {
 		BankID: v.Bank, Recipe: v.Recipe,
 		Findings: []actuate.Finding{},
 	}
-	if v.Result != nil {
-		for _, f := range v.Result.Findings {
-			m.Findings = append(m.Findings, actuate.Finding{
-				Kind: f.Kind, Area: f.Area, Score: f.Score,
-				Box: actuate.Box{X: f.Box.Min.X, Y: f.Box.Min.Y, W: f.Box.Dx(), H: f.Box.Dy()},
-			})
-		}
+	if v.Result == nil {
+		return m
+	}
+	sx, sy := 1.0, 1.0
+	if v.Image != nil && v.FrameW > 0 && v.FrameH > 0 {
+		sx, sy = float64(v.FrameW)/float64(v.Image.W), float64(v.FrameH)/float64(v.Image.H)
+	}
+	for _, f := range v.Result.Findings {
+		b := f.Box
+		x0, y0 := int(float64(b.Min.X)*sx), int(float64(b.Min.Y)*sy)
+		x1, y1 := int(math.Ceil(float64(b.Max.X)*sx)), int(math.Ceil(float64(b.Max.Y)*sy))
+		m.Findings = append(m.Findings, actuate.Finding{
+			Kind: f.Kind, Score: f.Score, Area: int(float64(f.Area)*sx*sy + 0.5),
+			Box: actuate.Box{X: x0, Y: y0, W: x1 - x0, H: y1 - y0},
+		})
 	}
 	return m
 }

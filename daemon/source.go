@@ -38,6 +38,7 @@ func openCapture(cc config.Camera, inputSize int, onState func(capture.StateEven
 			out := Frame{PartID: f.PartID, Capture: f.Time, Err: f.Err}
 			if f.Err == nil && f.Image != nil {
 				out.Image = infer.FromImage(f.Image, inputSize)
+				out.W, out.H = f.Image.Bounds().Dx(), f.Image.Bounds().Dy()
 			}
 			s.frames <- out
 		}

@@ -20,8 +20,11 @@ import (
 type Frame struct {
 	PartID  string
 	Capture time.Time
-	Image   *infer.Image
-	Err     error
+	// Image is the frame resized to the engine's input size; W and H are
+	// the camera frame's own size, for reporting boxes in its pixels.
+	Image *infer.Image
+	W, H  int
+	Err   error
 }
 
 // Source is a running camera. Frames is closed after Close.
@@ -72,8 +75,10 @@ type Verdict struct {
 	Recipe    string
 	// Result is the engine's result (findings, anomaly map); nil for errors.
 	Result *infer.Result
-	// Image is the inspected frame, kept for the archive.
-	Image *infer.Image
+	// Image is the inspected frame, kept for the archive; FrameW and
+	// FrameH are the camera frame's size (0 when unknown).
+	Image          *infer.Image
+	FrameW, FrameH int
 }
 
 // Publisher sends what the daemon decides to the plant. *actuate.Client

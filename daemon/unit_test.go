@@ -1,6 +1,7 @@
 package daemon
 
 import (
+	"image"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -9,7 +10,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/samlad/samlad/actuate"
 	"github.com/samlad/samlad/config"
+	"github.com/samlad/samlad/infer"
 )
 
 // The config installed by `make install` must load as it is.
@@ -65,5 +68,17 @@ func TestHealthDetectsStuckLoop(t *testing.T) {
 	c.pubBusy.Store(now.Add(-2 * limit).UnixNano())
 	if err := c.healthy(now, limit); err == nil || !strings.Contains(err.Error(), "publisher stuck") {
 		t.Fatalf("stuck publisher not reported: %v", err)
+	}
+}
+
+// Findings are reported in the camera frame's pixels, not the engine's.
+func TestFindingBoxesInFramePixels(t *testing.T) {
+	v := &Verdict{
+		Kind: KindFail, Image: &infer.Image{W: 100, H: 100}, FrameW: 400, FrameH: 200,
+		Result: &infer.Result{Findings: []infer.Finding{{Kind: infer.KindMissing, Box: image.Rect(10, 20, 30, 50), Area: 300}}},
+	}
+	f := toMessage(v).Findings[0]
+	if f.Box != (actuate.Box{X: 40, Y: 40, W: 80, H: 60}) || f.Area != 2400 {
+		t.Errorf("box %+v area %d, want {40 40 80 60} and 2400", f.Box, f.Area)
 	}
 }
