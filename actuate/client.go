@@ -63,6 +63,8 @@ type Client struct {
 	kick   chan struct{} // the store has a new entry
 	cmdq   chan Command
 
+	puts sync.WaitGroup // PublishVerdict calls storing now
+
 	mu         sync.Mutex
 	sess       mqtt.Client   // the live session; nil while down
 	changed    chan struct{} // closed and replaced on every connect or failed attempt
@@ -190,9 +192,14 @@ func (c *Client) WaitConnected(ctx context.Context) error {
 // event says so: an unknown kind or a pass without a finite score becomes an
 // error verdict that rejects, and a fail always rejects.
 func (c *Client) PublishVerdict(v Verdict) error {
-	if c.isClosing() {
+	c.mu.Lock()
+	if c.closing {
+		c.mu.Unlock()
 		return ErrClosed
 	}
+	c.puts.Add(1) // Close waits for stores in progress before closing the store
+	c.mu.Unlock()
+	defer c.puts.Done()
 	if !ValidCamera(v.Camera) {
 		return fmt.Errorf("verdict seq %d: camera name %q cannot be an MQTT topic level", v.Seq, v.Camera)
 	}
@@ -357,12 +364,6 @@ func (c *Client) publishLive(topic string, qos byte, retain bool, body []byte) {
 	}
 }
 
-func (c *Client) isClosing() bool {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.closing
-}
-
 // Close delivers what is in the outgoing store while ctx allows, publishes
 // retained "stopped" on <prefix>/available and disconnects cleanly (so the
 // broker does not publish the Last Will). Verdicts still undelivered stay in
@@ -375,6 +376,7 @@ func (c *Client) Close(ctx context.Context) error {
 	}
 	c.closing = true
 	c.mu.Unlock()
+	c.puts.Wait()
 
 	tick := time.NewTicker(20 * time.Millisecond)
 	defer tick.Stop()

@@ -426,6 +426,74 @@ func TestUnreachableBroker(t *testing.T) {
 	if err := c.PublishVerdict(sampleVerdict(1, Fail)); err != nil || c.Pending() != 1 {
 		t.Fatalf("PublishVerdict while down = %v, pending %d", err, c.Pending())
 	}
+	ctx, cancel = context.WithTimeout(context.Background(), 300*time.Millisecond)
+	defer cancel()
+	if err := c.Close(ctx); err == nil || !strings.Contains(err.Error(), "1 verdicts not yet delivered") || !strings.Contains(err.Error(), cfg.StoreDir) {
+		t.Errorf("Close with the broker down = %v, want it to say 1 verdict stays in %s", err, cfg.StoreDir)
+	}
+}
+
+func TestBrokerKilledMidRun(t *testing.T) {
+	b := mqtttest.Start(t, mqtttest.Options{Persistence: true})
+	rec := b.Record(t, testPrefix+"/cam1/verdict", mqtttest.RecorderOptions{ClientID: "qa-recorder-killed", Persistent: true})
+	c := dial(t, testConfig(t, b), config.DefaultActuate(), Commands{})
+	waitConnected(t, c)
+	seq := uint64(0)
+	publish := func(n int) {
+		for range n {
+			seq++
+			if err := c.PublishVerdict(sampleVerdict(seq, Fail)); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	for round := range 2 {
+		publish(50)
+		rec.Wait(testPrefix+"/cam1/verdict", int(seq), 10*time.Second) // nothing left in the broker's memory
+		time.Sleep(1100 * time.Millisecond)                            // nor unsaved (autosave 1 s)
+		b.Kill()
+		deadline := time.Now().Add(5 * time.Second)
+		for c.Connected() && time.Now().Before(deadline) {
+			time.Sleep(10 * time.Millisecond)
+		}
+		if c.Connected() {
+			t.Fatalf("round %d: the client did not notice the broker's death", round)
+		}
+		publish(50) // while the broker is dead
+		b.Restart()
+	}
+	got := decodeVerdicts(t, rec.Wait(testPrefix+"/cam1/verdict", int(seq), 15*time.Second))
+	dups := checkOrder(t, got, seqRange(1, seq))
+	t.Logf("%d verdicts across 2 broker SIGKILLs: %d received, %d duplicates", seq, len(got), dups)
+}
+
+func TestStaleRejectsWithheld(t *testing.T) {
+	b := mqtttest.Start(t, mqtttest.Options{Persistence: true})
+	rec := b.Record(t, testPrefix+"/#", mqtttest.RecorderOptions{ClientID: "qa-stale", Persistent: true})
+	cfg := testConfig(t, b)
+	act := config.DefaultActuate()
+	act.RejectMaxAge = config.Duration(200 * time.Millisecond)
+	b.Stop()
+	c := dial(t, cfg, act, Commands{})
+	for i := uint64(1); i <= 3; i++ {
+		if err := c.PublishVerdict(sampleVerdict(i, Fail)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	time.Sleep(400 * time.Millisecond) // the conveyor has moved on
+	b.Restart()
+	checkOrder(t, decodeVerdicts(t, rec.Wait(testPrefix+"/cam1/verdict", 3, 10*time.Second)), seqRange(1, 3))
+	if err := c.PublishVerdict(sampleVerdict(4, Fail)); err != nil { // a fresh one
+		t.Fatal(err)
+	}
+	rejects := rec.Wait(testPrefix+"/cam1/reject", 1, 5*time.Second)
+	if len(rejects) != 1 || !strings.HasPrefix(string(rejects[0].Payload), `{"seq":4,`) {
+		t.Errorf("rejects sent: want only the fresh seq 4:\n%s", mqtttest.Format(rejects))
+	}
+	ev := rec.Wait(testPrefix+"/events", 1, 5*time.Second)
+	if !strings.Contains(mqtttest.Format(ev), `"kind":"stale_reject"`) {
+		t.Errorf("no stale_reject event:\n%s", mqtttest.Format(ev))
+	}
 }
 
 // checkOrder checks that the received sequence numbers are want, in order,

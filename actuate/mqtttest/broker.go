@@ -44,7 +44,8 @@ type Options struct {
 	// ACL is the text of a mosquitto acl_file; empty allows everything.
 	ACL string
 	// Persistence keeps retained messages, sessions and queued QoS 1
-	// messages across Stop/Restart (mosquitto saves them on a clean stop).
+	// messages across Stop/Restart (mosquitto saves them on a clean stop,
+	// and every second, so that a Kill loses at most the last second).
 	Persistence bool
 }
 
@@ -139,7 +140,8 @@ func (b *Broker) config(o Options) []byte {
 		c.WriteString("user root\n") // as root mosquitto would switch to "mosquitto", who cannot read the test's files
 	}
 	if o.Persistence {
-		fmt.Fprintf(&c, "persistence true\npersistence_location %s/\n", b.Dir)
+		// Saved every second too, so that sessions made before a Kill survive it.
+		fmt.Fprintf(&c, "persistence true\npersistence_location %s/\nautosave_interval 1\n", b.Dir)
 	} else {
 		c.WriteString("persistence false\n")
 	}
