@@ -117,7 +117,8 @@ def main():
     from featup.upsamplers import JBULearnedRange
     JBULearnedRange.forward = jbu_forward
 
-    hub = torch.hub.load(FEATUP_REF, "dinov2", use_norm=True).eval()
+    # FeatUp's hub entry itself loads facebookresearch/dinov2's dinov2_vits14.
+    hub = torch.hub.load(FEATUP_REF, "dinov2", use_norm=True, trust_repo=True, skip_validation=True).eval()
     dinov2, channel_norm = hub.model[0].model, hub.model[1].norm
     image = torch.rand(1, 3, args.size, args.size)
     feat_path = os.path.join(args.out, f"dinov2_vits14_{args.size}.onnx")

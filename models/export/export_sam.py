@@ -86,10 +86,9 @@ def load(name, checkpoint):
         sam = sam_model_registry["vit_t"](checkpoint=checkpoint).eval()
         return sam.image_encoder, SamDecoder(SamOnnxModel(sam, return_single_mask=False)), (SAM_MEAN, SAM_STD)
     if name in ("efficient_sam_vitt", "efficient_sam_vits"):
-        from efficient_sam.build_efficient_sam import build_efficient_sam_vitt, build_efficient_sam_vits
-        build = build_efficient_sam_vitt if name.endswith("vitt") else build_efficient_sam_vits
-        model = build().eval()
-        model.load_state_dict(torch.load(checkpoint, map_location="cpu")["model"])
+        from efficient_sam.efficient_sam import build_efficient_sam
+        dim, heads = (192, 3) if name.endswith("vitt") else (384, 6)  # as build_efficient_sam_vit{t,s}
+        model = build_efficient_sam(dim, heads, checkpoint=checkpoint).eval()
         return EfficientSamEncoder(model), EfficientSamDecoder(model), (None, None)
     raise SystemExit(f"unknown --model {name}")
 
