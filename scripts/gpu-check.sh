@@ -45,7 +45,7 @@ SAMLAD_ORT_LIB="$lib" go test -count=1 -run 'TestFixtureStages|TestRefusedModels
 
 echo "== per-stage latency (fixture models, 224 px, 32x32 AMG points), providers: $PROVIDERS"
 out=$(SAMLAD_ORT_LIB="$lib" SAMLAD_BENCH_PROVIDERS="$PROVIDERS" \
-	go test -count=1 -run '^$' -bench '^BenchmarkStages$' -benchtime "$BENCHTIME" ./infer/onnx 2>&1) || {
+	go test -count=1 -run '^$' -bench '^(BenchmarkStages|BenchmarkBuiltinFeatures)$' -benchtime "$BENCHTIME" ./infer/onnx 2>&1) || {
 	echo "$out"
 	echo "gpu-check: FAILED (a provider did not load or a stage failed; see above)" >&2
 	exit 1

@@ -4,6 +4,9 @@ import (
 	"os"
 	"strings"
 	"testing"
+
+	"github.com/samlad/samlad/config"
+	"github.com/samlad/samlad/infer/builtin"
 )
 
 // benchProviders lists the providers to measure: SAMLAD_BENCH_PROVIDERS
@@ -65,5 +68,40 @@ func BenchmarkStages(b *testing.B) {
 			}
 		})
 		be.Close()
+	}
+}
+
+// BenchmarkBuiltinFeatures compares the built-in extractor in Go (baseline)
+// with its ONNX graph on each provider of SAMLAD_BENCH_PROVIDERS.
+func BenchmarkBuiltinFeatures(b *testing.B) {
+	img := texturedScene(224, 224, 1)
+	goFeat := builtin.NewFeatures(0)
+	b.Run("go", func(b *testing.B) {
+		for b.Loop() {
+			if _, err := goFeat.Extract(img); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	for _, prov := range benchProviders() {
+		rt := config.DefaultRuntime()
+		rt.Library = ortLibrary(b)
+		rt.Providers = []string{prov}
+		stage, err := NewFeatureStage(rt, fixtureDir+"/builtin_features.toml", 224)
+		if err != nil {
+			b.Fatal(err)
+		}
+		if stage.Provider() != prov {
+			stage.Close()
+			b.Fatalf("builtin_features.onnx runs on %s, not %s", stage.Provider(), prov)
+		}
+		b.Run("onnx-"+prov, func(b *testing.B) {
+			for b.Loop() {
+				if _, err := stage.Extract(img); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+		stage.Close()
 	}
 }
