@@ -109,6 +109,9 @@ type Error struct {
 	// Value is the offending value as written in TOML; empty when not useful.
 	Value string
 	Msg   string
+	// near is a key whose line stands in when Key is not in the file (a
+	// required key is missing because of the setting at near).
+	near string
 }
 
 func (e *Error) Error() string {
@@ -155,6 +158,9 @@ func locate(errs []*Error, name string, lines map[string]int) Errors {
 	for _, e := range errs {
 		e.File = name
 		e.Line = lineOf(lines, e.Key)
+		if e.Line == 0 && e.near != "" {
+			e.Line = lineOf(lines, e.near)
+		}
 	}
 	sort.SliceStable(errs, func(i, j int) bool {
 		if errs[i].Line != errs[j].Line {

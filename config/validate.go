@@ -27,7 +27,7 @@ func Warnings(c Config) []string {
 func validate(c Config) ([]*Error, []string) {
 	v := &validator{}
 	v.pipeline(c.Pipeline)
-	v.models(c.Pipeline.Backend, c.Models, c.Runtime)
+	v.models(c.Pipeline.Backend, c.Pipeline.Upsample, c.Models, c.Runtime)
 	v.cameras(c.Cameras)
 	v.mqtt(c.MQTT)
 	v.actuate(c.Actuate)
@@ -44,6 +44,12 @@ type validator struct {
 
 func (v *validator) bad(key string, val any, format string, args ...any) {
 	v.errs = append(v.errs, &Error{Key: key, Value: goValue(val), Msg: fmt.Sprintf(format, args...)})
+}
+
+// badNear reports a missing key, located at the line of the key requiring it
+// when the file has no line for the missing key's section either.
+func (v *validator) badNear(key, near, msg string) {
+	v.errs = append(v.errs, &Error{Key: key, Msg: msg, near: near})
 }
 
 func (v *validator) warn(key string, val any, format string, args ...any) {
@@ -150,17 +156,20 @@ func (v *validator) pipeline(p Pipeline) {
 
 var shapeRe = regexp.MustCompile(`^[^:\s]+:[1-9][0-9]*(x[1-9][0-9]*)*(,[1-9][0-9]*(x[1-9][0-9]*)*)*$`)
 
-func (v *validator) models(backend string, m Models, r Runtime) {
+func (v *validator) models(backend string, upsample int, m Models, r Runtime) {
+	if backend == "onnx" && upsample == 16 && m.Upsampler == "" {
+		v.badNear("models.upsampler", "pipeline.upsample", "required with pipeline.upsample = 16: the built-in JBU goes to 8x, FeatUp to 16x")
+	}
 	if backend == "onnx" {
 		for _, k := range []struct{ key, val string }{
 			{"models.features", m.Features}, {"models.sam_encoder", m.SAMEncoder}, {"models.sam_decoder", m.SAMDecoder},
 		} {
 			if k.val == "" {
-				v.bad(k.key, nil, "required with pipeline.backend = \"onnx\": the model manifest (see models/export/README.md)")
+				v.badNear(k.key, "pipeline.backend", "required with pipeline.backend = \"onnx\": the model manifest (see models/export/README.md)")
 			}
 		}
 		if r.Library == "" {
-			v.bad("runtime.library", nil, "required with pipeline.backend = \"onnx\": the path of libonnxruntime.so")
+			v.badNear("runtime.library", "pipeline.backend", "required with pipeline.backend = \"onnx\": the path of libonnxruntime.so")
 		}
 	}
 	v.intIn("models.points_per_side", m.PointsPerSide, 1, 128, ": SAM's prompt grid")
@@ -272,7 +281,7 @@ var (
 func (v *validator) mqtt(m MQTT) {
 	const s = "mqtt."
 	u, err := url.Parse(m.Broker)
-	secure := false
+	brokerOK, secure := false, false
 	switch {
 	case m.Broker == "":
 		v.bad(s+"broker", nil, "required, e.g. \"ssl://broker.local:8883\"")
@@ -286,7 +295,7 @@ func (v *validator) mqtt(m MQTT) {
 	case u.Port() == "" && (u.Scheme != "ws" && u.Scheme != "wss"):
 		v.bad(s+"broker", m.Broker, "needs a port (1883 for tcp, 8883 for ssl)")
 	default:
-		secure = slices.Contains(tlsSchemes, u.Scheme)
+		brokerOK, secure = true, slices.Contains(tlsSchemes, u.Scheme)
 	}
 	if m.ClientID == "" {
 		v.bad(s+"client_id", nil, "required: a persistent session needs a stable client id")
@@ -301,19 +310,19 @@ func (v *validator) mqtt(m MQTT) {
 	if hasPassword && m.Username == "" {
 		v.bad(s+"username", nil, "required when a password is set (MQTT sends a password only with a user name)")
 	}
-	if hasPassword && !secure && err == nil && m.Broker != "" {
+	if hasPassword && brokerOK && !secure {
 		v.warn(s+"broker", m.Broker, "the password travels in clear text; use ssl:// (or wss://)")
 	}
 	t := m.TLS
-	if t.Enabled && !secure && err == nil && m.Broker != "" {
+	if t.Enabled && brokerOK && !secure {
 		v.bad(s+"tls.enabled", t.Enabled, "but mqtt.broker = %q is not a TLS URL; use ssl://host:8883 (or wss://)", m.Broker)
 	}
 	if (t.CertFile == "") != (t.KeyFile == "") {
-		key, val := s+"tls.key_file", t.KeyFile
+		key := s + "tls.key_file"
 		if t.CertFile == "" {
-			key, val = s+"tls.cert_file", t.CertFile
+			key = s + "tls.cert_file"
 		}
-		v.bad(key, val, "mutual TLS needs both cert_file and key_file")
+		v.bad(key, nil, "mutual TLS needs both cert_file and key_file")
 	}
 	if t.InsecureSkipVerify {
 		v.warn(s+"tls.insecure_skip_verify", true, "the broker's certificate is not checked; anyone on the network can impersonate it")

@@ -45,6 +45,10 @@ func TestValidationPerSection(t *testing.T) {
 		{"[pipeline.segment]\nref_size = 8", "pipeline.segment.ref_size", 2, "[16, 4096]"},
 
 		{"[pipeline]\nbackend = \"onnx\"\n[models]\nsam_encoder = \"e.toml\"\nsam_decoder = \"d.toml\"", "models.features", 3, "required with pipeline.backend = \"onnx\""},
+		{"[pipeline]\nbackend = \"onnx\"\n[models]\nfeatures = \"f.toml\"\nsam_encoder = \"e.toml\"", "models.sam_decoder", 3, "required"},
+		{"\n[pipeline]\nbackend = \"onnx\"\n[runtime]\nlibrary = \"\"\n[models]\nfeatures = \"f.toml\"\nsam_encoder = \"e.toml\"\nsam_decoder = \"d.toml\"", "runtime.library", 5, "libonnxruntime.so"},
+		{"[pipeline]\nbackend = \"onnx\"\nupsample = 16\n[models]\nfeatures = \"f.toml\"\nsam_encoder = \"e.toml\"\nsam_decoder = \"d.toml\"", "models.upsampler", 4, "FeatUp"},
+		{"[mqtt]\nbroker = \"ssl://b\"\n[mqtt.tls]\nenabled = true", "mqtt.broker", 2, "needs a port"},
 		{"[models]\npoints_per_side = 0", "models.points_per_side", 2, "[1, 128]"},
 		{"[models]\npred_iou_threshold = 1.2", "models.pred_iou_threshold", 2, "[0, 1]"},
 		{"[models]\nbox_nms_threshold = 0", "models.box_nms_threshold", 2, "(0, 1]"},
@@ -116,6 +120,22 @@ func TestValidationPerSection(t *testing.T) {
 		if len(errs) != 1 {
 			t.Errorf("%s: want exactly one error, got:\n%v", c.key, errs)
 		}
+	}
+}
+
+// A key required by another setting, in a section the file lacks, is
+// reported at the line of that setting.
+func TestMissingKeyLocatedAtTheSettingRequiringIt(t *testing.T) {
+	errs := parseErrs(t, "# no [models] section\n[pipeline]\nupsample = 16\nbackend = \"onnx\"\n")
+	for key, line := range map[string]int{
+		"models.upsampler": 3, "models.features": 4, "models.sam_encoder": 4, "models.sam_decoder": 4,
+	} {
+		if e := errFor(t, errs, key); e.Line != line {
+			t.Errorf("%s: line %d, want %d", key, e.Line, line)
+		}
+	}
+	if len(errs) != 4 {
+		t.Errorf("want 4 errors, got:\n%v", errs)
 	}
 }
 
