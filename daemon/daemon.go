@@ -105,6 +105,13 @@ func (d *Daemon) Run(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	if addr := d.cfg.Daemon.Health; addr != "" {
+		stop, err := d.serveHealth(addr)
+		if err != nil {
+			return err
+		}
+		defer stop()
+	}
 	broker, err := d.deps.Connect(ctx, d.cfg, d)
 	if err != nil {
 		if ctx.Err() != nil {

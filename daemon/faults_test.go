@@ -1,6 +1,9 @@
 package daemon
 
 import (
+	"io"
+	"net"
+	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
@@ -94,4 +97,28 @@ func TestBrokerOutagesLoseNoVerdict(t *testing.T) {
 		}
 	}
 	t.Logf("%d verdicts over two broker outages: %d messages received, %d QoS 1 duplicates, 0 lost", last, len(vs), dups)
+}
+
+// The optional health endpoint answers on the configured loopback address.
+func TestHealthEndpoint(t *testing.T) {
+	replay, bankA, _ := testFixture(t)
+	b := mqtttest.Start(t, mqtttest.Options{})
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := ln.Addr().String()
+	ln.Close()
+	dir := t.TempDir()
+	path := testConfig{broker: b.URL, stateDir: dir, bank: bankA, replay: replay, loop: true, health: addr}.write(t, dir)
+	startDaemon(t, path, nil)
+	resp, err := http.Get("http://" + addr + "/healthz")
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK || strings.TrimSpace(string(body)) != "ok" {
+		t.Fatalf("GET /healthz: %d %q", resp.StatusCode, body)
+	}
 }

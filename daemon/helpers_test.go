@@ -142,7 +142,7 @@ type testConfig struct {
 	queueDepth, workers int
 	archiveDir          string
 	bankDir, enrollDir  string
-	extra               string // appended verbatim
+	health              string
 }
 
 // write renders the config file into dir and returns its path.
@@ -176,10 +176,12 @@ func (tc testConfig) write(t *testing.T, dir string) string {
 	if tc.enrollDir != "" {
 		fmt.Fprintf(&b, "enroll_dir = %q\n", tc.enrollDir)
 	}
+	if tc.health != "" {
+		fmt.Fprintf(&b, "health = %q\n", tc.health)
+	}
 	if tc.archiveDir != "" {
 		fmt.Fprintf(&b, "\n[archive]\nenabled = true\ndir = %q\nmax_bytes = 1000000\nkeep = \"all\"\n", tc.archiveDir)
 	}
-	b.WriteString(tc.extra)
 	path := filepath.Join(dir, "samlad.toml")
 	if err := os.WriteFile(path, []byte(b.String()), 0o600); err != nil {
 		t.Fatal(err)
