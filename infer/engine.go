@@ -260,6 +260,17 @@ func segment(be *Backend, img *Image, minArea, maxArea float64, maxObjects int) 
 
 // upsampleView upsamples f guided by img and lays it out pixel-major in buf.
 func upsampleView(be *Backend, img *Image, f *FeatureMap, factor int, buf []float32) (*view, error) {
+	if hu, ok := be.Upsampler.(HWCUpsampler); ok {
+		out, err := hu.UpsampleHWC(buf, img, f, factor)
+		if err != nil {
+			return nil, fmt.Errorf("upsampling: %w", err)
+		}
+		w, h := f.W*factor, f.H*factor
+		if len(out) != w*h*f.C {
+			return nil, errors.New("upsampling: backend returned a malformed feature map")
+		}
+		return &view{W: w, H: h, C: f.C, Feat: out}, nil
+	}
 	u, err := be.Upsampler.Upsample(img, f, factor)
 	if err != nil {
 		return nil, fmt.Errorf("upsampling: %w", err)

@@ -50,6 +50,11 @@ func (u countUp) Upsample(img *infer.Image, f *infer.FeatureMap, factor int) (*i
 	return u.c.be.Upsampler.Upsample(img, f, factor)
 }
 
+func (u countUp) UpsampleHWC(dst []float32, img *infer.Image, f *infer.FeatureMap, factor int) ([]float32, error) {
+	u.c.up.Add(1)
+	return u.c.be.Upsampler.(infer.HWCUpsampler).UpsampleHWC(dst, img, f, factor)
+}
+
 func wrap(be *infer.Backend) (*infer.Backend, *counting) {
 	c := &counting{be: be}
 	return &infer.Backend{Name: be.Name, Fingerprint: be.Fingerprint, Features: countFeat{c}, Segmenter: countSeg{c}, Upsampler: countUp{c}}, c

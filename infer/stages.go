@@ -64,3 +64,11 @@ type Backend struct {
 	Segmenter   Segmenter
 	Upsampler   Upsampler
 }
+
+// HWCUpsampler is an optional fast path of an Upsampler: it writes the
+// upsampled map pixel-major, dst[(y*W'+x)*C + c] with W' = f.W*factor and
+// H' = f.H*factor, reusing dst's storage, which saves the engine a
+// transpose. The engine uses it when the Upsampler has it.
+type HWCUpsampler interface {
+	UpsampleHWC(dst []float32, img *Image, f *FeatureMap, factor int) ([]float32, error)
+}
