@@ -25,6 +25,7 @@ var commands = map[string]command{
 	"watch":   {"monitor verdicts live: samlad watch --broker URL [--prefix P]", runWatch},
 	"run":     {"run the inspection daemon: samlad run --config FILE", runRun},
 	"scenes":  {"write a generated data set (bag or box scenes) in MVTec layout", runScenes},
+	"eval":    {"evaluate on a data set: samlad eval loco|mvtec|digitanatomy|scenes", runEval},
 }
 
 func main() {

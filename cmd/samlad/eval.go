@@ -1,0 +1,321 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"log/slog"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+
+	"github.com/samlad/samlad/config"
+	"github.com/samlad/samlad/eval/datasets"
+	"github.com/samlad/samlad/eval/digitanatomy"
+	"github.com/samlad/samlad/eval/report"
+	"github.com/samlad/samlad/eval/runner"
+	"github.com/samlad/samlad/eval/scenes"
+	"github.com/samlad/samlad/infer"
+	"github.com/samlad/samlad/infer/builtin"
+	"github.com/samlad/samlad/infer/onnx"
+)
+
+const evalUsage = `usage:
+  samlad eval loco  --root DIR [flags]    MVTec LOCO AD layout (every category under DIR)
+  samlad eval mvtec --root DIR [flags]    MVTec AD layout
+  samlad eval digitanatomy [--seeds 101,202,303] [--data DIR] [flags]
+  samlad eval scenes [--kind bag,box] [--data DIR] [flags]
+
+flags:`
+
+// paperDigitAnatomy are the image AUROCs the SAM-LAD paper reports on
+// DigitAnatomy, quoted (not measured here).
+var paperDigitAnatomy = []report.Quoted{
+	{Method: "SAM-LAD", Value: 92.3, Source: "the SAM-LAD paper"},
+	{Method: "GLCF", Value: 78.6, Source: "the SAM-LAD paper"},
+	{Method: "PatchCore", Value: 59.4, Source: "the SAM-LAD paper"},
+}
+
+// runEval evaluates the engine on a data set and writes the reports.
+func runEval(args []string) int {
+	if len(args) == 0 || strings.HasPrefix(args[0], "-") {
+		fmt.Fprintln(os.Stderr, evalUsage)
+		return 2
+	}
+	what := args[0]
+	fs := flag.NewFlagSet("eval "+what, flag.ContinueOnError)
+	root := fs.String("root", "", "data set root: a category folder or a folder of categories (loco, mvtec)")
+	cfgPath := fs.String("config", "", "config file whose [pipeline] (and [models], [runtime]) is used; default: built-in defaults")
+	backend := fs.String("backend", "", "builtin | onnx (default: the config's pipeline.backend)")
+	models := fs.String("models", "", "models directory with the exported ONNX models and manifests (onnx backend)")
+	out := fs.String("out", "", "report directory (default eval-out/<data set>)")
+	maps := fs.String("maps", "", "write anomaly maps as float32 TIFF: DIR/<category>/test/<type>/<name>.tiff")
+	baseline := fs.Bool("baseline", true, "run the patch-kNN baseline on the same features")
+	coreset := fs.Float64("coreset", 0, "patch-kNN coreset fraction (0 = all patches)")
+	examples := fs.Int("examples", 2, "test images per anomaly type in the overlay grid")
+	ablate := fs.Bool("ablate", false, "also run the ablation grid (descriptor, upsampling, alignment, k, light mode)")
+	quiet := fs.Bool("quiet", false, "no progress bar")
+	seeds := fs.String("seeds", "101,202,303", "digitanatomy/scenes: comma-separated generator seeds")
+	data := fs.String("data", "", "digitanatomy/scenes: where to write the generated data (default: a temporary folder)")
+	train := fs.Int("train", 0, "digitanatomy/scenes: good training images (default 100 digits, 40 scenes)")
+	test := fs.Int("test", 0, "digitanatomy/scenes: test images per anomaly type and as many good ones (default 40 digits, 12 scenes)")
+	kinds := fs.String("kind", "bag,box", "scenes: comma-separated kinds")
+	size := fs.Int("size", 256, "scenes: image side in pixels")
+	fs.Usage = func() {
+		fmt.Fprintln(os.Stderr, evalUsage)
+		fs.PrintDefaults()
+	}
+	if code, ok := parseFlags(fs, args[1:]); !ok {
+		return code
+	}
+	if fs.NArg() > 0 {
+		fmt.Fprintf(os.Stderr, "samlad eval: unexpected argument %q\n", fs.Arg(0))
+		return 2
+	}
+	cfg := config.Default()
+	if *cfgPath != "" {
+		var err error
+		if cfg, err = config.Load(*cfgPath); err != nil {
+			fmt.Fprintf(os.Stderr, "samlad eval: %v\n", err)
+			return 1
+		}
+	}
+	if *backend != "" {
+		cfg.Pipeline.Backend = *backend
+	}
+	if *models != "" {
+		cfg.Models.Dir = *models
+	}
+	o := runner.Options{Pipeline: cfg.Pipeline, NewBackend: evalBackend(cfg), Baseline: *baseline,
+		Coreset: *coreset, MapsDir: *maps, Examples: *examples}
+	if !*quiet {
+		o.Progress = runner.NewProgress(os.Stderr)
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	command := "samlad eval " + strings.Join(args, " ")
+
+	var err error
+	switch what {
+	case "loco", "mvtec":
+		if *root == "" {
+			fmt.Fprintf(os.Stderr, "samlad eval %s: --root DIR is required\n", what)
+			return 2
+		}
+		o.Layout = datasets.LOCO
+		if what == "mvtec" {
+			o.Layout = datasets.MVTecAD
+		}
+		err = evalOne(ctx, *root, strOrDefault(*out, filepath.Join("eval-out", what)), o, command, *ablate)
+	case "digitanatomy":
+		o.Layout = datasets.MVTecAD
+		err = evalDigits(ctx, *seeds, *data, intOrDefault(*train, 100), intOrDefault(*test, 40), strOrDefault(*out, filepath.Join("eval-out", "digitanatomy")), o, command, *ablate)
+	case "scenes":
+		o.Layout = datasets.LOCO
+		err = evalScenes(ctx, *kinds, *seeds, *data, intOrDefault(*train, 40), intOrDefault(*test, 12), *size, strOrDefault(*out, filepath.Join("eval-out", "scenes")), o, command, *ablate)
+	default:
+		fmt.Fprintf(os.Stderr, "samlad eval: unknown data set %q: want loco, mvtec, digitanatomy or scenes\n", what)
+		return 2
+	}
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "samlad eval %s: %v\n", what, err)
+		return 1
+	}
+	return 0
+}
+
+func strOrDefault(s, def string) string {
+	if s == "" {
+		return def
+	}
+	return s
+}
+
+func intOrDefault(v, def int) int {
+	if v > 0 {
+		return v
+	}
+	return def
+}
+
+// evalBackend builds the configured backend for each pipeline variant.
+func evalBackend(cfg config.Config) runner.NewBackend {
+	return func(p config.Pipeline) (*infer.Backend, func(), error) {
+		switch p.Backend {
+		case builtin.Name, "":
+			be, err := builtin.New(p)
+			return be, func() {}, err
+		case onnx.Name:
+			b, err := onnx.New(cfg.Runtime, cfg.Models, p)
+			if err != nil {
+				return nil, nil, err
+			}
+			return b.Stages(), func() { b.Close() }, nil
+		}
+		return nil, nil, fmt.Errorf("pipeline.backend = %q: want %q or %q", p.Backend, builtin.Name, onnx.Name)
+	}
+}
+
+// evalOne evaluates one data set root and writes its report.
+func evalOne(ctx context.Context, root, out string, o runner.Options, command string, ablate bool) error {
+	rep, err := runner.Evaluate(ctx, root, o)
+	if err != nil {
+		return err
+	}
+	if err := report.Write(out, rep, command); err != nil {
+		return err
+	}
+	var md strings.Builder
+	report.Markdown(&md, rep, command)
+	fmt.Print(md.String())
+	if ablate {
+		return writeAblation(ctx, []runner.Dataset{{Label: rep.Dataset, Root: root}}, out, o, command)
+	}
+	slog.Info("eval: report written", "dir", out)
+	return nil
+}
+
+// writeAblation runs the ablation grid and writes ablation.md.
+func writeAblation(ctx context.Context, sets []runner.Dataset, out string, o runner.Options, command string) error {
+	rows, err := runner.Ablate(ctx, sets, o, runner.AblationGrid())
+	if err != nil {
+		return err
+	}
+	var md strings.Builder
+	fmt.Fprintf(&md, "# Ablation\n\nImage AUROC, mean over groups (logical / structural), %%, SAM-LAD only; one key changed at a time from the base pipeline (* = its value). Command:\n\n```\n%s\n```\n\n", command)
+	var labels []string
+	for _, s := range sets {
+		labels = append(labels, s.Label)
+	}
+	report.AblationMarkdown(&md, rows, labels)
+	fmt.Print(md.String())
+	if err := os.MkdirAll(out, 0o755); err != nil {
+		return err
+	}
+	return os.WriteFile(filepath.Join(out, "ablation.md"), []byte(md.String()), 0o644)
+}
+
+func parseEvalSeeds(s string) ([]int64, error) {
+	var out []int64
+	for _, f := range strings.Split(s, ",") {
+		v, err := strconv.ParseInt(strings.TrimSpace(f), 10, 64)
+		if err != nil {
+			return nil, fmt.Errorf("--seeds %q: %q is not an integer", s, f)
+		}
+		out = append(out, v)
+	}
+	if len(out) == 0 {
+		return nil, errors.New("--seeds: at least one seed is needed")
+	}
+	return out, nil
+}
+
+// evalDataDir returns where to generate data: the given folder or a temporary
+// one that the returned function removes.
+func evalDataDir(dir string) (string, func(), error) {
+	if dir != "" {
+		return dir, func() {}, os.MkdirAll(dir, 0o755)
+	}
+	tmp, err := os.MkdirTemp("", "samlad-eval-")
+	if err != nil {
+		return "", nil, err
+	}
+	return tmp, func() { os.RemoveAll(tmp) }, nil
+}
+
+// hasSplit reports whether a generated split is already in dir (a rerun
+// with the same --data reuses it: generation is deterministic).
+func hasSplit(dir string) bool {
+	_, err := os.Stat(filepath.Join(dir, "truth.json"))
+	return err == nil
+}
+
+// evalDigits generates DigitAnatomy for each seed, evaluates each, and
+// writes the per-seed reports and the seed table with the paper's figures.
+func evalDigits(ctx context.Context, seedList, data string, train, test int, out string, o runner.Options, command string, ablate bool) error {
+	seeds, err := parseEvalSeeds(seedList)
+	if err != nil {
+		return err
+	}
+	base, cleanup, err := evalDataDir(data)
+	if err != nil {
+		return err
+	}
+	defer cleanup()
+	var reps []*runner.Report
+	var sets []runner.Dataset
+	for _, seed := range seeds {
+		// root/digitanatomy is the category folder, so reports name it.
+		root := filepath.Join(base, fmt.Sprintf("seed-%d", seed))
+		cat := filepath.Join(root, "digitanatomy")
+		if !hasSplit(cat) {
+			if _, err := digitanatomy.WriteSplit(cat, digitanatomy.Options{Seed: seed, TrainGood: train, TestPerType: test}); err != nil {
+				return err
+			}
+		}
+		rep, err := runner.Evaluate(ctx, root, o)
+		if err != nil {
+			return fmt.Errorf("seed %d: %w", seed, err)
+		}
+		rep.Dataset = fmt.Sprintf("DigitAnatomy seed %d", seed)
+		if err := report.Write(filepath.Join(out, fmt.Sprintf("seed-%d", seed)), rep, command); err != nil {
+			return err
+		}
+		reps = append(reps, rep)
+		sets = append(sets, runner.Dataset{Label: fmt.Sprintf("seed %d", seed), Root: root})
+	}
+	var md strings.Builder
+	fmt.Fprintf(&md, "# DigitAnatomy\n\nImage AUROC (%%), %d training images, %d test images per anomaly type and as many good ones per seed, backend %s. Command:\n\n```\n%s\n```\n\n",
+		train, test, reps[0].Backend, command)
+	report.SeedsMarkdown(&md, reps, seeds, paperDigitAnatomy)
+	fmt.Print(md.String())
+	if err := os.MkdirAll(out, 0o755); err != nil {
+		return err
+	}
+	if err := os.WriteFile(filepath.Join(out, "digitanatomy.md"), []byte(md.String()), 0o644); err != nil {
+		return err
+	}
+	if ablate {
+		return writeAblation(ctx, sets, out, o, command)
+	}
+	return nil
+}
+
+// evalScenes generates each scene kind in the MVTec LOCO layout (one
+// category per kind) with the first seed and evaluates them together.
+func evalScenes(ctx context.Context, kindList, seedList, data string, train, test, size int, out string, o runner.Options, command string, ablate bool) error {
+	seeds, err := parseEvalSeeds(seedList)
+	if err != nil {
+		return err
+	}
+	base, cleanup, err := evalDataDir(data)
+	if err != nil {
+		return err
+	}
+	defer cleanup()
+	root := filepath.Join(base, fmt.Sprintf("scenes-%d-%d", seeds[0], size))
+	var sets []runner.Dataset
+	for _, k := range strings.Split(kindList, ",") {
+		kind := scenes.Kind(strings.TrimSpace(k))
+		dir := filepath.Join(root, string(kind))
+		if !hasSplit(dir) {
+			_, err := scenes.WriteSplit(dir, scenes.SplitOptions{Kind: kind, Layout: scenes.LOCO, Size: size, Seed: seeds[0],
+				TrainGood: train - train/5, ValidationGood: max(1, train/5), TestGood: test, TestPerType: test})
+			if err != nil {
+				return err
+			}
+		}
+		sets = append(sets, runner.Dataset{Label: string(kind), Root: dir})
+	}
+	if err := evalOne(ctx, root, out, o, command, false); err != nil {
+		return err
+	}
+	if ablate {
+		return writeAblation(ctx, sets, out, o, command)
+	}
+	return nil
+}

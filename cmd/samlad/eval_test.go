@@ -1,0 +1,185 @@
+package main
+
+import (
+	"encoding/json"
+	"math"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/samlad/samlad/eval/runner"
+	"github.com/samlad/samlad/eval/scenes"
+	"github.com/samlad/samlad/eval/tiff"
+)
+
+// evalReport is what the tests read back from report.json.
+type evalReport struct {
+	Command string `json:"command"`
+	runner.Report
+}
+
+func readReport(t *testing.T, dir string) evalReport {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join(dir, "report.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var r evalReport
+	if err := json.Unmarshal(b, &r); err != nil {
+		t.Fatal(err)
+	}
+	return r
+}
+
+func writeSplit(t *testing.T, dir string, o scenes.SplitOptions) scenes.Truth {
+	t.Helper()
+	tr, err := scenes.WriteSplit(dir, o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return tr
+}
+
+// samlad eval loco --root on two categories generated in the official
+// MVTec LOCO AD layout: reports, TIFF maps at full resolution in the
+// official script's layout, and metrics that agree with the scores.
+func TestEvalLOCO(t *testing.T) {
+	root := t.TempDir()
+	for _, k := range scenes.Kinds() {
+		writeSplit(t, filepath.Join(root, string(k)), scenes.SplitOptions{Kind: k, Layout: scenes.LOCO, Size: 96, Seed: 7,
+			TrainGood: 6, ValidationGood: 2, TestGood: 3, TestPerType: 1})
+	}
+	out, maps := t.TempDir(), t.TempDir()
+	if rc := runEval([]string{"loco", "--root", root, "--out", out, "--maps", maps, "--quiet", "--examples", "1"}); rc != 0 {
+		t.Fatalf("exit code %d", rc)
+	}
+	rep := readReport(t, out)
+	if len(rep.Categories) != 2 || len(rep.Methods) != 2 {
+		t.Fatalf("%d categories, methods %v; want bag and box, sam-lad and patch-knn", len(rep.Categories), rep.Methods)
+	}
+	for _, c := range rep.Categories {
+		nAnom := len(scenes.Anomalies(scenes.Kind(c.Name)))
+		if c.Test != 3+nAnom || len(c.Images) != c.Test {
+			t.Fatalf("%s: %d test images, %d records; want %d", c.Name, c.Test, len(c.Images), 3+nAnom)
+		}
+		for _, m := range rep.Methods {
+			met := c.Metrics[m]
+			for _, g := range []string{runner.Logical, runner.Structural, runner.Mean} {
+				if v, ok := met.ImageAUROC[g]; !ok || v < 0 || v > 1 {
+					t.Errorf("%s %s: image AUROC %s = %v, %v", c.Name, m, g, v, ok)
+				}
+				if v, ok := met.SPRO[g]; !ok || v < 0 || v > 1 {
+					t.Errorf("%s %s: AU-sPRO %s = %v, %v", c.Name, m, g, v, ok)
+				}
+			}
+			if met.PixelAUROC == nil {
+				t.Errorf("%s %s: no pixel AUROC", c.Name, m)
+			}
+			// The per-type AUROCs come from truth.json: one per generator type.
+			if len(met.TypeAUROC) != nAnom {
+				t.Errorf("%s %s: type AUROCs %v, want %d types", c.Name, m, met.TypeAUROC, nAnom)
+			}
+		}
+		// A map per test image, at the image's resolution, where the
+		// official evaluation looks for it.
+		for _, im := range c.Images {
+			rel := strings.TrimSuffix(im.Path, ".png") + ".tiff"
+			b, err := os.ReadFile(filepath.Join(maps, c.Name, filepath.FromSlash(rel)))
+			if err != nil {
+				t.Fatalf("map of %s/%s: %v", c.Name, im.Path, err)
+			}
+			w, h, _, err := tiff.Decode(b)
+			if err != nil || w != 96 || h != 96 {
+				t.Fatalf("map of %s/%s: %dx%d, %v; want 96x96", c.Name, im.Path, w, h, err)
+			}
+			// The baseline's image score is the maximum of its patch map;
+			// the full-resolution map interpolates between patch centres.
+			_, _, base, err := tiffAt(filepath.Join(maps, runner.PatchKNN, c.Name, filepath.FromSlash(rel)))
+			if err != nil {
+				t.Fatal(err)
+			}
+			mx := maxOf(base)
+			if s := im.Scores[runner.PatchKNN]; mx > s+1e-4 || mx < 0.8*s {
+				t.Fatalf("%s: baseline map max %.4f, image score %.4f", im.Path, mx, s)
+			}
+		}
+	}
+	for _, f := range []string{"report.md", "roc-bag.png", "roc-box.png", "overlays-box.png"} {
+		if st, err := os.Stat(filepath.Join(out, f)); err != nil || st.Size() == 0 {
+			t.Errorf("report file %s: %v", f, err)
+		}
+	}
+	md, _ := os.ReadFile(filepath.Join(out, "report.md"))
+	if !strings.Contains(string(md), "| **mean** | sam-lad |") || !strings.Contains(string(md), "wrong_type (logical)") {
+		t.Errorf("report.md lacks the mean row or the per-type table:\n%s", md)
+	}
+}
+
+func tiffAt(p string) (int, int, []float32, error) {
+	b, err := os.ReadFile(p)
+	if err != nil {
+		return 0, 0, nil, err
+	}
+	return tiff.Decode(b)
+}
+
+func maxOf(v []float32) float64 {
+	m := math.Inf(-1)
+	for _, x := range v {
+		m = max(m, float64(x))
+	}
+	return m
+}
+
+// samlad eval mvtec --root on a category generated in the MVTec AD layout:
+// one folder per defect type, single-mask ground truth.
+func TestEvalMVTec(t *testing.T) {
+	root := t.TempDir()
+	cat := filepath.Join(root, "bag")
+	writeSplit(t, cat, scenes.SplitOptions{Kind: scenes.Bag, Layout: scenes.MVTecAD, Size: 96, Seed: 3,
+		TrainGood: 6, TestGood: 3, TestPerType: 1, Anomalies: []scenes.Anomaly{scenes.Missing, scenes.Scratch, scenes.Stain}})
+	out := t.TempDir()
+	if rc := runEval([]string{"mvtec", "--root", cat, "--out", out, "--quiet", "--examples", "0"}); rc != 0 {
+		t.Fatalf("exit code %d", rc)
+	}
+	rep := readReport(t, out)
+	if len(rep.Categories) != 1 || rep.Categories[0].Name != "bag" {
+		t.Fatalf("categories %+v", rep.Categories)
+	}
+	c := rep.Categories[0]
+	types := map[string]bool{}
+	for _, im := range c.Images {
+		types[im.Type] = true
+	}
+	if len(types) != 4 {
+		t.Fatalf("test types %v, want good, missing, scratch, stain", types)
+	}
+	for _, m := range rep.Methods {
+		met := c.Metrics[m]
+		if _, ok := met.ImageAUROC[runner.Logical]; !ok {
+			t.Errorf("%s: no logical AUROC (missing is logical)", m)
+		}
+		if _, ok := met.ImageAUROC[runner.Structural]; !ok {
+			t.Errorf("%s: no structural AUROC", m)
+		}
+	}
+}
+
+func TestEvalBadInput(t *testing.T) {
+	for _, c := range []struct {
+		args []string
+		rc   int
+	}{
+		{nil, 2},
+		{[]string{"loco"}, 2}, // no --root
+		{[]string{"imagenet", "--root", t.TempDir()}, 2},        // unknown data set
+		{[]string{"loco", "--root", t.TempDir(), "--quiet"}, 1}, // no category inside
+		{[]string{"digitanatomy", "--seeds", "1,x"}, 1},
+		{[]string{"mvtec", "--root", t.TempDir(), "--backend", "tpu"}, 1},
+	} {
+		if rc := runEval(c.args); rc != c.rc {
+			t.Errorf("samlad eval %v: exit code %d, want %d", c.args, rc, c.rc)
+		}
+	}
+}

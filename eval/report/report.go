@@ -1,0 +1,138 @@
+// Package report writes the results of samlad eval: a Markdown summary and
+// the full JSON (per category, per anomaly type, the mean, timings), ROC
+// curves and a grid of heatmap overlays as PNG (gonum.org/v1/plot).
+package report
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"slices"
+	"sort"
+	"strings"
+
+	"github.com/samlad/samlad/eval/runner"
+)
+
+// Write writes report.md, report.json and, per category, roc-<cat>.png and
+// overlays-<cat>.png into dir. command is the command line that made it.
+func Write(dir string, rep *runner.Report, command string) error {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return fmt.Errorf("report: %w", err)
+	}
+	var md strings.Builder
+	Markdown(&md, rep, command)
+	if err := os.WriteFile(filepath.Join(dir, "report.md"), []byte(md.String()), 0o644); err != nil {
+		return fmt.Errorf("report: %w", err)
+	}
+	b, err := json.MarshalIndent(struct {
+		Command string `json:"command"`
+		*runner.Report
+	}{command, rep}, "", " ")
+	if err != nil {
+		return fmt.Errorf("report: encode json: %w", err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "report.json"), b, 0o644); err != nil {
+		return fmt.Errorf("report: %w", err)
+	}
+	for _, c := range rep.Categories {
+		if err := ROCPlot(filepath.Join(dir, "roc-"+c.Name+".png"), c, rep.Methods); err != nil {
+			return err
+		}
+		if len(c.Examples) > 0 {
+			if err := OverlayGrid(filepath.Join(dir, "overlays-"+c.Name+".png"), c, rep.Methods); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// pct formats a metric in [0,1] as a percentage with one decimal, as the
+// paper's tables do; "–" when absent.
+func pct(m map[string]float64, k string) string {
+	v, ok := m[k]
+	if !ok {
+		return "–"
+	}
+	return fmt.Sprintf("%.1f", 100*v)
+}
+
+func pctp(v *float64) string {
+	if v == nil {
+		return "–"
+	}
+	return fmt.Sprintf("%.1f", 100**v)
+}
+
+// Markdown writes the summary tables.
+func Markdown(w io.Writer, rep *runner.Report, command string) {
+	fmt.Fprintf(w, "# samlad eval: %s\n\n", rep.Dataset)
+	fmt.Fprintf(w, "Layout %s, backend %s, %d categories, %.0f s. Command:\n\n```\n%s\n```\n\n",
+		rep.Layout, rep.Backend, len(rep.Categories), rep.Seconds, command)
+	fmt.Fprintf(w, "Image AUROC: each group against all good test images; mean over the groups present. ")
+	fmt.Fprintf(w, "AU-sPRO up to FPR %.2f (MVTec LOCO definition). All in %%.\n\n", runner.SPROLimit)
+	fmt.Fprintln(w, "| category | method | logical | structural | mean | pixel AUROC | sPRO logical | sPRO structural | sPRO mean |")
+	fmt.Fprintln(w, "|---|---|---|---|---|---|---|---|---|")
+	row := func(name, m string, x *runner.Metrics) {
+		fmt.Fprintf(w, "| %s | %s | %s | %s | %s | %s | %s | %s | %s |\n", name, m,
+			pct(x.ImageAUROC, runner.Logical), pct(x.ImageAUROC, runner.Structural), pct(x.ImageAUROC, runner.Mean),
+			pctp(x.PixelAUROC), pct(x.SPRO, runner.Logical), pct(x.SPRO, runner.Structural), pct(x.SPRO, runner.Mean))
+	}
+	for _, c := range rep.Categories {
+		for _, m := range rep.Methods {
+			row(c.Name, m, c.Metrics[m])
+		}
+	}
+	if len(rep.Categories) > 1 {
+		for _, m := range rep.Methods {
+			row("**mean**", m, rep.Mean[m])
+		}
+	}
+	fmt.Fprintln(w)
+
+	fmt.Fprintln(w, "## Image AUROC per anomaly type (against all good test images)")
+	fmt.Fprintln(w)
+	fmt.Fprintf(w, "| category | type | %s |\n|---|---|%s\n", strings.Join(rep.Methods, " | "), strings.Repeat("---|", len(rep.Methods)))
+	for _, c := range rep.Categories {
+		types := typesOf(c, rep.Methods)
+		for _, t := range types {
+			fmt.Fprintf(w, "| %s | %s (%s) |", c.Name, t, runner.GroupOf(t))
+			for _, m := range rep.Methods {
+				fmt.Fprintf(w, " %s |", pct(c.Metrics[m].TypeAUROC, t))
+			}
+			fmt.Fprintln(w)
+		}
+	}
+	fmt.Fprintln(w)
+
+	fmt.Fprintln(w, "## Timings (ms per test image; enrolment in s)")
+	fmt.Fprintln(w)
+	fmt.Fprintln(w, "| category | stage | n | median | p95 |")
+	fmt.Fprintln(w, "|---|---|---|---|---|")
+	for _, c := range rep.Categories {
+		fmt.Fprintf(w, "| %s | enrol (%d images, s) | 1 | %.1f | |\n", c.Name, c.Train, c.EnrollSeconds)
+		for _, s := range c.Timings {
+			fmt.Fprintf(w, "| %s | %s | %d | %.1f | %.1f |\n", c.Name, s.Name, s.N, s.Median, s.P95)
+		}
+	}
+	fmt.Fprintln(w)
+}
+
+// typesOf lists a category's anomaly types, logical first, then by name.
+func typesOf(c *runner.Category, methods []string) []string {
+	var types []string
+	for t := range c.Metrics[methods[0]].TypeAUROC {
+		types = append(types, t)
+	}
+	sort.Slice(types, func(i, j int) bool {
+		gi, gj := runner.GroupOf(types[i]), runner.GroupOf(types[j])
+		if gi != gj {
+			return gi == runner.Logical
+		}
+		return types[i] < types[j]
+	})
+	return slices.Compact(types)
+}

@@ -1,0 +1,109 @@
+package report
+
+import (
+	"fmt"
+	"io"
+	"math"
+	"strings"
+
+	"github.com/samlad/samlad/eval/runner"
+)
+
+// AblationMarkdown writes the ablation grid: per variant and data set the
+// mean image AUROC with the logical / structural ones in brackets. The base
+// pipeline's own value of each factor is marked with *.
+func AblationMarkdown(w io.Writer, rows []runner.AblationRow, labels []string) {
+	fmt.Fprintf(w, "| factor | value | %s |\n|---|---|%s\n", strings.Join(labels, " | "), strings.Repeat("---|", len(labels)))
+	for _, r := range rows {
+		v := r.Value
+		if r.Default {
+			v += " *"
+		}
+		fmt.Fprintf(w, "| %s | %s |", r.Factor, v)
+		for _, l := range labels {
+			m := r.Results[l]
+			cell := pct(m, runner.Mean)
+			if _, lg := m[runner.Logical]; lg {
+				if _, st := m[runner.Structural]; st {
+					cell += fmt.Sprintf(" (%s / %s)", pct(m, runner.Logical), pct(m, runner.Structural))
+				}
+			}
+			fmt.Fprintf(w, " %s |", cell)
+		}
+		fmt.Fprintln(w)
+	}
+	fmt.Fprintln(w)
+}
+
+// Quoted is a figure quoted from a paper, not measured here.
+type Quoted struct {
+	Method string
+	Value  float64 // in %
+	Source string
+}
+
+// SeedsMarkdown writes one row per method with the mean image AUROC of
+// each seed's run, their mean and sample standard deviation, then the
+// quoted figures; and the per-type AUROCs averaged over the seeds.
+func SeedsMarkdown(w io.Writer, reps []*runner.Report, seeds []int64, quoted []Quoted) {
+	if len(reps) == 0 {
+		return
+	}
+	fmt.Fprint(w, "| method |")
+	for _, s := range seeds {
+		fmt.Fprintf(w, " seed %d |", s)
+	}
+	fmt.Fprintf(w, " mean ± sd |\n|---|%s---|\n", strings.Repeat("---|", len(seeds)))
+	for _, m := range reps[0].Methods {
+		var vals []float64
+		fmt.Fprintf(w, "| %s (measured) |", m)
+		for _, r := range reps {
+			v := r.Mean[m].ImageAUROC[runner.Mean]
+			vals = append(vals, v)
+			fmt.Fprintf(w, " %.1f |", 100*v)
+		}
+		mu, sd := meanSD(vals)
+		fmt.Fprintf(w, " **%.1f ± %.1f** |\n", 100*mu, 100*sd)
+	}
+	for _, q := range quoted {
+		fmt.Fprintf(w, "| %s (quoted from %s) |%s %.1f |\n", q.Method, q.Source, strings.Repeat(" |", len(seeds)), q.Value)
+	}
+	fmt.Fprintln(w)
+	fmt.Fprintf(w, "Per anomaly type, mean over the seeds:\n\n| type | %s |\n|---|%s\n",
+		strings.Join(reps[0].Methods, " | "), strings.Repeat("---|", len(reps[0].Methods)))
+	for _, t := range typesOf(reps[0].Categories[0], reps[0].Methods) {
+		fmt.Fprintf(w, "| %s |", t)
+		for _, m := range reps[0].Methods {
+			var vals []float64
+			for _, r := range reps {
+				if v, ok := r.Mean[m].TypeAUROC[t]; ok {
+					vals = append(vals, v)
+				}
+			}
+			mu, sd := meanSD(vals)
+			fmt.Fprintf(w, " %.1f ± %.1f |", 100*mu, 100*sd)
+		}
+		fmt.Fprintln(w)
+	}
+	fmt.Fprintln(w)
+}
+
+// meanSD is the mean and the sample standard deviation (0 for one value).
+func meanSD(v []float64) (float64, float64) {
+	if len(v) == 0 {
+		return math.NaN(), math.NaN()
+	}
+	var s float64
+	for _, x := range v {
+		s += x
+	}
+	mu := s / float64(len(v))
+	if len(v) < 2 {
+		return mu, 0
+	}
+	var q float64
+	for _, x := range v {
+		q += (x - mu) * (x - mu)
+	}
+	return mu, math.Sqrt(q / float64(len(v)-1))
+}

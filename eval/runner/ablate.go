@@ -1,0 +1,92 @@
+package runner
+
+import (
+	"context"
+	"fmt"
+	"reflect"
+	"time"
+
+	"github.com/samlad/samlad/config"
+)
+
+// Variant is one ablation setting: one pipeline key changed from the base.
+type Variant struct {
+	Factor string // e.g. "descriptor"
+	Value  string // e.g. "gap"
+	Apply  func(p *config.Pipeline)
+}
+
+// AblationGrid is the one-factor-at-a-time grid of the paper's Tables 6-8
+// and the engine's own options: descriptor (GAP / GMP / DCGA), upsampling
+// factor, alignment, k and the light variant (eq. 16).
+func AblationGrid() []Variant {
+	var g []Variant
+	for _, d := range []string{"gap", "gmp", "dcga"} {
+		g = append(g, Variant{"descriptor", d, func(p *config.Pipeline) { p.Descriptor = d }})
+	}
+	for _, u := range []int{1, 2, 4, 8} {
+		g = append(g, Variant{"upsample", fmt.Sprint(u), func(p *config.Pipeline) { p.Upsample = u }})
+	}
+	for _, a := range []string{"none", "centroid", "box"} {
+		g = append(g, Variant{"align", a, func(p *config.Pipeline) { p.Align = a }})
+	}
+	for _, k := range []int{1, 2, 3, 4} {
+		g = append(g, Variant{"k", fmt.Sprint(k), func(p *config.Pipeline) { p.K = k }})
+	}
+	for _, m := range []string{"full", "light"} {
+		g = append(g, Variant{"mode", m, func(p *config.Pipeline) { p.Mode = m }})
+	}
+	return g
+}
+
+// AblationRow is one variant's image AUROCs on each data set.
+type AblationRow struct {
+	Factor  string `json:"factor"`
+	Value   string `json:"value"`
+	Default bool   `json:"default"` // the base pipeline's own value
+	// Results per data set label: image AUROC by group (mean over that
+	// data set's categories).
+	Results map[string]map[string]float64 `json:"results"`
+	Seconds float64                       `json:"seconds"`
+}
+
+// Dataset is one data set of an ablation: a label and its root.
+type Dataset struct {
+	Label string
+	Root  string
+}
+
+// Ablate evaluates every variant on every data set (image AUROC only,
+// SAM-LAD only). Variants equal to the base pipeline share one run.
+func Ablate(ctx context.Context, sets []Dataset, o Options, grid []Variant) ([]AblationRow, error) {
+	o.Baseline, o.ImageOnly, o.Examples, o.MapsDir = false, true, 0, ""
+	base := o.Pipeline
+	cache := map[string]map[string]map[string]float64{}
+	var rows []AblationRow
+	for _, v := range grid {
+		p := base
+		v.Apply(&p)
+		row := AblationRow{Factor: v.Factor, Value: v.Value, Default: reflect.DeepEqual(p, base)}
+		key := fmt.Sprintf("%+v", p)
+		if r, ok := cache[key]; ok {
+			row.Results = r
+			rows = append(rows, row)
+			continue
+		}
+		t0 := time.Now()
+		row.Results = map[string]map[string]float64{}
+		for _, ds := range sets {
+			o.Pipeline = p
+			o.Progress.Label(fmt.Sprintf("%s=%s %s", v.Factor, v.Value, ds.Label))
+			rep, err := Evaluate(ctx, ds.Root, o)
+			if err != nil {
+				return rows, fmt.Errorf("ablation %s = %s on %s: %w", v.Factor, v.Value, ds.Label, err)
+			}
+			row.Results[ds.Label] = rep.Mean[SAMLAD].ImageAUROC
+		}
+		row.Seconds = time.Since(t0).Seconds()
+		cache[key] = row.Results
+		rows = append(rows, row)
+	}
+	return rows, nil
+}
