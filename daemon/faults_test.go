@@ -1,6 +1,9 @@
 package daemon
 
 import (
+	"context"
+	"encoding/json"
+	"fmt"
 	"io"
 	"net"
 	"net/http"
@@ -121,4 +124,60 @@ func TestHealthEndpoint(t *testing.T) {
 	if resp.StatusCode != http.StatusOK || strings.TrimSpace(string(body)) != "ok" {
 		t.Fatalf("GET /healthz: %d %q", resp.StatusCode, body)
 	}
+}
+
+// Triggers at twice the sustainable rate, then at half of it: every trigger
+// gets exactly one verdict (inspected, or an explicit overload/trigger-busy
+// error), the queue never exceeds its bound, and once the rate drops every
+// frame is inspected again within the deadline.
+func TestOverloadThenRecovery(t *testing.T) {
+	replay, bankA, _ := testFixture(t)
+	b := mqtttest.Start(t, mqtttest.Options{})
+	rec := b.Record(t, prefix+"/#", mqtttest.RecorderOptions{})
+	dir := t.TempDir()
+	const work = 50 * time.Millisecond // one worker: at most 20 frames/s
+	path := testConfig{broker: b.URL, stateDir: dir, bank: bankA, replay: replay, loop: true, queueDepth: 4, workers: 1, deadline: "1s"}.write(t, dir)
+	r := startDaemon(t, path, func(i Inspector) Inspector { return slowInspector{i, work} })
+
+	trigger := func(n int, every time.Duration, tag string) {
+		for i := range n {
+			r.d.HandleCommand(context.Background(), actuate.Command{Camera: "cam1", Setting: actuate.SetTrigger, PartID: fmt.Sprintf("%s-%d", tag, i)})
+			time.Sleep(every)
+		}
+	}
+	const hot, cool = 80, 15
+	trigger(hot, 25*time.Millisecond, "hot")    // 40/s for 2 s
+	trigger(cool, 100*time.Millisecond, "cool") // 10/s
+	vs := verdicts(t, rec.Wait(prefix+"/cam1/verdict", hot+cool, 60*time.Second))
+	time.Sleep(300 * time.Millisecond)
+	if got := len(rec.Messages(prefix + "/cam1/verdict")); got != hot+cool {
+		t.Fatalf("%d verdicts for %d triggers", got, hot+cool)
+	}
+	checkOrder(t, vs)
+	var over, busy, inspected int
+	for i, v := range vs {
+		switch {
+		case v.Verdict == actuate.Pass || v.Verdict == actuate.Fail:
+			inspected++
+		case v.Verdict == actuate.Error && strings.HasPrefix(v.Reason, ReasonOverload):
+			over++
+		case v.Verdict == actuate.Error && strings.Contains(v.Reason, "trigger queue full"):
+			busy++
+		default:
+			t.Errorf("verdict %d (%s): %s %q", i, v.PartID, v.Verdict, v.Reason)
+		}
+		if i >= hot+5 && (v.Verdict == actuate.Error || v.LatencyMS > 1000) { // a few frames to drain the burst
+			t.Errorf("after the burst, verdict %s: %s %q %.0f ms", v.PartID, v.Verdict, v.Reason, v.LatencyMS)
+		}
+	}
+	if over+busy == 0 {
+		t.Error("no overload verdicts at twice the sustainable rate")
+	}
+	for _, m := range rec.Messages(prefix + "/stats") {
+		var s actuate.Stats
+		if err := json.Unmarshal(m.Payload, &s); err == nil && len(s.Cameras) == 1 && s.Cameras[0].QueueDepth > 4 {
+			t.Errorf("queue depth %d over its bound 4", s.Cameras[0].QueueDepth)
+		}
+	}
+	t.Logf("%d triggers: %d inspected, %d overload, %d trigger-busy; last %d at 10/s all inspected", hot+cool, inspected, over, busy, cool-5)
 }
