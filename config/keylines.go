@@ -23,7 +23,7 @@ func keyLines(src string) map[string]int {
 		case ' ', '\t', '\r':
 			s.pos++
 		case '#':
-			s.skipComment()
+			s.skipToEOL()
 		case '[':
 			s.header()
 		default:
@@ -104,7 +104,7 @@ func (s *lineScanner) header() {
 	}
 	s.table = path
 	s.mark(path)
-	s.skipLine()
+	s.skipToEOL()
 }
 
 // keyValue reads "a.b = value".
@@ -186,17 +186,15 @@ func (s *lineScanner) skipSpaces() {
 	}
 }
 
-// skipComment moves to the newline ending a comment (not past it).
-func (s *lineScanner) skipComment() {
+// skipToEOL moves to the end of the line, e.g. past a comment, stopping
+// before the newline.
+func (s *lineScanner) skipToEOL() {
 	if i := strings.IndexByte(s.src[s.pos:], '\n'); i >= 0 {
 		s.pos += i
 	} else {
 		s.pos = len(s.src)
 	}
 }
-
-// skipLine moves to the end of the current line (not past the newline).
-func (s *lineScanner) skipLine() { s.skipComment() }
 
 // skipValue moves past a value, which may span lines inside strings,
 // arrays and inline tables, and stops at the newline that ends it.
@@ -211,7 +209,7 @@ func (s *lineScanner) skipValue() {
 			s.line++
 			s.pos++
 		case '#':
-			s.skipComment()
+			s.skipToEOL()
 		case '"', '\'':
 			s.skipString(c)
 		case '[', '{':
