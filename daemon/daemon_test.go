@@ -354,3 +354,44 @@ func TestArchiveFailureDoesNotStopInspection(t *testing.T) {
 	n := len(rec.Messages(prefix + "/cam1/verdict"))
 	rec.Wait(prefix+"/cam1/verdict", n+5, 30*time.Second)
 }
+
+// Re-enrolment over MQTT: a folder under enroll_dir becomes a new bank under
+// bank_dir and the camera switches to it; a folder outside is refused.
+func TestEnrollCommand(t *testing.T) {
+	_, bankA, _ := testFixture(t)
+	b := mqtttest.Start(t, mqtttest.Options{})
+	rec := b.Record(t, prefix+"/#", mqtttest.RecorderOptions{})
+	dir := t.TempDir()
+	banks, enroll := filepath.Join(dir, "banks"), filepath.Join(dir, "enroll")
+	goods := filepath.Join(enroll, "bag-v2")
+	if err := os.MkdirAll(banks, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.MkdirAll(goods, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	src, _ := filepath.Glob(filepath.Join(fixture.dir, "good-b", "*.png"))
+	for _, p := range src {
+		if err := copyFile(p, filepath.Join(goods, filepath.Base(p))); err != nil {
+			t.Fatal(err)
+		}
+	}
+	path := testConfig{broker: b.URL, stateDir: dir, bank: bankA, replay: fixture.single, loop: true, bankDir: banks, enrollDir: enroll}.write(t, dir)
+	startDaemon(t, path, nil)
+	hmi := commander(t, b)
+
+	send(t, hmi, "enroll", "/etc")
+	waitEvent(t, rec, "command", "leaves")
+	send(t, hmi, "enroll", "bag-v2")
+	waitEvent(t, rec, "enroll", "enrolled")
+	states := rec.Wait(prefix+"/cam1/recipe/state", 2, 10*time.Second)
+	recipe := string(states[len(states)-1].Payload)
+	if !strings.HasPrefix(recipe, "cam1-bag-v2-") {
+		t.Fatalf("recipe after enrolment %q", recipe)
+	}
+	send(t, hmi, "trigger", "after-enrol")
+	v := verdicts(t, rec.Wait(prefix+"/cam1/verdict", 1, 30*time.Second))[0]
+	if v.BankID != filepath.Join(banks, recipe+".bank") || v.Recipe != recipe || v.Verdict == actuate.Error {
+		t.Errorf("verdict after enrolment: bank %q recipe %q %s %s", v.BankID, v.Recipe, v.Verdict, v.Reason)
+	}
+}
