@@ -1,0 +1,114 @@
+package report
+
+import (
+	"encoding/json"
+	"image"
+	"image/png"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/samlad/samlad/eval/runner"
+)
+
+func handReport() *runner.Report {
+	px := 0.875
+	recs := []runner.ImageRecord{
+		{Path: "test/good/000.png", Type: "good", Anomaly: "good", Scores: map[string]float64{runner.SAMLAD: 0.1, runner.PatchKNN: 0.5}},
+		{Path: "test/good/001.png", Type: "good", Anomaly: "good", Scores: map[string]float64{runner.SAMLAD: 0.2, runner.PatchKNN: 0.9}},
+		{Path: "test/missing/000.png", Type: "missing", Anomaly: "missing", Group: runner.Logical, Scores: map[string]float64{runner.SAMLAD: 0.9, runner.PatchKNN: 0.6}},
+		{Path: "test/scratch/000.png", Type: "scratch", Anomaly: "scratch", Group: runner.Structural, Scores: map[string]float64{runner.SAMLAD: 0.15, runner.PatchKNN: 1.0}},
+	}
+	img := image.NewRGBA(image.Rect(0, 0, 8, 8))
+	maps := map[string][]float32{runner.SAMLAD: make([]float32, 64), runner.PatchKNN: make([]float32, 64)}
+	maps[runner.SAMLAD][9] = 1
+	gt := make([]bool, 64)
+	gt[9] = true
+	c := &runner.Category{Name: "cat", Train: 5, Test: 4, EnrollSeconds: 1.5, Images: recs,
+		Metrics: map[string]*runner.Metrics{
+			runner.SAMLAD: {ImageAUROC: map[string]float64{runner.Logical: 1, runner.Structural: 0.5, runner.Mean: 0.75, runner.All: 0.75},
+				TypeAUROC: map[string]float64{"missing": 1, "scratch": 0.5}, PixelAUROC: &px,
+				SPRO: map[string]float64{runner.Logical: 0.25, runner.Structural: 0.125, runner.Mean: 0.1875}},
+			runner.PatchKNN: {ImageAUROC: map[string]float64{runner.Logical: 0.5, runner.Structural: 1, runner.Mean: 0.75},
+				TypeAUROC: map[string]float64{"missing": 0.5, "scratch": 1}},
+		},
+		Timings:  []runner.Stat{{Name: "features", N: 4, Median: 12.25, P95: 20}},
+		Examples: []runner.Example{{Anomaly: "missing", Image: img, GT: gt, Maps: maps, Scores: recs[2].Scores}},
+	}
+	rep := &runner.Report{Dataset: "hand", Layout: "loco", Backend: "builtin", Methods: []string{runner.SAMLAD, runner.PatchKNN},
+		Categories: []*runner.Category{c}}
+	rep.Mean = runner.MeanMetrics(rep.Categories, rep.Methods)
+	return rep
+}
+
+func TestWrite(t *testing.T) {
+	dir := t.TempDir()
+	if err := Write(dir, handReport(), "samlad eval loco --root X"); err != nil {
+		t.Fatal(err)
+	}
+	md, err := os.ReadFile(filepath.Join(dir, "report.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{
+		"| cat | sam-lad | 100.0 | 50.0 | 75.0 | 87.5 | 25.0 | 12.5 | 18.8 |",
+		"| cat | patch-knn | 50.0 | 100.0 | 75.0 | – | – | – | – |",
+		"| cat | missing (logical) | 100.0 | 50.0 |",
+		"| cat | scratch (structural) | 50.0 | 100.0 |",
+		"| cat | features | 4 | 12.2 | 20.0 |",
+		"samlad eval loco --root X",
+	} {
+		if !strings.Contains(string(md), want) {
+			t.Errorf("report.md lacks %q:\n%s", want, md)
+		}
+	}
+	b, err := os.ReadFile(filepath.Join(dir, "report.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var back struct {
+		Command string `json:"command"`
+		runner.Report
+	}
+	if err := json.Unmarshal(b, &back); err != nil {
+		t.Fatal(err)
+	}
+	if back.Command == "" || back.Categories[0].Metrics[runner.SAMLAD].SPRO[runner.Structural] != 0.125 || len(back.Categories[0].Images) != 4 {
+		t.Errorf("report.json did not round-trip: %+v", back.Categories[0])
+	}
+	for _, f := range []string{"roc-cat.png", "overlays-cat.png"} {
+		fh, err := os.Open(filepath.Join(dir, f))
+		if err != nil {
+			t.Fatal(err)
+		}
+		img, err := png.Decode(fh)
+		fh.Close()
+		if err != nil {
+			t.Fatalf("%s: %v", f, err)
+		}
+		if b := img.Bounds(); b.Dx() < 200 || b.Dy() < 150 {
+			t.Errorf("%s is only %v", f, b)
+		}
+	}
+}
+
+func TestSeedsAndAblationTables(t *testing.T) {
+	a, b := handReport(), handReport()
+	b.Categories[0].Metrics[runner.SAMLAD].ImageAUROC[runner.Mean] = 0.85
+	b.Mean = runner.MeanMetrics(b.Categories, b.Methods)
+	var md strings.Builder
+	SeedsMarkdown(&md, []*runner.Report{a, b}, []int64{1, 2}, []Quoted{{"GLCF", 78.6, "paper"}})
+	// mean 80.0, sample sd of 75 and 85 = 7.07
+	for _, want := range []string{"| sam-lad (measured) | 75.0 | 85.0 | **80.0 ± 7.1** |", "| GLCF (quoted from paper) | | | 78.6 |"} {
+		if !strings.Contains(md.String(), want) {
+			t.Errorf("seed table lacks %q:\n%s", want, md.String())
+		}
+	}
+	md.Reset()
+	AblationMarkdown(&md, []runner.AblationRow{{Factor: "k", Value: "2", Default: true,
+		Results: map[string]map[string]float64{"bag": {runner.Mean: 0.5, runner.Logical: 0.25, runner.Structural: 0.75}}}}, []string{"bag"})
+	if !strings.Contains(md.String(), "| k | 2 * | 50.0 (25.0 / 75.0) |") {
+		t.Errorf("ablation table:\n%s", md.String())
+	}
+}

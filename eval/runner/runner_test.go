@@ -1,0 +1,94 @@
+package runner
+
+import (
+	"math"
+	"testing"
+
+	"github.com/samlad/samlad/eval/datasets"
+)
+
+func TestImageAUROCByGroup(t *testing.T) {
+	rec := func(anomaly, group string, s float64) ImageRecord {
+		return ImageRecord{Anomaly: anomaly, Group: group, Scores: map[string]float64{SAMLAD: s}}
+	}
+	recs := []ImageRecord{rec("good", "", 0.1), rec("good", "", 0.2), rec("missing", Logical, 0.9),
+		rec("extra", Logical, 0.15), rec("scratch", Structural, 0.3)}
+	met := &Metrics{ImageAUROC: map[string]float64{}, TypeAUROC: map[string]float64{}}
+	imageAUROC(recs, func(r ImageRecord) float64 { return r.Scores[SAMLAD] }, met)
+	// logical: 0.9 beats both goods, 0.15 beats one: 3/4. structural: 1.
+	// all: (2+1+2)/6.
+	want := map[string]float64{Logical: 0.75, Structural: 1, Mean: 0.875, All: 5.0 / 6}
+	for k, v := range want {
+		if math.Abs(met.ImageAUROC[k]-v) > 1e-12 {
+			t.Errorf("image AUROC %s = %v, want %v", k, met.ImageAUROC[k], v)
+		}
+	}
+	if met.TypeAUROC["missing"] != 1 || met.TypeAUROC["extra"] != 0.5 || met.TypeAUROC["scratch"] != 1 {
+		t.Errorf("type AUROCs %v", met.TypeAUROC)
+	}
+}
+
+func TestPixelMetrics(t *testing.T) {
+	good := &testImage{gt: datasets.GroundTruth{W: 2, H: 2}}
+	bad := &testImage{group: Logical, gt: datasets.GroundTruth{W: 2, H: 2,
+		Regions: []datasets.Region{{Mask: []bool{true, false, false, false}, Area: 1, Saturation: 1}}}}
+	met := &Metrics{}
+	maps := [][]float32{{0, 0.1, 0.2, 0.3}, {1, 0, 0, 0.5}}
+	if err := pixelMetrics(maps, []*testImage{good, bad}, met); err != nil {
+		t.Fatal(err)
+	}
+	// The defect pixel (1) outscores all 7 defect-free pixels.
+	if met.PixelAUROC == nil || *met.PixelAUROC != 1 {
+		t.Errorf("pixel AUROC %v, want 1", met.PixelAUROC)
+	}
+	// Full sPRO is reached before any defect-free pixel is positive.
+	if math.Abs(met.SPRO[Logical]-1) > 1e-9 || met.SPRO[Mean] != met.SPRO[Logical] {
+		t.Errorf("AU-sPRO %v, want logical = mean = 1", met.SPRO)
+	}
+	if _, ok := met.SPRO[Structural]; ok {
+		t.Errorf("structural AU-sPRO without structural images: %v", met.SPRO)
+	}
+}
+
+// A patch map whose 2x2 cells cover a 16 px image: each cell's centre pixel
+// carries the cell's value.
+func TestResizeCovering(t *testing.T) {
+	m := []float32{1, 2, 3, 4}
+	out := resizeCovering(m, 2, 2, 16, 16, 16, 16)
+	// Cell 0 spans pixels 0..7, its centre is at 4.0 = between pixels 3 and 4.
+	if out[0] != 1 || out[15*16+15] != 4 {
+		t.Errorf("corners %v %v, want 1 and 4", out[0], out[255])
+	}
+	if v := out[3*16+3]; math.Abs(float64(v)-1) > 1e-6 {
+		t.Errorf("pixel (3,3) = %v, want 1", v)
+	}
+	// Half way between the cell centres (x = 7.5 -> pixels 7 and 8 around it).
+	if a, b := out[3*16+7], out[3*16+8]; math.Abs(float64(a+b)/2-1.5) > 1e-6 {
+		t.Errorf("pixels (7,3), (8,3) = %v, %v, want mean 1.5", a, b)
+	}
+	// Stretching a covering map to a non-square original keeps the corners.
+	wide := resizeCovering(m, 2, 2, 16, 16, 32, 8)
+	if wide[0] != 1 || wide[len(wide)-1] != 4 {
+		t.Errorf("stretched corners %v %v", wide[0], wide[len(wide)-1])
+	}
+}
+
+func TestStats(t *testing.T) {
+	var v []float64
+	for i := 20; i >= 1; i-- {
+		v = append(v, float64(i))
+	}
+	s := stats(map[string][]float64{"features": v, "total": {5}})
+	if len(s) != 2 || s[0].Name != "features" || s[0].Median != 10.5 || math.Abs(s[0].P95-19.05) > 1e-9 || s[1].Median != 5 {
+		t.Errorf("stats %+v", s)
+	}
+}
+
+func TestGroupOf(t *testing.T) {
+	for typ, want := range map[string]string{"good": "", "logical_anomalies": Logical, "structural_anomalies": Structural,
+		"missing": Logical, "zero": Logical, "scratch": Structural, "broken_large": Structural} {
+		if g := GroupOf(typ); g != want {
+			t.Errorf("GroupOf(%q) = %q, want %q", typ, g, want)
+		}
+	}
+}
