@@ -138,7 +138,7 @@ func (d *Daemon) Run(ctx context.Context) error {
 	d.mu.Unlock()
 
 	d.ready.Store(true)
-	sd.SdNotify(false, sd.SdNotifyReady)
+	sd.SdNotify(false, sd.SdNotifyReady+"\n"+fmt.Sprintf("STATUS=inspecting %d camera(s), broker %s", len(d.cfg.Cameras), d.cfg.MQTT.Broker))
 	d.log.Info("samlad ready", "cameras", len(d.cfg.Cameras), "broker", d.cfg.MQTT.Broker)
 
 	var watchdog <-chan time.Time

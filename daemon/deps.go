@@ -6,6 +6,8 @@ import (
 	"log/slog"
 	"time"
 
+	sd "github.com/coreos/go-systemd/v22/daemon"
+
 	"github.com/samlad/samlad/actuate"
 	"github.com/samlad/samlad/capture"
 	"github.com/samlad/samlad/config"
@@ -57,6 +59,7 @@ func Connect(log *slog.Logger) func(ctx context.Context, cfg config.Config, h ac
 				return nil, err
 			}
 			log.Warn("waiting for the broker; the service reports ready once connected", "err", err)
+			sd.SdNotify(false, "STATUS=waiting for the broker: "+err.Error())
 		}
 	}
 }
