@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"log/slog"
 	"net"
 	"net/http"
 	"os"
@@ -15,6 +16,7 @@ import (
 
 	"github.com/samlad/samlad/actuate"
 	"github.com/samlad/samlad/actuate/mqtttest"
+	"github.com/samlad/samlad/config"
 )
 
 // A corrupt image from the camera gets an error verdict (capture failure),
@@ -180,4 +182,38 @@ func TestOverloadThenRecovery(t *testing.T) {
 		}
 	}
 	t.Logf("%d triggers: %d inspected, %d overload, %d trigger-busy; last %d at 10/s all inspected", hot+cool, inspected, over, busy, cool-5)
+}
+
+// A broker that refuses the credentials stops the start with a clear error
+// (retrying would not help), instead of waiting forever unready.
+func TestRefusedCredentialsFailTheStart(t *testing.T) {
+	_, bankA, _ := testFixture(t)
+	b := mqtttest.Start(t, mqtttest.Options{Users: map[string]string{"samlad": "right"}})
+	dir := t.TempDir()
+	pw := filepath.Join(dir, "pw")
+	if err := os.WriteFile(pw, []byte("wrong\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	tc := testConfig{broker: b.URL, stateDir: dir, bank: bankA, replay: fixture.single, loop: true}
+	path := tc.write(t, dir)
+	cfg, err := config.Load(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg.MQTT.Username, cfg.MQTT.PasswordFile = "samlad", pw
+	d := New(path, cfg, DefaultDeps(slog.New(slog.NewTextHandler(testWriter{t}, nil))))
+	done := make(chan error, 1)
+	go func() { done <- d.Run(context.Background()) }()
+	select {
+	case err := <-done:
+		if err == nil || !strings.Contains(err.Error(), "refused") || !strings.Contains(err.Error(), "password") {
+			t.Fatalf("start with a wrong password: %v", err)
+		}
+		t.Logf("start refused: %v", err)
+	case <-time.After(20 * time.Second):
+		t.Fatal("daemon still starting 20s after the broker refused its credentials")
+	}
+	if d.Ready() {
+		t.Error("ready without a broker connection")
+	}
 }
