@@ -82,3 +82,23 @@ func TestFindingBoxesInFramePixels(t *testing.T) {
 		t.Errorf("box %+v area %d, want {40 40 80 60} and 2400", f.Box, f.Area)
 	}
 }
+
+// The daemon warns about a config file or secret file others can read.
+func TestExposedSecretsWarned(t *testing.T) {
+	dir := t.TempDir()
+	cfgPath, pw := filepath.Join(dir, "samlad.toml"), filepath.Join(dir, "pw")
+	for _, p := range []string{cfgPath, pw} {
+		if err := os.WriteFile(p, []byte("x"), 0o640); err != nil {
+			t.Fatal(err)
+		}
+	}
+	cfg := config.Default()
+	cfg.MQTT.PasswordFile = pw
+	if w := exposedSecrets(cfgPath, cfg); len(w) != 0 {
+		t.Fatalf("0640 files reported: %v", w)
+	}
+	os.Chmod(pw, 0o644)
+	if w := exposedSecrets(cfgPath, cfg); len(w) != 1 || !strings.Contains(w[0], pw) {
+		t.Fatalf("world-readable password file: %v", w)
+	}
+}
