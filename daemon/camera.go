@@ -313,7 +313,9 @@ func (c *camera) publisher() {
 		// Verdicts leave in seq order, one publish at a time, so a frame
 		// with others queued behind it gives up early enough for all of
 		// them to make their deadlines.
-		backlog := time.Duration(len(c.order)) * time.Duration(c.pubCost.Load())
+		// Capped at half the deadline: queued frames captured later have
+		// later deadlines, so this over-estimates for long backlogs.
+		backlog := min(time.Duration(len(c.order))*time.Duration(c.pubCost.Load()), c.d.loop.Load().deadline/2)
 		var o outcome
 		t := time.NewTimer(time.Until(j.failAt.Add(-backlog)))
 		select {
