@@ -3,6 +3,7 @@ package onnx
 import (
 	"fmt"
 	"image"
+	"sync"
 
 	"github.com/samlad/samlad/config"
 	"github.com/samlad/samlad/infer"
@@ -59,6 +60,9 @@ type sam struct {
 	lowH     int
 	lowW     int
 	amg      AMG
+	// spare holds mask buffers of candidates that lost NMS, for reuse: a
+	// 32x32 grid yields thousands of candidate masks per image.
+	spare sync.Pool
 }
 
 func newSAM(rt config.Runtime, chain []string, enc, dec *Manifest, amg AMG) (*sam, error) {
@@ -189,7 +193,7 @@ func (s *sam) Segment(img *infer.Image) ([]infer.Mask, error) {
 			bs[i] = c.box
 			sc[i] = 1 / float64((c.crop[2]-c.crop[0])*(c.crop[3]-c.crop[1]))
 		}
-		all = pick(all, nms(bs, sc, cropNMSThreshold))
+		all = s.pick(all, nms(bs, sc, cropNMSThreshold))
 	}
 	if s.amg.MinRegionArea > 0 {
 		all = s.postprocessSmallRegions(all, img.W, img.H, max(s.amg.BoxNMSThreshold, cropNMSThreshold))
@@ -205,12 +209,36 @@ func (s *sam) Segment(img *infer.Image) ([]infer.Mask, error) {
 	return masks, nil
 }
 
-func pick(c []candidate, keep []int) []candidate {
+// pick returns the kept candidates and recycles the others' masks.
+func (s *sam) pick(c []candidate, keep []int) []candidate {
 	out := make([]candidate, len(keep))
+	kept := make([]bool, len(c))
 	for i, k := range keep {
 		out[i] = c[k]
+		kept[k] = true
+	}
+	for i := range c {
+		if !kept[i] {
+			s.recycle(c[i].bits)
+		}
 	}
 	return out
+}
+
+// maskBuffer returns a zeroed n-pixel mask, reusing a recycled one if any.
+func (s *sam) maskBuffer(n int) []uint8 {
+	if p, ok := s.spare.Get().(*[]uint8); ok && cap(*p) >= n {
+		b := (*p)[:n]
+		clear(b)
+		return b
+	}
+	return make([]uint8, n)
+}
+
+func (s *sam) recycle(b []uint8) {
+	if b != nil {
+		s.spare.Put(&b)
+	}
 }
 
 // processCrop encodes one crop and decodes its point grid in batches.
@@ -276,7 +304,7 @@ func (s *sam) processCrop(img *infer.Image, crop [4]int, grid [][2]float32) ([]c
 				if s.amg.StabilityThreshold > 0 && stabilityScore(logits, 0, s.amg.StabilityOffset) < s.amg.StabilityThreshold {
 					continue
 				}
-				c := candidate{bits: make([]uint8, img.W*img.H), iou: iou, crop: crop}
+				c := candidate{bits: s.maskBuffer(img.W * img.H), iou: iou, crop: crop}
 				for y := 0; y < ch; y++ {
 					row := c.bits[(y+crop[1])*img.W+crop[0]:]
 					for x, v := range logits[y*cw : (y+1)*cw] {
@@ -287,6 +315,7 @@ func (s *sam) processCrop(img *infer.Image, crop [4]int, grid [][2]float32) ([]c
 				}
 				c.box, c.area = maskBox(c.bits, img.W, img.H)
 				if c.area == 0 || nearCropEdge(c.box, crop, img.W, img.H, atol) {
+					s.recycle(c.bits)
 					continue
 				}
 				cands = append(cands, c)
@@ -297,7 +326,7 @@ func (s *sam) processCrop(img *infer.Image, crop [4]int, grid [][2]float32) ([]c
 	for i, c := range cands {
 		bs[i], sc[i] = c.box, float64(c.iou)
 	}
-	return pick(cands, nms(bs, sc, s.amg.BoxNMSThreshold)), nil
+	return s.pick(cands, nms(bs, sc, s.amg.BoxNMSThreshold)), nil
 }
 
 // resample fills dst (len(ys) x len(xs)) from a src plane of row width sw.
@@ -324,6 +353,9 @@ func (s *sam) postprocessSmallRegions(cands []candidate, w, h int, thresh float6
 	for i := range cands {
 		bits, changedHoles := removeSmallRegions(cands[i].bits, w, h, s.amg.MinRegionArea, true)
 		bits, changedIslands := removeSmallRegions(bits, w, h, s.amg.MinRegionArea, false)
+		if changedHoles || changedIslands {
+			s.recycle(cands[i].bits)
+		}
 		cands[i].bits = bits
 		cands[i].box, cands[i].area = maskBox(bits, w, h)
 		bs[i] = cands[i].box
@@ -331,7 +363,7 @@ func (s *sam) postprocessSmallRegions(cands []candidate, w, h int, thresh float6
 			sc[i] = 1
 		}
 	}
-	return pick(cands, nms(bs, sc, thresh))
+	return s.pick(cands, nms(bs, sc, thresh))
 }
 
 // cropImage copies the [x0,y0,x1,y1) region of img.
