@@ -27,9 +27,14 @@ func cpuTime() time.Duration {
 
 // loop runs fn b.N times and reports, besides wall time, the CPU time per
 // op (all threads): on a shared machine wall time also counts waiting for a
-// core, CPU time counts the work.
+// core, CPU time counts the work. A first call outside the measurement
+// sizes the reused buffers, so B/op and allocs/op show the steady state.
 func loop(b *testing.B, fn func() error) {
+	if err := fn(); err != nil {
+		b.Fatal(err)
+	}
 	b.ReportAllocs()
+	b.ResetTimer()
 	start := cpuTime()
 	for b.Loop() {
 		if err := fn(); err != nil {
