@@ -79,8 +79,6 @@ func coordScaled(i int, scale float32, nIn int) sample {
 	return sample{i0, i1, s - float32(i0)}
 }
 
-func identity(v float32) float32 { return v }
-
 // checkImage rejects an image whose buffer does not match its size.
 func checkImage(img *infer.Image) error {
 	if img == nil || img.W <= 0 || img.H <= 0 || len(img.Pix) != 3*img.W*img.H {
