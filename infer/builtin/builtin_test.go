@@ -1,6 +1,7 @@
 package builtin
 
 import (
+	"math"
 	"testing"
 
 	"github.com/samlad/samlad/config"
@@ -60,6 +61,36 @@ func TestNewRejectsBadConfig(t *testing.T) {
 			t.Errorf("bad %s: no error", name)
 		} else {
 			t.Logf("%s: %v", name, err)
+		}
+	}
+}
+
+// TestStagesSurviveNonFiniteAndOutOfRangePixels feeds NaN, Inf and values
+// far outside [0,1]: the stages must return, not panic, and keep shapes.
+func TestStagesSurviveNonFiniteAndOutOfRangePixels(t *testing.T) {
+	be, err := New(config.DefaultPipeline())
+	if err != nil {
+		t.Fatal(err)
+	}
+	img, _, _ := partsScene(64, 1)
+	bad := []float32{float32(math.NaN()), float32(math.Inf(1)), float32(math.Inf(-1)), 255, -3}
+	for i := range img.Pix {
+		if i%7 == 0 {
+			img.Pix[i] = bad[(i/7)%len(bad)]
+		}
+	}
+	fm, err := be.Features.Extract(img)
+	if err != nil || fm.H != 8 || fm.W != 8 {
+		t.Fatalf("features: %v", err)
+	}
+	masks, err := be.Segmenter.Segment(img)
+	if err != nil || len(masks) == 0 {
+		t.Fatalf("segmentation: %d masks, %v", len(masks), err)
+	}
+	checkPartition(t, masks, 64, 64)
+	for _, up := range upsamplers() {
+		if out, err := up.Upsample(img, fm, 8); err != nil || out.H != 64 {
+			t.Fatalf("upsampling: %v", err)
 		}
 	}
 }

@@ -282,8 +282,12 @@ func (u *JBU) cellWeights(wt []float32, s *jbuScratch, spatial []float32, factor
 				}
 				q := nbIdx[j]
 				dr, dg, db := pr-s.gLo[q], pg-s.gLo[nLo+q], pb-s.gLo[2*nLo+q]
-				idx := int((dr*dr + dg*dg + db*db) * u.lutScale)
-				v := sp[j] * u.rangeLUT[min(idx, rangeLUTSize-1)]
+				// Past the table (or NaN from a corrupt pixel) the weight is the floor.
+				idx := rangeLUTSize - 1
+				if t := (dr*dr + dg*dg + db*db) * u.lutScale; t < rangeLUTSize-1 {
+					idx = int(t)
+				}
+				v := sp[j] * u.rangeLUT[idx]
 				ww[j] = v
 				sum += v
 			}
