@@ -2,8 +2,8 @@
 // and MVTec LOCO AD layouts: it enrols each category from its good training
 // (and validation) images, inspects its test split, and computes image
 // AUROC (logical, structural, mean), pixel AUROC and AU-sPRO with
-// eval/metrics, side by side with the patch-kNN baseline (eval/patchknn)
-// on the same backend features.
+// eval/metrics, side by side with the PatchCore-style patch-kNN baseline
+// (infer.PatchKNN) on the same backend features.
 package runner
 
 import (
@@ -24,7 +24,6 @@ import (
 	"github.com/samlad/samlad/config"
 	"github.com/samlad/samlad/eval/datasets"
 	"github.com/samlad/samlad/eval/metrics"
-	"github.com/samlad/samlad/eval/patchknn"
 	"github.com/samlad/samlad/eval/tiff"
 	"github.com/samlad/samlad/infer"
 )
@@ -230,15 +229,9 @@ func evaluateCategory(ctx context.Context, be *infer.Backend, c *datasets.Catego
 	if err != nil {
 		return nil, err
 	}
-	var base *patchknn.Model
+	var base *infer.PatchKNN
 	if o.Baseline {
-		feats := make([]*infer.FeatureMap, len(good))
-		for i, g := range good {
-			if feats[i], err = be.Features.Extract(g); err != nil {
-				return nil, fmt.Errorf("patch knn: features of %s: %w", names[i], err)
-			}
-		}
-		if base, err = patchknn.Fit(feats, patchknn.Options{Coreset: o.Coreset, Workers: p.Workers}); err != nil {
+		if base, err = infer.NewPatchKNN(ctx, be, p, good, o.Coreset); err != nil {
 			return nil, err
 		}
 	}
@@ -296,23 +289,19 @@ func evaluateCategory(ctx context.Context, be *infer.Backend, c *datasets.Catego
 		}
 		if base != nil {
 			t2 := time.Now()
-			f, err := be.Features.Extract(ti.img)
+			score, pm, fw, fh, err := base.Score(ti.img)
 			if err != nil {
-				return nil, fmt.Errorf("patch knn: features of %s: %w", s.Path, err)
-			}
-			pm, score, err := base.Score(f)
-			if err != nil {
-				return nil, err
+				return nil, fmt.Errorf("%s: %w", s.Path, err)
 			}
 			timings[PatchKNN] = append(timings[PatchKNN], msSince(t2))
 			rec.Scores[PatchKNN] = score
-			// The patch grid covers the top-left (W/stride)*stride pixels.
-			cover := f.W * be.Features.Stride()
+			// The cell grid covers the top-left (W/stride)*stride pixels.
+			cover := fw * be.Features.Stride()
 			if !o.ImageOnly {
-				sc.maps[PatchKNN] = resizeCovering(pm, f.W, f.H, cover, p.InputSize, ti.w, ti.h)
+				sc.maps[PatchKNN] = resizeCovering(pm, fw, fh, cover, p.InputSize, ti.w, ti.h)
 			}
 			if perType[ti.anomaly] < o.Examples {
-				small[PatchKNN] = resizeCovering(pm, f.W, f.H, cover, p.InputSize, p.InputSize, p.InputSize)
+				small[PatchKNN] = resizeCovering(pm, fw, fh, cover, p.InputSize, p.InputSize, p.InputSize)
 			}
 		}
 		if perType[ti.anomaly] < o.Examples {
