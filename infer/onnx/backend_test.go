@@ -354,11 +354,11 @@ func TestRefusedModels(t *testing.T) {
 		{"wrong opset", func(t *testing.T, dir string) {
 			// bad_opset.onnx is the features graph stamped with opset 99; a
 			// manifest expecting opset 17 refuses it before ORT sees it.
-			os.Rename(filepath.Join(dir, "bad_opset.toml"), filepath.Join(dir, "features.toml"))
+			useRefused(t, dir, "bad_opset", "features.toml")
 			editFile(t, filepath.Join(dir, "features.toml"), "opset = 99", "opset = 17")
 		}, []string{"bad_opset.onnx", "wrong opset", "expects opset 17", "stamped with 99"}},
 		{"opset ONNX Runtime cannot run", func(t *testing.T, dir string) {
-			os.Rename(filepath.Join(dir, "bad_opset.toml"), filepath.Join(dir, "features.toml"))
+			useRefused(t, dir, "bad_opset", "features.toml")
 		}, []string{"bad_opset.onnx", "ONNX Runtime cannot load it (opset 99"}},
 		{"manifest kind for another stage", func(t *testing.T, dir string) {
 			os.Rename(filepath.Join(dir, "sam_encoder.toml"), filepath.Join(dir, "swap.toml"))
@@ -426,5 +426,44 @@ func TestTensorRTOptions(t *testing.T) {
 	}
 	if !maps.Equal(got, want) {
 		t.Errorf("tensorRTOptions =\n%v\nwant\n%v", got, want)
+	}
+}
+
+// useRefused copies models/testdata/refused/<name>.{onnx,toml} into dir, the
+// manifest under the given name.
+func useRefused(t *testing.T, dir, name, manifest string) {
+	t.Helper()
+	for _, f := range []struct{ from, to string }{{name + ".onnx", name + ".onnx"}, {name + ".toml", manifest}} {
+		data, err := os.ReadFile(filepath.Join(fixtureDir, "refused", f.from))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(dir, f.to), data, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+func TestModelsIn(t *testing.T) {
+	m, err := ModelsIn(fixtureDir, config.DefaultModels())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m.Features != "features.toml" || m.Upsampler != "upsampler.toml" || m.SAMEncoder != "sam_encoder.toml" ||
+		m.SAMDecoder != "sam_decoder.toml" || m.PointsPerSide != 32 {
+		t.Errorf("ModelsIn = %+v", m)
+	}
+	dir := copyFixtures(t)
+	useRefused(t, dir, "bad_opset", "bad_opset.toml")
+	if _, err := ModelsIn(dir, m); err == nil || !strings.Contains(err.Error(), "two features manifests, bad_opset.toml and features.toml") {
+		t.Errorf("duplicate kind: %v", err)
+	}
+	os.Remove(filepath.Join(dir, "bad_opset.toml"))
+	os.Remove(filepath.Join(dir, "sam_decoder.toml"))
+	if _, err := ModelsIn(dir, m); err == nil || !strings.Contains(err.Error(), "no sam_decoder manifest") {
+		t.Errorf("missing kind: %v", err)
+	}
+	if _, err := ModelsIn(t.TempDir(), m); err == nil || !strings.Contains(err.Error(), "has no manifests") {
+		t.Errorf("empty dir: %v", err)
 	}
 }

@@ -87,7 +87,7 @@ func BenchmarkBuiltinFeatures(b *testing.B) {
 		rt := config.DefaultRuntime()
 		rt.Library = ortLibrary(b)
 		rt.Providers = []string{prov}
-		stage, err := NewFeatureStage(rt, fixtureDir+"/builtin_features.toml", 224)
+		stage, err := NewFeatureStage(rt, builtinManifest, 224)
 		if err != nil {
 			b.Fatal(err)
 		}

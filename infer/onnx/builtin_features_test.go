@@ -34,7 +34,7 @@ func TestBuiltinFeaturesAsONNXMatchGo(t *testing.T) {
 	rt.Library = ortLibrary(t)
 	rt.Threads = 1
 	for _, size := range []int{224, 232} {
-		stage, err := NewFeatureStage(rt, fixtureDir+"/builtin_features.toml", size)
+		stage, err := NewFeatureStage(rt, builtinManifest, size)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -93,7 +93,7 @@ func (f *features) Extract(img *infer.Image) (*infer.FeatureMap, error) {
 
 // FeatureStage is one features model run on its own, outside a full ONNX
 // backend: e.g. the built-in extractor exported as ONNX
-// (models/testdata/builtin_features.toml), so that the built-in backend's
+// (models/builtin/builtin_features.toml), so that the built-in backend's
 // feature stage can run on TensorRT or CUDA.
 type FeatureStage struct {
 	*features

@@ -14,7 +14,10 @@ import (
 	"github.com/samlad/samlad/infer"
 )
 
-const fixtureDir = "../../models/testdata"
+const (
+	fixtureDir      = "../../models/testdata"
+	builtinManifest = "../../models/builtin/builtin_features.toml"
+)
 
 // ortLibrary finds libonnxruntime.so (SAMLAD_ORT_LIB, then the copy `make
 // deps` unpacks) or skips the test.
