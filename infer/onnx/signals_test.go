@@ -92,11 +92,13 @@ func TestShutdownOnSIGTERM(t *testing.T) {
 			}
 			sc := bufio.NewScanner(out)
 			var lines []string
-			for sc.Scan() {
+			ready := false
+			for !ready && sc.Scan() {
 				lines = append(lines, sc.Text())
-				if sc.Text() == "ready" {
-					break
-				}
+				ready = sc.Text() == "ready"
+			}
+			if !ready {
+				t.Fatalf("child never got ready: %v, output %q", cmd.Wait(), lines)
 			}
 			if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {
 				t.Fatal(err)
