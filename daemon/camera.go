@@ -95,7 +95,7 @@ type camera struct {
 
 	busy     []atomic.Int64 // per worker: unix nanos when the current inspection began, 0 idle
 	pubBusy  atomic.Int64   // unix nanos when the publisher began waiting on a job, 0 idle
-	pubCost  atomic.Int64   // moving average of one PublishVerdict, in nanoseconds
+	pubCost  atomic.Int64   // pessimistic estimate of one PublishVerdict, in nanoseconds
 	workers  sync.WaitGroup
 	pubDone  chan struct{}
 	stats    *camStats
@@ -311,11 +311,11 @@ func (c *camera) publisher() {
 	for j := range c.order {
 		c.pubBusy.Store(time.Now().UnixNano())
 		// Verdicts leave in seq order, one publish at a time, so a frame
-		// with others queued behind it gives up early enough for all of
-		// them to make their deadlines.
+		// gives up early enough for its own publish and those of the
+		// frames queued behind it to make their deadlines.
 		// Capped at half the deadline: queued frames captured later have
 		// later deadlines, so this over-estimates for long backlogs.
-		backlog := min(time.Duration(len(c.order))*time.Duration(c.pubCost.Load()), c.d.loop.Load().deadline/2)
+		backlog := min(time.Duration(len(c.order)+1)*time.Duration(c.pubCost.Load()), c.d.loop.Load().deadline/2)
 		var o outcome
 		t := time.NewTimer(time.Until(j.failAt.Add(-backlog)))
 		select {
@@ -332,10 +332,15 @@ func (c *camera) publisher() {
 		if err := c.d.publisher().PublishVerdict(m); err != nil {
 			c.log.Error("publish verdict", "seq", v.Seq, "err", err)
 		}
-		// A moving average of the publish time (the outgoing store syncs
-		// each verdict to disk).
-		took := int64(time.Since(start))
-		c.pubCost.Store((4*c.pubCost.Load() + took) / 5)
+		// The publish time (the outgoing store syncs each verdict to disk),
+		// tracked pessimistically: a slow publish counts at once, fast ones
+		// bring the estimate down slowly.
+		took, cost := int64(time.Since(start)), c.pubCost.Load()
+		if took > cost {
+			c.pubCost.Store(took)
+		} else {
+			c.pubCost.Store((7*cost + took) / 8)
+		}
 		c.stats.record(v, time.Since(v.Capture))
 		c.d.archive.offer(v)
 		c.pubBusy.Store(0)

@@ -101,6 +101,7 @@ func TestSlowInspectionGetsFailSafeWithinDeadline(t *testing.T) {
 			t.Errorf("verdict %d part %q", i, v.PartID)
 		}
 		worst = max(worst, v.LatencyMS)
+		t.Logf("seq %d latency %.1f ms reason %s", v.Seq, v.LatencyMS, v.Reason)
 	}
 	// Published before the deadline (50 ms of room for a loaded CI machine;
 	// the measured worst case is logged).
