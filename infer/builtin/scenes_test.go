@@ -2,6 +2,7 @@ package builtin
 
 import (
 	"image"
+	"math"
 	"testing"
 
 	"github.com/samlad/samlad/eval/scenes"
@@ -87,4 +88,117 @@ func segmented(masks []infer.Mask, labels *image.Gray16, id uint16, box image.Re
 		}
 	}
 	return false
+}
+
+// TestDescriptorsIdentifyPartTypes checks the three stages together on
+// generated scenes: each part's segment (the one holding most of its
+// pixels), max-pooled over the 8x JBU-upsampled features and standardised
+// per channel, must find a part of its own type as its nearest neighbour
+// (cosine) among the parts of the other images.
+func TestDescriptorsIdentifyPartTypes(t *testing.T) {
+	const size, n = 224, 12
+	f, up, seg := NewFeatures(0), NewJBU(0), defaultSegmenter(t)
+	for _, kind := range scenes.Kinds() {
+		type part struct {
+			img  int
+			typ  string
+			desc []float64
+		}
+		var parts []part
+		for s := range n {
+			sc, err := scenes.Generate(kind, int64(2000+s), size, scenes.Good)
+			if err != nil {
+				t.Fatal(err)
+			}
+			img := infer.FromImage(sc.Image, size)
+			fm, err := f.Extract(img)
+			if err != nil {
+				t.Fatal(err)
+			}
+			u, err := up.Upsample(img, fm, 8)
+			if err != nil {
+				t.Fatal(err)
+			}
+			masks, err := seg.Segment(img)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for i, o := range sc.Objects {
+				m := holder(masks, sc.Labels, uint16(i+1))
+				desc := make([]float64, u.C)
+				for c := range desc {
+					desc[c] = math.Inf(-1)
+					for p, b := range m.Bits {
+						if b != 0 {
+							desc[c] = max(desc[c], float64(u.Data[c*size*size+p]))
+						}
+					}
+				}
+				parts = append(parts, part{s, o.Type, desc})
+			}
+		}
+		// Standardise each channel over all parts, then L2-normalise.
+		for c := range parts[0].desc {
+			var mean, sq float64
+			for _, p := range parts {
+				mean += p.desc[c] / float64(len(parts))
+			}
+			for _, p := range parts {
+				sq += (p.desc[c] - mean) * (p.desc[c] - mean) / float64(len(parts))
+			}
+			for _, p := range parts {
+				p.desc[c] = (p.desc[c] - mean) / (math.Sqrt(sq) + 1e-9)
+			}
+		}
+		for _, p := range parts {
+			var s float64
+			for _, v := range p.desc {
+				s += v * v
+			}
+			for c := range p.desc {
+				p.desc[c] /= math.Sqrt(s)
+			}
+		}
+		correct := 0
+		for _, a := range parts {
+			best, bestType := math.Inf(-1), ""
+			for _, b := range parts {
+				if b.img == a.img {
+					continue
+				}
+				var dot float64
+				for c := range a.desc {
+					dot += a.desc[c] * b.desc[c]
+				}
+				if dot > best {
+					best, bestType = dot, b.typ
+				}
+			}
+			if bestType == a.typ {
+				correct++
+			}
+		}
+		t.Logf("%s: %d/%d parts have a nearest neighbour of their own type", kind, correct, len(parts))
+		if float64(correct) < 0.95*float64(len(parts)) {
+			t.Errorf("%s: only %d of %d parts have a nearest neighbour of their own type", kind, correct, len(parts))
+		}
+	}
+}
+
+// holder returns the mask holding most pixels of the part labelled id.
+func holder(masks []infer.Mask, labels *image.Gray16, id uint16) infer.Mask {
+	w := labels.Rect.Dx()
+	best, bestIn := 0, -1
+	for k, m := range masks {
+		in := 0
+		for i, b := range m.Bits {
+			if b != 0 && labels.Gray16At(i%w, i/w).Y == id {
+				in++
+			}
+		}
+		if in > bestIn {
+			best, bestIn = k, in
+		}
+	}
+	return masks[best]
 }
