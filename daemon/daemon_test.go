@@ -2,6 +2,7 @@ package daemon
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"math"
@@ -64,6 +65,19 @@ func TestTriggeredFramesGetOneVerdictEachInOrder(t *testing.T) {
 		}
 	}
 	t.Logf("verdicts over good and anomalous scenes: %v", kinds)
+
+	// The next stats report counts every verdict.
+	k := len(rec.Messages(prefix + "/stats"))
+	var st actuate.Stats
+	if err := json.Unmarshal(rec.Wait(prefix+"/stats", k+1, 5*time.Second)[k].Payload, &st); err != nil {
+		t.Fatal(err)
+	}
+	if len(st.Cameras) != 1 || st.Provider != "builtin" || st.UptimeS <= 0 || !st.Link.Connected {
+		t.Fatalf("stats %+v", st)
+	}
+	if cs := st.Cameras[0]; cs.Pass+cs.Fail+cs.Error != n || cs.LatencyP50MS <= 0 || cs.LatencyP99MS < cs.LatencyP50MS || cs.Recipe != "bag" {
+		t.Errorf("camera stats %+v after 12 verdicts", cs)
+	}
 }
 
 // Inspection slower than the deadline: every frame still gets exactly one
