@@ -128,7 +128,9 @@ func (d *Daemon) Run(ctx context.Context) error {
 		if err != nil {
 			d.mu.Unlock()
 			d.stopAll()
-			broker.Close(context.Background())
+			cctx, cancel := context.WithTimeout(context.Background(), closeTimeout)
+			broker.Close(cctx)
+			cancel()
 			return err
 		}
 		d.cameras[cc.Name] = c
