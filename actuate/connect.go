@@ -220,6 +220,8 @@ func connectError(broker string, tc *tls.Config, timeout time.Duration, tok mqtt
 	if tc != nil && cut && !isTLSError(err) {
 		if perr := probeTLS(broker, tc, timeout); perr != nil {
 			ce.Err = fmt.Errorf("%w (TLS probe: %w)", err, perr)
+		} else if len(tc.Certificates) == 0 {
+			ce.Err = fmt.Errorf("%w (closed right after the TLS handshake: if the broker requires client certificates, set mqtt.tls.cert_file and key_file)", err)
 		}
 	}
 	return ce
