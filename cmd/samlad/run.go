@@ -8,9 +8,11 @@ import (
 	"os"
 	"os/signal"
 	"syscall"
+	"time"
 
 	"github.com/samlad/samlad/config"
 	"github.com/samlad/samlad/daemon"
+	"github.com/samlad/samlad/infer/onnx"
 )
 
 // runRun is `samlad run`: the appliance daemon. SIGTERM/SIGINT stop it
@@ -32,18 +34,36 @@ func runRun(args []string) int {
 		log.Warn("config", "warning", w)
 	}
 
-	// Signals are registered before any engine loads; the ONNX backend puts
-	// Go's handlers back after its providers load (infer/onnx/signals.go).
-	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, syscall.SIGINT)
-	defer stop()
-	hup := make(chan os.Signal, 1)
-	signal.Notify(hup, syscall.SIGHUP)
+	// Signals are registered before any engine loads. The ONNX backend puts
+	// Go's handlers back after its providers load (infer/onnx/signals.go);
+	// once ready, they are re-installed once more in case a provider
+	// replaced them later (e.g. while building TensorRT engines).
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	sigs := make(chan os.Signal, 4)
+	signal.Notify(sigs, syscall.SIGTERM, syscall.SIGINT, syscall.SIGHUP)
 	d := daemon.New(*path, cfg, daemon.DefaultDeps(log))
 	go func() {
-		for range hup {
-			d.Reload()
+		for s := range sigs {
+			if s == syscall.SIGHUP {
+				d.Reload()
+				continue
+			}
+			log.Info("signal received", "signal", s.String())
+			cancel()
 		}
 	}()
+	if cfg.Pipeline.Backend == onnx.Name {
+		go func() {
+			for !d.Ready() {
+				if ctx.Err() != nil {
+					return
+				}
+				time.Sleep(100 * time.Millisecond)
+			}
+			onnx.NotifyShutdown(sigs)
+		}()
+	}
 	if err := d.Run(ctx); err != nil {
 		log.Error("samlad run failed", "err", err)
 		return 1
