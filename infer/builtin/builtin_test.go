@@ -1,10 +1,14 @@
 package builtin
 
 import (
+	"fmt"
 	"math"
+	"slices"
+	"sync"
 	"testing"
 
 	"github.com/samlad/samlad/config"
+	"github.com/samlad/samlad/infer"
 )
 
 func TestNewFingerprintTracksParameters(t *testing.T) {
@@ -92,5 +96,68 @@ func TestStagesSurviveNonFiniteAndOutOfRangePixels(t *testing.T) {
 		if out, err := up.Upsample(img, fm, 8); err != nil || out.H != 64 {
 			t.Fatalf("upsampling: %v", err)
 		}
+	}
+}
+
+// TestBackendIsSafeForConcurrentUse runs every stage from several goroutines
+// at once (cameras sharing one engine) and compares with a sequential run.
+func TestBackendIsSafeForConcurrentUse(t *testing.T) {
+	be, err := New(config.DefaultPipeline())
+	if err != nil {
+		t.Fatal(err)
+	}
+	type out struct {
+		feat, up []float32
+		masks    int
+	}
+	run := func(img *infer.Image) (out, error) {
+		fm, err := be.Features.Extract(img)
+		if err != nil {
+			return out{}, err
+		}
+		masks, err := be.Segmenter.Segment(img)
+		if err != nil {
+			return out{}, err
+		}
+		u, err := be.Upsampler.Upsample(img, fm, 4)
+		if err != nil {
+			return out{}, err
+		}
+		return out{fm.Data, u.Data, len(masks)}, nil
+	}
+	var imgs []*infer.Image
+	var want []out
+	for seed := range 4 {
+		img, _, _ := partsScene(96+32*seed, uint64(seed))
+		o, err := run(img)
+		if err != nil {
+			t.Fatal(err)
+		}
+		imgs, want = append(imgs, img), append(want, o)
+	}
+	var wg sync.WaitGroup
+	errs := make(chan error, 16)
+	for g := range 8 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for r := range 3 {
+				k := (g + r) % len(imgs)
+				o, err := run(imgs[k])
+				if err != nil {
+					errs <- err
+					return
+				}
+				if o.masks != want[k].masks || !slices.Equal(o.feat, want[k].feat) || !slices.Equal(o.up, want[k].up) {
+					errs <- fmt.Errorf("image %d: concurrent result differs from the sequential one", k)
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Error(err)
 	}
 }

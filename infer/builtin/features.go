@@ -48,7 +48,8 @@ const (
 // (the cell's own 8x8 pixels widened by (S-8)/2 on each side), counting only
 // pixels inside the cropped image (ONNX: AveragePool, kernel S, stride 8,
 // pads (S-8)/2, count_include_pad=0). hog(r, S) is the vector
-// h_b = meanS(r_b) normalised as h_b / sqrt(sum h^2 + hogEps^2).
+// h_b = meanS(r_b) normalised as h_b / sqrt(sum h^2 + hogEps^2) (h_b is
+// clamped at 0 against rounding in the pooled sums).
 //
 // Channels (C = 40):
 //
