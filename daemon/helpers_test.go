@@ -143,6 +143,7 @@ type testConfig struct {
 	archiveDir          string
 	bankDir, enrollDir  string
 	health              string
+	pipeline            string // replaces the built-in [pipeline] section (and may add [runtime], [models])
 }
 
 // write renders the config file into dir and returns its path.
@@ -161,7 +162,11 @@ func (tc testConfig) write(t *testing.T, dir string) string {
 		tc.workers = 2
 	}
 	var b strings.Builder
-	fmt.Fprintf(&b, "[pipeline]\ninput_size = %d\nworkers = 1\n\n", testSize)
+	if tc.pipeline != "" {
+		b.WriteString(tc.pipeline)
+	} else {
+		fmt.Fprintf(&b, "[pipeline]\ninput_size = %d\nworkers = 1\n\n", testSize)
+	}
 	fmt.Fprintf(&b, "[[camera]]\nname = \"cam1\"\nsource = \"folder\"\nfolder = %q\nloop = %t\ntrigger = %q\nbank = %q\nrecipe = \"bag\"\n", tc.replay, tc.loop, tc.trigger, tc.bank)
 	if tc.rate > 0 {
 		fmt.Fprintf(&b, "rate = %g\n", tc.rate)

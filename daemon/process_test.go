@@ -2,7 +2,9 @@ package daemon
 
 import (
 	"bytes"
+	"encoding/json"
 	"errors"
+	"fmt"
 	"net"
 	"os"
 	"os/exec"
@@ -16,6 +18,7 @@ import (
 
 	"github.com/samlad/samlad/actuate"
 	"github.com/samlad/samlad/actuate/mqtttest"
+	"github.com/samlad/samlad/config"
 )
 
 // buildBinary builds cmd/samlad once per test run.
@@ -224,5 +227,71 @@ func TestProcessLifecycle(t *testing.T) {
 	p.cmd.Process.Signal(syscall.SIGTERM)
 	if code := p.wait(t); code != 0 {
 		t.Fatalf("exit code %d; log:\n%s", code, p.out)
+	}
+}
+
+// With the ONNX Runtime backend loaded (fixture models with the real I/O
+// contract, CPU provider), the built binary inspects, reports the provider
+// in its stats, and still stops cleanly on SIGTERM: providers that replace
+// Go's signal handlers must not break shutdown.
+func TestProcessONNXBackendStopsCleanly(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds the binary")
+	}
+	lib := os.Getenv("SAMLAD_ORT_LIB")
+	if lib == "" {
+		lib = "../third_party/onnxruntime/libonnxruntime.so"
+	}
+	lib, _ = filepath.Abs(lib)
+	if _, err := os.Stat(lib); err != nil {
+		t.Skipf("ONNX Runtime library not found (%v): run `make deps` or set SAMLAD_ORT_LIB", err)
+	}
+	models, _ := filepath.Abs("../models/testdata")
+	_, _, _ = testFixture(t)
+	bin := samladBinary(t)
+	b := mqtttest.Start(t, mqtttest.Options{})
+	rec := b.Record(t, prefix+"/#", mqtttest.RecorderOptions{})
+	dir := t.TempDir()
+	onnxSections := fmt.Sprintf("[pipeline]\nbackend = \"onnx\"\ninput_size = 112\nworkers = 1\n\n"+
+		"[runtime]\nlibrary = %q\nproviders = [\"cpu\"]\nthreads = 1\n\n"+
+		"[models]\ndir = %q\nfeatures = \"features.toml\"\nupsampler = \"upsampler.toml\"\nsam_encoder = \"sam_encoder.toml\"\nsam_decoder = \"sam_decoder.toml\"\npoints_per_side = 8\npoints_per_batch = 16\nmin_region_area = 20\n\n", lib, models)
+	bank := filepath.Join(dir, "onnx.bank")
+	tc := testConfig{broker: b.URL, stateDir: dir, bank: bank, replay: fixture.replay, loop: true, trigger: "free", rate: 5, deadline: "5s", pipeline: onnxSections}
+	path := tc.write(t, dir)
+	cfg, err := config.Load(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	eng := &engines{}
+	if err := eng.Enroll(cfg, filepath.Join(fixture.dir, "good-a"), bank); err != nil {
+		t.Fatalf("enrol with the onnx backend: %v", err)
+	}
+	eng.Close()
+
+	notify := listenNotify(t)
+	p := startProc(t, bin, path, notify)
+	rec.Wait(prefix+"/cam1/verdict", 3, 60*time.Second)
+	n := len(rec.Messages(prefix + "/stats"))
+	var st actuate.Stats
+	if err := json.Unmarshal(rec.Wait(prefix+"/stats", n+1, 10*time.Second)[n].Payload, &st); err != nil {
+		t.Fatal(err)
+	}
+	if st.Provider != "onnx:cpu" {
+		t.Errorf("provider in stats %q, want onnx:cpu", st.Provider)
+	}
+	p.cmd.Process.Signal(syscall.SIGTERM)
+	if code := p.wait(t); code != 0 {
+		t.Fatalf("exit code %d after SIGTERM with the onnx backend; log:\n%s", code, p.out)
+	}
+	ms := rec.Messages(prefix + "/available")
+	if len(ms) == 0 || string(ms[len(ms)-1].Payload) != actuate.Stopped {
+		t.Errorf("availability after SIGTERM: %s", mqtttest.Format(ms))
+	}
+	vs := verdicts(t, rec.Messages(prefix+"/cam1/verdict"))
+	checkOrder(t, vs)
+	for _, v := range vs {
+		if v.Verdict == actuate.Error {
+			t.Errorf("seq %d: %s", v.Seq, v.Reason)
+		}
 	}
 }
