@@ -1,7 +1,6 @@
 package builtin
 
 import (
-	"image"
 	"math"
 	"math/rand/v2"
 
@@ -135,21 +134,4 @@ func iou(a, b []uint8) float64 {
 		return 0
 	}
 	return float64(inter) / float64(union)
-}
-
-func boxOf(m []uint8, w int) image.Rectangle {
-	r := image.Rectangle{}
-	first := true
-	for i, v := range m {
-		if v == 0 {
-			continue
-		}
-		p := image.Rect(i%w, i/w, i%w+1, i/w+1)
-		if first {
-			r, first = p, false
-		} else {
-			r = r.Union(p)
-		}
-	}
-	return r
 }
