@@ -113,3 +113,29 @@ func BenchmarkJBUHWC(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkJBUHWCMasked computes the 8x map only inside the parts of the
+// tray (about 12% of the image), as an engine that pools per object needs.
+func BenchmarkJBUHWCMasked(b *testing.B) {
+	for _, size := range benchSizes {
+		img, gt, _ := partsScene(size, 1)
+		mask := make([]uint8, size*size)
+		for _, g := range gt {
+			for i, v := range g {
+				mask[i] |= v
+			}
+		}
+		fm, err := NewFeatures(0).Extract(img)
+		if err != nil {
+			b.Fatal(err)
+		}
+		up := NewJBU(0)
+		b.Run(fmt.Sprintf("%d/x8", size), func(b *testing.B) {
+			var buf []float32
+			loop(b, func() (err error) {
+				buf, err = up.UpsampleHWCMasked(buf, img, fm, 8, mask)
+				return err
+			})
+		})
+	}
+}

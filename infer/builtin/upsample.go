@@ -152,9 +152,9 @@ func (u *JBU) UpsampleInto(dst *infer.FeatureMap, img *infer.Image, f *infer.Fea
 		copy(dst.Data, f.Data)
 		return nil
 	}
-	u.upsample(img, f, factor, func(p *jbuPart, cy, cx int) {
+	u.upsample(img, f, factor, nil, func(p *jbuPart, cy, cx int) {
 		applyCell(dst.Data, f, p.w, factor, cy, cx)
-	})
+	}, nil)
 	return nil
 }
 
@@ -162,18 +162,60 @@ func (u *JBU) UpsampleInto(dst *infer.FeatureMap, img *infer.Image, f *infer.Fea
 // W' = f.W*factor, reusing dst's storage when large enough. It saves a
 // transpose to callers that read all channels of one pixel together.
 func (u *JBU) UpsampleHWC(dst []float32, img *infer.Image, f *infer.FeatureMap, factor int) ([]float32, error) {
+	return u.UpsampleHWCMasked(dst, img, f, factor, nil)
+}
+
+// UpsampleHWCMasked is UpsampleHWC computed only where mask (H'xW' at the
+// output resolution, nil = everywhere) is non-zero; elsewhere the output is
+// 0. A caller that needs the features only inside its object masks saves
+// the work on the rest: low-resolution cells without a masked pixel are
+// skipped whole.
+func (u *JBU) UpsampleHWCMasked(dst []float32, img *infer.Image, f *infer.FeatureMap, factor int, mask []uint8) ([]float32, error) {
 	if err := checkUpsample(img, f, factor); err != nil {
 		return nil, fmt.Errorf("jbu upsample: %w", err)
 	}
-	dst = grow(dst, f.C*f.H*factor*f.W*factor)
+	ho, wo, nc := f.H*factor, f.W*factor, f.C
+	if mask != nil && len(mask) != ho*wo {
+		return nil, fmt.Errorf("jbu upsample: mask has %d values, want %dx%d", len(mask), wo, ho)
+	}
+	dst = grow(dst, nc*ho*wo)
 	if factor == 1 {
 		transposeHWC(dst, f)
+		applyMaskHWC(dst, mask, nc)
 		return dst, nil
 	}
-	u.upsample(img, f, factor, func(p *jbuPart, cy, cx int) {
-		applyCellHWC(dst, f, p.w, p.nb, factor, cy, cx)
+	u.upsample(img, f, factor, mask, func(p *jbuPart, cy, cx int) {
+		applyCellHWC(dst, f, p.w, p.nb, factor, cy, cx, mask)
+	}, func(cy, cx int) {
+		for sy := range factor {
+			row := (cy*factor+sy)*wo + cx*factor
+			clear(dst[row*nc : (row+factor)*nc])
+		}
 	})
 	return dst, nil
+}
+
+// applyMaskHWC zeroes the pixels of a pixel-major map where mask is 0.
+func applyMaskHWC(dst []float32, mask []uint8, nc int) {
+	for i, m := range mask {
+		if m == 0 {
+			clear(dst[i*nc : (i+1)*nc])
+		}
+	}
+}
+
+// cellMasked reports whether the factor x factor output block of cell
+// (cy, cx) holds a non-zero mask pixel.
+func cellMasked(mask []uint8, factor, wo, cy, cx int) bool {
+	for sy := range factor {
+		row := (cy*factor+sy)*wo + cx*factor
+		for _, m := range mask[row : row+factor] {
+			if m != 0 {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // transposeHWC writes the C x H x W map f pixel-major into dst.
@@ -189,7 +231,9 @@ func transposeHWC(dst []float32, f *infer.FeatureMap) {
 
 // upsample computes the guidance colours, then for every low-resolution
 // cell its pixels' weights, and hands them to apply (cells in parallel).
-func (u *JBU) upsample(img *infer.Image, f *infer.FeatureMap, factor int, apply func(p *jbuPart, cy, cx int)) {
+// With a mask, cells without a masked output pixel go to blank instead.
+func (u *JBU) upsample(img *infer.Image, f *infer.FeatureMap, factor int, mask []uint8,
+	apply func(p *jbuPart, cy, cx int), blank func(cy, cx int)) {
 	h, w := f.H, f.W
 	ho, wo := h*factor, w*factor
 	nLo, nHi := h*w, ho*wo
@@ -230,6 +274,10 @@ func (u *JBU) upsample(img *infer.Image, f *infer.FeatureMap, factor int, apply 
 		p.nb = grow(p.nb, 9*f.C)
 		for cy := lo; cy < hi; cy++ {
 			for cx := range w {
+				if mask != nil && !cellMasked(mask, factor, wo, cy, cx) {
+					blank(cy, cx)
+					continue
+				}
 				u.cellWeights(p.w, s, spatial, factor, h, w, cy, cx)
 				apply(p, cy, cx)
 			}
@@ -331,8 +379,8 @@ func applyCell(out []float32, f *infer.FeatureMap, wt []float32, factor, cy, cx 
 
 // applyCellHWC is applyCell writing pixel-major output: it gathers the 9
 // neighbours' C-vectors once, then each output pixel is a weighted sum of
-// 9 contiguous vectors.
-func applyCellHWC(out []float32, f *infer.FeatureMap, wt, nb []float32, factor, cy, cx int) {
+// 9 contiguous vectors (0 where a non-nil mask is 0).
+func applyCellHWC(out []float32, f *infer.FeatureMap, wt, nb []float32, factor, cy, cx int, mask []uint8) {
 	h, w, nc := f.H, f.W, f.C
 	plane := h * w
 	wo := w * factor
@@ -354,6 +402,11 @@ func applyCellHWC(out []float32, f *infer.FeatureMap, wt, nb []float32, factor, 
 			w0, w1, w2, w3, w4, w5, w6, w7, w8 := ww[0], ww[1], ww[2], ww[3], ww[4], ww[5], ww[6], ww[7], ww[8]
 			p := (cy*factor+sy)*wo + cx*factor + sx
 			o := out[p*nc:][:nc]
+			if mask != nil && mask[p] == 0 {
+				clear(o)
+				k++
+				continue
+			}
 			for c := range o {
 				o[c] = w0*n0[c] + w1*n1[c] + w2*n2[c] + w3*n3[c] + w4*n4[c] + w5*n5[c] + w6*n6[c] + w7*n7[c] + w8*n8[c]
 			}
@@ -454,14 +507,24 @@ func (b *Bilinear) UpsampleInto(dst *infer.FeatureMap, img *infer.Image, f *infe
 // UpsampleHWC upsamples f into pixel-major order, out[(y*W'+x)*C + c] with
 // W' = f.W*factor, reusing dst's storage when large enough.
 func (b *Bilinear) UpsampleHWC(dst []float32, img *infer.Image, f *infer.FeatureMap, factor int) ([]float32, error) {
+	return b.UpsampleHWCMasked(dst, img, f, factor, nil)
+}
+
+// UpsampleHWCMasked is UpsampleHWC computed only where mask (H'xW' at the
+// output resolution, nil = everywhere) is non-zero; elsewhere the output is 0.
+func (b *Bilinear) UpsampleHWCMasked(dst []float32, img *infer.Image, f *infer.FeatureMap, factor int, mask []uint8) ([]float32, error) {
 	if err := checkUpsample(img, f, factor); err != nil {
 		return nil, fmt.Errorf("bilinear upsample: %w", err)
 	}
 	h, w, nc := f.H, f.W, f.C
 	ho, wo := h*factor, w*factor
+	if mask != nil && len(mask) != ho*wo {
+		return nil, fmt.Errorf("bilinear upsample: mask has %d values, want %dx%d", len(mask), wo, ho)
+	}
 	dst = grow(dst, nc*ho*wo)
 	if factor == 1 {
 		transposeHWC(dst, f)
+		applyMaskHWC(dst, mask, nc)
 		return dst, nil
 	}
 	s := b.pool.get()
@@ -475,13 +538,17 @@ func (b *Bilinear) UpsampleHWC(dst []float32, img *infer.Image, f *infer.Feature
 		for oy := lo; oy < hi; oy++ {
 			ty := s.yTaps[oy]
 			for ox, tx := range s.xTaps {
+				o := dst[(oy*wo+ox)*nc:][:nc]
+				if mask != nil && mask[oy*wo+ox] == 0 {
+					clear(o)
+					continue
+				}
 				v00 := s.hwc[(ty.i0*w+tx.i0)*nc:][:nc]
 				v01 := s.hwc[(ty.i0*w+tx.i1)*nc:][:nc]
 				v10 := s.hwc[(ty.i1*w+tx.i0)*nc:][:nc]
 				v11 := s.hwc[(ty.i1*w+tx.i1)*nc:][:nc]
 				w00, w01 := (1-ty.a)*(1-tx.a), (1-ty.a)*tx.a
 				w10, w11 := ty.a*(1-tx.a), ty.a*tx.a
-				o := dst[(oy*wo+ox)*nc:][:nc]
 				for c := range o {
 					o[c] = w00*v00[c] + w01*v01[c] + w10*v10[c] + w11*v11[c]
 				}

@@ -219,3 +219,65 @@ func TestUpsampleHWCMatchesPlanar(t *testing.T) {
 		}
 	}
 }
+
+// maskedUpsampler is the masked pixel-major entry point both upsamplers offer.
+type maskedUpsampler interface {
+	UpsampleHWCMasked(dst []float32, img *infer.Image, f *infer.FeatureMap, factor int, mask []uint8) ([]float32, error)
+}
+
+// objectMask is the union of a scene's ground-truth object masks.
+func objectMask(gt [][]uint8) []uint8 {
+	m := make([]uint8, len(gt[0]))
+	for _, g := range gt {
+		for i, v := range g {
+			m[i] |= v
+		}
+	}
+	return m
+}
+
+func TestUpsampleHWCMaskedMatchesInsideZeroOutside(t *testing.T) {
+	img, gt, _ := partsScene(224, 6)
+	fm, _ := NewFeatures(0).Extract(img)
+	full := objectMask(gt)
+	for name, up := range upsamplers() {
+		mu := up.(maskedUpsampler)
+		for _, factor := range []int{1, 2, 4, 8} {
+			side := 28 * factor
+			mask := areaDownMask(full, 224, 224/side)
+			want, err := mu.UpsampleHWCMasked(nil, img, fm, factor, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			// Pre-fill dst with garbage: the masked call must overwrite all of it.
+			dst := make([]float32, len(want))
+			for i := range dst {
+				dst[i] = 42
+			}
+			got, err := mu.UpsampleHWCMasked(dst, img, fm, factor, mask)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for i, v := range got {
+				if w := want[i]; (mask[i/fm.C] != 0 && v != w) || (mask[i/fm.C] == 0 && v != 0) {
+					t.Fatalf("%s x%d pixel %d (mask %d): got %v, want %v", name, factor, i/fm.C, mask[i/fm.C], v, w)
+				}
+			}
+			if _, err := mu.UpsampleHWCMasked(nil, img, fm, factor, mask[:len(mask)-1]); err == nil {
+				t.Errorf("%s x%d: short mask accepted", name, factor)
+			}
+		}
+	}
+}
+
+// areaDownMask marks an s x s block when any of its pixels is set.
+func areaDownMask(m []uint8, size, s int) []uint8 {
+	n := size / s
+	out := make([]uint8, n*n)
+	for i, v := range m {
+		if v != 0 {
+			out[(i/size/s)*n+(i%size)/s] = 1
+		}
+	}
+	return out
+}
