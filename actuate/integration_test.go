@@ -445,7 +445,7 @@ func TestLinkCutMidRun(t *testing.T) {
 	c := dial(t, cfg, config.DefaultActuate(), Commands{})
 	waitConnected(t, c)
 
-	const n = 600
+	const n = 800
 	var wg sync.WaitGroup
 	wg.Add(1)
 	go func() {
@@ -462,6 +462,7 @@ func TestLinkCutMidRun(t *testing.T) {
 		proxy.Cut()
 		time.Sleep(300 * time.Millisecond)
 		proxy.Restore()
+		waitConnected(t, c) // so that the next cut hits a live session
 	}
 	wg.Wait()
 	got := decodeVerdicts(t, rec.Wait(testPrefix+"/cam1/verdict", n, 20*time.Second))

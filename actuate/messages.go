@@ -194,9 +194,6 @@ func summarize(fs []Finding) string {
 	return strings.Join(parts, ", ")
 }
 
-// Summarize is summarize for monitors (samlad watch).
-func Summarize(fs []Finding) string { return summarize(fs) }
-
 func contains(xs []string, s string) bool {
 	for _, x := range xs {
 		if x == s {
