@@ -7,7 +7,8 @@ import (
 	"github.com/samlad/samlad/infer"
 )
 
-// Two refinements of the raw FH components, both on the unsmoothed image.
+// Refinements of the raw FH components (the steps 2-5 of Segmenter), all
+// measured on the unsmoothed image colours.
 //
 // Rims: smoothing turns a sharp object edge into a 1-4 px band of
 // intermediate colour, which FH keeps as its own long, thin component
@@ -19,6 +20,9 @@ import (
 // Colour merge: FH splits a large textured background where its colour
 // drifts. Adjacent components whose mean colours (RGB, 0..255) differ by less
 // than merge_colour are merged, closest pair first, with updated means.
+//
+// Boundary relaxation and the final small merge: see relaxBoundaries and
+// mergeSmall.
 
 // coreRadius is the half side of the neighbourhood that must lie inside a
 // component for it to count as more than a rim.

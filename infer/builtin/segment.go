@@ -41,7 +41,7 @@ type Segmenter struct {
 
 // segmentVersion names the segmentation algorithm (FH, rim dissolving,
 // colour merge, boundary relaxation, small merge); bump it when any changes.
-const segmentVersion = "fh8.rim.merge.relax.v1"
+const segmentVersion = "fh8.rim.merge.relax.v2"
 
 // sortBuckets is the resolution of the counting sort of edge weights
 // (0.11 grey levels at 255*sqrt(3)); ties keep raster order.
@@ -77,7 +77,7 @@ func NewSegmenter(p config.Segment, workers int) (*Segmenter, error) {
 }
 
 type segScratch struct {
-	rgb    []float32 // 3 smoothed planes in 0..255, then a blur temp plane
+	rgb    []float32 // 3 smoothed planes in 0..255, the scaled input, a blur temp
 	weight []float32 // 4 per pixel: right, down, down-right, up-right
 	order  []int32   // edge ids sorted by weight
 	count  []int32
