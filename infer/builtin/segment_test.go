@@ -2,6 +2,7 @@ package builtin
 
 import (
 	"image"
+	"slices"
 	"testing"
 
 	"github.com/samlad/samlad/config"
@@ -157,6 +158,30 @@ func TestSegmentBadInput(t *testing.T) {
 			t.Errorf("segment %+v: no error", p)
 		} else {
 			t.Logf("%+v: %v", p, err)
+		}
+	}
+}
+
+func TestSegmentDeterministicAcrossWorkers(t *testing.T) {
+	img, _, _ := partsScene(224, 7)
+	var runs [][]infer.Mask
+	for _, workers := range []int{1, 3} {
+		s, err := NewSegmenter(config.DefaultPipeline().Segment, workers)
+		if err != nil {
+			t.Fatal(err)
+		}
+		m, err := s.Segment(img)
+		if err != nil {
+			t.Fatal(err)
+		}
+		runs = append(runs, m)
+	}
+	if len(runs[0]) != len(runs[1]) {
+		t.Fatalf("%d segments with 1 worker, %d with 3", len(runs[0]), len(runs[1]))
+	}
+	for k := range runs[0] {
+		if runs[0][k].Box != runs[1][k].Box || !slices.Equal(runs[0][k].Bits, runs[1][k].Bits) {
+			t.Fatalf("segment %d differs between 1 and 3 workers", k)
 		}
 	}
 }
