@@ -12,7 +12,7 @@ PREFIX  ?= /usr/local
 DESTDIR ?=
 UNITDIR ?= /etc/systemd/system
 
-.PHONY: all deps build test bench lint demo install clean
+.PHONY: all deps build test bench lint demo eval install clean
 
 all: build
 
@@ -38,6 +38,15 @@ lint: build
 
 demo: build
 	@scripts/demo.sh
+
+# Full evaluation, not part of make test (about half an hour on 2 cores):
+# generated scenes (bag, box) and DigitAnatomy over three seeds, each side
+# by side with the patch-kNN baseline, and the ablation grids. Reports go to
+# eval/results/ (only their Markdown is committed); data to EVAL_DATA.
+EVAL_DATA ?= out/eval-data
+eval: build
+	$(BIN) eval scenes --data $(EVAL_DATA) --out eval/results/scenes --ablate
+	$(BIN) eval digitanatomy --data $(EVAL_DATA) --out eval/results/digitanatomy --ablate
 
 # Installs the service: binary, ONNX Runtime library, unit, system user and an
 # example config (never overwriting an existing one). Then, as root:

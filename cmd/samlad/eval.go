@@ -51,7 +51,7 @@ func runEval(args []string) int {
 	root := fs.String("root", "", "data set root: a category folder or a folder of categories (loco, mvtec)")
 	cfgPath := fs.String("config", "", "config file whose [pipeline] (and [models], [runtime]) is used; default: built-in defaults")
 	backend := fs.String("backend", "", "builtin | onnx (default: the config's pipeline.backend)")
-	models := fs.String("models", "", "models directory with the exported ONNX models and manifests (onnx backend)")
+	models := fs.String("models", "", "directory of exported ONNX models and their manifests; selects the onnx backend")
 	out := fs.String("out", "", "report directory (default eval-out/<data set>)")
 	maps := fs.String("maps", "", "write anomaly maps as float32 TIFF: DIR/<category>/test/<type>/<name>.tiff")
 	baseline := fs.Bool("baseline", true, "run the patch-kNN baseline on the same features")
@@ -84,11 +84,16 @@ func runEval(args []string) int {
 			return 1
 		}
 	}
+	if *models != "" {
+		m, err := onnx.ModelsIn(*models, cfg.Models)
+		if err != nil {
+			fmt.Fprintf(os.Stderr, "samlad eval: %v\n", err)
+			return 1
+		}
+		cfg.Models, cfg.Pipeline.Backend = m, onnx.Name
+	}
 	if *backend != "" {
 		cfg.Pipeline.Backend = *backend
-	}
-	if *models != "" {
-		cfg.Models.Dir = *models
 	}
 	o := runner.Options{Pipeline: cfg.Pipeline, NewBackend: evalBackend(cfg), Baseline: *baseline,
 		Coreset: *coreset, MapsDir: *maps, Examples: *examples}

@@ -20,6 +20,10 @@ func AblationMarkdown(w io.Writer, rows []runner.AblationRow, labels []string) {
 			v += " *"
 		}
 		fmt.Fprintf(w, "| %s | %s |", r.Factor, v)
+		if r.Error != "" {
+			fmt.Fprintf(w, " could not run: %s |%s\n", strings.ReplaceAll(r.Error, "|", "/"), strings.Repeat(" |", len(labels)-1))
+			continue
+		}
 		for _, l := range labels {
 			m := r.Results[l]
 			cell := pct(m, runner.Mean)

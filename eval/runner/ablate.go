@@ -18,7 +18,8 @@ type Variant struct {
 
 // AblationGrid is the one-factor-at-a-time grid of the paper's Tables 6-8
 // and the engine's own options: descriptor (GAP / GMP / DCGA), upsampling
-// factor, alignment, k and the light variant (eq. 16).
+// factor, alignment, k, the light variant (eq. 16), and position-aware
+// descriptors (a per-recipe setting: fixed layouts vs random placement).
 func AblationGrid() []Variant {
 	var g []Variant
 	for _, d := range []string{"gap", "gmp", "dcga"} {
@@ -27,11 +28,14 @@ func AblationGrid() []Variant {
 	for _, u := range []int{1, 2, 4, 8} {
 		g = append(g, Variant{"upsample", fmt.Sprint(u), func(p *config.Pipeline) { p.Upsample = u }})
 	}
-	for _, a := range []string{"none", "centroid", "box"} {
+	for _, a := range []string{"none", "centroid", "box", "nn"} {
 		g = append(g, Variant{"align", a, func(p *config.Pipeline) { p.Align = a }})
 	}
 	for _, k := range []int{1, 2, 3, 4} {
 		g = append(g, Variant{"k", fmt.Sprint(k), func(p *config.Pipeline) { p.K = k }})
+	}
+	for _, w := range []float64{0, 0.5, 1} {
+		g = append(g, Variant{"position_weight", fmt.Sprint(w), func(p *config.Pipeline) { p.PositionWeight = w }})
 	}
 	for _, m := range []string{"full", "light"} {
 		g = append(g, Variant{"mode", m, func(p *config.Pipeline) { p.Mode = m }})
@@ -48,6 +52,9 @@ type AblationRow struct {
 	// data set's categories).
 	Results map[string]map[string]float64 `json:"results"`
 	Seconds float64                       `json:"seconds"`
+	// Error is why the variant could not run (e.g. a value this engine
+	// version rejects); the grid goes on with the next variant.
+	Error string `json:"error,omitempty"`
 }
 
 // Dataset is one data set of an ablation: a label and its root.
@@ -80,7 +87,11 @@ func Ablate(ctx context.Context, sets []Dataset, o Options, grid []Variant) ([]A
 			o.Progress.Label(fmt.Sprintf("%s=%s %s", v.Factor, v.Value, ds.Label))
 			rep, err := Evaluate(ctx, ds.Root, o)
 			if err != nil {
-				return rows, fmt.Errorf("ablation %s = %s on %s: %w", v.Factor, v.Value, ds.Label, err)
+				if ctx.Err() != nil {
+					return rows, ctx.Err()
+				}
+				row.Error = fmt.Sprintf("%s: %v", ds.Label, err)
+				break
 			}
 			row.Results[ds.Label] = rep.Mean[SAMLAD].ImageAUROC
 		}
