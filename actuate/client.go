@@ -347,11 +347,10 @@ func (c *Client) sendEvent(sess mqtt.Client, e Event) error {
 // messages), and sends it now if the link is up.
 func (c *Client) publishRetained(topic string, body []byte) {
 	c.mu.Lock()
+	defer c.mu.Unlock()
 	c.retained[topic] = body
-	sess := c.sess
-	c.mu.Unlock()
-	if sess != nil {
-		sess.Publish(topic, 1, true, body)
+	if c.sess != nil {
+		c.sess.Publish(topic, 1, true, body)
 	}
 }
 
@@ -528,21 +527,19 @@ func (c *Client) serve(sess mqtt.Client, lost <-chan struct{}) {
 	c.lastErr = nil
 	close(c.changed)
 	c.changed = make(chan struct{})
-	retained := make(map[string][]byte, len(c.retained))
-	for k, v := range c.retained {
-		retained[k] = v
+	// Re-published under the lock, so that a state set meanwhile goes out
+	// after (never before) the cached one it replaces.
+	sess.Publish(c.topics.Available(), 1, true, Online)
+	for topic, body := range c.retained {
+		if topic != c.topics.Available() {
+			sess.Publish(topic, 1, true, body)
+		}
 	}
 	events, lostEvents := c.events, c.eventsLost
 	c.events, c.eventsLost = nil, 0
 	c.mu.Unlock()
 
 	c.log.Info("mqtt connected", "pending", c.store.len(), "down_for", wasDown.Round(time.Millisecond))
-	sess.Publish(c.topics.Available(), 1, true, Online)
-	for topic, body := range retained {
-		if topic != c.topics.Available() {
-			sess.Publish(topic, 1, true, body)
-		}
-	}
 	if reconnect {
 		msg := fmt.Sprintf("broker link restored after %s down; %d verdicts waiting in the outgoing store", wasDown.Round(time.Millisecond), c.store.len())
 		if lastErr != nil {
