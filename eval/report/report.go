@@ -108,6 +108,16 @@ func Markdown(w io.Writer, rep *runner.Report, command string) {
 	}
 	fmt.Fprintln(w)
 
+	fmt.Fprintln(w, "## Calibration (learned from the good images)")
+	fmt.Fprintln(w)
+	fmt.Fprintln(w, "| category | good images | dustbin | match threshold | min area | max area | threshold |")
+	fmt.Fprintln(w, "|---|---|---|---|---|---|---|")
+	for _, c := range rep.Categories {
+		k := c.Calibration
+		fmt.Fprintf(w, "| %s | %d | %.3f | %.3f | %.4f | %.4f | %.3f |\n", c.Name, c.Train, k.Dustbin, k.MatchThreshold, k.MinArea, k.MaxArea, k.Threshold)
+	}
+	fmt.Fprintln(w)
+
 	fmt.Fprintln(w, "## Timings (ms per test image; enrolment in s)")
 	fmt.Fprintln(w)
 	fmt.Fprintln(w, "| category | stage | n | median | p95 |")

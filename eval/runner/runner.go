@@ -113,6 +113,8 @@ type ImageRecord struct {
 	Group   string             `json:"group"`   // logical, structural, or "" when good
 	Scores  map[string]float64 `json:"scores"`
 	Verdict string             `json:"verdict"`
+	// Findings are SAM-LAD's explanations (boxes in input_size pixels).
+	Findings []infer.Finding `json:"findings,omitempty"`
 }
 
 // Stat summarises one timing.
@@ -134,15 +136,16 @@ type Example struct {
 
 // Category is the evaluation of one category.
 type Category struct {
-	Name          string              `json:"name"`
-	Train         int                 `json:"train_images"`
-	Test          int                 `json:"test_images"`
-	EnrollSeconds float64             `json:"enroll_seconds"`
-	Threshold     float64             `json:"threshold"`
-	Metrics       map[string]*Metrics `json:"metrics"` // per method
-	Timings       []Stat              `json:"timings"`
-	Images        []ImageRecord       `json:"images"`
-	Examples      []Example           `json:"-"`
+	Name          string  `json:"name"`
+	Train         int     `json:"train_images"`
+	Test          int     `json:"test_images"`
+	EnrollSeconds float64 `json:"enroll_seconds"`
+	// Calibration is what enrolment learned (with config overrides).
+	Calibration infer.Calibration   `json:"calibration"`
+	Metrics     map[string]*Metrics `json:"metrics"` // per method
+	Timings     []Stat              `json:"timings"`
+	Images      []ImageRecord       `json:"images"`
+	Examples    []Example           `json:"-"`
 }
 
 // Report is a whole evaluation.
@@ -240,7 +243,7 @@ func evaluateCategory(ctx context.Context, be *infer.Backend, c *datasets.Catego
 	if err != nil {
 		return nil, err
 	}
-	cr.Threshold = eng.Calibration().Threshold
+	cr.Calibration = eng.Calibration()
 	anomalyOf := readAnomalies(c.Root)
 
 	o.Progress.Label(c.Name + " test")
@@ -280,7 +283,7 @@ func evaluateCategory(ctx context.Context, be *infer.Backend, c *datasets.Catego
 		for _, st := range res.Timings {
 			timings[st.Stage] = append(timings[st.Stage], st.Ms)
 		}
-		rec.Scores[SAMLAD], rec.Verdict = res.Score, res.Verdict
+		rec.Scores[SAMLAD], rec.Verdict, rec.Findings = res.Score, res.Verdict, res.Findings
 		if !o.ImageOnly {
 			sc.maps[SAMLAD] = resizeMap(res.Map, res.MapW, res.MapH, ti.w, ti.h)
 		}
