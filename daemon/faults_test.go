@@ -217,3 +217,35 @@ func TestRefusedCredentialsFailTheStart(t *testing.T) {
 		t.Error("ready without a broker connection")
 	}
 }
+
+// A camera that cannot be opened is reported (retained status "lost" with
+// the reason, retried with backoff) and the other camera keeps inspecting.
+func TestBrokenCameraDoesNotStopTheOthers(t *testing.T) {
+	replay, bankA, _ := testFixture(t)
+	b := mqtttest.Start(t, mqtttest.Options{})
+	rec := b.Record(t, prefix+"/#", mqtttest.RecorderOptions{})
+	dir := t.TempDir()
+	broken := fmt.Sprintf("\n[[camera]]\nname = \"cam2\"\nsource = \"v4l2\"\ndevice = %q\ntrigger = \"software\"\nbank = %q\nreconnect_min = \"100ms\"\nreconnect_max = \"200ms\"\n",
+		filepath.Join(dir, "video99"), bankA)
+	path := testConfig{broker: b.URL, stateDir: dir, bank: bankA, replay: replay, loop: true, trigger: "free", rate: 20, cameras: broken}.write(t, dir)
+	startDaemon(t, path, nil)
+	rec.Wait(prefix+"/cam1/verdict", 10, 30*time.Second)
+	var status actuate.CameraStatus
+	waitUntil(t, "cam2 status lost", 10*time.Second, func() bool {
+		ms := rec.Messages(prefix + "/cam2/status")
+		return len(ms) > 0 && json.Unmarshal(ms[len(ms)-1].Payload, &status) == nil && status.State == actuate.CameraLost
+	})
+	if !strings.Contains(status.Detail, "video99") {
+		t.Errorf("lost status without the device: %q", status.Detail)
+	}
+	// A trigger for the lost camera gets an error verdict, not silence.
+	hmi := commander(t, b)
+	if tok := hmi.Publish(prefix+"/cam2/trigger/set", 1, false, "part-9"); !tok.WaitTimeout(5*time.Second) || tok.Error() != nil {
+		t.Fatal(tok.Error())
+	}
+	vs := verdicts(t, rec.Wait(prefix+"/cam2/verdict", 1, 30*time.Second))
+	if vs[0].PartID != "part-9" || vs[0].Verdict != actuate.Error || !vs[0].Reject {
+		t.Errorf("trigger on the lost camera: %+v", vs[0])
+	}
+	t.Logf("cam2: %s (%s); its trigger: %s", status.State, status.Detail, vs[0].Reason)
+}

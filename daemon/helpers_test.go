@@ -144,6 +144,7 @@ type testConfig struct {
 	bankDir, enrollDir  string
 	health              string
 	pipeline            string // replaces the built-in [pipeline] section (and may add [runtime], [models])
+	cameras             string // more [[camera]] tables
 }
 
 // write renders the config file into dir and returns its path.
@@ -171,6 +172,7 @@ func (tc testConfig) write(t *testing.T, dir string) string {
 	if tc.rate > 0 {
 		fmt.Fprintf(&b, "rate = %g\n", tc.rate)
 	}
+	b.WriteString(tc.cameras)
 	fmt.Fprintf(&b, "\n[mqtt]\nbroker = %q\nclient_id = \"samlad-test\"\nprefix = \"plant/line1\"\nstore_dir = %q\nstats_interval = \"200ms\"\nconnect_timeout = \"2s\"\n",
 		tc.broker, filepath.Join(tc.stateDir, "outbox"))
 	fmt.Fprintf(&b, "\n[actuate]\nheatmap = \"fail\"\n")
