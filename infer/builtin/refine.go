@@ -12,10 +12,12 @@ import (
 //
 // Rims: smoothing turns a sharp object edge into a 1-4 px band of
 // intermediate colour, which FH keeps as its own long, thin component
-// (it exceeds min_size by its length). A component is a rim when none of its
+// (it exceeds min_size by its length). A component is thin when none of its
 // pixels has its whole 5x5 neighbourhood (clipped to the image) inside the
-// component. Rim pixels are handed, layer by layer from the outside in, to
-// the adjacent non-rim component whose mean colour is nearest to the pixel's.
+// component; a thin component is a rim unless it is a thin part on a plain
+// background (see dissolveRims). Rim pixels are handed, layer by layer from
+// the outside in, to the adjacent kept component whose mean colour is
+// nearest to the pixel's.
 //
 // Colour merge: FH splits a large textured background where its colour
 // drifts. Adjacent components whose mean colours (RGB, 0..255) differ by less
@@ -80,8 +82,28 @@ func dissolveRims(sc *segScratch, img *infer.Image, count int) int {
 	if kept == 0 || kept == count {
 		return count
 	}
+	// A thin component stays when the thick components it borders all have
+	// one colour and its own colour is not a mix of two neighbours': a wire
+	// or a pen stroke on a background (even where strokes enclose a part of
+	// it). Rims (mixes) and thin bands between thick segments of different
+	// colours (a bevel highlight between a part and the floor) are dissolved.
+	adjacency(sc, img, count)
+	mean := sc.mean
+	sc.thick = append(sc.thick[:0], keep...)
+	for l := range count {
+		if keep[l] {
+			continue
+		}
+		neighbours(sc, int32(l))
+		if oneColour(sc, mean) && !mixOfNeighbours(sc, int32(l), mean) {
+			keep[l] = true
+			kept++
+		}
+	}
+	if kept == count {
+		return count
+	}
 
-	mean := componentMeans(sc, img, count)
 	sc.pending = sc.pending[:0]
 	for i, l := range label {
 		if !keep[l] {
@@ -141,6 +163,83 @@ func dissolveRims(sc *segScratch, img *infer.Image, count int) int {
 	}
 	sc.keep = keep
 	return compact(sc, count)
+}
+
+// sameColour is the mean-colour distance (RGB 0..255) within which thick
+// neighbours count as one background for a thin component.
+const sameColour = 20
+
+// oneColour reports whether the thick components among sc.nbrs have mean
+// colours within sameColour of each other.
+func oneColour(sc *segScratch, mean []float32) bool {
+	for i, a := range sc.nbrs {
+		if !sc.thick[a] {
+			continue
+		}
+		for _, b := range sc.nbrs[i+1:] {
+			if !sc.thick[b] {
+				continue
+			}
+			var d float32
+			for c := range 3 {
+				v := mean[3*a+int32(c)] - mean[3*b+int32(c)]
+				d += v * v
+			}
+			if d > sameColour*sameColour {
+				return false
+			}
+		}
+	}
+	return true
+}
+
+// neighbours fills sc.nbrs with the labels adjacent to l (adjacency's pairs).
+func neighbours(sc *segScratch, l int32) {
+	sc.nbrs = sc.nbrs[:0]
+	for _, pr := range sc.pairs {
+		a, b := int32(pr>>32), int32(pr&0xffffffff)
+		switch l {
+		case a:
+			sc.nbrs = append(sc.nbrs, b)
+		case b:
+			sc.nbrs = append(sc.nbrs, a)
+		}
+	}
+}
+
+// mixOfNeighbours reports whether the mean colour of label l lies close to
+// the line between the mean colours of two of its neighbours A and B,
+// between them (with 10% slack at either end) and within max(12, |A-B|/4)
+// of the line (RGB 0..255). Needs adjacency's means and neighbours(l).
+func mixOfNeighbours(sc *segScratch, l int32, mean []float32) bool {
+	m := mean[3*l : 3*l+3]
+	for i, a := range sc.nbrs {
+		ma := mean[3*a : 3*a+3]
+		for _, b := range sc.nbrs[i+1:] {
+			mb := mean[3*b : 3*b+3]
+			var dd, dm float32
+			for c := range 3 {
+				dd += (mb[c] - ma[c]) * (mb[c] - ma[c])
+				dm += (m[c] - ma[c]) * (mb[c] - ma[c])
+			}
+			if dd < 1 {
+				continue
+			}
+			t := dm / dd
+			if t < -0.1 || t > 1.1 {
+				continue
+			}
+			var res float32
+			for c := range 3 {
+				v := m[c] - (ma[c] + t*(mb[c]-ma[c]))
+				res += v * v
+			}
+			if res <= max(12*12, dd/16) {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // componentMeans returns the mean RGB (0..255) of each label as 3 floats.

@@ -19,10 +19,11 @@ import (
 //     k/|C|; then components smaller than min_size are merged along the
 //     cheapest edges. For an image of other size than ref_size, k scales
 //     with the side ratio and min_size with the area ratio.
-//  2. Rims: thin components that smoothing makes along sharp edges are
-//     handed to their neighbours (refine.go).
-//  3. Colour merge: adjacent segments closer than merge_colour in mean
+//  2. Colour merge: adjacent segments closer than merge_colour in mean
 //     colour are merged (a grainy background becomes one segment).
+//  3. Rims: thin components that smoothing makes along sharp edges are
+//     handed to their neighbours; thin parts on a plain background (wires,
+//     strokes) stay (refine.go).
 //  4. Boundary relaxation: boundary pixels move to the adjacent segment of
 //     nearest mean colour, for a few passes.
 //  5. Segments that step 4 left under min_size join their closest neighbour.
@@ -39,9 +40,9 @@ type Segmenter struct {
 	pool        scratchPool[segScratch]
 }
 
-// segmentVersion names the segmentation algorithm (FH, rim dissolving,
-// colour merge, boundary relaxation, small merge); bump it when any changes.
-const segmentVersion = "fh8.rim.merge.relax.v2"
+// segmentVersion names the segmentation algorithm (FH, colour merge, rim
+// dissolving, boundary relaxation, small merge); bump it when any changes.
+const segmentVersion = "fh8.merge.rim.relax.v3"
 
 // sortBuckets is the resolution of the counting sort of edge weights
 // (0.11 grey levels at 255*sqrt(3)); ties keep raster order.
@@ -93,6 +94,8 @@ type segScratch struct {
 	mean    []float32
 	remap   []int32
 	pairs   []uint64
+	nbrs    []int32
+	thick   []bool
 }
 
 // Segment implements infer.Segmenter.
@@ -109,8 +112,8 @@ func (s *Segmenter) Segment(img *infer.Image) ([]infer.Mask, error) {
 	k, minSize := s.params(n)
 	s.merge(sc, w, n, k, minSize)
 	count := labelComponents(sc, n)
-	count = dissolveRims(sc, img, count)
 	count = s.mergeColours(sc, img, count)
+	count = dissolveRims(sc, img, count)
 	count = relaxBoundaries(sc, img, count)
 	count = mergeSmall(sc, img, count, minSize)
 	return masks(sc.label, count, w, h), nil

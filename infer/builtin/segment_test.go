@@ -2,6 +2,7 @@ package builtin
 
 import (
 	"image"
+	"math"
 	"slices"
 	"testing"
 
@@ -182,6 +183,52 @@ func TestSegmentDeterministicAcrossWorkers(t *testing.T) {
 	for k := range runs[0] {
 		if runs[0][k].Box != runs[1][k].Box || !slices.Equal(runs[0][k].Bits, runs[1][k].Bits) {
 			t.Fatalf("segment %d differs between 1 and 3 workers", k)
+		}
+	}
+}
+
+// TestSegmentKeepsThinStrokes: thin parts (wires, pen strokes) 2-4 px wide
+// on a plain background must stay segments, not be taken for the blurred
+// rims the refinement dissolves.
+func TestSegmentKeepsThinStrokes(t *testing.T) {
+	s := defaultSegmenter(t)
+	for _, width := range []float64{2, 3, 4} {
+		stroke := make([]bool, 224*224)
+		img := newImage(224, 224, func(x, y int) rgb {
+			fx, fy := float64(x), float64(y)
+			on := (math.Abs(fy-40) <= width/2 && fx > 20 && fx < 200) || // horizontal
+				(math.Abs(fx-200) <= width/2 && fy > 70 && fy < 200) || // vertical
+				(math.Abs(fx-fy+10)/math.Sqrt2 <= width/2 && fx > 40 && fx < 170) // diagonal
+			if on {
+				stroke[y*224+x] = true
+				return rgb{0.95, 0.95, 0.9}
+			}
+			return rgb{0.1, 0.1, 0.12}
+		})
+		masks, err := s.Segment(img)
+		if err != nil {
+			t.Fatal(err)
+		}
+		checkPartition(t, masks, 224, 224)
+		// The background is the largest segment; count stroke pixels elsewhere.
+		bg := 0
+		for k, m := range masks {
+			if m.Area > masks[bg].Area {
+				bg = k
+			}
+		}
+		kept, total := 0, 0
+		for i, on := range stroke {
+			if on {
+				total++
+				if masks[bg].Bits[i] == 0 {
+					kept++
+				}
+			}
+		}
+		t.Logf("width %.0f: %d segments, %d/%d stroke pixels outside the background", width, len(masks), kept, total)
+		if kept < total*8/10 {
+			t.Errorf("width %.0f: only %d of %d stroke pixels are segmented apart from the background", width, kept, total)
 		}
 	}
 }
