@@ -77,7 +77,7 @@ func (a *archive) scan() {
 
 // offer hands a verdict to the archive without blocking.
 func (a *archive) offer(v *Verdict) {
-	if a == nil || v.Image == nil || (a.cfg.Keep != "all" && v.Kind == KindPass) {
+	if a == nil || v.Frame == nil || (a.cfg.Keep != "all" && v.Kind == KindPass) {
 		return
 	}
 	select {

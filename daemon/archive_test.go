@@ -41,7 +41,8 @@ func testImage(w, h int) *infer.Image {
 }
 
 func ngVerdict(seq uint64) *Verdict {
-	return &Verdict{Camera: "cam1", Seq: seq, Kind: KindError, Reject: true, Reason: "deadline: test", Capture: time.Now(), Image: testImage(64, 64)}
+	img := testImage(64, 64)
+	return &Verdict{Camera: "cam1", Seq: seq, Kind: KindError, Reject: true, Reason: "deadline: test", Capture: time.Now(), Image: img, Frame: img.ToRGBA()}
 }
 
 func dirSize(t *testing.T, dir string) (total int64, files int) {

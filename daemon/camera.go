@@ -66,7 +66,8 @@ type outcome struct {
 	err       error
 	reason    string // error verdicts: ReasonDeadline, ReasonInspect, ...
 	inspected time.Time
-	heatmap   []byte // JPEG overlay, when actuate.heatmap wants one
+	img       *infer.Image // the engine's input, once converted
+	heatmap   []byte       // JPEG overlay, when actuate.heatmap wants one
 }
 
 // camera runs one camera's capture -> queue -> inspect -> publish loop.
@@ -144,7 +145,7 @@ func (c *camera) openSource() error {
 	if c.src != nil {
 		return nil
 	}
-	src, err := c.d.deps.OpenSource(c.cfg, c.d.loop.Load().size, c.onState)
+	src, err := c.d.deps.OpenSource(c.cfg, c.onState)
 	if err != nil {
 		return fmt.Errorf("open camera %s: %w", c.name, err)
 	}
@@ -283,9 +284,10 @@ func (c *camera) worker(i int) {
 			continue
 		}
 		c.busy[i].Store(time.Now().UnixNano())
-		res, err := j.eng.insp.Inspect(j.ctx, j.frame.Image)
+		img := infer.FromImage(j.frame.Image, c.d.loop.Load().size)
+		res, err := j.eng.insp.Inspect(j.ctx, img)
 		c.busy[i].Store(0)
-		o := outcome{res: res, err: err, inspected: time.Now()}
+		o := outcome{res: res, err: err, inspected: time.Now(), img: img}
 		switch {
 		case err != nil:
 			o.res = nil
@@ -297,7 +299,7 @@ func (c *camera) worker(i int) {
 			o.reason, o.err = ReasonInspect, errors.New("engine returned no result")
 		default:
 			// Encoded here, in parallel, so that the publisher only publishes.
-			o.heatmap = c.d.heatmap(j.frame.Image, res, c.fails(res))
+			o.heatmap = c.d.heatmap(img, res, c.fails(res))
 		}
 		j.done <- o
 	}
@@ -353,8 +355,7 @@ func (c *camera) verdict(j *job, o outcome) *Verdict {
 	eng := j.eng
 	v := &Verdict{
 		Camera: c.name, Seq: j.seq, PartID: j.frame.PartID, Capture: j.frame.Capture,
-		Inspected: o.inspected, Bank: eng.bank, Recipe: eng.recipe, Image: j.frame.Image,
-		FrameW: j.frame.W, FrameH: j.frame.H,
+		Inspected: o.inspected, Bank: eng.bank, Recipe: eng.recipe, Frame: j.frame.Image, Image: o.img,
 	}
 	if o.res == nil {
 		v.Kind = KindError

@@ -31,9 +31,9 @@ type Broker interface {
 // DefaultDeps; tests replace OpenSource (camera hardware is the one edge we
 // cannot reach here) and may wrap NewInspector to inject delays or faults.
 type Deps struct {
-	// OpenSource opens a camera's frame source, delivering frames at the
-	// engine's input size; connection state changes go to onState.
-	OpenSource func(cc config.Camera, inputSize int, onState func(capture.StateEvent)) (Source, error)
+	// OpenSource opens a camera's frame source; connection state changes
+	// go to onState.
+	OpenSource func(cc config.Camera, onState func(capture.StateEvent)) (Source, error)
 	// NewInspector builds the engine for one bank file and names the
 	// execution provider it runs on.
 	NewInspector func(cfg config.Config, bankPath string) (insp Inspector, provider string, err error)

@@ -18,8 +18,8 @@ import (
 func DefaultDeps(log *slog.Logger) Deps {
 	eng := &engines{}
 	return Deps{
-		OpenSource: func(cc config.Camera, size int, onState func(capture.StateEvent)) (Source, error) {
-			return openCapture(cc, size, onState, log)
+		OpenSource: func(cc config.Camera, onState func(capture.StateEvent)) (Source, error) {
+			return openCapture(cc, onState, log)
 		},
 		NewInspector: eng.NewInspector,
 		Enroll:       eng.Enroll,

@@ -27,8 +27,9 @@ func toMessage(v *Verdict) actuate.Verdict {
 		return m
 	}
 	sx, sy := 1.0, 1.0
-	if v.Image != nil && v.FrameW > 0 && v.FrameH > 0 {
-		sx, sy = float64(v.FrameW)/float64(v.Image.W), float64(v.FrameH)/float64(v.Image.H)
+	if v.Image != nil && v.Frame != nil {
+		fb := v.Frame.Bounds()
+		sx, sy = float64(fb.Dx())/float64(v.Image.W), float64(fb.Dy())/float64(v.Image.H)
 	}
 	for _, f := range v.Result.Findings {
 		b := f.Box
@@ -42,10 +43,10 @@ func toMessage(v *Verdict) actuate.Verdict {
 	return m
 }
 
-// encodeFrameJPEG is the archived frame: the image as the engine saw it.
+// encodeFrameJPEG is the archived frame: the camera frame at full size.
 func encodeFrameJPEG(v *Verdict) ([]byte, error) {
 	var b bytes.Buffer
-	if err := jpeg.Encode(&b, v.Image.ToRGBA(), &jpeg.Options{Quality: 90}); err != nil {
+	if err := jpeg.Encode(&b, v.Frame, &jpeg.Options{Quality: 90}); err != nil {
 		return nil, err
 	}
 	return b.Bytes(), nil
@@ -54,7 +55,7 @@ func encodeFrameJPEG(v *Verdict) ([]byte, error) {
 // encodeHeatmapPNG is the anomaly map over the frame with the findings
 // outlined; nil when there is no map (error verdicts).
 func encodeHeatmapPNG(v *Verdict) ([]byte, error) {
-	if v.Result == nil || v.Result.MapW == 0 {
+	if v.Result == nil || v.Result.MapW == 0 || v.Image == nil {
 		return nil, nil
 	}
 	var b bytes.Buffer

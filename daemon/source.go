@@ -6,11 +6,9 @@ import (
 
 	"github.com/samlad/samlad/capture"
 	"github.com/samlad/samlad/config"
-	"github.com/samlad/samlad/infer"
 )
 
-// captureSource runs a capture.Camera and converts its frames to the engine's
-// input size on the capture side, so that the inspection workers only inspect.
+// captureSource runs a capture.Camera and hands its frames on.
 type captureSource struct {
 	cam    *capture.Camera
 	frames chan Frame
@@ -19,7 +17,7 @@ type captureSource struct {
 }
 
 // openCapture starts camera cc. State changes go to onState.
-func openCapture(cc config.Camera, inputSize int, onState func(capture.StateEvent), log *slog.Logger) (Source, error) {
+func openCapture(cc config.Camera, onState func(capture.StateEvent), log *slog.Logger) (Source, error) {
 	cam, err := capture.New(cc, capture.Options{OnState: onState})
 	if err != nil {
 		return nil, err
@@ -37,8 +35,7 @@ func openCapture(cc config.Camera, inputSize int, onState func(capture.StateEven
 		for f := range cam.Frames() {
 			out := Frame{PartID: f.PartID, Capture: f.Time, Err: f.Err}
 			if f.Err == nil && f.Image != nil {
-				out.Image = infer.FromImage(f.Image, inputSize)
-				out.W, out.H = f.Image.Bounds().Dx(), f.Image.Bounds().Dy()
+				out.Image = f.Image
 			}
 			s.frames <- out
 		}

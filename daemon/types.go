@@ -8,6 +8,7 @@ package daemon
 
 import (
 	"context"
+	"image"
 	"time"
 
 	"github.com/samlad/samlad/actuate"
@@ -20,10 +21,10 @@ import (
 type Frame struct {
 	PartID  string
 	Capture time.Time
-	// Image is the frame resized to the engine's input size; W and H are
-	// the camera frame's own size, for reporting boxes in its pixels.
-	Image *infer.Image
-	W, H  int
+	// Image is the camera frame as captured. The inspection workers
+	// convert it to the engine's input, in parallel, so that the capture
+	// goroutine only captures.
+	Image image.Image
 	Err   error
 }
 
@@ -75,10 +76,10 @@ type Verdict struct {
 	Recipe    string
 	// Result is the engine's result (findings, anomaly map); nil for errors.
 	Result *infer.Result
-	// Image is the inspected frame, kept for the archive; FrameW and
-	// FrameH are the camera frame's size (0 when unknown).
-	Image          *infer.Image
-	FrameW, FrameH int
+	// Frame is the camera frame (nil when capture failed) and Image the
+	// engine's input made from it (nil when inspection never started).
+	Frame image.Image
+	Image *infer.Image
 }
 
 // Publisher sends what the daemon decides to the plant. *actuate.Client

@@ -74,7 +74,7 @@ func TestHealthDetectsStuckLoop(t *testing.T) {
 // Findings are reported in the camera frame's pixels, not the engine's.
 func TestFindingBoxesInFramePixels(t *testing.T) {
 	v := &Verdict{
-		Kind: KindFail, Image: &infer.Image{W: 100, H: 100}, FrameW: 400, FrameH: 200,
+		Kind: KindFail, Image: &infer.Image{W: 100, H: 100}, Frame: image.NewRGBA(image.Rect(0, 0, 400, 200)),
 		Result: &infer.Result{Findings: []infer.Finding{{Kind: infer.KindMissing, Box: image.Rect(10, 20, 30, 50), Area: 300}}},
 	}
 	f := toMessage(v).Findings[0]

@@ -10,6 +10,31 @@ func FromImage(img image.Image, size int) *Image {
 	sw, sh := b.Dx(), b.Dy()
 	src := &Image{W: sw, H: sh, Pix: make([]float32, 3*sw*sh)}
 	n := sw * sh
+	if rgba, ok := img.(*image.RGBA); ok {
+		// Camera frames arrive as RGBA: read the bytes, not one interface
+		// call per pixel (same values as At: v*257/65535).
+		for y := 0; y < sh; y++ {
+			row := rgba.Pix[(b.Min.Y+y-rgba.Rect.Min.Y)*rgba.Stride+(b.Min.X-rgba.Rect.Min.X)*4:]
+			for x := 0; x < sw; x++ {
+				i, p := y*sw+x, row[4*x:4*x+3]
+				src.Pix[i] = float32(uint32(p[0])*257) / 65535
+				src.Pix[n+i] = float32(uint32(p[1])*257) / 65535
+				src.Pix[2*n+i] = float32(uint32(p[2])*257) / 65535
+			}
+		}
+	} else {
+		fromImageAt(img, src)
+	}
+	if size <= 0 || (sw == size && sh == size) {
+		return src
+	}
+	return Resize(src, size, size)
+}
+
+// fromImageAt fills src from any image through At.
+func fromImageAt(img image.Image, src *Image) {
+	b := img.Bounds()
+	sw, sh, n := src.W, src.H, src.W*src.H
 	for y := 0; y < sh; y++ {
 		for x := 0; x < sw; x++ {
 			r, g, bb, _ := img.At(b.Min.X+x, b.Min.Y+y).RGBA()
@@ -19,10 +44,6 @@ func FromImage(img image.Image, size int) *Image {
 			src.Pix[2*n+i] = float32(bb) / 65535
 		}
 	}
-	if size <= 0 || (sw == size && sh == size) {
-		return src
-	}
-	return Resize(src, size, size)
 }
 
 // Resize returns img resampled to w x h. Shrinking averages over the source
