@@ -510,9 +510,13 @@ func (c *Client) connect() (mqtt.Client, <-chan struct{}, error) {
 // connection drops or the client closes.
 func (c *Client) serve(sess mqtt.Client, lost <-chan struct{}) {
 	if c.cmds.Handler != nil {
-		t := sess.Subscribe(c.topics.setFilter(), 1, c.onCommand)
-		if !t.WaitTimeout(10*time.Second) || t.Error() != nil {
-			c.log.Error("cannot subscribe to command topics; commands are ignored this session", "filter", c.topics.setFilter(), "err", t.Error())
+		filter := c.topics.setFilter()
+		t := sess.Subscribe(filter, 1, c.onCommand)
+		switch {
+		case !t.WaitTimeout(10*time.Second) || t.Error() != nil:
+			c.log.Error("cannot subscribe to command topics; commands are ignored this session", "filter", filter, "err", t.Error())
+		case t.(*mqtt.SubscribeToken).Result()[filter] == 0x80:
+			c.log.Error("the broker refused the subscription to command topics (check its ACL: samlad must read them); commands are ignored", "filter", filter)
 		}
 	}
 	c.mu.Lock()
