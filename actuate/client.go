@@ -515,7 +515,7 @@ func (c *Client) serve(sess mqtt.Client, lost <-chan struct{}) {
 		switch {
 		case !t.WaitTimeout(10*time.Second) || t.Error() != nil:
 			c.log.Error("cannot subscribe to command topics; commands are ignored this session", "filter", filter, "err", t.Error())
-		case t.(*mqtt.SubscribeToken).Result()[filter] == 0x80:
+		case refusedSub(t, filter):
 			c.log.Error("the broker refused the subscription to command topics (check its ACL: samlad must read them); commands are ignored", "filter", filter)
 		}
 	}
@@ -569,6 +569,13 @@ func (c *Client) serve(sess mqtt.Client, lost <-chan struct{}) {
 	if !closedByUs {
 		sess.Disconnect(0) // a no-op when paho already saw the loss
 	}
+}
+
+// refusedSub reports whether the broker answered a subscription with the
+// failure code 0x80 (typically its ACL).
+func refusedSub(t mqtt.Token, filter string) bool {
+	st, ok := t.(*mqtt.SubscribeToken)
+	return ok && st.Result()[filter] == 0x80
 }
 
 type flight struct {
