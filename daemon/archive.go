@@ -41,6 +41,9 @@ type archive struct {
 	in    chan *Verdict
 	done  chan struct{}
 
+	inMu   sync.RWMutex // an offer racing close (on reload) must not send on a closed channel
+	closed bool
+
 	mu          sync.Mutex
 	files       []archiveFile // oldest first
 	total       int64
@@ -80,6 +83,11 @@ func (a *archive) offer(v *Verdict) {
 	if a == nil || v.Frame == nil || (a.cfg.Keep != "all" && v.Kind == KindPass) {
 		return
 	}
+	a.inMu.RLock()
+	defer a.inMu.RUnlock()
+	if a.closed {
+		return
+	}
 	select {
 	case a.in <- v:
 	default:
@@ -94,7 +102,10 @@ func (a *archive) close() {
 	if a == nil {
 		return
 	}
+	a.inMu.Lock()
+	a.closed = true
 	close(a.in)
+	a.inMu.Unlock()
 	<-a.done
 }
 

@@ -344,7 +344,7 @@ func (c *camera) publisher() {
 			c.pubCost.Store((7*cost + took) / 8)
 		}
 		c.stats.record(v, time.Since(v.Capture))
-		c.d.archive.offer(v)
+		c.d.archive.Load().offer(v)
 		c.pubBusy.Store(0)
 	}
 }

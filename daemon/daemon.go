@@ -54,10 +54,10 @@ type Daemon struct {
 	configPath string
 	started    time.Time
 
-	mu      sync.Mutex // guards cfg, cameras and archive against reload and commands
+	mu      sync.Mutex // guards cfg and cameras against reload and commands
 	cfg     config.Config
 	cameras map[string]*camera
-	archive *archive
+	archive atomic.Pointer[archive] // nil when archiving is off
 
 	loop atomic.Pointer[loopSettings]
 	pub  atomic.Pointer[publisherRef] // logs only until the broker is connected
@@ -122,7 +122,7 @@ func (d *Daemon) Run(ctx context.Context) error {
 	}
 	d.pub.Store(&publisherRef{broker})
 	d.mu.Lock()
-	d.archive = newArchive(d.cfg.Archive, d.log, d.event)
+	d.archive.Store(newArchive(d.cfg.Archive, d.log, d.event))
 	for _, cc := range d.cfg.Cameras {
 		c, err := d.newCamera(cc, engines[cc.Name])
 		if err != nil {
@@ -220,8 +220,7 @@ func (d *Daemon) stopAll() {
 	}
 	wg.Wait()
 	d.cameras = map[string]*camera{}
-	d.archive.close()
-	d.archive = nil
+	d.archive.Swap(nil).close()
 }
 
 // stuckLimit is how long one inspection or one pending publish may take
@@ -317,8 +316,7 @@ func (d *Daemon) reload() {
 	d.cfg = cfg
 	d.setLoop(cfg)
 	if !reflect.DeepEqual(d.archiveCfg(), cfg.Archive) {
-		d.archive.close()
-		d.archive = newArchive(cfg.Archive, d.log, d.event)
+		d.archive.Swap(newArchive(cfg.Archive, d.log, d.event)).close()
 	}
 	for _, cc := range cfg.Cameras {
 		c, ok := d.cameras[cc.Name]
@@ -334,10 +332,11 @@ func (d *Daemon) reload() {
 }
 
 func (d *Daemon) archiveCfg() config.Archive {
-	if d.archive == nil {
+	a := d.archive.Load()
+	if a == nil {
 		return config.Archive{}
 	}
-	return d.archive.cfg
+	return a.cfg
 }
 
 func (d *Daemon) current() config.Config {
