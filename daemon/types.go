@@ -3,7 +3,7 @@
 //
 // The loop depends only on the small interfaces below, defined where they are
 // consumed; the real implementations are the capture, infer and actuate
-// packages, joined in adapters.go.
+// packages, joined in deps.go (DefaultDeps), source.go and engines.go.
 package daemon
 
 import (
