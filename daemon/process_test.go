@@ -38,7 +38,11 @@ func samladBinary(t *testing.T) string {
 			return
 		}
 		binary.path = filepath.Join(dir, "samlad")
-		cmd := exec.Command(filepath.Join(runtime.GOROOT(), "bin", "go"), "build", "-o", binary.path, "./cmd/samlad")
+		gobin, err := exec.LookPath("go")
+		if err != nil {
+			gobin = filepath.Join(runtime.GOROOT(), "bin", "go")
+		}
+		cmd := exec.Command(gobin, "build", "-o", binary.path, "./cmd/samlad")
 		cmd.Dir = ".."
 		binary.out, binary.err = cmd.CombinedOutput()
 	})
