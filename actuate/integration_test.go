@@ -767,3 +767,52 @@ func TestCommands(t *testing.T) {
 		t.Errorf("handler got\n%+v\nwant\n%+v", cmds, want)
 	}
 }
+
+// TestCorruptStoreEntry: an entry damaged on disk (here one flipped byte)
+// is set aside with an event; the others are still delivered in order.
+func TestCorruptStoreEntry(t *testing.T) {
+	b := mqtttest.Start(t, mqtttest.Options{})
+	rec := b.Record(t, testPrefix+"/#", mqtttest.RecorderOptions{})
+	cfg := testConfig(t, b)
+	o, _, err := openOutbox(cfg.StoreDir, 10, DropOldest, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := uint64(1); i <= 3; i++ {
+		body, _ := json.Marshal(sampleVerdict(i, Fail))
+		o.put(entry{Camera: "cam1", Seq: i, Msgs: []outMsg{{Topic: testPrefix + "/cam1/verdict", QoS: 1, Payload: body}}})
+	}
+	o.close()
+	second := o.path(o.after(0, 3)[1])
+	data, _ := os.ReadFile(second)
+	data[20] ^= 0x01
+	os.WriteFile(second, data, 0o640)
+
+	dial(t, cfg, config.DefaultActuate(), Commands{})
+	checkOrder(t, decodeVerdicts(t, rec.Wait(testPrefix+"/cam1/verdict", 2, 10*time.Second)), []uint64{1, 3})
+	ev := rec.Wait(testPrefix+"/events", 1, 5*time.Second)
+	if !strings.Contains(string(ev[0].Payload), "unreadable") || !strings.Contains(string(ev[0].Payload), corruptExt) {
+		t.Errorf("event = %s, want it to say the entry was set aside", ev[0].Payload)
+	}
+	if _, err := os.Stat(second + corruptExt); err != nil {
+		t.Errorf("damaged entry not kept for inspection: %v", err)
+	}
+}
+
+func TestHeatmapModes(t *testing.T) {
+	pass, fail := sampleVerdict(1, Pass), sampleVerdict(2, Fail)
+	pass.Heatmap, fail.Heatmap = []byte{0xff, 0xd8}, []byte{0xff, 0xd8}
+	noJPEG := sampleVerdict(3, Fail)
+	for mode, want := range map[string][3]bool{
+		HeatmapAll:  {true, true, false},
+		HeatmapFail: {false, true, false},
+		"":          {false, true, false},
+		HeatmapOff:  {false, false, false},
+	} {
+		c := &Client{act: config.Actuate{Heatmap: mode}}
+		got := [3]bool{c.wantHeatmap(pass), c.wantHeatmap(fail), c.wantHeatmap(noJPEG)}
+		if got != want {
+			t.Errorf("heatmap=%q: pass/fail/none = %v, want %v", mode, got, want)
+		}
+	}
+}
