@@ -26,6 +26,7 @@ var commands = map[string]command{
 	"run":     {"run the inspection daemon: samlad run --config FILE", runRun},
 	"scenes":  {"write a generated data set (bag or box scenes) in MVTec layout", runScenes},
 	"eval":    {"evaluate on a data set: samlad eval loco|mvtec|digitanatomy|scenes", runEval},
+	"bench":   {"measure per-stage latency and FPS: samlad bench [--size 224,448] [--upsample 1,2,4,8] [--cameras N]", runBench},
 }
 
 func main() {
