@@ -321,7 +321,7 @@ func TestCommands(t *testing.T) {
 	send(t, hmi, "trigger", "t-0")
 	first := verdicts(t, rec.Wait(prefix+"/cam1/verdict", 1, 30*time.Second))[0]
 	if first.Score <= 0 {
-		t.Fatalf("score %v of the scratched part: the threshold test needs a positive one", first.Score)
+		t.Fatalf("score %v of the highest-scoring test scene: the threshold test needs a positive one", first.Score)
 	}
 	for i, tc := range []struct {
 		threshold float64

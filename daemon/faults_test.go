@@ -24,13 +24,13 @@ import (
 func TestCorruptFrameGetsErrorVerdict(t *testing.T) {
 	_, bankA, _ := testFixture(t)
 	replay := t.TempDir()
-	if err := copyFile(filepath.Join(fixture.single, "scratch.png"), filepath.Join(replay, "a.png")); err != nil {
+	if err := copyFile(filepath.Join(fixture.single, "top.png"), filepath.Join(replay, "a.png")); err != nil {
 		t.Fatal(err)
 	}
 	if err := os.WriteFile(filepath.Join(replay, "b.png"), []byte("\x89PNG\r\n\x1a\nthis is not a png"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	if err := copyFile(filepath.Join(fixture.single, "scratch.png"), filepath.Join(replay, "c.png")); err != nil {
+	if err := copyFile(filepath.Join(fixture.single, "top.png"), filepath.Join(replay, "c.png")); err != nil {
 		t.Fatal(err)
 	}
 	b := mqtttest.Start(t, mqtttest.Options{})

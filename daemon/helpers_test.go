@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"log/slog"
+	"math"
 	"os"
 	"path/filepath"
 	"strings"
@@ -16,6 +17,7 @@ import (
 
 	"github.com/samlad/samlad/actuate"
 	"github.com/samlad/samlad/actuate/mqtttest"
+	"github.com/samlad/samlad/capture"
 	"github.com/samlad/samlad/config"
 	"github.com/samlad/samlad/eval/scenes"
 	"github.com/samlad/samlad/infer"
@@ -99,14 +101,38 @@ func buildFixture(dir string) error {
 	if err := os.MkdirAll(fixture.replay, 0o755); err != nil {
 		return err
 	}
+	test, _ := filepath.Glob(filepath.Join(split, "test", "*", "*.png"))
+	// The single-image camera replays the test image bank A scores highest,
+	// so that a threshold override can move it either side.
+	insp, _, err := eng.NewInspector(cfg, fixture.bankA)
+	if err != nil {
+		return err
+	}
+	best, bestScore := "", math.Inf(-1)
+	for _, p := range test {
+		data, err := os.ReadFile(p)
+		if err != nil {
+			return err
+		}
+		img, err := capture.DecodeImage(data)
+		if err != nil {
+			return err
+		}
+		res, err := insp.Inspect(context.Background(), infer.FromImage(img, testSize))
+		if err != nil {
+			return err
+		}
+		if res.Score > bestScore {
+			best, bestScore = p, res.Score
+		}
+	}
 	fixture.single = filepath.Join(dir, "single")
 	if err := os.MkdirAll(fixture.single, 0o755); err != nil {
 		return err
 	}
-	if err := copyFile(filepath.Join(split, "test", "scratch", "000.png"), filepath.Join(fixture.single, "scratch.png")); err != nil {
+	if err := copyFile(best, filepath.Join(fixture.single, "top.png")); err != nil {
 		return err
 	}
-	test, _ := filepath.Glob(filepath.Join(split, "test", "*", "*.png"))
 	for _, p := range test {
 		name := filepath.Base(filepath.Dir(p)) + "_" + filepath.Base(p)
 		if err := copyFile(p, filepath.Join(fixture.replay, name)); err != nil {

@@ -121,6 +121,25 @@ func startProc(t *testing.T, bin, config string, notify *notifySocket) *proc {
 	return p
 }
 
+// waitReady waits for READY=1, failing with the daemon's log if it exits
+// or does not get ready within 60 s.
+func (p *proc) waitReady(t *testing.T, notify *notifySocket) {
+	t.Helper()
+	deadline := time.Now().Add(60 * time.Second)
+	for notify.count("READY=1") == 0 {
+		select {
+		case err := <-p.exited:
+			p.exited <- err
+			t.Fatalf("samlad exited before READY=1 (%v); log:\n%s", err, p.out)
+		default:
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("no READY=1 within 60s; log:\n%s", p.out)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
 func (p *proc) wait(t *testing.T) int {
 	t.Helper()
 	select {
@@ -178,7 +197,7 @@ func TestProcessLifecycle(t *testing.T) {
 	// Run 1: ready, watchdog, reload refused, clean stop.
 	notify := listenNotify(t)
 	p := startProc(t, bin, path, notify)
-	waitUntil(t, "READY=1", 20*time.Second, func() bool { return notify.count("READY=1") > 0 })
+	p.waitReady(t, notify)
 	rec.Wait(verdictTopic, 5, 30*time.Second)
 	waitUntil(t, "watchdog pings", 5*time.Second, func() bool { return notify.count("WATCHDOG=1") >= 3 })
 	if err := os.WriteFile(path, []byte("[daemon]\ndeadline = \"soon\"\n"), 0o600); err != nil {
@@ -274,6 +293,7 @@ func TestProcessONNXBackendStopsCleanly(t *testing.T) {
 
 	notify := listenNotify(t)
 	p := startProc(t, bin, path, notify)
+	p.waitReady(t, notify)
 	rec.Wait(prefix+"/cam1/verdict", 3, 60*time.Second)
 	n := len(rec.Messages(prefix + "/stats"))
 	var st actuate.Stats

@@ -52,7 +52,9 @@ func TestSoak(t *testing.T) {
 	rec := b.Record(t, prefix+"/cam1/verdict", mqtttest.RecorderOptions{})
 	dir := t.TempDir()
 	path := testConfig{broker: b.URL, stateDir: dir, bank: bankA, replay: replay, loop: true, trigger: "free", rate: 60, queueDepth: 8}.write(t, dir)
-	p := startProc(t, bin, path, listenNotify(t))
+	notify := listenNotify(t)
+	p := startProc(t, bin, path, notify)
+	p.waitReady(t, notify)
 	pid := p.cmd.Process.Pid
 
 	rec.Wait("", frames/5, 5*time.Minute)
