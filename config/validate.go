@@ -118,7 +118,7 @@ func (v *validator) pipeline(p Pipeline) {
 		v.bad(s+"position_weight", p.PositionWeight, "must be >= 0 (0 = position ignored)")
 	}
 	v.oneOf(s+"mode", p.Mode, "full", "light")
-	v.oneOf(s+"align", p.Align, "none", "centroid", "box")
+	v.oneOf(s+"align", p.Align, "none", "centroid", "box", "nn")
 	v.positive(s+"epsilon", p.Epsilon, ": it regularises the covariance (Sigma + eps*I)")
 	v.intIn(s+"sinkhorn_iters", p.SinkhornIters, 1, 10000, "")
 	v.positive(s+"match_temperature", p.MatchTemperature, ": it divides the cosine scores before Sinkhorn")

@@ -23,7 +23,7 @@ func TestValidationPerSection(t *testing.T) {
 		{"[pipeline]\ndescriptor = \"mean\"", "pipeline.descriptor", 2, "dcga, gmp, gap"},
 		{"[pipeline]\ndcga_pooling = \"avg\"", "pipeline.dcga_pooling", 2, "gmp, gap"},
 		{"[pipeline]\nmode = \"fast\"", "pipeline.mode", 2, "full, light"},
-		{"[pipeline]\nalign = \"affine\"", "pipeline.align", 2, "none, centroid, box"},
+		{"[pipeline]\nalign = \"affine\"", "pipeline.align", 2, "none, centroid, box, nn"},
 		{"[pipeline]\nscore = \"mean\"", "pipeline.score", 2, "max, topk"},
 		{"[pipeline]\nepsilon = 0.0", "pipeline.epsilon", 2, "> 0"},
 		{"[pipeline]\nepsilon = -1e-3", "pipeline.epsilon", 2, "> 0"},
@@ -136,6 +136,14 @@ func TestMissingKeyLocatedAtTheSettingRequiringIt(t *testing.T) {
 	}
 	if len(errs) != 4 {
 		t.Errorf("want 4 errors, got:\n%v", errs)
+	}
+}
+
+// The built-in defaults must pass their own validation: a default the rules
+// refuse would make every config file fail.
+func TestDefaultsValidate(t *testing.T) {
+	if errs, _ := validate(Default()); len(errs) > 0 {
+		t.Errorf("Default() fails validation:\n%v", Errors(errs))
 	}
 }
 
