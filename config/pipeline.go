@@ -15,7 +15,9 @@ type Pipeline struct {
 	// Upsampler is "jbu" (joint bilateral, image-guided) or "bilinear".
 	Upsampler string `toml:"upsampler"`
 	// Descriptor is the object pooling: "dcga" (GMP + channel/object graph
-	// attention, the paper), "gmp" or "gap" (plain pooling, ablations).
+	// attention, the paper), "gmp" or "gap" (plain pooling). The default
+	// "gap" was chosen by measurement on the generated scenes with the
+	// built-in features (README "How the engine decides").
 	Descriptor string `toml:"descriptor"`
 	// DCGAPooling is the squeeze inside DCGA: "gmp" (paper) or "gap".
 	DCGAPooling string `toml:"dcga_pooling"`
@@ -26,7 +28,8 @@ type Pipeline struct {
 	// paper's eq. 16: only unmatched objects are scored).
 	Mode string `toml:"mode"`
 	// Align places the query object over its reference: "none" (paper),
-	// "centroid" or "box".
+	// "centroid", "box", or "nn" (per position, the reference object's
+	// position with the nearest feature: follows rotated parts).
 	Align string `toml:"align"`
 	// Epsilon regularises the per-position covariance (Sigma + eps*I).
 	Epsilon float64 `toml:"epsilon"`
@@ -50,6 +53,12 @@ type Pipeline struct {
 	ThresholdMargin float64 `toml:"threshold_margin"`
 	// Score reduces the map to an image score: "max" or "topk" (mean of the top 1%).
 	Score string `toml:"score"`
+	// StructuralWeight and LogicalWeight scale the two standardised parts of
+	// the image score, max(structural, logical). Lower one for a recipe
+	// where it is noisy (e.g. structural 0.5 for loose parts in a bag
+	// whose appearance varies with pose).
+	StructuralWeight float64 `toml:"structural_weight"`
+	LogicalWeight    float64 `toml:"logical_weight"`
 	// Coreset keeps at most this many references in the bank (0 = all).
 	Coreset int `toml:"coreset"`
 	// Segmentation parameters of the built-in graph segmenter.
@@ -77,19 +86,21 @@ func DefaultPipeline() Pipeline {
 	return Pipeline{
 		Backend:          "builtin",
 		InputSize:        224,
-		K:                2,
+		K:                4,
 		Upsample:         8,
 		Upsampler:        "jbu",
-		Descriptor:       "dcga",
+		Descriptor:       "gap",
 		DCGAPooling:      "gmp",
 		Mode:             "full",
-		Align:            "none",
+		Align:            "nn",
 		Epsilon:          0.01,
 		SinkhornIters:    100,
 		MatchTemperature: 0.05,
 		MaxObjects:       16,
 		ThresholdMargin:  1.0,
 		Score:            "max",
+		StructuralWeight: 1,
+		LogicalWeight:    1,
 		Segment:          Segment{Scale: 300, Sigma: 0.8, MinSize: 50, MergeColour: 20, RefSize: 224},
 	}
 }

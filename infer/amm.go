@@ -11,6 +11,18 @@ const (
 	AlignNone     = "none"     // same grid position (paper)
 	AlignCentroid = "centroid" // shift so the centroids coincide
 	AlignBox      = "box"      // map the query box onto the reference box
+	// AlignNN takes, per query position and reference, the partner
+	// object's position with the nearest feature vector (searched on a
+	// grid of step nnRefStep; query positions on a grid of step
+	// nnQueryStep, each filling its block). It makes the comparison
+	// independent of the part's pose (rotation, flips), which the rigid
+	// alignments cannot follow.
+	AlignNN = "nn"
+)
+
+const (
+	nnQueryStep = 3
+	nnRefStep   = 4
 )
 
 // mahalanobis returns the Mahalanobis distance (eq. 12) of x from the
@@ -114,7 +126,7 @@ func scratchSize(k, c int) int { return k*c + c + 2*k*k + 2*k }
 
 // objectMap writes the Mahalanobis distance of every pixel of query object
 // qi against its partner objects (partners[r] in refs[r], -1 = none) into
-// out (the map grid), scaled by weight (the partners' stability), and
+// out (the map grid), multiplied by weight (1 / the partners' scale), and
 // returns the object's maximum. The reference
 // features outside the partner's mask are zero (mask x features, 3.4.3).
 func objectMap(q *view, qi int, refs []*view, partners []int, align string, eps float64, weight float32, out []float32) float32 {
@@ -141,6 +153,9 @@ func objectMap(q *view, qi int, refs []*view, partners []int, align string, eps 
 			xf[r].oy = float64(p.Box.Min.Y) - float64(o.Box.Min.Y)*xf[r].sy
 		}
 	}
+	if align == AlignNN {
+		return objectMapNN(q, qi, refs, partners, eps, weight, out, rv, sc)
+	}
 	var mx float32
 	lab := uint16(qi + 1)
 	for y := o.Box.Min.Y; y < o.Box.Max.Y; y++ {
@@ -165,4 +180,83 @@ func objectMap(q *view, qi int, refs []*view, partners []int, align string, eps 
 		}
 	}
 	return mx
+}
+
+// objectMapNN is objectMap with AlignNN.
+func objectMapNN(q *view, qi int, refs []*view, partners []int, eps float64, weight float32, out []float32, rv [][]float32, sc []float64) float32 {
+	o := q.Objects[qi]
+	lab := uint16(qi + 1)
+	// Candidate feature vectors of each partner object.
+	cands := make([][][]float32, len(refs))
+	for r, ref := range refs {
+		if partners[r] < 0 {
+			continue
+		}
+		p := ref.Objects[partners[r]]
+		pl := uint16(partners[r] + 1)
+		for y := p.Box.Min.Y; y < p.Box.Max.Y; y += nnRefStep {
+			for x := p.Box.Min.X; x < p.Box.Max.X; x += nnRefStep {
+				if ref.Labels[y*ref.W+x] == pl {
+					cands[r] = append(cands[r], ref.at(x, y))
+				}
+			}
+		}
+	}
+	zero := make([]float32, q.C)
+	var mx float32
+	for y := o.Box.Min.Y; y < o.Box.Max.Y; y += nnQueryStep {
+		for x := o.Box.Min.X; x < o.Box.Max.X; x += nnQueryStep {
+			// The block's representative: its first pixel inside the object.
+			px, py := -1, -1
+			for dy := 0; dy < nnQueryStep && py < 0; dy++ {
+				for dx := 0; dx < nnQueryStep; dx++ {
+					if yy, xx := y+dy, x+dx; yy < o.Box.Max.Y && xx < o.Box.Max.X && q.Labels[yy*q.W+xx] == lab {
+						px, py = xx, yy
+						break
+					}
+				}
+			}
+			if px < 0 {
+				continue
+			}
+			f := q.at(px, py)
+			for r := range refs {
+				rv[r] = zero
+				best := float32(math.Inf(1))
+				for _, c := range cands[r] {
+					if d := sqDistBelow(f, c, best); d < best {
+						best, rv[r] = d, c
+					}
+				}
+			}
+			m := weight * float32(mahalanobis(f, rv, eps, sc))
+			mx = max(mx, m)
+			for dy := 0; dy < nnQueryStep; dy++ {
+				for dx := 0; dx < nnQueryStep; dx++ {
+					if yy, xx := y+dy, x+dx; yy < o.Box.Max.Y && xx < o.Box.Max.X && q.Labels[yy*q.W+xx] == lab {
+						out[yy*q.W+xx] = m
+					}
+				}
+			}
+		}
+	}
+	return mx
+}
+
+// sqDistBelow is the squared distance of a and b, or any value >= bound
+// once the partial sum exceeds it (early exit of the nearest-neighbour
+// search).
+func sqDistBelow(a, b []float32, bound float32) float32 {
+	var s float32
+	for i := 0; i < len(a); i += 8 {
+		end := min(i+8, len(a))
+		for j := i; j < end; j++ {
+			d := a[j] - b[j]
+			s += d * d
+		}
+		if s >= bound {
+			return s
+		}
+	}
+	return s
 }

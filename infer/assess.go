@@ -42,12 +42,13 @@ type params struct {
 	eps            float64
 	score          string
 	workers        int
+	structScale    float64 // fallback object scale; 0 = raw distances (first calibration pass)
 }
 
 func paramsOf(p config.Pipeline, cal Calibration) params {
 	return params{k: p.K, dustbin: pick(p.Dustbin, cal.Dustbin), matchThreshold: pick(p.MatchThreshold, cal.MatchThreshold),
 		tau: p.MatchTemperature, iters: p.SinkhornIters, mode: p.Mode, align: p.Align, eps: p.Epsilon,
-		score: p.Score, workers: workerCount(p.Workers)}
+		score: p.Score, workers: workerCount(p.Workers), structScale: cal.StructScale}
 }
 
 // pick returns the config value when set, else the calibrated one.
@@ -79,7 +80,7 @@ func assess(q *view, qDesc [][]float32, refs []*view, refDesc [][][]float32, pr 
 			}
 			w := 1.0
 			if j := a.partners[i][r]; j >= 0 {
-				w = float64(refs[r].Objects[j].Weight)
+				w = refs[r].Objects[j].relevance()
 			}
 			a.weight[i] += w / float64(k)
 			a.unmatched[i] += w * mt.p(i, mt.N) / float64(k)
@@ -91,7 +92,7 @@ func assess(q *view, qDesc [][]float32, refs []*view, refDesc [][][]float32, pr 
 	}
 	for r, mt := range a.matchings {
 		for j := 0; j < mt.N; j++ {
-			a.logical += float64(refs[r].Objects[j].Weight) * mt.p(mt.M, j) / float64(k)
+			a.logical += refs[r].Objects[j].relevance() * mt.p(mt.M, j) / float64(k)
 		}
 	}
 	for i := range a.structMap {
@@ -101,10 +102,28 @@ func assess(q *view, qDesc [][]float32, refs []*view, refDesc [][][]float32, pr 
 		if pr.mode == ModeLight && a.matched[i] {
 			return
 		}
-		a.objMax[i] = objectMap(q, i, refs, a.partners[i], pr.align, pr.eps, float32(a.weight[i]), a.structMap)
+		a.objMax[i] = objectMap(q, i, refs, a.partners[i], pr.align, pr.eps, float32(1/a.scaleOf(i, refs, pr.structScale)), a.structMap)
 	})
 	a.structural = reduceMap(a.structMap, pr.score)
 	return a
+}
+
+// scaleOf is query object i's structural scale: the mean StructScale of
+// its partners, the fallback where a partner has none, 1 before
+// calibration has any.
+func (a *assessment) scaleOf(i int, refs []*view, fallback float64) float64 {
+	if fallback <= 0 {
+		return 1
+	}
+	var s float64
+	for r, j := range a.partners[i] {
+		v := fallback
+		if j >= 0 && refs[r].Objects[j].StructScale > 0 {
+			v = float64(refs[r].Objects[j].StructScale)
+		}
+		s += v / float64(len(refs))
+	}
+	return s
 }
 
 // Image score reductions (config.Pipeline.Score).
@@ -143,15 +162,20 @@ func reduceMap(m []float32, how string) float64 {
 }
 
 // zscores turns the assessment into the normalised structural and logical
-// scores (see calibrate.go for the rule).
-func (a *assessment) zscores(cal Calibration, mode string) (zs, zl float64) {
-	zs = (a.structural - cal.StructMean) / cal.StructStd
-	if mode == ModeLight {
+// scores (see calibrate.go for the rule), each times its configured weight.
+func (a *assessment) zscores(cal Calibration, p config.Pipeline) (zs, zl float64) {
+	zs = p.StructuralWeight * (a.structural - cal.StructMean) / cal.StructStd
+	if p.Mode == ModeLight {
 		return zs, math.Inf(-1)
 	}
-	return zs, (a.logical - cal.LogicMean) / cal.LogicStd
+	return zs, p.LogicalWeight * (a.logical - cal.LogicMean) / cal.LogicStd
 }
 
 // imageScore combines the two: the image is as anomalous as its most
 // anomalous aspect.
 func imageScore(zs, zl float64) float64 { return max(zs, zl) }
+
+// relevance is how much an object's absence or excess counts: its
+// stability squared, so that objects found in nearly every good image
+// count fully and segments that come and go count little.
+func (o *Object) relevance() float64 { return float64(o.Weight) * float64(o.Weight) }

@@ -61,6 +61,8 @@ type BankConfig struct {
 	MaxArea          float64        `toml:"max_area"`
 	MaxObjects       int            `toml:"max_objects"`
 	Score            string         `toml:"score"`
+	StructuralWeight float64        `toml:"structural_weight"`
+	LogicalWeight    float64        `toml:"logical_weight"`
 	Coreset          int            `toml:"coreset"`
 	Segment          config.Segment `toml:"segment"`
 }
@@ -72,6 +74,7 @@ func bankConfigOf(p config.Pipeline) BankConfig {
 		Mode: p.Mode, Align: p.Align, Epsilon: p.Epsilon, SinkhornIters: p.SinkhornIters,
 		MatchTemperature: p.MatchTemperature, MinArea: p.MinArea, MaxArea: p.MaxArea,
 		MaxObjects: p.MaxObjects, Score: p.Score, Coreset: p.Coreset, Segment: p.Segment,
+		StructuralWeight: p.StructuralWeight, LogicalWeight: p.LogicalWeight,
 	}
 }
 
@@ -108,6 +111,13 @@ type Object struct {
 	// in which it has a match (calibrate.go). Segments of background that
 	// come and go between good images get a low weight and count little.
 	Weight float32
+	// StructScale is the object's typical structural value: the mean of
+	// the maximum Mahalanobis distance of the good objects it was compared
+	// with in leave-one-out (0 = never compared). A query object's
+	// distances are divided by its partners' scale, so parts that vary
+	// a lot between good images (soft shadows, background) do not drown
+	// parts that never vary.
+	StructScale float32
 }
 
 // Calibration holds the values learned from the good images by
@@ -121,7 +131,9 @@ type Calibration struct {
 	// map) and logical (soft count of unmatched objects) image scores.
 	StructMean, StructStd float64
 	LogicMean, LogicStd   float64
-	Threshold             float64
+	// StructScale is the fallback object scale (median of all objects').
+	StructScale float64
+	Threshold   float64
 	// LOOScores are the good images' leave-one-out image scores.
 	LOOScores []float64
 }
@@ -299,5 +311,6 @@ func (b *Bank) Pipeline(base config.Pipeline) config.Pipeline {
 	base.Mode, base.Align, base.Epsilon, base.SinkhornIters = c.Mode, c.Align, c.Epsilon, c.SinkhornIters
 	base.MatchTemperature, base.MinArea, base.MaxArea, base.MaxObjects = c.MatchTemperature, c.MinArea, c.MaxArea, c.MaxObjects
 	base.Score, base.Coreset, base.Segment = c.Score, c.Coreset, c.Segment
+	base.StructuralWeight, base.LogicalWeight = c.StructuralWeight, c.LogicalWeight
 	return base
 }

@@ -18,6 +18,7 @@ import (
 
 // benchSetup is one enrolled engine and its query frames.
 type benchSetup struct {
+	be      *infer.Backend
 	eng     *infer.Engine
 	queries []*infer.Image
 }
@@ -49,7 +50,7 @@ func benchEngine(b *testing.B, size, up int) *benchSetup {
 	if err != nil {
 		b.Fatal(err)
 	}
-	s := &benchSetup{eng: eng, queries: benchScenes(b, scenes.Missing, 50, 4, size)}
+	s := &benchSetup{be: be, eng: eng, queries: benchScenes(b, scenes.Missing, 50, 4, size)}
 	benchSetups[key] = s
 	return s
 }

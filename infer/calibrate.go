@@ -15,9 +15,9 @@ import (
 //
 //  1. Area filter (only where min_area / max_area are 0): over all segments
 //     of all good images, max_area = 0.25 of the image (larger segments are
-//     background, trays and boxes), min_area = half the median area of the
-//     segments between 0.2% and max_area, and at least 0.2%, so that
-//     segmentation crumbs are dropped but the smallest parts stay.
+//     background, trays and boxes), min_area = the 10th percentile of the
+//     areas of the segments between 0.2% and max_area, and at least 0.2%,
+//     so that segmentation crumbs are dropped but the smallest parts stay.
 //  2. Dustbin (eq. 10 trash bin): the cosine similarities of mutually best
 //     object pairs between each good image and its k neighbours; dustbin =
 //     5th percentile - max(2 * match_temperature, median - 5th percentile).
@@ -30,12 +30,16 @@ import (
 //     ~1; background segments that come and go weigh little. Unmatched
 //     masses and structural maps are scaled by the weights of the
 //     reference objects involved.
-//  5. Image score: per good image, S = the structural value (max or top-1%
-//     mean of the Mahalanobis map) and L = the soft count of unmatched
+//  5. Object scale: in a first leave-one-out pass, each reference object
+//     collects the maximum Mahalanobis distance of the good objects it is
+//     compared with; its scale is their mean (fallback: the median over
+//     all objects). Query distances are divided by their partners' scale.
+//  6. Image score: per good image, S = the structural value (max or top-1%
+//     mean of the scaled Mahalanobis map) and L = the soft count of unmatched
 //     objects. Scores are standardised by the leave-one-out mean and spread:
 //     zS = (S - mean S) / sd S with sd S >= 5% of mean S, zL = (L - mean L) /
 //     sd L with sd L >= 0.1 objects; image score = max(zS, zL).
-//  6. Pass/fail threshold = max(highest leave-one-out image score, 3) times
+//  7. Pass/fail threshold = max(highest leave-one-out image score, 3) times
 //     threshold_margin: no good image would have failed, and a frame must
 //     be at least three spreads from normal to fail.
 const (
@@ -62,10 +66,10 @@ func calibrateArea(items []enrolled, imgArea int) (minArea, maxArea float64) {
 	if len(fr) == 0 {
 		return areaFloor, maxArea
 	}
-	return max(areaFloor, quantile(fr, 0.5)/2), maxArea
+	return max(areaFloor, quantile(fr, 0.1)), maxArea
 }
 
-// calibrate implements rules 2-6 on a bank whose references hold their
+// calibrate implements rules 2-7 on a bank whose references hold their
 // objects and descriptors.
 func calibrate(ctx context.Context, be *Backend, p config.Pipeline, bank *Bank, items []enrolled) error {
 	n, k := len(bank.Refs), p.K
@@ -122,42 +126,82 @@ func calibrate(ctx context.Context, be *Backend, p config.Pipeline, bank *Bank, 
 			objs[a].Weight = float32(hits[a]) / float32(peers)
 		}
 	}
-	// Rule 5: full leave-one-out inspections.
+	// Rules 5-6: full leave-one-out inspections.
 	pr := paramsOf(p, *cal)
 	views, err := refViews(ctx, be, p, bank, items)
 	if err != nil {
 		return err
 	}
 	S, L := make([]float64, n), make([]float64, n)
+	// Pass A (raw distances) gives each reference object its scale; pass
+	// B scores every good image with the scales.
+	sums := make([][]float64, n)
+	counts := make([][]int, n)
 	for i := range bank.Refs {
-		if err := ctx.Err(); err != nil {
-			return err
-		}
-		q, err := views(i)
-		if err != nil {
-			return err
-		}
-		refs := make([]*view, len(nbrs[i]))
-		refDesc := make([][][]float32, len(nbrs[i]))
-		for r, j := range nbrs[i] {
-			if refs[r], err = views(j); err != nil {
+		sums[i] = make([]float64, len(bank.Refs[i].Objects))
+		counts[i] = make([]int, len(bank.Refs[i].Objects))
+	}
+	var all []float64
+	for pass := 0; pass < 2; pass++ {
+		for i := range bank.Refs {
+			if err := ctx.Err(); err != nil {
 				return err
 			}
-			refDesc[r] = descsOf(bank.Refs[j].Objects)
+			q, err := views(i)
+			if err != nil {
+				return err
+			}
+			refs := make([]*view, len(nbrs[i]))
+			refDesc := make([][][]float32, len(nbrs[i]))
+			for r, j := range nbrs[i] {
+				if refs[r], err = views(j); err != nil {
+					return err
+				}
+				refDesc[r] = descsOf(bank.Refs[j].Objects)
+			}
+			a := assess(q, descsOf(bank.Refs[i].Objects), refs, refDesc, pr, make([]float32, q.W*q.H))
+			S[i], L[i] = a.structural, a.logical
+			if pass == 1 {
+				continue
+			}
+			for o, mx := range a.objMax {
+				if mx <= 0 {
+					continue
+				}
+				all = append(all, float64(mx))
+				for r, j := range a.partners[o] {
+					if j >= 0 {
+						sums[nbrs[i][r]][j] += float64(mx)
+						counts[nbrs[i][r]][j]++
+					}
+				}
+			}
 		}
-		a := assess(q, descsOf(bank.Refs[i].Objects), refs, refDesc, pr, make([]float32, q.W*q.H))
-		S[i], L[i] = a.structural, a.logical
+		if pass == 0 {
+			for i := range bank.Refs {
+				for j := range bank.Refs[i].Objects {
+					if counts[i][j] > 0 {
+						bank.Refs[i].Objects[j].StructScale = float32(sums[i][j] / float64(counts[i][j]))
+					}
+				}
+			}
+			cal.StructScale = 1
+			if len(all) > 0 {
+				cal.StructScale = quantile(all, 0.5)
+			}
+			pr.structScale = cal.StructScale
+		}
 	}
 	cal.StructMean, cal.StructStd = meanStd(S)
 	cal.StructStd = max(cal.StructStd, sdStructFrac*math.Abs(cal.StructMean), 1e-9)
 	cal.LogicMean, cal.LogicStd = meanStd(L)
 	cal.LogicStd = max(cal.LogicStd, sdLogicFloor)
-	// Rule 6.
+	// Rule 7.
 	cal.LOOScores = make([]float64, n)
 	cal.Threshold = thresholdFloor
 	for i := range S {
 		a := &assessment{structural: S[i], logical: L[i]}
-		cal.LOOScores[i] = round4(imageScore(a.zscores(*cal, p.Mode)))
+		cal.LOOScores[i] = round4(imageScore(a.zscores(*cal, p)))
 		cal.Threshold = max(cal.Threshold, cal.LOOScores[i])
 	}
 	return nil

@@ -15,19 +15,25 @@ import (
 // Engine inspects frames against a bank. It is safe for concurrent use by
 // several goroutines as long as the backend's stages are.
 type Engine struct {
-	be      *Backend
-	bank    *Bank
-	p       config.Pipeline
-	cal     Calibration // with config overrides applied
-	pr      params
-	refImgs []*Image
-	bufs    sync.Pool // *buffers
+	be    *Backend
+	bank  *Bank
+	p     config.Pipeline
+	cal   Calibration // with config overrides applied
+	pr    params
+	index *refIndex
+	bufs  sync.Pool // *buffers
 }
 
 // buffers are the per-inspection scratch slices reused across calls.
 type buffers struct {
-	hwc  [][]float32 // query + k references
-	smap []float32
+	hwc    [][]float32 // query + k references
+	smap   []float32
+	global []float32
+	ret    retrievalScratch
+	// refImgs are the k retrieved references' images, dequantized per
+	// query from the bank's 8-bit copy (4x less resident memory than
+	// keeping float32 images of every reference).
+	refImgs []Image
 }
 
 // NewEngine checks that bank fits backend be and pipeline p and prepares
@@ -47,10 +53,9 @@ func NewEngine(be *Backend, bank *Bank, p config.Pipeline) (*Engine, error) {
 	}
 	e := &Engine{be: be, bank: bank, p: p, cal: effectiveCalibration(bank.Calib, p)}
 	e.pr = paramsOf(p, e.cal)
-	for _, r := range bank.Refs {
-		e.refImgs = append(e.refImgs, dequantize(r.RGB, r.Size, r.Size))
-	}
-	e.bufs.New = func() any { return &buffers{hwc: make([][]float32, p.K+1)} }
+	f0 := &bank.Refs[0].Feat
+	e.index = newRefIndex(bank.Refs, f0.C, (f0.H+1)/2, (f0.W+1)/2)
+	e.bufs.New = func() any { return &buffers{hwc: make([][]float32, p.K+1), refImgs: make([]Image, p.K)} }
 	return e, nil
 }
 
@@ -122,7 +127,8 @@ func (e *Engine) Inspect(ctx context.Context, img *Image) (*Result, error) {
 	}
 
 	// 3. Image-level kNN retrieval of the k references.
-	refIdx := nearestRefs(e.bank.Refs, globalVector(f), k, -1)
+	bufs.global = globalVectorInto(f, bufs.global)
+	refIdx := e.index.nearest(bufs.global, k, &bufs.ret)
 	sw.lap(StageRetrieval)
 
 	// 4. Segmentation, once, with the area filter.
@@ -141,7 +147,7 @@ func (e *Engine) Inspect(ctx context.Context, img *Image) (*Result, error) {
 		src, fm := img, f
 		if i > 0 {
 			ref := &e.bank.Refs[refIdx[i-1]]
-			src, fm = e.refImgs[refIdx[i-1]], &ref.Feat
+			src, fm = dequantizeInto(&bufs.refImgs[i-1], ref.RGB, ref.Size, ref.Size), &ref.Feat
 		}
 		v, err := upsampleView(e.be, src, fm, e.p.Upsample, bufs.hwc[i])
 		if err != nil {

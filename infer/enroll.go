@@ -32,8 +32,8 @@ func checkPipeline(p config.Pipeline) error {
 	if !oneOf(p.Mode, ModeFull, ModeLight) {
 		bad = append(bad, fmt.Sprintf("mode = %q must be full or light", p.Mode))
 	}
-	if !oneOf(p.Align, AlignNone, AlignCentroid, AlignBox) {
-		bad = append(bad, fmt.Sprintf("align = %q must be none, centroid or box", p.Align))
+	if !oneOf(p.Align, AlignNone, AlignCentroid, AlignBox, AlignNN) {
+		bad = append(bad, fmt.Sprintf("align = %q must be none, centroid, box or nn", p.Align))
 	}
 	if !oneOf(p.Score, ScoreMax, ScoreTopK) {
 		bad = append(bad, fmt.Sprintf("score = %q must be max or topk", p.Score))
@@ -52,6 +52,9 @@ func checkPipeline(p config.Pipeline) error {
 	}
 	if p.MinArea < 0 || p.MaxArea < 0 || p.MaxArea > 1 || (p.MaxArea > 0 && p.MinArea >= p.MaxArea) {
 		bad = append(bad, fmt.Sprintf("min_area = %g, max_area = %g must satisfy 0 <= min_area < max_area <= 1", p.MinArea, p.MaxArea))
+	}
+	if !(p.StructuralWeight >= 0) || !(p.LogicalWeight >= 0) || p.StructuralWeight+p.LogicalWeight == 0 {
+		bad = append(bad, fmt.Sprintf("structural_weight = %g, logical_weight = %g must be >= 0 and not both 0", p.StructuralWeight, p.LogicalWeight))
 	}
 	if p.PositionWeight < 0 {
 		bad = append(bad, fmt.Sprintf("position_weight = %g must be >= 0", p.PositionWeight))

@@ -16,16 +16,17 @@ import (
 // scaled by their dustbin mass. Where both apply the larger wins, so the
 // map's maximum equals the image score for score = "max".
 func (e *Engine) result(q *view, refs []*view, a *assessment) *Result {
-	zs, zl := a.zscores(e.cal, e.p.Mode)
+	zs, zl := a.zscores(e.cal, e.p)
 	score := imageScore(zs, zl)
 	res := &Result{Score: round4(score), Threshold: round4(e.cal.Threshold), Verdict: VerdictPass,
+		Structural: round4(zs), Logical: round4(zl),
 		MapW: q.W, MapH: q.H, Map: make([]float32, q.W*q.H)}
 	if score > e.cal.Threshold || math.IsNaN(score) {
 		res.Verdict = VerdictFail
 	}
 	for i, v := range a.structMap {
 		if v > 0 {
-			res.Map[i] = float32(max((float64(v)-e.cal.StructMean)/e.cal.StructStd, 0))
+			res.Map[i] = float32(max(e.p.StructuralWeight*(float64(v)-e.cal.StructMean)/e.cal.StructStd, 0))
 		}
 	}
 	// Logical candidates: query objects and nearest-reference objects that
@@ -38,7 +39,7 @@ func (e *Engine) result(q *view, refs []*view, a *assessment) *Result {
 		}
 		near := a.matchings[0]
 		for j := 0; j < near.N; j++ {
-			maxMass = max(maxMass, float64(refs[0].Objects[j].Weight)*near.p(near.M, j))
+			maxMass = max(maxMass, refs[0].Objects[j].relevance()*near.p(near.M, j))
 		}
 		if zl > 0 && maxMass > 0 {
 			for i, u := range a.unmatched {
@@ -49,7 +50,7 @@ func (e *Engine) result(q *view, refs []*view, a *assessment) *Result {
 				}
 			}
 			for j := 0; j < near.N; j++ {
-				mass := float64(refs[0].Objects[j].Weight) * near.p(near.M, j)
+				mass := refs[0].Objects[j].relevance() * near.p(near.M, j)
 				v := float32(zl * mass / maxMass)
 				paint(res.Map, refs[0], j, v)
 				if mass >= 0.5 {
@@ -103,7 +104,7 @@ func (e *Engine) findings(q *view, a *assessment, cands []logicalCand, fail bool
 		if a.objMax[i] == 0 {
 			continue
 		}
-		z := (float64(a.objMax[i]) - e.cal.StructMean) / e.cal.StructStd
+		z := e.p.StructuralWeight * (float64(a.objMax[i]) - e.cal.StructMean) / e.cal.StructStd
 		if z > bestZ {
 			best, bestZ = i, z
 		}

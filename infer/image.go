@@ -128,7 +128,15 @@ func quantize(img *Image) []uint8 {
 
 // dequantize is the inverse of quantize.
 func dequantize(q []uint8, w, h int) *Image {
-	img := &Image{W: w, H: h, Pix: make([]float32, len(q))}
+	return dequantizeInto(&Image{}, q, w, h)
+}
+
+// dequantizeInto is dequantize reusing img's pixel storage.
+func dequantizeInto(img *Image, q []uint8, w, h int) *Image {
+	if cap(img.Pix) < len(q) {
+		img.Pix = make([]float32, len(q))
+	}
+	img.W, img.H, img.Pix = w, h, img.Pix[:len(q)]
 	for i, v := range q {
 		img.Pix[i] = float32(v) / 255
 	}

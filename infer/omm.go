@@ -30,9 +30,10 @@ func match(q, r [][]float32, dustbin, tau, threshold float64, iters int) *matchi
 			s[i*n+j] = float64(dot(q[i], r[j])) / tau
 		}
 	}
+	ints := make([]int, 2*m+n) // one allocation for Match, Nearest and colBest
 	res := &matching{M: m, N: n, LogP: sinkhorn(s, m, n, dustbin/tau, iters),
-		Match: make([]int, m), Nearest: make([]int, m), RefMatched: make([]bool, n)}
-	colBest := make([]int, n)
+		Match: ints[:m:m], Nearest: ints[m : 2*m : 2*m], RefMatched: make([]bool, n)}
+	colBest := ints[2*m:]
 	for j := 0; j < n; j++ {
 		colBest[j] = -1
 		best := math.Inf(-1)
@@ -66,7 +67,9 @@ func match(q, r [][]float32, dustbin, tau, threshold float64, iters int) *matchi
 // returned log plan is scaled by m+n, so each real row and column sums to 1.
 func sinkhorn(scores []float64, m, n int, alpha float64, iters int) []float64 {
 	w := n + 1
-	z := make([]float64, (m+1)*w)
+	// One allocation: the plan z, then the marginals and potentials.
+	buf := make([]float64, (m+1)*w+2*(m+1)+2*(n+1))
+	z, buf := buf[:(m+1)*w:(m+1)*w], buf[(m+1)*w:]
 	for i := 0; i <= m; i++ {
 		for j := 0; j <= n; j++ {
 			if i < m && j < n {
@@ -77,8 +80,7 @@ func sinkhorn(scores []float64, m, n int, alpha float64, iters int) []float64 {
 		}
 	}
 	norm := -math.Log(float64(m + n))
-	logMu := make([]float64, m+1)
-	logNu := make([]float64, n+1)
+	logMu, logNu, u, v := buf[:m+1], buf[m+1:m+n+2], buf[m+n+2:2*m+n+3], buf[2*m+n+3:]
 	for i := range logMu {
 		logMu[i] = norm
 	}
@@ -100,8 +102,6 @@ func sinkhorn(scores []float64, m, n int, alpha float64, iters int) []float64 {
 		}
 		return z
 	}
-	u := make([]float64, m+1)
-	v := make([]float64, n+1)
 	for it := 0; it < iters; it++ {
 		for i := 0; i <= m; i++ {
 			u[i] = logMu[i] - logSumExp(z[i*w:(i+1)*w], v)

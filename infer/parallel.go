@@ -3,6 +3,7 @@ package infer
 import (
 	"runtime"
 	"sync"
+	"sync/atomic"
 )
 
 // workerCount resolves config.Pipeline.Workers (0 = number of CPUs).
@@ -13,8 +14,38 @@ func workerCount(n int) int {
 	return runtime.GOMAXPROCS(0)
 }
 
-// parallelFor runs fn(i) for i in [0,n) on at most workers goroutines.
-// It runs inline when there is nothing to share out.
+// forJob is one parallelFor call: helpers take indices from next.
+type forJob struct {
+	next     atomic.Int64
+	n        int64
+	fn       func(i int)
+	finished sync.WaitGroup
+}
+
+func (j *forJob) drain() {
+	for i := j.next.Add(1) - 1; i < j.n; i = j.next.Add(1) - 1 {
+		j.fn(int(i))
+	}
+}
+
+// Long-lived helpers take jobs from a channel: starting goroutines per
+// call cost several allocations each, in every frame.
+var (
+	startHelpers sync.Once
+	jobs         chan *forJob
+	forJobs      = sync.Pool{New: func() any { return new(forJob) }}
+)
+
+func helper() {
+	for j := range jobs {
+		j.drain()
+		j.finished.Done()
+	}
+}
+
+// parallelFor runs fn(i) for i in [0,n) on at most workers goroutines, the
+// caller's included, handing out indices one at a time (objects differ in
+// cost). It runs inline when there is nothing to share out.
 func parallelFor(n, workers int, fn func(i int)) {
 	if workers <= 1 || n <= 1 {
 		for i := 0; i < n; i++ {
@@ -22,27 +53,29 @@ func parallelFor(n, workers int, fn func(i int)) {
 		}
 		return
 	}
-	workers = min(workers, n)
-	var next int
-	var mu sync.Mutex
-	var wg sync.WaitGroup
-	for w := 0; w < workers; w++ {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for {
-				mu.Lock()
-				i := next
-				next++
-				mu.Unlock()
-				if i >= n {
-					return
-				}
-				fn(i)
-			}
-		}()
+	startHelpers.Do(func() {
+		jobs = make(chan *forJob)
+		for range runtime.NumCPU() {
+			go helper()
+		}
+	})
+	j := forJobs.Get().(*forJob)
+	j.next.Store(0)
+	j.n, j.fn = int64(n), fn
+	for w := 1; w < min(workers, n); w++ {
+		j.finished.Add(1)
+		// Without an idle helper the caller does the work itself: nested
+		// or concurrent calls never wait for each other.
+		select {
+		case jobs <- j:
+		default:
+			j.finished.Done()
+		}
 	}
-	wg.Wait()
+	j.drain()
+	j.finished.Wait()
+	j.fn = nil
+	forJobs.Put(j)
 }
 
 // firstError runs fn over [0,n) in parallel and returns the first error.

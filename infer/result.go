@@ -26,6 +26,11 @@ type Result struct {
 	Score     float64 `json:"score"`
 	Threshold float64 `json:"threshold"`
 	Verdict   string  `json:"verdict"`
+	// Structural and Logical are the two parts of Score: the standardised
+	// appearance score of the objects and the standardised soft count of
+	// unmatched objects (-Inf in light mode, which has no logical part).
+	Structural float64 `json:"structural"`
+	Logical    float64 `json:"logical"`
 	// Map is the anomaly map, MapH rows of MapW values, on the engine's
 	// upsampled feature grid (which covers the input_size x input_size image).
 	Map  []float32 `json:"-"`

@@ -1,14 +1,24 @@
 package infer
 
-import "sort"
+import (
+	"math"
+	"sort"
+)
 
 // globalVector is the retrieval key of a feature map: the flattened
 // standardised features after 2x2 average pooling. The paper flattens the
 // raw map; pooling keeps the Euclidean distance of eq. 2 but makes it
 // tolerant to one-cell shifts of the part and halves the bank's key size.
-func globalVector(f *FeatureMap) []float32 {
+func globalVector(f *FeatureMap) []float32 { return globalVectorInto(f, nil) }
+
+// globalVectorInto is globalVector reusing dst's storage.
+func globalVectorInto(f *FeatureMap, dst []float32) []float32 {
 	h2, w2 := (f.H+1)/2, (f.W+1)/2
-	out := make([]float32, f.C*h2*w2)
+	n := f.C * h2 * w2
+	if cap(dst) < n {
+		dst = make([]float32, n)
+	}
+	out := dst[:n]
 	for c := 0; c < f.C; c++ {
 		plane := f.Data[c*f.H*f.W : (c+1)*f.H*f.W]
 		for y := 0; y < h2; y++ {
@@ -55,11 +65,36 @@ func nearestRefs(refs []Reference, q []float32, k, skip int) []int {
 	return out
 }
 
+// sqDist is the squared Euclidean distance of a and b (len(b) >= len(a)).
 func sqDist(a, b []float32) float32 {
-	var s float32
-	for i := range a {
-		d := a[i] - b[i]
-		s += d * d
+	d, _ := sqDistBounded(a, b, float32(math.Inf(1)))
+	return d
+}
+
+// sqDistBounded is sqDist that gives up, returning false, once the partial
+// sum exceeds bound (checked every 64 values). Four partial sums let the
+// CPU overlap the additions; both functions add in this same order, so a
+// completed distance is bit-identical to sqDist's.
+func sqDistBounded(a, b []float32, bound float32) (float32, bool) {
+	b = b[:len(a)]
+	var s0, s1, s2, s3 float32
+	i := 0
+	for ; i+64 <= len(a); i += 64 {
+		x, y := a[i:i+64], b[i:i+64]
+		for j := 0; j < 64; j += 4 {
+			d0, d1, d2, d3 := x[j]-y[j], x[j+1]-y[j+1], x[j+2]-y[j+2], x[j+3]-y[j+3]
+			s0 += d0 * d0
+			s1 += d1 * d1
+			s2 += d2 * d2
+			s3 += d3 * d3
+		}
+		if s0+s1+s2+s3 > bound {
+			return 0, false
+		}
 	}
-	return s
+	for ; i < len(a); i++ {
+		d := a[i] - b[i]
+		s0 += d * d
+	}
+	return (s0 + s1) + (s2 + s3), true
 }

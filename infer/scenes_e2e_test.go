@@ -94,6 +94,7 @@ func TestSceneSweep(t *testing.T) {
 	envF("SAMLAD_MAXA", &p.MaxArea)
 	envF("SAMLAD_TAU", &p.MatchTemperature)
 	envF("SAMLAD_EPS", &p.Epsilon)
+	envF("SAMLAD_SW", &p.StructuralWeight)
 	if v := os.Getenv("SAMLAD_MODE"); v != "" {
 		p.Mode = v
 	}
@@ -108,6 +109,9 @@ func TestSceneSweep(t *testing.T) {
 		nGood = v
 	}
 	for _, kind := range scenes.Kinds() {
+		if k := os.Getenv("SAMLAD_KIND"); k != "" && k != string(kind) {
+			continue
+		}
 		t0 := time.Now()
 		be, bank := enrollScenes(t, p, kind, nGood)
 		c := bank.Calib
@@ -122,15 +126,18 @@ func TestSceneSweep(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
+		var zs, zl []float64
 		score := func(an scenes.Anomaly) ([]float64, []float64) {
 			imgs, _ := sceneImages(t, kind, an, 5000, n, p.InputSize)
 			var out, bs []float64
+			zs, zl = nil, nil
 			for _, img := range imgs {
 				r, err := eng.Inspect(context.Background(), img)
 				if err != nil {
 					t.Fatal(err)
 				}
 				out = append(out, r.Score)
+				zs, zl = append(zs, r.Structural), append(zl, r.Logical)
 				b, _, _, _, err := base.Score(img)
 				if err != nil {
 					t.Fatal(err)
@@ -140,11 +147,20 @@ func TestSceneSweep(t *testing.T) {
 			return out, bs
 		}
 		good, goodB := score(scenes.Good)
+		gs, gl := zs, zl
+		line0 := fmt.Sprintf("good zs=%.1f\n good zl=%.1f", gs, gl)
 		sort.Float64s(good)
-		line := fmt.Sprintf("%s good=%.2f", kind, good)
+		line := fmt.Sprintf("%s good=%.2f\n%s", kind, good, line0)
 		for _, an := range scenes.Anomalies(kind) {
 			s, b := score(an)
-			line += fmt.Sprintf("\n  %-10s auroc=%.3f base=%.3f scores=%.2f", an, auroc(good, s), auroc(goodB, b), s)
+			sum := func(a, b []float64) []float64 {
+				var o []float64
+				for i := range a {
+					o = append(o, max(a[i], 0)+max(b[i], 0))
+				}
+				return o
+			}
+			line += fmt.Sprintf("\n  %-10s auroc=%.3f base=%.3f zs=%.3f zl=%.3f sum=%.3f scores=%.2f", an, auroc(good, s), auroc(goodB, b), auroc(gs, zs), auroc(gl, zl), auroc(sum(gs, gl), sum(zs, zl)), s)
 		}
 		t.Log(line)
 	}

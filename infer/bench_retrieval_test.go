@@ -1,0 +1,156 @@
+package infer_test
+
+import (
+	"context"
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/samlad/samlad/eval/scenes"
+	"github.com/samlad/samlad/infer"
+)
+
+// retrievalData are real global vectors of generated good bag scenes at
+// 224 px, standardised as by the bench engine's bank, and query features.
+type retrievalData struct {
+	globals     [][]float32
+	queries     []*infer.FeatureMap
+	c, gh, gw   int
+	frameMs     float64 // mean Inspect time at 224 px, x8, k = 2
+	frameFrames int
+}
+
+var retrieval *retrievalData
+
+// realRefs is how many real reference vectors are computed (each costs a
+// scene rendering and a feature extraction, ~20 ms).
+const realRefs = 400
+
+func retrievalSetup(b *testing.B) *retrievalData {
+	if retrieval != nil {
+		return retrieval
+	}
+	s := benchEngine(b, 224, 8)
+	be, bank := s.be, s.eng.Bank()
+	d := &retrievalData{}
+	for i := 0; i < realRefs; i++ {
+		sc, err := scenes.Generate(scenes.Bag, int64(20000+i), 224, scenes.Good)
+		if err != nil {
+			b.Fatal(err)
+		}
+		f, err := infer.StandardFeatures(be, bank, infer.FromImage(sc.Image, 224))
+		if err != nil {
+			b.Fatal(err)
+		}
+		d.globals = append(d.globals, infer.GlobalVector(f))
+		d.c, d.gh, d.gw = f.C, (f.H+1)/2, (f.W+1)/2
+	}
+	kinds := append([]scenes.Anomaly{scenes.Good}, scenes.Anomalies(scenes.Bag)...)
+	for i := 0; i < 21; i++ {
+		sc, err := scenes.Generate(scenes.Bag, int64(30000+i), 224, kinds[i%len(kinds)])
+		if err != nil {
+			b.Fatal(err)
+		}
+		f, err := infer.StandardFeatures(be, bank, infer.FromImage(sc.Image, 224))
+		if err != nil {
+			b.Fatal(err)
+		}
+		d.queries = append(d.queries, f)
+	}
+	// The frame time the retrieval is compared with, in the same run.
+	start := time.Now()
+	for i := 0; i < 10; i++ {
+		if _, err := s.eng.Inspect(context.Background(), s.queries[i%len(s.queries)]); err != nil {
+			b.Fatal(err)
+		}
+	}
+	d.frameMs = float64(time.Since(start).Microseconds()) / 1000 / 10
+	retrieval = d
+	return d
+}
+
+// syntheticRefs extends real vectors to n: each extra one is a random real
+// vector with every value moved by Gaussian noise of a quarter of that
+// value's spread over the real vectors (a stand-in for more good images,
+// which this benchmark cannot afford to render).
+func syntheticRefs(real [][]float32, n int) [][]float32 {
+	dim := len(real[0])
+	sd := make([]float64, dim)
+	for j := 0; j < dim; j++ {
+		var s, s2 float64
+		for _, v := range real {
+			s += float64(v[j])
+			s2 += float64(v[j]) * float64(v[j])
+		}
+		m := s / float64(len(real))
+		sd[j] = math.Sqrt(max(s2/float64(len(real))-m*m, 0))
+	}
+	rng := rand.New(rand.NewPCG(7, 8))
+	out := slices.Clone(real)
+	for len(out) < n {
+		v := slices.Clone(real[rng.IntN(len(real))])
+		for j := range v {
+			v[j] += float32(0.25 * sd[j] * rng.NormFloat64())
+		}
+		out = append(out, v)
+	}
+	return out
+}
+
+// BenchmarkRetrieval times the retrieval stage (global vector + k = 2
+// nearest) with the plain scan and with the coarse-to-fine index, on 400
+// real and 5,000 (400 real + synthetic) references. It reports the share
+// of the frame time (frame-%, Inspect at 224 px, x8, k = 2, same run), the
+// recall of the index against the scan (fraction of the scan's k found)
+// and how much farther the index's references are than the scan's
+// (excess-dist-%, squared distances summed over the queries).
+func BenchmarkRetrieval(b *testing.B) {
+	const k = 2
+	for _, n := range []int{realRefs, 5000} {
+		for _, method := range []string{"scan", "index"} {
+			b.Run(fmt.Sprintf("refs=%d/%s", n, method), func(b *testing.B) {
+				d := retrievalSetup(b)
+				globals := d.globals
+				if n > len(globals) {
+					globals = syntheticRefs(globals, n)
+				}
+				ix := infer.NewRefIndex(globals, d.c, d.gh, d.gw)
+				var found int
+				var gotDist, wantDist float64
+				for _, q := range d.queries {
+					want := slices.Clone(ix.Scan(q, k))
+					got := ix.Retrieve(q, k)
+					g := infer.GlobalVector(q)
+					for j := range got {
+						if slices.Contains(want, got[j]) {
+							found++
+						}
+						gotDist += float64(infer.SqDist(globals[got[j]], g))
+						wantDist += float64(infer.SqDist(globals[want[j]], g))
+					}
+				}
+				b.ReportAllocs()
+				b.ResetTimer()
+				for i := 0; i < b.N; i++ {
+					q := d.queries[i%len(d.queries)]
+					if method == "scan" {
+						ix.Scan(q, k)
+					} else {
+						ix.Retrieve(q, k)
+					}
+				}
+				b.StopTimer()
+				msOp := float64(b.Elapsed().Microseconds()) / 1000 / float64(b.N)
+				b.ReportMetric(100*msOp/d.frameMs, "frame-%")
+				b.ReportMetric(d.frameMs, "frame-ms")
+				if method == "index" {
+					b.ReportMetric(float64(found)/float64(k*len(d.queries)), "recall")
+					b.ReportMetric(100*(gotDist/wantDist-1), "excess-dist-%")
+				}
+			})
+		}
+	}
+}
