@@ -27,6 +27,22 @@ func TestExampleParsesAndValidates(t *testing.T) {
 	if len(cfg.Cameras) != 1 || cfg.Cameras[0].Source != "folder" {
 		t.Errorf("the example's active camera should be one folder camera: %+v", cfg.Cameras)
 	}
+	// The example shows the defaults of the sections that are not specific to
+	// one installation, so that copying it changes nothing by accident.
+	for _, c := range []struct {
+		section   string
+		got, want any
+	}{
+		{"pipeline", cfg.Pipeline, DefaultPipeline()},
+		{"actuate", cfg.Actuate, DefaultActuate()},
+		{"daemon", cfg.Daemon, DefaultDaemon()},
+		{"archive", cfg.Archive, DefaultArchive()},
+		{"log", cfg.Log, DefaultLog()},
+	} {
+		if !reflect.DeepEqual(c.got, c.want) {
+			t.Errorf("example [%s] differs from the defaults:\n got %+v\nwant %+v", c.section, c.got, c.want)
+		}
+	}
 	src, err := os.ReadFile(examplePath)
 	if err != nil {
 		t.Fatal(err)

@@ -137,6 +137,17 @@ func (v *validator) pipeline(p Pipeline) {
 	}
 	v.positive(s+"threshold_margin", p.ThresholdMargin, " (1.0 = the calibrated threshold as is)")
 	v.oneOf(s+"score", p.Score, "max", "topk")
+	for _, w := range []struct {
+		key string
+		val float64
+	}{{"structural_weight", p.StructuralWeight}, {"logical_weight", p.LogicalWeight}} {
+		if w.val < 0 || w.val > 100 {
+			v.bad(s+w.key, w.val, "must be in [0, 100] (0 ignores that part of the score)")
+		}
+	}
+	if p.StructuralWeight == 0 && p.LogicalWeight == 0 {
+		v.bad(s+"logical_weight", p.LogicalWeight, "structural_weight and logical_weight are both 0: nothing would be scored")
+	}
 	if p.Coreset != 0 && p.Coreset < p.K+1 {
 		v.bad(s+"coreset", p.Coreset, "must be 0 (keep all) or at least k+1 = %d: calibration leaves one reference out", p.K+1)
 	}

@@ -25,6 +25,8 @@ func TestValidationPerSection(t *testing.T) {
 		{"[pipeline]\nmode = \"fast\"", "pipeline.mode", 2, "full, light"},
 		{"[pipeline]\nalign = \"affine\"", "pipeline.align", 2, "none, centroid, box, nn"},
 		{"[pipeline]\nscore = \"mean\"", "pipeline.score", 2, "max, topk"},
+		{"[pipeline]\nstructural_weight = -0.5", "pipeline.structural_weight", 2, "[0, 100]"},
+		{"[pipeline]\nstructural_weight = 0.0\nlogical_weight = 0.0", "pipeline.logical_weight", 3, "both 0"},
 		{"[pipeline]\nepsilon = 0.0", "pipeline.epsilon", 2, "> 0"},
 		{"[pipeline]\nepsilon = -1e-3", "pipeline.epsilon", 2, "> 0"},
 		{"[pipeline]\nmatch_temperature = 0", "pipeline.match_temperature", 2, "> 0"},
