@@ -21,7 +21,9 @@ type Engine struct {
 	cal   Calibration // with config overrides applied
 	pr    params
 	index *refIndex
-	bufs  sync.Pool // *buffers
+	// refDescs[r] are reference r's object descriptors, gathered once.
+	refDescs [][][]float32
+	bufs     sync.Pool // *buffers
 }
 
 // buffers are the per-inspection scratch slices reused across calls.
@@ -34,6 +36,11 @@ type buffers struct {
 	// query from the bank's 8-bit copy (4x less resident memory than
 	// keeping float32 images of every reference).
 	refImgs []Image
+	views   []view  // query + k references
+	viewPtr []*view // into views
+	refDesc [][][]float32
+	errs    []error
+	sw      stopwatch
 }
 
 // NewEngine checks that bank fits backend be and pipeline p and prepares
@@ -55,7 +62,17 @@ func NewEngine(be *Backend, bank *Bank, p config.Pipeline) (*Engine, error) {
 	e.pr = paramsOf(p, e.cal)
 	f0 := &bank.Refs[0].Feat
 	e.index = newRefIndex(bank.Refs, f0.C, (f0.H+1)/2, (f0.W+1)/2)
-	e.bufs.New = func() any { return &buffers{hwc: make([][]float32, p.K+1), refImgs: make([]Image, p.K)} }
+	for i := range bank.Refs {
+		e.refDescs = append(e.refDescs, descsOf(bank.Refs[i].Objects))
+	}
+	e.bufs.New = func() any {
+		b := &buffers{hwc: make([][]float32, p.K+1), refImgs: make([]Image, p.K), views: make([]view, p.K+1),
+			refDesc: make([][][]float32, p.K), errs: make([]error, p.K+1)}
+		for i := range b.views {
+			b.viewPtr = append(b.viewPtr, &b.views[i])
+		}
+		return b
+	}
 	return e, nil
 }
 
@@ -89,8 +106,9 @@ type stopwatch struct {
 // ms is d in milliseconds, to the microsecond.
 func ms(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
 
-func newStopwatch() *stopwatch {
-	return &stopwatch{last: time.Now(), timings: make([]StageTiming, 0, 10)}
+// start clears s and starts timing, reusing its storage.
+func (s *stopwatch) start() {
+	s.last, s.timings = time.Now(), s.timings[:0]
 }
 
 func (s *stopwatch) lap(stage string) {
@@ -104,9 +122,10 @@ func (e *Engine) Inspect(ctx context.Context, img *Image) (*Result, error) {
 	if img == nil || img.W <= 0 || img.H <= 0 || len(img.Pix) != 3*img.W*img.H {
 		return nil, errors.New("inspect: malformed image")
 	}
-	sw := newStopwatch()
 	bufs := e.bufs.Get().(*buffers)
 	defer e.bufs.Put(bufs)
+	sw := &bufs.sw
+	sw.start()
 	k := e.p.K
 
 	// 1. Preprocess: the engine works on input_size x input_size in [0,1].
@@ -142,23 +161,20 @@ func (e *Engine) Inspect(ctx context.Context, img *Image) (*Result, error) {
 	}
 
 	// 5. Upsampling: the query once and each reference once (1 + k calls).
-	views := make([]*view, k+1)
-	err = firstError(k+1, e.pr.workers, func(i int) error {
+	views := bufs.viewPtr
+	parallelFor(k+1, e.pr.workers, func(i int) {
 		src, fm := img, f
 		if i > 0 {
 			ref := &e.bank.Refs[refIdx[i-1]]
 			src, fm = dequantizeInto(&bufs.refImgs[i-1], ref.RGB, ref.Size, ref.Size), &ref.Feat
 		}
-		v, err := upsampleView(e.be, src, fm, e.p.Upsample, bufs.hwc[i])
-		if err != nil {
-			return err
-		}
-		bufs.hwc[i] = v.Feat
-		views[i] = v
-		return nil
+		bufs.errs[i] = upsampleViewInto(views[i], e.be, src, fm, e.p.Upsample, bufs.hwc[i])
+		bufs.hwc[i] = views[i].Feat
 	})
-	if err != nil {
-		return nil, err
+	for _, err := range bufs.errs {
+		if err != nil {
+			return nil, err
+		}
 	}
 	q := views[0]
 	refs := views[1:]
@@ -179,9 +195,9 @@ func (e *Engine) Inspect(ctx context.Context, img *Image) (*Result, error) {
 	// from the bank.
 	qDesc := describe(q, e.p.Descriptor, e.p.DCGAPooling)
 	finishDesc(qDesc, e.bank.DescMean, q, e.p.PositionWeight)
-	refDesc := make([][][]float32, k)
-	for i := range refs {
-		refDesc[i] = descsOf(refs[i].Objects)
+	refDesc := bufs.refDesc
+	for i, r := range refIdx {
+		refDesc[i] = e.refDescs[r]
 	}
 	sw.lap(StageDCGA)
 
@@ -194,6 +210,7 @@ func (e *Engine) Inspect(ctx context.Context, img *Image) (*Result, error) {
 
 	// 10. Result.
 	res := e.result(q, refs, a)
+	res.References = make([]string, 0, k)
 	for _, i := range refIdx {
 		res.References = append(res.References, e.bank.Refs[i].Name)
 	}
@@ -266,25 +283,36 @@ func segment(be *Backend, img *Image, minArea, maxArea float64, maxObjects int) 
 
 // upsampleView upsamples f guided by img and lays it out pixel-major in buf.
 func upsampleView(be *Backend, img *Image, f *FeatureMap, factor int, buf []float32) (*view, error) {
+	v := &view{}
+	if err := upsampleViewInto(v, be, img, f, factor, buf); err != nil {
+		return nil, err
+	}
+	return v, nil
+}
+
+// upsampleViewInto is upsampleView writing into dst.
+func upsampleViewInto(dst *view, be *Backend, img *Image, f *FeatureMap, factor int, buf []float32) error {
 	if hu, ok := be.Upsampler.(HWCUpsampler); ok {
 		out, err := hu.UpsampleHWC(buf, img, f, factor)
 		if err != nil {
-			return nil, fmt.Errorf("upsampling: %w", err)
+			return fmt.Errorf("upsampling: %w", err)
 		}
 		w, h := f.W*factor, f.H*factor
 		if len(out) != w*h*f.C {
-			return nil, errors.New("upsampling: backend returned a malformed feature map")
+			return errors.New("upsampling: backend returned a malformed feature map")
 		}
-		return &view{W: w, H: h, C: f.C, Feat: out}, nil
+		*dst = view{W: w, H: h, C: f.C, Feat: out}
+		return nil
 	}
 	u, err := be.Upsampler.Upsample(img, f, factor)
 	if err != nil {
-		return nil, fmt.Errorf("upsampling: %w", err)
+		return fmt.Errorf("upsampling: %w", err)
 	}
 	if u == nil || u.C != f.C || u.H <= 0 || u.W <= 0 || len(u.Data) != u.C*u.H*u.W {
-		return nil, errors.New("upsampling: backend returned a malformed feature map")
+		return errors.New("upsampling: backend returned a malformed feature map")
 	}
-	return &view{W: u.W, H: u.H, C: u.C, Feat: toHWC(u, buf)}, nil
+	*dst = view{W: u.W, H: u.H, C: u.C, Feat: toHWC(u, buf)}
+	return nil
 }
 
 // mapToInput converts a map-grid rectangle to input_size pixels.
