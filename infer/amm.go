@@ -3,6 +3,7 @@ package infer
 import (
 	"image"
 	"math"
+	"sync"
 )
 
 // Alignment modes (config.Pipeline.Align) of a query object over its
@@ -132,11 +133,10 @@ func scratchSize(k, c int) int { return k*c + c + 2*k*k + 2*k }
 func objectMap(q *view, qi int, refs []*view, partners []int, align string, eps float64, weight float32, out []float32) float32 {
 	o := q.Objects[qi]
 	k := len(refs)
-	zero := make([]float32, q.C)
-	sc := make([]float64, scratchSize(k, q.C))
-	rv := make([][]float32, k)
-	type xform struct{ ox, oy, sx, sy float64 }
-	xf := make([]xform, k)
+	s := ammScratches.Get().(*ammScratch)
+	defer ammScratches.Put(s)
+	s.size(k, q.C)
+	zero, sc, rv, xf := s.zero, s.sc, s.rv, s.xf
 	for r, ref := range refs {
 		xf[r] = xform{sx: 1, sy: 1}
 		if partners[r] < 0 {
@@ -154,7 +154,7 @@ func objectMap(q *view, qi int, refs []*view, partners []int, align string, eps 
 		}
 	}
 	if align == AlignNN {
-		return objectMapNN(q, qi, refs, partners, eps, weight, out, rv, sc)
+		return objectMapNN(q, qi, refs, partners, eps, weight, out, s)
 	}
 	var mx float32
 	lab := uint16(qi + 1)
@@ -183,11 +183,12 @@ func objectMap(q *view, qi int, refs []*view, partners []int, align string, eps 
 }
 
 // objectMapNN is objectMap with AlignNN.
-func objectMapNN(q *view, qi int, refs []*view, partners []int, eps float64, weight float32, out []float32, rv [][]float32, sc []float64) float32 {
+func objectMapNN(q *view, qi int, refs []*view, partners []int, eps float64, weight float32, out []float32, s *ammScratch) float32 {
 	o := q.Objects[qi]
 	lab := uint16(qi + 1)
+	zero, sc, rv := s.zero, s.sc, s.rv
 	// Candidate feature vectors of each partner object.
-	cands := make([][][]float32, len(refs))
+	cands := s.cands
 	for r, ref := range refs {
 		if partners[r] < 0 {
 			continue
@@ -202,7 +203,6 @@ func objectMapNN(q *view, qi int, refs []*view, partners []int, eps float64, wei
 			}
 		}
 	}
-	zero := make([]float32, q.C)
 	var mx float32
 	for y := o.Box.Min.Y; y < o.Box.Max.Y; y += nnQueryStep {
 		for x := o.Box.Min.X; x < o.Box.Max.X; x += nnQueryStep {
@@ -241,6 +241,45 @@ func objectMapNN(q *view, qi int, refs []*view, partners []int, eps float64, wei
 		}
 	}
 	return mx
+}
+
+// xform maps query grid positions onto a reference object (rigid alignments).
+type xform struct{ ox, oy, sx, sy float64 }
+
+// ammScratch is objectMap's working memory, reused across objects and
+// frames so the structural maps allocate nothing in the steady state.
+type ammScratch struct {
+	zero  []float32 // stays all zero: the feature outside a partner
+	sc    []float64
+	rv    [][]float32
+	xf    []xform
+	cands [][][]float32 // per reference; emptied, capacity kept
+}
+
+var ammScratches = sync.Pool{New: func() any { return new(ammScratch) }}
+
+// size prepares s for k references of c channels.
+func (s *ammScratch) size(k, c int) {
+	if cap(s.zero) < c {
+		s.zero = make([]float32, c)
+	}
+	s.zero = s.zero[:c]
+	if n := scratchSize(k, c); cap(s.sc) < n {
+		s.sc = make([]float64, n)
+	}
+	s.sc = s.sc[:scratchSize(k, c)]
+	if cap(s.rv) < k {
+		s.rv, s.xf = make([][]float32, k), make([]xform, k)
+	}
+	s.rv, s.xf = s.rv[:k], s.xf[:k]
+	clear(s.xf)
+	for len(s.cands) < k {
+		s.cands = append(s.cands, nil)
+	}
+	s.cands = s.cands[:k]
+	for r := range s.cands {
+		s.cands[r] = s.cands[r][:0]
+	}
 }
 
 // sqDistBelow is the squared distance of a and b, or any value >= bound
