@@ -69,8 +69,9 @@ func assess(q *view, qDesc [][]float32, refs []*view, refDesc [][][]float32, pr 
 		a.matchings[r] = match(qDesc, refDesc[r], pr.dustbin, pr.tau, pr.matchThreshold, pr.iters)
 	})
 	a.ommMs = ms(time.Since(start))
+	partners := make([]int, m*k) // one allocation for every object's row
 	for i := 0; i < m; i++ {
-		a.partners[i] = make([]int, k)
+		a.partners[i] = partners[i*k : (i+1)*k : (i+1)*k]
 		var hits int
 		for r, mt := range a.matchings {
 			a.partners[i][r] = mt.Nearest[i]

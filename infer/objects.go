@@ -75,6 +75,9 @@ func relabel(labels []uint16, w, h, n int) ([]uint16, []Object) {
 	}
 	remap := make([]uint16, n+1)
 	var objs []Object
+	if n > 0 {
+		objs = make([]Object, 0, n)
+	}
 	for l := 1; l <= n; l++ {
 		a := accs[l]
 		if a.area == 0 {
