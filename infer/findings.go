@@ -45,27 +45,24 @@ func (e *Engine) result(q *view, refs []*view, a *assessment) *Result {
 			for i, u := range a.unmatched {
 				v := float32(zl * u / maxMass)
 				paint(res.Map, q, i, v)
-				if u >= 0.5 {
-					cands = append(cands, logicalCand{kind: KindExtra, obj: q.Objects[i], score: float64(v)})
-				}
+				cands = append(cands, logicalCand{kind: KindExtra, obj: q.Objects[i], mass: u, score: float64(v)})
 			}
 			for j := 0; j < near.N; j++ {
 				mass := refs[0].Objects[j].relevance() * near.p(near.M, j)
 				v := float32(zl * mass / maxMass)
 				paint(res.Map, refs[0], j, v)
-				if mass >= 0.5 {
-					cands = append(cands, logicalCand{kind: KindMissing, obj: refs[0].Objects[j], score: float64(v)})
-				}
+				cands = append(cands, logicalCand{kind: KindMissing, obj: refs[0].Objects[j], mass: mass, score: float64(v)})
 			}
 		}
 	}
-	res.Findings = e.findings(q, a, cands, res.Verdict == VerdictFail)
+	res.Findings = e.findings(q, a, cands, res.Verdict == VerdictFail, zl >= zs)
 	return res
 }
 
 type logicalCand struct {
 	kind  string
 	obj   Object
+	mass  float64 // weighted dustbin mass
 	score float64
 }
 
@@ -91,8 +88,20 @@ func paint(m []float32, vw *view, i int, v float32) {
 //   - missing: an unmatched object of the nearest reference, not explained
 //     by a mismatched one.
 //
-// A failing image with none of these gets its most anomalous object.
-func (e *Engine) findings(q *view, a *assessment, cands []logicalCand, fail bool) []Finding {
+// A failing image with none of these gets its most anomalous object: the
+// object with the largest dustbin mass when the logical part decided, else
+// the object with the largest structural score.
+func (e *Engine) findings(q *view, a *assessment, all []logicalCand, fail, logicDecided bool) []Finding {
+	var cands []logicalCand
+	top := -1
+	for i, c := range all {
+		if c.mass >= 0.5 {
+			cands = append(cands, c)
+		}
+		if top < 0 || c.mass > all[top].mass {
+			top = i
+		}
+	}
 	var out []Finding
 	size := e.p.InputSize
 	add := func(kind string, o Object, score float64) {
@@ -133,7 +142,11 @@ func (e *Engine) findings(q *view, a *assessment, cands []logicalCand, fail bool
 				add(KindMissing, m.obj, m.score)
 			}
 		}
-		if len(out) == 0 && best >= 0 {
+		switch {
+		case len(out) > 0:
+		case logicDecided && top >= 0:
+			add(all[top].kind, all[top].obj, all[top].score)
+		case best >= 0:
 			add(KindStructural, q.Objects[best], bestZ)
 		}
 	}
