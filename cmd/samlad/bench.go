@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"os"
 	"os/signal"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -35,6 +36,7 @@ func runBench(args []string) int {
 	kind := fs.String("scene", "bag", "generated scene kind: bag | box")
 	imgDir := fs.String("images", "", "folder of query images (default: generated scenes)")
 	asJSON := fs.Bool("json", false, "print JSON instead of Markdown")
+	jsonOut := fs.String("json-out", "", "also write the JSON report to this file")
 	fs.Usage = func() {
 		fmt.Fprintln(os.Stderr, "usage: samlad bench [--config F] [--bank F] [--size 224,448] [--upsample 1,2,4,8] [--k N] [--cameras N] [--json]")
 		fs.PrintDefaults()
@@ -109,6 +111,15 @@ func runBench(args []string) int {
 			reps = append(reps, rep)
 		}
 	}
+	if *jsonOut != "" {
+		data, err := json.MarshalIndent(reps, "", "  ")
+		if err == nil {
+			err = os.WriteFile(*jsonOut, append(data, '\n'), 0o644)
+		}
+		if err != nil {
+			return fail(fmt.Errorf("--json-out: %w", err))
+		}
+	}
 	if *asJSON {
 		enc := json.NewEncoder(os.Stdout)
 		enc.SetIndent("", "  ")
@@ -137,7 +148,11 @@ func benchBackend(cfg config.Config) (*infer.Backend, string, func(), error) {
 		parts = append(parts, model+"="+prov)
 	}
 	sort.Strings(parts)
-	label := fmt.Sprintf("onnx (%s; tensorrt fp16 %v)", strings.Join(parts, ", "), cfg.Runtime.TensorRT.FP16)
+	label := "onnx (" + strings.Join(parts, ", ")
+	if slices.Contains(cfg.Runtime.Providers, onnx.ProviderTensorRT) {
+		label += fmt.Sprintf("; tensorrt fp16 %v", cfg.Runtime.TensorRT.FP16)
+	}
+	label += ")
 	return b.Stages(), label, func() { b.Close() }, nil
 }
 
