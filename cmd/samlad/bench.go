@@ -152,7 +152,7 @@ func benchBackend(cfg config.Config) (*infer.Backend, string, func(), error) {
 	if slices.Contains(cfg.Runtime.Providers, onnx.ProviderTensorRT) {
 		label += fmt.Sprintf("; tensorrt fp16 %v", cfg.Runtime.TensorRT.FP16)
 	}
-	label += ")
+	label += ")"
 	return b.Stages(), label, func() { b.Close() }, nil
 }
 
