@@ -19,7 +19,7 @@ func (e *Engine) result(q *view, refs []*view, a *assessment) *Result {
 	zs, zl := a.zscores(e.cal, e.p)
 	score := imageScore(zs, zl)
 	res := &Result{Score: round4(score), Threshold: round4(e.cal.Threshold), Verdict: VerdictPass,
-		Structural: round4(zs), Logical: round4(zl),
+		Structural: round4(zs), Logical: round4(finiteOr0(zl)),
 		MapW: q.W, MapH: q.H, Map: make([]float32, q.W*q.H)}
 	if score > e.cal.Threshold || math.IsNaN(score) {
 		res.Verdict = VerdictFail
@@ -159,4 +159,13 @@ func round4(v float64) float64 {
 		return v
 	}
 	return math.Round(v*1e4) / 1e4
+}
+
+// finiteOr0 maps -Inf (light mode has no logical part) to 0 so results
+// always encode as JSON.
+func finiteOr0(v float64) float64 {
+	if math.IsInf(v, 0) || math.IsNaN(v) {
+		return 0
+	}
+	return v
 }

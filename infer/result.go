@@ -28,7 +28,7 @@ type Result struct {
 	Verdict   string  `json:"verdict"`
 	// Structural and Logical are the two parts of Score: the standardised
 	// appearance score of the objects and the standardised soft count of
-	// unmatched objects (-Inf in light mode, which has no logical part).
+	// unmatched objects (0 in light mode, which has no logical part).
 	Structural float64 `json:"structural"`
 	Logical    float64 `json:"logical"`
 	// Map is the anomaly map, MapH rows of MapW values, on the engine's

@@ -21,6 +21,8 @@ type inspectLine struct {
 	Score      float64             `json:"score"`
 	Threshold  float64             `json:"threshold"`
 	Verdict    string              `json:"verdict"`
+	Structural float64             `json:"structural"`
+	Logical    float64             `json:"logical"`
 	Findings   []infer.Finding     `json:"findings"`
 	Timings    []infer.StageTiming `json:"timings"`
 	References []string            `json:"references"`
@@ -98,6 +100,7 @@ func runInspect(args []string) int {
 	rd := newImageReader(cfg.Pipeline.InputSize)
 	enc := json.NewEncoder(os.Stdout)
 	failed := 0
+	used := map[string]bool{} // heatmap names written, to keep same-named inputs apart
 	for _, p := range paths {
 		img, orig, err := rd.read(p)
 		if err != nil {
@@ -110,13 +113,13 @@ func runInspect(args []string) int {
 			continue
 		}
 		line := inspectLine{Path: p, Score: res.Score, Threshold: res.Threshold, Verdict: res.Verdict,
-			Findings: toOriginal(res.Findings, orig.Bounds(), cfg.Pipeline.InputSize), Timings: res.Timings, References: res.References}
+			Structural: res.Structural, Logical: res.Logical, Findings: toOriginal(res.Findings, orig.Bounds(), cfg.Pipeline.InputSize), Timings: res.Timings, References: res.References}
 		if line.Findings == nil {
 			line.Findings = []infer.Finding{}
 		}
 		enc.Encode(line)
 		if *heatDir != "" {
-			if err := writeHeatmap(*heatDir, p, orig, res, cfg.Pipeline.InputSize); err != nil {
+			if err := writeHeatmap(*heatDir, heatmapName(p, used), orig, res, cfg.Pipeline.InputSize); err != nil {
 				failed++
 				fmt.Fprintf(os.Stderr, "heatmap %s: %v\n", p, err)
 			}
@@ -142,8 +145,22 @@ func toOriginal(fs []infer.Finding, b image.Rectangle, size int) []infer.Finding
 	return out
 }
 
-func writeHeatmap(dir, path string, orig image.Image, res *infer.Result, size int) error {
-	name := strings.TrimSuffix(filepath.Base(path), filepath.Ext(path)) + ".png"
+// heatmapName is <base>.png, or <parent>_<base>.png when an earlier input
+// of this run had the same base name (test/extra/000.png, test/good/000.png).
+func heatmapName(path string, used map[string]bool) string {
+	base := strings.TrimSuffix(filepath.Base(path), filepath.Ext(path))
+	name := base + ".png"
+	for n := 0; used[name]; n++ {
+		name = filepath.Base(filepath.Dir(path)) + "_" + base + ".png"
+		if n > 0 {
+			name = fmt.Sprintf("%s_%s_%d.png", filepath.Base(filepath.Dir(path)), base, n)
+		}
+	}
+	used[name] = true
+	return name
+}
+
+func writeHeatmap(dir, name string, orig image.Image, res *infer.Result, size int) error {
 	f, err := os.Create(filepath.Join(dir, name))
 	if err != nil {
 		return err

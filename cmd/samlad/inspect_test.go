@@ -1,0 +1,101 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// capture runs fn with stdout and stderr redirected and returns them.
+func captureOutput(t *testing.T, fn func() int) (rc int, stdout, stderr string) {
+	t.Helper()
+	oldOut, oldErr := os.Stdout, os.Stderr
+	ro, wo, _ := os.Pipe()
+	re, we, _ := os.Pipe()
+	os.Stdout, os.Stderr = wo, we
+	outc, errc := make(chan string), make(chan string)
+	go func() { b, _ := io.ReadAll(ro); outc <- string(b) }()
+	go func() { b, _ := io.ReadAll(re); errc <- string(b) }()
+	rc = fn()
+	wo.Close()
+	we.Close()
+	os.Stdout, os.Stderr = oldOut, oldErr
+	return rc, <-outc, <-errc
+}
+
+func TestEnrollInspectCLI(t *testing.T) {
+	dir := t.TempDir()
+	data := filepath.Join(dir, "bag")
+	if rc := runScenes([]string{"--kind", "bag", "--out", data, "--good", "6", "--test", "1", "--size", "128", "--anomalies", "extra"}); rc != 0 {
+		t.Fatalf("scenes: exit code %d", rc)
+	}
+	cfg := filepath.Join(dir, "line.toml")
+	os.WriteFile(cfg, []byte("[pipeline]\ninput_size = 112\nupsample = 4\nk = 2\n"), 0o644)
+	bank := filepath.Join(dir, "line.bank")
+
+	// An empty good folder and a missing folder are clear errors.
+	empty := filepath.Join(dir, "empty")
+	os.Mkdir(empty, 0o755)
+	rc, _, stderr := captureOutput(t, func() int { return runEnroll([]string{"--config", cfg, "--good", empty, "--out", bank}) })
+	if rc == 0 || !strings.Contains(stderr, "no images in") || !strings.Contains(stderr, "at least 3") {
+		t.Errorf("empty good folder: rc %d, stderr %q", rc, stderr)
+	}
+
+	// A truncated good image is skipped, named, counted, and the exit code is 1.
+	good := filepath.Join(data, "train", "good")
+	src, _ := os.ReadFile(filepath.Join(good, "000.png"))
+	os.WriteFile(filepath.Join(good, "zz-truncated.png"), src[:len(src)/3], 0o644)
+	rc, _, stderr = captureOutput(t, func() int { return runEnroll([]string{"--config", cfg, "--good", good, "--out", bank}) })
+	if rc != 1 || !strings.Contains(stderr, "zz-truncated.png") || !strings.Contains(stderr, "1 image(s) could not be read") {
+		t.Errorf("truncated good image: rc %d, stderr %q", rc, stderr)
+	}
+	if !strings.Contains(stderr, "resized to the input size 112x112") {
+		t.Errorf("resizing not reported once: %q", stderr)
+	}
+	if _, err := os.Stat(bank); err != nil {
+		t.Fatalf("bank not written: %v", err)
+	}
+
+	// Inspect: flags after the paths, one JSON line per readable image.
+	heat := filepath.Join(dir, "heat")
+	bad := filepath.Join(dir, "broken.png")
+	os.WriteFile(bad, []byte("not a png"), 0o644)
+	imgs, _ := filepath.Glob(filepath.Join(data, "test", "*", "*.png"))
+	args := append([]string{"--bank", bank}, imgs...)
+	args = append(args, bad, "--heatmaps", heat)
+	rc, stdout, stderr := captureOutput(t, func() int { return runInspect(args) })
+	if rc != 1 || !strings.Contains(stderr, "broken.png") {
+		t.Errorf("inspect with a broken file: rc %d, stderr %q", rc, stderr)
+	}
+	lines := strings.Split(strings.TrimSpace(stdout), "\n")
+	if len(lines) != len(imgs) {
+		t.Fatalf("%d JSON lines for %d images: %q", len(lines), len(imgs), stdout)
+	}
+	heats, _ := filepath.Glob(filepath.Join(heat, "*.png"))
+	if len(heats) != len(imgs) {
+		t.Errorf("%d heatmaps for %d images (same-named inputs must not overwrite)", len(heats), len(imgs))
+	}
+	for _, l := range lines {
+		var r inspectLine
+		dec := json.NewDecoder(bytes.NewReader([]byte(l)))
+		dec.DisallowUnknownFields()
+		if err := dec.Decode(&r); err != nil {
+			t.Fatalf("line %q: %v", l, err)
+		}
+		if r.Verdict != "pass" && r.Verdict != "fail" || r.Threshold <= 0 || len(r.Timings) != 10 {
+			t.Errorf("line %q: incomplete result", l)
+		}
+	}
+
+	// A config that differs from the bank's is refused with the key.
+	other := filepath.Join(dir, "other.toml")
+	os.WriteFile(other, []byte("[pipeline]\ninput_size = 112\nupsample = 4\nk = 3\n"), 0o644)
+	rc, _, stderr = captureOutput(t, func() int { return runInspect([]string{"--bank", bank, "--config", other, imgs[0]}) })
+	if rc != 1 || !strings.Contains(stderr, "pipeline.k") {
+		t.Errorf("other config: rc %d, stderr %q", rc, stderr)
+	}
+}
