@@ -12,7 +12,7 @@ PREFIX  ?= /usr/local
 DESTDIR ?=
 UNITDIR ?= /etc/systemd/system
 
-.PHONY: all deps build test bench lint demo eval install clean
+.PHONY: all deps build test bench lint demo eval install clean soak fuzz
 
 all: build
 
@@ -47,6 +47,30 @@ EVAL_DATA ?= out/eval-data
 eval: build
 	$(BIN) eval scenes --data $(EVAL_DATA) --out eval/results/scenes --ablate
 	$(BIN) eval digitanatomy --data $(EVAL_DATA) --out eval/results/digitanatomy --ablate
+
+# The long forms of the reliability tests (README "Reliability"), not part of
+# make test (about 6 minutes on 2 cores): the soak over SOAK_FRAMES frames on
+# the built binary (RSS, threads) and in process through OpenCV's capture
+# (goroutines; built with -tags matprofile, so no gocv.Mat may be left live),
+# FAULT_FRAMES frames across five broker restarts, and OVERLOAD_SECONDS of
+# triggers at twice the sustainable rate.
+SOAK_FRAMES      ?= 5000
+FAULT_FRAMES     ?= 1000
+OVERLOAD_SECONDS ?= 60
+soak: deps
+	SAMLAD_SOAK_FRAMES=$(SOAK_FRAMES) SAMLAD_FAULT_FRAMES=$(FAULT_FRAMES) SAMLAD_OVERLOAD_SECONDS=$(OVERLOAD_SECONDS) \
+		$(GO) test -count=1 -tags matprofile -timeout 60m -v \
+		-run '^(TestSoak|TestSoakInProcessLeaks|TestBrokerRestartsDuringRun|TestOverloadSustained)$$' ./daemon
+
+# Each fuzz target for FUZZTIME (make test runs their seed corpora only):
+# config parsing, MQTT command payloads, the bank file reader, image decoding.
+FUZZTIME ?= 60s
+FUZZFLAGS ?= -fuzzminimizetime 5s
+fuzz: deps
+	$(GO) test -run '^$$' -fuzz '^FuzzParse$$' -fuzztime $(FUZZTIME) $(FUZZFLAGS) ./config
+	$(GO) test -run '^$$' -fuzz '^FuzzParseCommand$$' -fuzztime $(FUZZTIME) $(FUZZFLAGS) ./actuate
+	$(GO) test -run '^$$' -fuzz '^FuzzLoadBank$$' -fuzztime $(FUZZTIME) $(FUZZFLAGS) ./infer
+	$(GO) test -run '^$$' -fuzz '^FuzzDecode$$' -fuzztime $(FUZZTIME) $(FUZZFLAGS) ./capture
 
 # Installs the service: binary, ONNX Runtime library, unit, system user and an
 # example config (never overwriting an existing one). Then, as root:
