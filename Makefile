@@ -26,8 +26,14 @@ test: deps
 	$(GO) vet ./...
 	$(GO) test -p 2 -timeout $(TEST_TIMEOUT) ./...
 
+# Benchmarks, not part of make test (README "Performance"): retrieval at 400
+# and 5,000 references, then BenchmarkInspect (224/448 px, x1-x8, time,
+# stages, allocations) of the working tree against BENCH_OLD in the same
+# run, as a benchstat table. A single stage table: bin/samlad bench.
+BENCH_OLD ?= 4594763
 bench: deps
-	$(GO) test -run '^$$' -bench . -benchmem ./infer/...
+	$(GO) test -run '^$$' -bench Retrieval -benchtime 50x ./infer/
+	GO=$(GO) scripts/bench-compare.sh $(BENCH_OLD)
 
 lint: build
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
