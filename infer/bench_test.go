@@ -55,7 +55,7 @@ func benchEngine(b *testing.B, size, up int) *benchSetup {
 	return s
 }
 
-func benchScenes(b *testing.B, an scenes.Anomaly, seed0, n, size int) []*infer.Image {
+func benchScenes(b testing.TB, an scenes.Anomaly, seed0, n, size int) []*infer.Image {
 	var imgs []*infer.Image
 	for s := seed0; s < seed0+n; s++ {
 		sc, err := scenes.Generate(scenes.Bag, int64(s), size, an)

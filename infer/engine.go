@@ -40,6 +40,7 @@ type buffers struct {
 	viewPtr []*view // into views
 	refDesc [][][]float32
 	errs    []error
+	objMask [][]uint8 // per view: 1 inside an object
 	sw      stopwatch
 }
 
@@ -67,7 +68,7 @@ func NewEngine(be *Backend, bank *Bank, p config.Pipeline) (*Engine, error) {
 	}
 	e.bufs.New = func() any {
 		b := &buffers{hwc: make([][]float32, p.K+1), refImgs: make([]Image, p.K), views: make([]view, p.K+1),
-			refDesc: make([][][]float32, p.K), errs: make([]error, p.K+1)}
+			refDesc: make([][][]float32, p.K), errs: make([]error, p.K+1), objMask: make([][]uint8, p.K+1)}
 		for i := range b.views {
 			b.viewPtr = append(b.viewPtr, &b.views[i])
 		}
@@ -105,6 +106,14 @@ type stopwatch struct {
 
 // ms is d in milliseconds, to the microsecond.
 func ms(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
+
+// aside leaves d, spent on a stage timed on its own, out of the current lap.
+func (s *stopwatch) aside(d time.Duration) { s.last = s.last.Add(d) }
+
+// add records a stage timed on its own.
+func (s *stopwatch) add(stage string, d time.Duration) {
+	s.timings = append(s.timings, StageTiming{Stage: stage, Ms: ms(d)})
+}
 
 // start clears s and starts timing, reusing its storage.
 func (s *stopwatch) start() {
@@ -160,15 +169,29 @@ func (e *Engine) Inspect(ctx context.Context, img *Image) (*Result, error) {
 		return nil, err
 	}
 
+	// 6 (ahead of 5). The query's objects on the map grid, so that the
+	// upsampling can skip everything outside objects. Timed on its own and
+	// reported in pipeline order.
+	mw, mh := f.W*e.p.Upsample, f.H*e.p.Upsample
+	objStart := time.Now()
+	qLabels, qObjects := labelObjects(masks, mw, mh)
+	objTime := time.Since(objStart)
+	sw.aside(objTime)
+
 	// 5. Upsampling: the query once and each reference once (1 + k calls).
+	// Later stages read features only inside objects (the query's own,
+	// and the references' partners), so an upsampler that can
+	// (MaskedHWCUpsampler) computes each map only inside its image's
+	// objects and leaves zeros elsewhere.
 	views := bufs.viewPtr
 	parallelFor(k+1, e.pr.workers, func(i int) {
-		src, fm := img, f
+		src, fm, labels := img, f, qLabels
 		if i > 0 {
 			ref := &e.bank.Refs[refIdx[i-1]]
-			src, fm = dequantizeInto(&bufs.refImgs[i-1], ref.RGB, ref.Size, ref.Size), &ref.Feat
+			src, fm, labels = dequantizeInto(&bufs.refImgs[i-1], ref.RGB, ref.Size, ref.Size), &ref.Feat, ref.Labels
 		}
-		bufs.errs[i] = upsampleViewInto(views[i], e.be, src, fm, e.p.Upsample, bufs.hwc[i])
+		bufs.objMask[i] = objectMask(bufs.objMask[i], labels)
+		bufs.errs[i] = upsampleViewInto(views[i], e.be, src, fm, e.p.Upsample, bufs.hwc[i], bufs.objMask[i])
 		bufs.hwc[i] = views[i].Feat
 	})
 	for _, err := range bufs.errs {
@@ -177,6 +200,10 @@ func (e *Engine) Inspect(ctx context.Context, img *Image) (*Result, error) {
 		}
 	}
 	q := views[0]
+	if q.W != mw || q.H != mh {
+		return nil, fmt.Errorf("inspect: upsampled query is %dx%d, want %dx%d", q.W, q.H, mw, mh)
+	}
+	q.Labels, q.Objects = qLabels, qObjects
 	refs := views[1:]
 	for i, r := range refs {
 		ref := &e.bank.Refs[refIdx[i]]
@@ -186,10 +213,7 @@ func (e *Engine) Inspect(ctx context.Context, img *Image) (*Result, error) {
 		r.Labels, r.Objects = ref.Labels, ref.Objects
 	}
 	sw.lap(StageUpsampling)
-
-	// 6. Object feature maps: the masks on the map grid over the features.
-	q.Labels, q.Objects = labelObjects(masks, q.W, q.H)
-	sw.lap(StageObjects)
+	sw.add(StageObjects, objTime)
 
 	// 7. DCGA descriptors of the query's objects; the references' come
 	// from the bank.
@@ -284,16 +308,25 @@ func segment(be *Backend, img *Image, minArea, maxArea float64, maxObjects int) 
 // upsampleView upsamples f guided by img and lays it out pixel-major in buf.
 func upsampleView(be *Backend, img *Image, f *FeatureMap, factor int, buf []float32) (*view, error) {
 	v := &view{}
-	if err := upsampleViewInto(v, be, img, f, factor, buf); err != nil {
+	if err := upsampleViewInto(v, be, img, f, factor, buf, nil); err != nil {
 		return nil, err
 	}
 	return v, nil
 }
 
-// upsampleViewInto is upsampleView writing into dst.
-func upsampleViewInto(dst *view, be *Backend, img *Image, f *FeatureMap, factor int, buf []float32) error {
-	if hu, ok := be.Upsampler.(HWCUpsampler); ok {
-		out, err := hu.UpsampleHWC(buf, img, f, factor)
+// upsampleViewInto is upsampleView writing into dst. A non-nil mask (on
+// the output grid) lets a MaskedHWCUpsampler compute only where it is 1.
+func upsampleViewInto(dst *view, be *Backend, img *Image, f *FeatureMap, factor int, buf []float32, mask []uint8) error {
+	mu, masked := be.Upsampler.(MaskedHWCUpsampler)
+	hu, hwc := be.Upsampler.(HWCUpsampler)
+	if (masked && mask != nil) || hwc {
+		var out []float32
+		var err error
+		if masked && mask != nil {
+			out, err = mu.UpsampleHWCMasked(buf, img, f, factor, mask)
+		} else {
+			out, err = hu.UpsampleHWC(buf, img, f, factor)
+		}
 		if err != nil {
 			return fmt.Errorf("upsampling: %w", err)
 		}
@@ -313,6 +346,21 @@ func upsampleViewInto(dst *view, be *Backend, img *Image, f *FeatureMap, factor 
 	}
 	*dst = view{W: u.W, H: u.H, C: u.C, Feat: toHWC(u, buf)}
 	return nil
+}
+
+// objectMask sets dst (reused) to 1 where labels is an object, else 0.
+func objectMask(dst []uint8, labels []uint16) []uint8 {
+	if cap(dst) < len(labels) {
+		dst = make([]uint8, len(labels))
+	}
+	dst = dst[:len(labels)]
+	for i, l := range labels {
+		dst[i] = 0
+		if l != 0 {
+			dst[i] = 1
+		}
+	}
+	return dst
 }
 
 // mapToInput converts a map-grid rectangle to input_size pixels.

@@ -72,3 +72,11 @@ type Backend struct {
 type HWCUpsampler interface {
 	UpsampleHWC(dst []float32, img *Image, f *FeatureMap, factor int) ([]float32, error)
 }
+
+// MaskedHWCUpsampler is an optional fast path of an Upsampler: UpsampleHWC
+// computed only where mask (H' x W', the output grid) is non-zero, with 0
+// elsewhere. The engine passes the union of an image's object masks: later
+// stages read features nowhere else.
+type MaskedHWCUpsampler interface {
+	UpsampleHWCMasked(dst []float32, img *Image, f *FeatureMap, factor int, mask []uint8) ([]float32, error)
+}

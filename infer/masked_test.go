@@ -1,0 +1,73 @@
+package infer_test
+
+import (
+	"context"
+	"slices"
+	"testing"
+
+	"github.com/samlad/samlad/config"
+	"github.com/samlad/samlad/eval/scenes"
+	"github.com/samlad/samlad/infer"
+	"github.com/samlad/samlad/infer/builtin"
+)
+
+// unmaskedJBU hides the built-in upsampler's masked fast path, so the
+// engine upsamples whole maps.
+type unmaskedJBU struct{ u *builtin.JBU }
+
+func (w unmaskedJBU) Upsample(img *infer.Image, f *infer.FeatureMap, factor int) (*infer.FeatureMap, error) {
+	return w.u.Upsample(img, f, factor)
+}
+
+func (w unmaskedJBU) UpsampleHWC(dst []float32, img *infer.Image, f *infer.FeatureMap, factor int) ([]float32, error) {
+	return w.u.UpsampleHWC(dst, img, f, factor)
+}
+
+// TestMaskedUpsamplingSameResult: upsampling only inside the objects
+// (MaskedHWCUpsampler) gives bit-identical results to whole maps, because
+// no later stage reads features outside objects.
+func TestMaskedUpsamplingSameResult(t *testing.T) {
+	p := config.DefaultPipeline()
+	p.InputSize, p.Upsample, p.K = 160, 4, 2
+	be, err := builtin.New(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	jbu, ok := be.Upsampler.(*builtin.JBU)
+	if !ok {
+		t.Fatalf("built-in upsampler is %T, want *builtin.JBU", be.Upsampler)
+	}
+	if _, ok := be.Upsampler.(infer.MaskedHWCUpsampler); !ok {
+		t.Fatal("the built-in JBU has no masked fast path")
+	}
+	bank, err := infer.Enroll(context.Background(), be, p, benchScenes(t, scenes.Good, 1000, 6, p.InputSize), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	whole := *be
+	whole.Upsampler = unmaskedJBU{jbu}
+	fast, err := infer.NewEngine(be, bank, p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	slow, err := infer.NewEngine(&whole, bank, p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, an := range []scenes.Anomaly{scenes.Good, scenes.Missing, scenes.Extra, scenes.Scratch} {
+		for _, img := range benchScenes(t, an, 70, 2, p.InputSize) {
+			a, err := fast.Inspect(context.Background(), img)
+			if err != nil {
+				t.Fatal(err)
+			}
+			b, err := slow.Inspect(context.Background(), img)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if a.Score != b.Score || a.Verdict != b.Verdict || !slices.Equal(a.Map, b.Map) ||
+				!slices.Equal(a.Findings, b.Findings) || !slices.Equal(a.References, b.References) {
+				t.Errorf("%s: masked upsampling gives score %v %s %v, whole maps %v %s %v", an, a.Score, a.Verdict, a.Findings, b.Score, b.Verdict, b.Findings)
+			}
+		}
+	}
+}
