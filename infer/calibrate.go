@@ -20,8 +20,9 @@ import (
 //     so that segmentation crumbs are dropped but the smallest parts stay.
 //  2. Dustbin (eq. 10 trash bin): the cosine similarities of mutually best
 //     object pairs between each good image and its k neighbours; dustbin =
-//     5th percentile - max(2 * match_temperature, median - 5th percentile).
-//     Objects less similar than nearly all normal pairs go to the dustbin.
+//     5th percentile - max(2 * match_temperature, median - 5th percentile),
+//     within [-0.5, 0.95]. Objects less similar than nearly all normal
+//     pairs go to the dustbin.
 //  3. Match threshold: with that dustbin, the Sinkhorn assignment of the
 //     mutually best pairs; threshold = half their 5th percentile, clamped
 //     to [0.05, 0.5].
@@ -49,6 +50,8 @@ const (
 	sdLogicFloor   = 0.1
 	thresholdFloor = 3.0
 	stabilityPeers = 10
+	dustbinMin     = -0.5
+	dustbinMax     = 0.95
 )
 
 // calibrateArea implements rule 1.
@@ -87,7 +90,7 @@ func calibrate(ctx context.Context, be *Backend, p config.Pipeline, bank *Bank, 
 	cal := &bank.Calib
 	if len(cos) > 0 {
 		q05, q50 := quantile(cos, 0.05), quantile(cos, 0.5)
-		cal.Dustbin = q05 - max(2*p.MatchTemperature, q50-q05)
+		cal.Dustbin = min(max(q05-max(2*p.MatchTemperature, q50-q05), dustbinMin), dustbinMax)
 	} else {
 		cal.Dustbin = 0.5
 	}
