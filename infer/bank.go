@@ -177,14 +177,19 @@ func LoadBank(path string) (*Bank, error) {
 		return nil, fmt.Errorf("load bank %s: %w", path, err)
 	}
 	defer f.Close()
-	b, err := readBank(bufio.NewReader(f))
+	st, err := f.Stat()
+	if err != nil {
+		return nil, fmt.Errorf("load bank %s: %w", path, err)
+	}
+	b, err := readBank(bufio.NewReader(f), st.Size())
 	if err != nil {
 		return nil, fmt.Errorf("load bank %s: %w", path, err)
 	}
 	return b, nil
 }
 
-func readBank(r io.Reader) (*Bank, error) {
+// readBank reads a bank of at most size bytes in all.
+func readBank(r io.Reader, size int64) (*Bank, error) {
 	var magic [8]byte
 	if _, err := io.ReadFull(r, magic[:]); err != nil || magic != bankMagic {
 		return nil, errors.New("not a samlad bank file (bad magic); make one with `samlad enroll`")
@@ -204,17 +209,18 @@ func readBank(r io.Reader) (*Bank, error) {
 	if _, err := io.ReadFull(r, sum[:]); err != nil {
 		return nil, errors.New("truncated header")
 	}
-	const maxPayload = 16 << 30
-	if n > maxPayload {
-		return nil, fmt.Errorf("payload length %d is implausible; the file is corrupt", n)
+	const header = 8 + 4 + 8 + 32
+	if n > uint64(max(size-header, 0)) {
+		return nil, fmt.Errorf("truncated: the header announces %d payload bytes, the file holds %d; re-enrol or copy the file again", n, max(size-header, 0))
 	}
-	payload := make([]byte, 0, min(n, 64<<20))
-	buf := bytes.NewBuffer(payload)
-	got, err := io.CopyN(buf, r, int64(n))
-	if err != nil {
+	// Exactly the payload's size: a growing buffer would copy a large
+	// bank several times and double the memory peak of loading it.
+	payload := make([]byte, n)
+	if got, err := io.ReadFull(r, payload); err != nil {
 		return nil, fmt.Errorf("truncated: %d of %d payload bytes; re-enrol or copy the file again", got, n)
 	}
-	if sha256.Sum256(buf.Bytes()) != sum {
+	buf := bytes.NewReader(payload)
+	if sha256.Sum256(payload) != sum {
 		return nil, errors.New("checksum mismatch: the file is corrupt; re-enrol or copy the file again")
 	}
 	var b Bank
