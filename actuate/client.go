@@ -34,9 +34,12 @@ const (
 	// heatmapBacklog bounds the heatmaps waiting for their verdict to be sent.
 	heatmapBacklog = 4
 	// minBackoff is the first reconnect delay; it doubles up to
-	// mqtt.max_reconnect_interval and is reset by a session that lasted stableSession.
+	// mqtt.max_reconnect_interval and is reset by a session that lasted
+	// stableSession: sessions dropped sooner (client id clash, ACL) keep
+	// backing off; an ordinary outage after a working session does not
+	// inherit the backoff of earlier ones.
 	minBackoff    = 200 * time.Millisecond
-	stableSession = 10 * time.Second
+	stableSession = time.Second
 )
 
 // ErrClosed is returned by publishing after Close.
@@ -440,10 +443,9 @@ func (c *Client) run() {
 		if c.ctx.Err() != nil {
 			return // Close takes over the session
 		}
-		if time.Since(start) < time.Second {
+		if time.Since(start) < stableSession {
 			c.log.Warn("mqtt session ended within a second of connecting; if this repeats, another client may use the same mqtt.client_id or the ACL may deny our topics")
-		}
-		if time.Since(start) >= stableSession {
+		} else {
 			delay = 0
 		}
 		delay = min(max(2*delay, minBackoff), maxDelay)

@@ -208,8 +208,21 @@ func TestBrokerRestartsDuringRun(t *testing.T) {
 		stored    int
 	}
 	var outs []outage
+	// Progress in distinct verdicts (seq numbers), duplicates not counted.
+	seen, parsed := map[uint64]bool{}, 0
+	distinct := func(n int) func() bool {
+		return func() bool {
+			ms := rec.Messages("")
+			for _, v := range verdicts(t, ms[parsed:]) {
+				seen[v.Seq] = true
+			}
+			parsed = len(ms)
+			return len(seen) >= n
+		}
+	}
 	for i := range outages {
-		rec.Wait("", (i+1)*frames/(outages+1), time.Duration(frames)*time.Second)
+		n := (i + 1) * frames / (outages + 1)
+		waitUntil(t, fmt.Sprintf("%d verdicts", n), time.Duration(frames)*time.Second, distinct(n))
 		rss.setDown(true)
 		b.Stop()
 		// Down for 1.5 s: about 37 verdicts go to the outgoing store.
@@ -219,7 +232,7 @@ func TestBrokerRestartsDuringRun(t *testing.T) {
 		rss.setDown(false)
 		outs = append(outs, outage{restarted: time.Now(), stored: stored})
 	}
-	rec.Wait("", frames, time.Duration(frames)*time.Second)
+	waitUntil(t, fmt.Sprintf("%d verdicts", frames), time.Duration(frames)*time.Second, distinct(frames))
 	rss.finish()
 	p.cmd.Process.Signal(syscall.SIGTERM)
 	if code := p.wait(t); code != 0 {
@@ -606,6 +619,7 @@ func hexAddr(s string) string {
 
 // The built binary opens no listening socket by default; with [daemon]
 // health set it opens exactly that one, on the configured loopback address.
+// A config file readable by every user is warned about at start.
 func TestNoListenerByDefault(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds the binary")
@@ -623,6 +637,13 @@ func TestNoListenerByDefault(t *testing.T) {
 	for _, health := range []string{"", free} {
 		dir := t.TempDir()
 		path := testConfig{broker: b.URL, stateDir: dir, bank: bankA, replay: replay, loop: true, trigger: "free", rate: 10, health: health}.write(t, dir)
+		// The second run's config file is readable by every user: warned at start.
+		exposed := health != ""
+		if exposed {
+			if err := os.Chmod(path, 0o644); err != nil {
+				t.Fatal(err)
+			}
+		}
 		notify := listenNotify(t)
 		p := startProc(t, bin, path, notify)
 		p.waitReady(t, notify)
@@ -633,6 +654,10 @@ func TestNoListenerByDefault(t *testing.T) {
 		p.cmd.Process.Signal(syscall.SIGTERM)
 		if code := p.wait(t); code != 0 {
 			t.Fatalf("exit code %d; log:\n%s", code, p.out)
+		}
+		warned := strings.Contains(p.out.String(), "secret exposed") && strings.Contains(p.out.String(), path+" is readable by every user")
+		if warned != exposed {
+			t.Errorf("config file mode 0%o: start warning %t; log:\n%s", map[bool]int{false: 0o600, true: 0o644}[exposed], warned, p.out)
 		}
 		if health == "" {
 			if len(got) != 0 {
