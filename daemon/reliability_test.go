@@ -209,12 +209,13 @@ func TestBrokerRestartsDuringRun(t *testing.T) {
 	}
 	var outs []outage
 	// Progress in distinct verdicts (seq numbers), duplicates not counted.
-	seen, parsed := map[uint64]bool{}, 0
+	seen, parsed, lastPub := map[uint64]bool{}, 0, time.Time{}
 	distinct := func(n int) func() bool {
 		return func() bool {
 			ms := rec.Messages("")
 			for _, v := range verdicts(t, ms[parsed:]) {
 				seen[v.Seq] = true
+				lastPub = v.Published
 			}
 			parsed = len(ms)
 			return len(seen) >= n
@@ -223,6 +224,13 @@ func TestBrokerRestartsDuringRun(t *testing.T) {
 	for i := range outages {
 		n := (i + 1) * frames / (outages + 1)
 		waitUntil(t, fmt.Sprintf("%d verdicts", n), time.Duration(frames)*time.Second, distinct(n))
+		if i > 0 {
+			// The next outage hits a working session (a verdict published
+			// a second after the restart arrived), not a reconnection in
+			// progress: back-to-back outages keep the backoff growing.
+			up := outs[i-1].restarted.Add(time.Second)
+			waitUntil(t, "a session a second old", time.Minute, func() bool { distinct(0)(); return lastPub.After(up) })
+		}
 		rss.setDown(true)
 		b.Stop()
 		// Down for 1.5 s: about 37 verdicts go to the outgoing store.
@@ -232,6 +240,8 @@ func TestBrokerRestartsDuringRun(t *testing.T) {
 		rss.setDown(false)
 		outs = append(outs, outage{restarted: time.Now(), stored: stored})
 	}
+	up := outs[len(outs)-1].restarted.Add(time.Second)
+	waitUntil(t, "a session a second old", time.Minute, func() bool { distinct(0)(); return lastPub.After(up) })
 	waitUntil(t, fmt.Sprintf("%d verdicts", frames), time.Duration(frames)*time.Second, distinct(frames))
 	rss.finish()
 	p.cmd.Process.Signal(syscall.SIGTERM)
