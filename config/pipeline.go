@@ -63,6 +63,8 @@ type Pipeline struct {
 	Coreset int `toml:"coreset"`
 	// Segmentation parameters of the built-in graph segmenter.
 	Segment Segment `toml:"segment"`
+	// Layout is the per-recipe layout step for fixed layouts (off by default).
+	Layout Layout `toml:"layout"`
 	// Workers bounds the engine's worker pool; 0 = number of CPUs.
 	Workers int `toml:"workers"`
 }
@@ -102,5 +104,6 @@ func DefaultPipeline() Pipeline {
 		StructuralWeight: 1,
 		LogicalWeight:    1,
 		Segment:          Segment{Scale: 300, Sigma: 0.8, MinSize: 50, MergeColour: 20, RefSize: 224},
+		Layout:           DefaultLayout(),
 	}
 }

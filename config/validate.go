@@ -163,6 +163,17 @@ func (v *validator) pipeline(p Pipeline) {
 	if r := p.Segment.RefSize; r != 0 && (r < 16 || r > 4096) {
 		v.bad(s+"segment.ref_size", r, "must be 0 (use scale and min_size as given) or in [16, 4096] pixels")
 	}
+	if l := p.Layout; l.Enabled {
+		if l.Refs < 0 {
+			v.bad(s+"layout.refs", l.Refs, "must be >= 0 (0 = every reference in the bank)")
+		}
+		if !(l.Radius > 0 && l.Radius <= 1) {
+			v.bad(s+"layout.radius", l.Radius, "must be in (0, 1] (fraction of the image side)")
+		}
+		if l.Grid < 1 || l.Grid > 8 {
+			v.bad(s+"layout.grid", l.Grid, "must be in [1, 8] cells per side")
+		}
+	}
 }
 
 var shapeRe = regexp.MustCompile(`^[^:\s]+:[1-9][0-9]*(x[1-9][0-9]*)*(,[1-9][0-9]*(x[1-9][0-9]*)*)*$`)

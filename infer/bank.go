@@ -40,6 +40,9 @@ type Bank struct {
 	DescMean []float32
 	Refs     []Reference
 	Calib    Calibration
+	// Layout holds the layout step's descriptors and calibration (layout.go);
+	// nil when pipeline.layout is off.
+	Layout *LayoutBank
 }
 
 // BankConfig holds the pipeline keys a bank is bound to. Inspecting with a
@@ -65,6 +68,7 @@ type BankConfig struct {
 	LogicalWeight    float64        `toml:"logical_weight"`
 	Coreset          int            `toml:"coreset"`
 	Segment          config.Segment `toml:"segment"`
+	Layout           config.Layout  `toml:"layout"`
 }
 
 func bankConfigOf(p config.Pipeline) BankConfig {
@@ -74,7 +78,7 @@ func bankConfigOf(p config.Pipeline) BankConfig {
 		Mode: p.Mode, Align: p.Align, Epsilon: p.Epsilon, SinkhornIters: p.SinkhornIters,
 		MatchTemperature: p.MatchTemperature, MinArea: p.MinArea, MaxArea: p.MaxArea,
 		MaxObjects: p.MaxObjects, Score: p.Score, Coreset: p.Coreset, Segment: p.Segment,
-		StructuralWeight: p.StructuralWeight, LogicalWeight: p.LogicalWeight,
+		StructuralWeight: p.StructuralWeight, LogicalWeight: p.LogicalWeight, Layout: layoutKey(p.Layout),
 	}
 }
 
@@ -249,6 +253,9 @@ func (b *Bank) validate() error {
 	if len(b.Refs[0].Objects) > 0 && len(b.DescMean) == 0 {
 		return errors.New("bank has no descriptor mean")
 	}
+	if err := b.Layout.validate(b.Refs); err != nil {
+		return err
+	}
 	for i := range b.Refs {
 		r := &b.Refs[i]
 		f := r.Feat
@@ -318,5 +325,6 @@ func (b *Bank) Pipeline(base config.Pipeline) config.Pipeline {
 	base.MatchTemperature, base.MinArea, base.MaxArea, base.MaxObjects = c.MatchTemperature, c.MinArea, c.MaxArea, c.MaxObjects
 	base.Score, base.Coreset, base.Segment = c.Score, c.Coreset, c.Segment
 	base.StructuralWeight, base.LogicalWeight = c.StructuralWeight, c.LogicalWeight
+	base.Layout = c.Layout
 	return base
 }

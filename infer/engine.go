@@ -234,6 +234,7 @@ func (e *Engine) Inspect(ctx context.Context, img *Image) (*Result, error) {
 
 	// 10. Result.
 	res := e.result(q, refs, a)
+	e.applyLayout(res, q, bufs.global)
 	res.References = make([]string, 0, k)
 	for _, i := range refIdx {
 		res.References = append(res.References, e.bank.Refs[i].Name)

@@ -161,6 +161,7 @@ func Enroll(ctx context.Context, be *Backend, p config.Pipeline, good []*Image, 
 	bank.Refs = make([]Reference, len(items))
 	raw := make([][][]float32, len(items))
 	views := make([]*view, len(items))
+	layout := newLayoutEnrol(p.Layout, len(items))
 	err = firstError(len(items), workers, func(i int) error {
 		it := items[i]
 		v, err := upsampleView(be, it.img, it.feat, p.Upsample, nil)
@@ -170,6 +171,7 @@ func Enroll(ctx context.Context, be *Backend, p config.Pipeline, good []*Image, 
 		masks := filterMasks(it.masks, size*size, cal.MinArea, cal.MaxArea, p.MaxObjects)
 		v.Labels, v.Objects = labelObjects(masks, v.W, v.H)
 		raw[i] = describe(v, p.Descriptor, p.DCGAPooling)
+		layout.describe(i, v)
 		v.Feat = nil // large; calibration upsamples again or caches
 		views[i] = v
 		bank.Refs[i] = Reference{Name: nameOf(names, i), RGB: quantize(it.img), Size: size, Feat: *it.feat,
@@ -195,6 +197,7 @@ func Enroll(ctx context.Context, be *Backend, p config.Pipeline, good []*Image, 
 	if err := calibrate(ctx, be, p, bank, items); err != nil {
 		return nil, err
 	}
+	bank.Layout = layout.finish(bank, workers)
 	return bank, nil
 }
 

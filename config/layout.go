@@ -1,0 +1,33 @@
+package config
+
+// Layout configures the engine's layout step (infer/layout.go): each object
+// is scored against the objects at its own position in a larger set of good
+// references, relative to the objects at the other positions, and
+// reference objects left uncovered at their position count as missing.
+// It is a per-recipe setting: it helps fixed layouts (grids, trays with
+// compartments, kits) and hurts random placement (bags of loose parts),
+// where position carries no meaning. Off by default.
+type Layout struct {
+	// Enabled turns the layout step on.
+	Enabled bool `toml:"enabled"`
+	// Refs is how many nearest good references each query is compared with
+	// (0 = all of the bank).
+	Refs int `toml:"refs"`
+	// Radius is the distance between object centroids, as a fraction of the
+	// image side, within which a reference object counts as "at the same
+	// position"; about half the spacing between neighbouring slots.
+	Radius float64 `toml:"radius"`
+	// Grid is the number of cells per side of the layout descriptor: the
+	// object's box is split into Grid x Grid cells, each pooled separately,
+	// so that the descriptor keeps the object's shape and orientation.
+	Grid int `toml:"grid"`
+	// Only makes the layout z-score the image score on its own, for recipes
+	// whose every rule is positional (a fixed grid of parts); otherwise the
+	// image score is the largest of the structural, logical and layout ones.
+	Only bool `toml:"only"`
+}
+
+// DefaultLayout returns the layout step's defaults (off).
+func DefaultLayout() Layout {
+	return Layout{Refs: 32, Radius: 0.15, Grid: 3}
+}

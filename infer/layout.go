@@ -1,0 +1,398 @@
+package infer
+
+import (
+	"errors"
+	"fmt"
+	"math"
+	"sort"
+
+	"github.com/samlad/samlad/config"
+)
+
+// The layout step (config pipeline.layout): a per-recipe scoring step for
+// fixed layouts (grids, trays with compartments, kits), where what matters
+// is not only which objects are present but which object sits where.
+//
+// The OMM pairs objects by appearance among k references, so a part moved
+// to another slot, or a wrong part that looks like another slot's part,
+// still finds a partner. The layout step asks instead, per position, over a
+// larger set of references (layout.refs nearest good images):
+//
+//   - Descriptor: the object's box is split into grid x grid cells; per
+//     cell, the mean of the upsampled features over the object's pixels and
+//     the cell's mask occupancy. Unlike one pooled vector it keeps the
+//     object's shape and orientation (a mirrored part pools to nearly the
+//     same vector), and the box makes it independent of the part's size.
+//     Centred by the good images' mean descriptor, L2-normalised. The
+//     references' descriptors are computed at enrolment and kept in the
+//     bank.
+//   - Each query object, against each reference r: own_r = the best cosine
+//     to r's objects within layout.radius of the object's centroid (-1 when
+//     none), other_r = the best cosine to r's objects farther away. own and
+//     other are the means of the best quarter over the references (the
+//     object needs to resemble some good images' objects, not all).
+//     Object value: max(other - own, 0) + (1 - own). A normal object
+//     resembles its own position's objects at least as much as any other
+//     position's; a swapped or wrong part resembles another position's
+//     more (other - own > 0); an odd part (mirrored, damaged) resembles
+//     nothing well (own low).
+//   - Missing value: for each reference, the largest (1 - cover) / 2 over
+//     its stable objects (weight >= layoutStable, calibrate.go rule 4),
+//     cover being the best cosine of a query object within the radius (-1
+//     when there is none), averaged over the references. A missing part
+//     leaves its position uncovered in every reference.
+//   - Both values are standardised by their leave-one-out mean and spread
+//     over the good images; zP = max(zObject, zMissing). The image score
+//     becomes max(zS, zL, zP) (or zP alone with layout.only) and the
+//     pass/fail threshold at least the largest leave-one-out zP (times
+//     threshold_margin), as calibrate.go rule 6 does for zS and zL.
+
+const (
+	// layoutStable is the weight from which a reference object is expected
+	// in every normal frame.
+	layoutStable = 0.5
+	// layoutTop is the fraction of the references whose similarities are
+	// averaged (the best ones).
+	layoutTop = 0.25
+	// layoutSDFloor keeps a spread from collapsing on small banks: at least
+	// this fraction of the mean.
+	layoutSDFloor = 0.05
+	// layoutOccupancy scales the occupancy entries to the order of a
+	// standardised feature channel.
+	layoutOccupancy = 2
+)
+
+// LayoutBank is what the layout step keeps in the bank.
+type LayoutBank struct {
+	// Mean is the mean raw descriptor of the good images' objects.
+	Mean []float32
+	// Desc[r][j] is reference r's object j's finished descriptor.
+	Desc [][][]float32
+	// Leave-one-out mean and spread of the object and missing values.
+	ObjectMean, ObjectStd   float64
+	MissingMean, MissingStd float64
+	// Threshold is the largest leave-one-out zP.
+	Threshold float64
+}
+
+// layoutDescribe returns the raw layout descriptor of each object of v.
+func layoutDescribe(v *view, grid int) [][]float32 {
+	c := v.C
+	cells := grid * grid
+	out := make([][]float32, len(v.Objects))
+	cnt := make([]int, cells)
+	for i, o := range v.Objects {
+		d := make([]float32, cells*c+cells)
+		clear(cnt)
+		lab := uint16(i + 1)
+		bw, bh := o.Box.Dx(), o.Box.Dy()
+		for y := o.Box.Min.Y; y < o.Box.Max.Y; y++ {
+			gy := (y - o.Box.Min.Y) * grid / bh
+			for x := o.Box.Min.X; x < o.Box.Max.X; x++ {
+				if v.Labels[y*v.W+x] != lab {
+					continue
+				}
+				cell := gy*grid + (x-o.Box.Min.X)*grid/bw
+				cnt[cell]++
+				dst := d[cell*c : (cell+1)*c]
+				for ch, f := range v.at(x, y) {
+					dst[ch] += f
+				}
+			}
+		}
+		cellArea := float32(bw*bh) / float32(cells)
+		for cell, n := range cnt {
+			if n == 0 {
+				continue
+			}
+			inv := 1 / float32(n)
+			for ch := range c {
+				d[cell*c+ch] *= inv
+			}
+			d[cells*c+cell] = layoutOccupancy * float32(n) / cellArea
+		}
+		out[i] = d
+	}
+	return out
+}
+
+// finishLayout centres raw descriptors by mean and L2-normalises them.
+func finishLayout(raw [][]float32, mean []float32) [][]float32 {
+	for _, d := range raw {
+		for i := range d {
+			d[i] -= mean[i]
+		}
+		normalize(d)
+	}
+	return raw
+}
+
+// layoutParts is the layout step's measurement of one query.
+type layoutParts struct {
+	object  []float64 // per query object
+	missing float64
+	// missObj is the nearest reference's object behind its uncoverage
+	// (-1 when none), for findings.
+	missObj int
+}
+
+// layoutMeasure measures query objects qObjs with finished descriptors
+// qDesc (on a mapW x mapH grid) against the objects of references refIdx.
+func layoutMeasure(refs []Reference, lb *LayoutBank, refIdx []int, qObjs []Object, qDesc [][]float32, mapW, mapH int, radius float64) *layoutParts {
+	m := len(qObjs)
+	lp := &layoutParts{object: make([]float64, m), missObj: -1}
+	if len(refIdx) == 0 {
+		return lp
+	}
+	r2 := radius * radius
+	near := func(a, b Object) bool {
+		dx := float64(a.CX-b.CX) / float64(mapW)
+		dy := float64(a.CY-b.CY) / float64(mapH)
+		return dx*dx+dy*dy <= r2
+	}
+	own, other := make([][]float64, m), make([][]float64, m)
+	for i := range own {
+		own[i], other[i] = make([]float64, len(refIdx)), make([]float64, len(refIdx))
+	}
+	for ri, r := range refIdx {
+		objs, rd := refs[r].Objects, lb.Desc[r]
+		for i, q := range qObjs {
+			o1, o2 := -1.0, -1.0
+			for j, o := range objs {
+				s := float64(dot(qDesc[i], rd[j]))
+				if near(q, o) {
+					o1 = max(o1, s)
+				} else {
+					o2 = max(o2, s)
+				}
+			}
+			own[i][ri], other[i][ri] = o1, o2
+		}
+		var miss float64
+		for j, o := range objs {
+			if o.Weight < layoutStable {
+				continue
+			}
+			cover := -1.0
+			for i, q := range qObjs {
+				if near(q, o) {
+					cover = max(cover, float64(dot(qDesc[i], rd[j])))
+				}
+			}
+			if u := (1 - cover) / 2; u > miss {
+				miss = u
+				if ri == 0 {
+					lp.missObj = j
+				}
+			}
+		}
+		lp.missing += miss / float64(len(refIdx))
+	}
+	for i := range qObjs {
+		o, t := topMean(own[i], layoutTop), topMean(other[i], layoutTop)
+		lp.object[i] = max(t-o, 0) + (1 - o)
+	}
+	return lp
+}
+
+// maxObject returns the largest object value and its object (-1 when
+// there are no objects; the value is then 0).
+func (lp *layoutParts) maxObject() (float64, int) {
+	v, arg := 0.0, -1
+	for i, x := range lp.object {
+		if arg < 0 || x > v {
+			v, arg = x, i
+		}
+	}
+	return v, arg
+}
+
+// z returns the standardised object and missing values.
+func (lb *LayoutBank) z(lp *layoutParts) (zObj, zMiss float64) {
+	v, _ := lp.maxObject()
+	return (v - lb.ObjectMean) / lb.ObjectStd, (lp.missing - lb.MissingMean) / lb.MissingStd
+}
+
+// topMean is the mean of the largest ceil(frac * len(xs)) values of xs
+// (-1 when xs is empty).
+func topMean(xs []float64, frac float64) float64 {
+	if len(xs) == 0 {
+		return -1
+	}
+	s := append([]float64(nil), xs...)
+	sort.Sort(sort.Reverse(sort.Float64Slice(s)))
+	n := max(1, int(math.Ceil(frac*float64(len(s)))))
+	var t float64
+	for _, x := range s[:n] {
+		t += x
+	}
+	return t / float64(n)
+}
+
+// layoutRefs is how many references the step compares with.
+func layoutRefs(cfg config.Layout, available int) int {
+	if cfg.Refs <= 0 {
+		return available
+	}
+	return min(cfg.Refs, available)
+}
+
+// layoutEnrol collects the references' raw descriptors during Enroll; nil
+// when the step is off (its methods are then no-ops).
+type layoutEnrol struct {
+	cfg config.Layout
+	raw [][][]float32
+}
+
+func newLayoutEnrol(cfg config.Layout, n int) *layoutEnrol {
+	if !cfg.Enabled {
+		return nil
+	}
+	return &layoutEnrol{cfg: cfg, raw: make([][][]float32, n)}
+}
+
+// describe records reference i's descriptors from its upsampled view with
+// objects (concurrent calls with different i are safe).
+func (le *layoutEnrol) describe(i int, v *view) {
+	if le != nil {
+		le.raw[i] = layoutDescribe(v, le.cfg.Grid)
+	}
+}
+
+// finish centres the descriptors and calibrates by leave-one-out; the bank
+// must hold its objects' weights (calibrate). It returns nil when off.
+func (le *layoutEnrol) finish(bank *Bank, workers int) *LayoutBank {
+	if le == nil {
+		return nil
+	}
+	var mean []float32
+	var cnt int
+	for _, ds := range le.raw {
+		for _, d := range ds {
+			if mean == nil {
+				mean = make([]float32, len(d))
+			}
+			for i, x := range d {
+				mean[i] += x
+			}
+			cnt++
+		}
+	}
+	for i := range mean {
+		mean[i] /= float32(max(cnt, 1))
+	}
+	lb := &LayoutBank{Mean: mean, Desc: make([][][]float32, len(le.raw))}
+	for r, ds := range le.raw {
+		lb.Desc[r] = finishLayout(ds, mean)
+	}
+	n := len(bank.Refs)
+	obj, miss := make([]float64, n), make([]float64, n)
+	L := layoutRefs(le.cfg, n-1)
+	parallelFor(n, workers, func(i int) {
+		r := &bank.Refs[i]
+		idx := nearestRefs(bank.Refs, r.Global, L, i)
+		lp := layoutMeasure(bank.Refs, lb, idx, r.Objects, lb.Desc[i], r.MapW, r.MapH, le.cfg.Radius)
+		obj[i], _ = lp.maxObject()
+		miss[i] = lp.missing
+	})
+	lb.ObjectMean, lb.ObjectStd = meanStd(obj)
+	lb.ObjectStd = max(lb.ObjectStd, layoutSDFloor*math.Abs(lb.ObjectMean), 1e-9)
+	lb.MissingMean, lb.MissingStd = meanStd(miss)
+	lb.MissingStd = max(lb.MissingStd, layoutSDFloor*math.Abs(lb.MissingMean), 1e-9)
+	for i := range obj {
+		zo, zm := lb.z(&layoutParts{object: obj[i : i+1], missing: miss[i]})
+		lb.Threshold = max(lb.Threshold, zo, zm)
+	}
+	return lb
+}
+
+// applyLayout folds the layout step into res (no-op when the bank has no
+// layout calibration): the score, threshold and verdict, the map over the
+// most out-of-place object, and a finding when the image fails on it.
+func (e *Engine) applyLayout(res *Result, q *view, gv []float32) {
+	lb := e.bank.Layout
+	if lb == nil {
+		return
+	}
+	cfg := e.p.Layout
+	qDesc := finishLayout(layoutDescribe(q, cfg.Grid), lb.Mean)
+	refIdx := nearestRefs(e.bank.Refs, gv, layoutRefs(cfg, len(e.bank.Refs)), -1)
+	lp := layoutMeasure(e.bank.Refs, lb, refIdx, q.Objects, qDesc, q.W, q.H, cfg.Radius)
+	zObj, zMiss := lb.z(lp)
+	zp := max(zObj, zMiss)
+	if cfg.Only {
+		res.Score = round4(zp)
+	} else {
+		res.Score = round4(max(res.Score, zp))
+	}
+	if e.p.Threshold == 0 {
+		t := lb.Threshold
+		if e.p.ThresholdMargin > 0 {
+			t *= e.p.ThresholdMargin
+		}
+		if cfg.Only {
+			res.Threshold = round4(max(t, thresholdFloor))
+		} else {
+			res.Threshold = round4(max(res.Threshold, t))
+		}
+	}
+	res.Verdict = VerdictPass
+	if res.Score > res.Threshold || math.IsNaN(res.Score) {
+		res.Verdict = VerdictFail
+	}
+	_, worst := lp.maxObject()
+	if worst >= 0 && zObj > 0 {
+		paint(res.Map, q, worst, float32(zObj))
+	}
+	if res.Verdict != VerdictFail || zp <= 0 {
+		return
+	}
+	size := e.p.InputSize
+	kind, o, w := KindMismatched, Object{}, q.W
+	switch {
+	case zObj >= zMiss && worst >= 0:
+		o = q.Objects[worst]
+	case lp.missObj >= 0:
+		r := &e.bank.Refs[refIdx[0]]
+		kind, o, w = KindMissing, r.Objects[lp.missObj], r.MapW
+	default:
+		return
+	}
+	res.Findings = append([]Finding{{Kind: kind, Box: mapToInput(o.Box, w, size),
+		Area: int(float64(o.Area) * float64(size*size) / float64(w*w)), Score: round4(zp)}}, res.Findings...)
+}
+
+// layoutKey is the part of the layout config a bank is bound to: nothing
+// when the step is off, so that its other keys may change freely then.
+func layoutKey(cfg config.Layout) config.Layout {
+	if !cfg.Enabled {
+		return config.Layout{}
+	}
+	return cfg
+}
+
+// validate checks that a decoded layout calibration fits the references,
+// so that a well-checksummed but inconsistent bank cannot make inspection
+// panic (nil: no layout step).
+func (lb *LayoutBank) validate(refs []Reference) error {
+	if lb == nil {
+		return nil
+	}
+	if len(lb.Desc) != len(refs) {
+		return fmt.Errorf("layout: descriptors for %d references, bank holds %d", len(lb.Desc), len(refs))
+	}
+	for r, ds := range lb.Desc {
+		if len(ds) != len(refs[r].Objects) {
+			return fmt.Errorf("layout: reference %d (%s): %d descriptors for %d objects", r, refs[r].Name, len(ds), len(refs[r].Objects))
+		}
+		for _, d := range ds {
+			if len(d) != len(lb.Mean) {
+				return fmt.Errorf("layout: reference %d (%s): malformed descriptor", r, refs[r].Name)
+			}
+		}
+	}
+	if !(lb.ObjectStd > 0) || !(lb.MissingStd > 0) {
+		return errors.New("layout: calibration spreads must be > 0")
+	}
+	return nil
+}
