@@ -19,13 +19,16 @@ import (
 // larger set of references (layout.refs nearest good images):
 //
 //   - Descriptor: the object's box is split into grid x grid cells; per
-//     cell, the mean of the upsampled features over the object's pixels and
-//     the cell's mask occupancy. Unlike one pooled vector it keeps the
-//     object's shape and orientation (a mirrored part pools to nearly the
-//     same vector), and the box makes it independent of the part's size.
-//     Centred by the good images' mean descriptor, L2-normalised. The
-//     references' descriptors are computed at enrolment and kept in the
-//     bank.
+//     cell, the mean of the upsampled features over the cell's object
+//     pixels and the share of those in the object's own mask
+//     (layoutDescribe).
+//     Unlike one pooled vector it keeps the object's shape and orientation
+//     (a mirrored part pools to nearly the same vector), and the box makes
+//     it independent of the part's size. Centred by the good images' mean
+//     descriptor, L2-normalised. The references' descriptors are computed
+//     at enrolment and kept in the bank.
+//   - Objects smaller than half the median object area of the good images
+//     are left out on both sides (crumbs and stroke fragments come and go).
 //   - Each query object, against each reference r: own_r = the best cosine
 //     to r's objects within layout.radius of the object's centroid (-1 when
 //     none), other_r = the best cosine to r's objects farther away. own and
@@ -60,6 +63,11 @@ const (
 	// layoutOccupancy scales the occupancy entries to the order of a
 	// standardised feature channel.
 	layoutOccupancy = 2
+	// layoutAreaFrac sets the smallest object scored: this fraction of the
+	// median area of the good images' objects. Smaller segments (crumbs,
+	// fragments of a stroke) vary from image to image and would make every
+	// good image look odd somewhere.
+	layoutAreaFrac = 0.5
 )
 
 // LayoutBank is what the layout step keeps in the bank.
@@ -73,34 +81,50 @@ type LayoutBank struct {
 	MissingMean, MissingStd float64
 	// Threshold is the largest leave-one-out zP.
 	Threshold float64
+	// MinArea (fraction of the map) is the smallest object the step
+	// scores: half the median area of the good images' objects.
+	MinArea float64
 }
 
-// layoutDescribe returns the raw layout descriptor of each object of v.
+// layoutDescribe returns the raw layout descriptor of each object of v:
+// per cell of a grid x grid split of the object's box, the mean feature
+// vector over the cell's pixels that lie in any object, then per cell the
+// fraction of those pixels in the object's own mask. Pooling over all
+// objects in the box rather than the object's mask alone makes the
+// descriptor depend on what is there rather than on how the segmenter cut
+// it (a stroke and its rim, one segment or two, give nearly the same box);
+// the occupancies keep the mask's shape. Pixels outside every object are
+// left out: the engine computes query features only inside objects.
 func layoutDescribe(v *view, grid int) [][]float32 {
 	c := v.C
 	cells := grid * grid
 	out := make([][]float32, len(v.Objects))
 	cnt := make([]int, cells)
+	in := make([]int, cells)
 	for i, o := range v.Objects {
 		d := make([]float32, cells*c+cells)
 		clear(cnt)
+		clear(in)
 		lab := uint16(i + 1)
 		bw, bh := o.Box.Dx(), o.Box.Dy()
 		for y := o.Box.Min.Y; y < o.Box.Max.Y; y++ {
 			gy := (y - o.Box.Min.Y) * grid / bh
 			for x := o.Box.Min.X; x < o.Box.Max.X; x++ {
-				if v.Labels[y*v.W+x] != lab {
+				l := v.Labels[y*v.W+x]
+				if l == 0 {
 					continue
 				}
 				cell := gy*grid + (x-o.Box.Min.X)*grid/bw
 				cnt[cell]++
+				if l == lab {
+					in[cell]++
+				}
 				dst := d[cell*c : (cell+1)*c]
 				for ch, f := range v.at(x, y) {
 					dst[ch] += f
 				}
 			}
 		}
-		cellArea := float32(bw*bh) / float32(cells)
 		for cell, n := range cnt {
 			if n == 0 {
 				continue
@@ -109,7 +133,7 @@ func layoutDescribe(v *view, grid int) [][]float32 {
 			for ch := range c {
 				d[cell*c+ch] *= inv
 			}
-			d[cells*c+cell] = layoutOccupancy * float32(n) / cellArea
+			d[cells*c+cell] = layoutOccupancy * float32(in[cell]) * inv
 		}
 		out[i] = d
 	}
@@ -144,6 +168,7 @@ func layoutMeasure(refs []Reference, lb *LayoutBank, refIdx []int, qObjs []Objec
 	if len(refIdx) == 0 {
 		return lp
 	}
+	minArea := int(math.Ceil(lb.MinArea * float64(mapW*mapH)))
 	r2 := radius * radius
 	near := func(a, b Object) bool {
 		dx := float64(a.CX-b.CX) / float64(mapW)
@@ -159,6 +184,9 @@ func layoutMeasure(refs []Reference, lb *LayoutBank, refIdx []int, qObjs []Objec
 		for i, q := range qObjs {
 			o1, o2 := -1.0, -1.0
 			for j, o := range objs {
+				if o.Area < minArea {
+					continue
+				}
 				s := float64(dot(qDesc[i], rd[j]))
 				if near(q, o) {
 					o1 = max(o1, s)
@@ -170,7 +198,7 @@ func layoutMeasure(refs []Reference, lb *LayoutBank, refIdx []int, qObjs []Objec
 		}
 		var miss float64
 		for j, o := range objs {
-			if o.Weight < layoutStable {
+			if o.Weight < layoutStable || o.Area < minArea {
 				continue
 			}
 			cover := -1.0
@@ -189,6 +217,9 @@ func layoutMeasure(refs []Reference, lb *LayoutBank, refIdx []int, qObjs []Objec
 		lp.missing += miss / float64(len(refIdx))
 	}
 	for i := range qObjs {
+		if qObjs[i].Area < minArea {
+			continue
+		}
 		o, t := topMean(own[i], layoutTop), topMean(other[i], layoutTop)
 		lp.object[i] = max(t-o, 0) + (1 - o)
 	}
@@ -284,6 +315,15 @@ func (le *layoutEnrol) finish(bank *Bank, workers int) *LayoutBank {
 	lb := &LayoutBank{Mean: mean, Desc: make([][][]float32, len(le.raw))}
 	for r, ds := range le.raw {
 		lb.Desc[r] = finishLayout(ds, mean)
+	}
+	var areas []float64
+	for _, r := range bank.Refs {
+		for _, o := range r.Objects {
+			areas = append(areas, float64(o.Area)/float64(r.MapW*r.MapH))
+		}
+	}
+	if len(areas) > 0 {
+		lb.MinArea = layoutAreaFrac * quantile(areas, 0.5)
 	}
 	n := len(bank.Refs)
 	obj, miss := make([]float64, n), make([]float64, n)

@@ -118,6 +118,9 @@ func runEval(args []string) int {
 		err = evalOne(ctx, *root, strOrDefault(*out, filepath.Join("eval-out", what)), o, command, *ablate)
 	case "digitanatomy":
 		o.Layout = datasets.MVTecAD
+		if *cfgPath == "" {
+			o.Pipeline = digitanatomy.Recipe(o.Pipeline) // a fixed grid: the layout step
+		}
 		err = evalDigits(ctx, *seeds, *data, intOrDefault(*train, 100), intOrDefault(*test, 40), strOrDefault(*out, filepath.Join("eval-out", "digitanatomy")), o, command, *ablate)
 	case "scenes":
 		o.Layout = datasets.LOCO

@@ -1,0 +1,36 @@
+package config
+
+import (
+	"strings"
+	"testing"
+)
+
+// TestLayoutValidation: a bad layout value is named with its line when the
+// step is on, and the section's values are not checked when it is off.
+func TestLayoutValidation(t *testing.T) {
+	for _, c := range []struct {
+		src, key string
+		line     int
+		msg      string
+	}{
+		{"[pipeline.layout]\nenabled = true\nrefs = -1", "pipeline.layout.refs", 3, ">= 0"},
+		{"[pipeline.layout]\nenabled = true\nradius = 0.0", "pipeline.layout.radius", 3, "(0, 1]"},
+		{"[pipeline.layout]\nenabled = true\ngrid = 9", "pipeline.layout.grid", 3, "[1, 8]"},
+	} {
+		errs := parseErrs(t, c.src)
+		e := errFor(t, errs, c.key)
+		if e.Line != c.line || !strings.Contains(e.Msg, c.msg) {
+			t.Errorf("%s: got line %d %q, want line %d and %q", c.key, e.Line, e.Msg, c.line, c.msg)
+		}
+	}
+	cfg, err := Parse([]byte("[pipeline.layout]\nenabled = true\nrefs = 16\nradius = 0.2\nonly = true\n"), "layout.toml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if l := cfg.Pipeline.Layout; !l.Enabled || l.Refs != 16 || l.Radius != 0.2 || !l.Only || l.Grid != DefaultLayout().Grid {
+		t.Errorf("parsed layout %+v", l)
+	}
+	if _, err := Parse([]byte("[pipeline.layout]\nradius = 0.0\n"), "off.toml"); err != nil {
+		t.Errorf("layout off: its values are not used, got %v", err)
+	}
+}
