@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"runtime/debug"
 	"strconv"
 	"strings"
 	"syscall"
@@ -168,12 +169,29 @@ func evalBackend(cfg config.Config) runner.NewBackend {
 	}
 }
 
+// buildName is the binary's version and VCS revision, for reports.
+func buildName() string {
+	s := "samlad " + version
+	if bi, ok := debug.ReadBuildInfo(); ok {
+		for _, kv := range bi.Settings {
+			switch {
+			case kv.Key == "vcs.revision" && len(kv.Value) >= 12:
+				s += " " + kv.Value[:12]
+			case kv.Key == "vcs.modified" && kv.Value == "true":
+				s += " (modified)"
+			}
+		}
+	}
+	return s
+}
+
 // evalOne evaluates one data set root and writes its report.
 func evalOne(ctx context.Context, root, out string, o runner.Options, command string, ablate bool) error {
 	rep, err := runner.Evaluate(ctx, root, o)
 	if err != nil {
 		return err
 	}
+	rep.Build = buildName()
 	if err := report.Write(out, rep, command); err != nil {
 		return err
 	}
@@ -194,7 +212,7 @@ func writeAblation(ctx context.Context, sets []runner.Dataset, out string, o run
 		return err
 	}
 	var md strings.Builder
-	fmt.Fprintf(&md, "# Ablation\n\nImage AUROC, mean over groups (logical / structural), %%, SAM-LAD only; one key changed at a time from the base pipeline (* = its value). Command:\n\n```\n%s\n```\n\n", command)
+	fmt.Fprintf(&md, "# Ablation\n\nImage AUROC, mean over groups (logical / structural), %%, SAM-LAD only; one key changed at a time from the base pipeline (* = its value); %s. Command:\n\n```\n%s\n```\n\n", buildName(), command)
 	var labels []string
 	for _, s := range sets {
 		labels = append(labels, s.Label)
@@ -269,7 +287,7 @@ func evalDigits(ctx context.Context, seedList, data string, train, test int, out
 		if err != nil {
 			return fmt.Errorf("seed %d: %w", seed, err)
 		}
-		rep.Dataset = fmt.Sprintf("DigitAnatomy seed %d", seed)
+		rep.Dataset, rep.Build = fmt.Sprintf("DigitAnatomy seed %d", seed), buildName()
 		if err := report.Write(filepath.Join(out, fmt.Sprintf("seed-%d", seed)), rep, command); err != nil {
 			return err
 		}
@@ -277,8 +295,8 @@ func evalDigits(ctx context.Context, seedList, data string, train, test int, out
 		sets = append(sets, runner.Dataset{Label: fmt.Sprintf("seed %d", seed), Root: root})
 	}
 	var md strings.Builder
-	fmt.Fprintf(&md, "# DigitAnatomy\n\nImage AUROC (%%), %d training images, %d test images per anomaly type and as many good ones per seed, backend %s. Command:\n\n```\n%s\n```\n\n",
-		train, test, reps[0].Backend, command)
+	fmt.Fprintf(&md, "# DigitAnatomy\n\nImage AUROC (%%), %d training images, %d test images per anomaly type and as many good ones per seed, backend %s, %s. Command:\n\n```\n%s\n```\n\n",
+		train, test, reps[0].Backend, buildName(), command)
 	report.SeedsMarkdown(&md, reps, seeds, paperDigitAnatomy)
 	fmt.Print(md.String())
 	if err := os.MkdirAll(out, 0o755); err != nil {

@@ -70,8 +70,12 @@ func pctp(v *float64) string {
 // Markdown writes the summary tables.
 func Markdown(w io.Writer, rep *runner.Report, command string) {
 	fmt.Fprintf(w, "# samlad eval: %s\n\n", rep.Dataset)
-	fmt.Fprintf(w, "Layout %s, backend %s, %d categories, %.0f s. Command:\n\n```\n%s\n```\n\n",
-		rep.Layout, rep.Backend, len(rep.Categories), rep.Seconds, command)
+	build := ""
+	if rep.Build != "" {
+		build = ", " + rep.Build
+	}
+	fmt.Fprintf(w, "Layout %s, backend %s, %d categories, %.0f s%s. Command:\n\n```\n%s\n```\n\n",
+		rep.Layout, rep.Backend, len(rep.Categories), rep.Seconds, build, command)
 	fmt.Fprintf(w, "Image AUROC: each group against all good test images; mean over the groups present. ")
 	fmt.Fprintf(w, "AU-sPRO up to FPR %.2f (MVTec LOCO definition). All in %%.\n\n", runner.SPROLimit)
 	fmt.Fprintln(w, "| category | method | logical | structural | mean | pixel AUROC | sPRO logical | sPRO structural | sPRO mean |")

@@ -157,8 +157,10 @@ type Report struct {
 	Methods    []string            `json:"methods"`
 	Categories []*Category         `json:"categories"`
 	Mean       map[string]*Metrics `json:"mean"` // per method, over categories
-	Started    time.Time           `json:"started"`
-	Seconds    float64             `json:"seconds"`
+	// Build names the binary that ran (version, VCS revision), set by the caller.
+	Build   string    `json:"build,omitempty"`
+	Started time.Time `json:"started"`
+	Seconds float64   `json:"seconds"`
 }
 
 // Evaluate scores every category under root (or root itself when it is a
