@@ -6,14 +6,13 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
-	"slices"
 	"strings"
 	"sync"
 
 	"github.com/samlad/samlad/capture"
 	"github.com/samlad/samlad/config"
 	"github.com/samlad/samlad/infer"
-	"github.com/samlad/samlad/infer/builtin"
+	"github.com/samlad/samlad/infer/backends"
 	"github.com/samlad/samlad/infer/onnx"
 )
 
@@ -22,10 +21,9 @@ import (
 // by every bank; the built-in one is cheap and made per engine, so that a
 // reload can change any pipeline parameter.
 type engines struct {
-	mu       sync.Mutex
-	onnx     *onnx.Backend
-	onnxCfg  config.Config // the sections the ONNX backend was made with
-	provider string
+	mu      sync.Mutex
+	onnx    *backends.Opened
+	onnxCfg config.Config // the sections the ONNX backend was made with
 }
 
 // NewInspector loads the bank at path and prepares an engine for it.
@@ -46,35 +44,27 @@ func (e *engines) NewInspector(cfg config.Config, path string) (Inspector, strin
 }
 
 func (e *engines) backend(cfg config.Config) (*infer.Backend, string, error) {
-	switch cfg.Pipeline.Backend {
-	case "builtin", "":
-		be, err := builtin.New(cfg.Pipeline)
-		return be, "builtin", err
-	case onnx.Name:
-		e.mu.Lock()
-		defer e.mu.Unlock()
-		if e.onnx != nil {
-			if !sameONNX(e.onnxCfg, cfg) {
-				return nil, "", fmt.Errorf("[runtime], [models] or [pipeline] changed for the onnx backend; restart the service to apply")
-			}
-			return e.onnx.Stages(), e.provider, nil
-		}
-		b, err := onnx.New(cfg.Runtime, cfg.Models, cfg.Pipeline)
+	if cfg.Pipeline.Backend != onnx.Name {
+		be, err := backends.Open(cfg.Runtime, cfg.Models, cfg.Pipeline)
 		if err != nil {
 			return nil, "", err
 		}
-		e.onnx, e.onnxCfg = b, cfg
-		var provs []string
-		for _, p := range b.Providers() {
-			if !slices.Contains(provs, p) {
-				provs = append(provs, p)
-			}
-		}
-		slices.Sort(provs)
-		e.provider = "onnx:" + strings.Join(provs, "+")
-		return b.Stages(), e.provider, nil
+		return be.Backend, be.Provider, nil
 	}
-	return nil, "", fmt.Errorf("pipeline.backend %q: want \"builtin\" or \"onnx\"", cfg.Pipeline.Backend)
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if e.onnx != nil {
+		if !sameONNX(e.onnxCfg, cfg) {
+			return nil, "", fmt.Errorf("[runtime], [models] or [pipeline] changed for the onnx backend; restart the service to apply")
+		}
+		return e.onnx.Backend, e.onnx.Provider, nil
+	}
+	b, err := backends.Open(cfg.Runtime, cfg.Models, cfg.Pipeline)
+	if err != nil {
+		return nil, "", err
+	}
+	e.onnx, e.onnxCfg = b, cfg
+	return b.Backend, b.Provider, nil
 }
 
 // sameONNX reports whether the ONNX backend made for a serves b: the same

@@ -7,17 +7,13 @@ import (
 	"fmt"
 	"os"
 	"os/signal"
-	"slices"
-	"sort"
 	"strconv"
 	"strings"
 
-	"github.com/samlad/samlad/config"
 	"github.com/samlad/samlad/eval/bench"
 	"github.com/samlad/samlad/eval/scenes"
 	"github.com/samlad/samlad/infer"
-	"github.com/samlad/samlad/infer/builtin"
-	"github.com/samlad/samlad/infer/onnx"
+	"github.com/samlad/samlad/infer/backends"
 )
 
 // runBench measures per-stage latency and FPS (eval/bench) for each
@@ -96,15 +92,15 @@ func runBench(args []string) int {
 		for _, up := range upList {
 			c := cfg
 			c.Pipeline.InputSize, c.Pipeline.Upsample = size, up
-			be, label, closeBackend, err := benchBackend(c)
+			be, err := backends.Open(c.Runtime, c.Models, c.Pipeline)
 			if err != nil {
 				return fail(err)
 			}
-			fmt.Fprintf(os.Stderr, "bench: %d px, x%d, k = %d on %s...\n", size, up, c.Pipeline.K, label)
-			rep, err := bench.Run(ctx, bench.Options{Pipeline: c.Pipeline, Backend: be, BackendLabel: label,
+			fmt.Fprintf(os.Stderr, "bench: %d px, x%d, k = %d on %s...\n", size, up, c.Pipeline.K, be.Provider)
+			rep, err := bench.Run(ctx, bench.Options{Pipeline: c.Pipeline, Backend: be.Backend, BackendLabel: be.Provider,
 				Bank: bank, Scene: scenes.Kind(*kind), Good: *good, Frames: query, Queries: 14,
 				Iterations: *frames, Warmup: *warmup, Cameras: *cameras})
-			closeBackend()
+			be.Close()
 			if err != nil {
 				return fail(err)
 			}
@@ -130,30 +126,6 @@ func runBench(args []string) int {
 	}
 	bench.WriteText(os.Stdout, reps)
 	return 0
-}
-
-// benchBackend builds the configured backend and a label naming it and,
-// for ONNX, the execution provider of each model.
-func benchBackend(cfg config.Config) (*infer.Backend, string, func(), error) {
-	if cfg.Pipeline.Backend != onnx.Name {
-		be, close, err := newBackend(cfg)
-		return be, builtin.Name, close, err
-	}
-	b, err := onnx.New(cfg.Runtime, cfg.Models, cfg.Pipeline)
-	if err != nil {
-		return nil, "", nil, err
-	}
-	var parts []string
-	for model, prov := range b.Providers() {
-		parts = append(parts, model+"="+prov)
-	}
-	sort.Strings(parts)
-	label := "onnx (" + strings.Join(parts, ", ")
-	if slices.Contains(cfg.Runtime.Providers, onnx.ProviderTensorRT) {
-		label += fmt.Sprintf("; tensorrt fp16 %v", cfg.Runtime.TensorRT.FP16)
-	}
-	label += ")"
-	return b.Stages(), label, func() { b.Close() }, nil
 }
 
 // intList parses "224,448"; empty gives def.

@@ -15,8 +15,7 @@ import (
 	"github.com/samlad/samlad/capture"
 	"github.com/samlad/samlad/config"
 	"github.com/samlad/samlad/infer"
-	"github.com/samlad/samlad/infer/builtin"
-	"github.com/samlad/samlad/infer/onnx"
+	"github.com/samlad/samlad/infer/backends"
 )
 
 // runEnroll builds a bank from a folder of good images.
@@ -51,12 +50,12 @@ func runEnroll(args []string) int {
 			*goodDir, strings.Join(imageExtList(), " "), infer.MinGoodImages(cfg.Pipeline.K), cfg.Pipeline.K)
 		return 1
 	}
-	be, closeBackend, err := newBackend(cfg)
+	be, err := backends.Open(cfg.Runtime, cfg.Models, cfg.Pipeline)
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "samlad enroll: %v\n", err)
 		return 1
 	}
-	defer closeBackend()
+	defer be.Close()
 	rd := newImageReader(cfg.Pipeline.InputSize)
 	var good []*infer.Image
 	var names []string
@@ -69,7 +68,7 @@ func runEnroll(args []string) int {
 		names = append(names, filepath.Base(p))
 	}
 	start := time.Now()
-	bank, err := infer.Enroll(context.Background(), be, cfg.Pipeline, good, names)
+	bank, err := infer.Enroll(context.Background(), be.Backend, cfg.Pipeline, good, names)
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "samlad enroll: %s: %v\n", *goodDir, err)
 		return 1
@@ -90,22 +89,6 @@ func loadConfig(path string) (config.Config, error) {
 		return config.Default(), nil
 	}
 	return config.Load(path)
-}
-
-// newBackend builds the configured backend and a function that releases it.
-func newBackend(cfg config.Config) (*infer.Backend, func(), error) {
-	switch cfg.Pipeline.Backend {
-	case builtin.Name, "":
-		be, err := builtin.New(cfg.Pipeline)
-		return be, func() {}, err
-	case onnx.Name:
-		b, err := onnx.New(cfg.Runtime, cfg.Models, cfg.Pipeline)
-		if err != nil {
-			return nil, nil, err
-		}
-		return b.Stages(), func() { b.Close() }, nil
-	}
-	return nil, nil, fmt.Errorf("pipeline.backend = %q: want %q or %q", cfg.Pipeline.Backend, builtin.Name, onnx.Name)
 }
 
 var imageExts = map[string]bool{".png": true, ".jpg": true, ".jpeg": true, ".bmp": true, ".tif": true, ".tiff": true, ".webp": true}

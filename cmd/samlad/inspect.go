@@ -12,6 +12,7 @@ import (
 	"strings"
 
 	"github.com/samlad/samlad/infer"
+	"github.com/samlad/samlad/infer/backends"
 )
 
 // inspectLine is the JSON line printed per image. Finding boxes are in the
@@ -67,13 +68,13 @@ func runInspect(args []string) int {
 	if *cfgPath == "" {
 		cfg.Pipeline = bank.Pipeline(cfg.Pipeline)
 	}
-	be, closeBackend, err := newBackend(cfg)
+	be, err := backends.Open(cfg.Runtime, cfg.Models, cfg.Pipeline)
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "samlad inspect: %v\n", err)
 		return 1
 	}
-	defer closeBackend()
-	eng, err := infer.NewEngine(be, bank, cfg.Pipeline)
+	defer be.Close()
+	eng, err := infer.NewEngine(be.Backend, bank, cfg.Pipeline)
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "samlad inspect: bank %s: %v\n", *bankPath, err)
 		return 1

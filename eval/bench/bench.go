@@ -27,7 +27,7 @@ type Options struct {
 	Pipeline config.Pipeline
 	Backend  *infer.Backend
 	// BackendLabel names the backend and its execution providers, e.g.
-	// "builtin" or "onnx:tensorrt".
+	// "builtin" or "onnx (features=tensorrt, ...)".
 	BackendLabel string
 	// Bank is used when set; otherwise Good generated scenes of kind Scene
 	// are enrolled first.
