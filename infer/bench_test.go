@@ -36,8 +36,7 @@ func benchEngine(b *testing.B, size, up int) *benchSetup {
 	if s := benchSetups[key]; s != nil {
 		return s
 	}
-	p := config.DefaultPipeline()
-	p.InputSize, p.Upsample, p.K, p.MaxObjects = size, up, 2, 16
+	p := benchPipeline(size, up)
 	be, err := builtin.New(p)
 	if err != nil {
 		b.Fatal(err)
@@ -53,6 +52,14 @@ func benchEngine(b *testing.B, size, up int) *benchSetup {
 	s := &benchSetup{be: be, eng: eng, queries: benchScenes(b, scenes.Missing, 50, 4, size)}
 	benchSetups[key] = s
 	return s
+}
+
+// benchPipeline is the default pipeline at size px, upsampling up, k = 2,
+// at most 16 objects.
+func benchPipeline(size, up int) config.Pipeline {
+	p := config.DefaultPipeline()
+	p.InputSize, p.Upsample, p.K, p.MaxObjects = size, up, 2, 16
+	return p
 }
 
 func benchScenes(b testing.TB, an scenes.Anomaly, seed0, n, size int) []*infer.Image {

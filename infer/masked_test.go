@@ -2,6 +2,7 @@ package infer_test
 
 import (
 	"context"
+	"fmt"
 	"slices"
 	"testing"
 
@@ -68,6 +69,42 @@ func TestMaskedUpsamplingSameResult(t *testing.T) {
 				!slices.Equal(a.Findings, b.Findings) || !slices.Equal(a.References, b.References) {
 				t.Errorf("%s: masked upsampling gives score %v %s %v, whole maps %v %s %v", an, a.Score, a.Verdict, a.Findings, b.Score, b.Verdict, b.Findings)
 			}
+		}
+	}
+}
+
+// BenchmarkMaskedUpsampling compares, in one run, Inspect with the
+// upsampling inside objects only (the engine's path) and with whole maps
+// (the path before it), at 224 and 448 px, x8, k = 2.
+func BenchmarkMaskedUpsampling(b *testing.B) {
+	for _, size := range []int{224, 448} {
+		for _, mode := range []string{"whole", "masked"} {
+			b.Run(fmt.Sprintf("size=%d/%s", size, mode), func(b *testing.B) {
+				s := benchEngine(b, size, 8)
+				eng := s.eng
+				if mode == "whole" {
+					whole := *s.be
+					whole.Upsampler = unmaskedJBU{s.be.Upsampler.(*builtin.JBU)}
+					var err error
+					if eng, err = infer.NewEngine(&whole, s.eng.Bank(), benchPipeline(size, 8)); err != nil {
+						b.Fatal(err)
+					}
+				}
+				var up float64
+				b.ResetTimer()
+				for i := 0; i < b.N; i++ {
+					res, err := eng.Inspect(context.Background(), s.queries[i%len(s.queries)])
+					if err != nil {
+						b.Fatal(err)
+					}
+					for _, st := range res.Timings {
+						if st.Stage == infer.StageUpsampling {
+							up += st.Ms
+						}
+					}
+				}
+				b.ReportMetric(up/float64(b.N), "upsampling-ms/op")
+			})
 		}
 	}
 }
