@@ -84,6 +84,9 @@ type Throughput struct {
 	FPS          float64   `json:"fps"` // over all cameras
 	PerCameraFPS float64   `json:"per_camera_fps"`
 	Latency      StageStat `json:"latency"` // Inspect wall time per frame
+	// CPUMsPerFrame is the process's CPU time (all threads) per frame. On
+	// a shared machine wall times include waiting for a core; this does not.
+	CPUMsPerFrame float64 `json:"cpu_ms_per_frame"`
 }
 
 // StageTotal names the end-to-end latency row of the stage table.
@@ -154,7 +157,7 @@ func run(ctx context.Context, eng *infer.Engine, frames []*infer.Image, cams, n 
 	lat := make([]float64, cams*n)
 	errs := make([]error, cams)
 	var wg sync.WaitGroup
-	start := time.Now()
+	start, cpu0 := time.Now(), processCPU()
 	for c := 0; c < cams; c++ {
 		wg.Add(1)
 		go func() {
@@ -175,12 +178,14 @@ func run(ctx context.Context, eng *infer.Engine, frames []*infer.Image, cams, n 
 	}
 	wg.Wait()
 	sec := time.Since(start).Seconds()
+	cpu := processCPU() - cpu0
 	if err := errors.Join(errs...); err != nil {
 		return Throughput{}, nil, err
 	}
 	tp := Throughput{Cameras: cams, Frames: cams * n, Seconds: sec, FPS: float64(cams*n) / sec,
 		Latency: stat(StageTotal, lat)}
 	tp.PerCameraFPS = tp.FPS / float64(cams)
+	tp.CPUMsPerFrame = float64(cpu.Microseconds()) / 1000 / float64(cams*n)
 	return tp, timings, nil
 }
 

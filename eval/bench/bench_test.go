@@ -52,7 +52,7 @@ func TestRunEnrolsAndMeasures(t *testing.T) {
 	if total := rep.Stages[len(rep.Stages)-1].MeanMs; stageSum > total*1.01+0.05 {
 		t.Errorf("stages sum to %.2f ms, more than Inspect's %.2f ms", stageSum, total)
 	}
-	if rep.Single.Frames != 4 || rep.Single.Cameras != 1 || rep.Single.FPS <= 0 {
+	if rep.Single.Frames != 4 || rep.Single.Cameras != 1 || rep.Single.FPS <= 0 || rep.Single.CPUMsPerFrame <= 0 {
 		t.Errorf("single %+v", rep.Single)
 	}
 	if rep.Parallel == nil || rep.Parallel.Frames != 8 || rep.Parallel.Cameras != 2 ||

@@ -4,6 +4,8 @@ import (
 	"bufio"
 	"os"
 	"strings"
+	"syscall"
+	"time"
 )
 
 // cpuModel is the CPU's model name from /proc/cpuinfo (Linux; on arm64
@@ -45,4 +47,13 @@ func loadAvg() string {
 		return ""
 	}
 	return strings.Join(f[:3], " ")
+}
+
+// processCPU is the CPU time (user + system, all threads) used so far.
+func processCPU() time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }

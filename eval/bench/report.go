@@ -50,8 +50,8 @@ func WriteText(w io.Writer, reps []*Report) {
 }
 
 func writeThroughput(w io.Writer, label string, t Throughput) {
-	fmt.Fprintf(w, "- %s: **%.1f FPS** (%.1f per camera), latency median %.1f ms, p95 %.1f ms, %d frames in %.1f s\n",
-		label, t.FPS, t.PerCameraFPS, t.Latency.MedianMs, t.Latency.P95Ms, t.Frames, t.Seconds)
+	fmt.Fprintf(w, "- %s: **%.1f FPS** (%.1f per camera), latency median %.1f ms, p95 %.1f ms, %d frames in %.1f s, CPU %.1f ms per frame\n",
+		label, t.FPS, t.PerCameraFPS, t.Latency.MedianMs, t.Latency.P95Ms, t.Frames, t.Seconds, t.CPUMsPerFrame)
 }
 
 // writeSummary is one row per configuration: stage medians and FPS.
@@ -69,8 +69,8 @@ func writeSummary(w io.Writer, reps []*Report) {
 	par := reps[0].Parallel != nil
 	fmt.Fprintln(w, "\n### Summary (median ms per stage)")
 	fmt.Fprintln(w)
-	head := "| size | up | " + strings.Join(stages, " | ") + " | total | FPS 1 cam |"
-	rule := "|---:|---:|" + strings.Repeat("---:|", len(stages)+2)
+	head := "| size | up | " + strings.Join(stages, " | ") + " | total | CPU ms/frame | FPS 1 cam |"
+	rule := "|---:|---:|" + strings.Repeat("---:|", len(stages)+3)
 	if par {
 		head += fmt.Sprintf(" FPS %d cams |", reps[0].Parallel.Cameras)
 		rule += "---:|"
@@ -87,7 +87,7 @@ func writeSummary(w io.Writer, reps []*Report) {
 		for _, s := range stages {
 			fmt.Fprintf(&b, " %.2f |", med[s])
 		}
-		fmt.Fprintf(&b, " %.1f | %.1f |", med[StageTotal], r.Single.FPS)
+		fmt.Fprintf(&b, " %.1f | %.1f | %.1f |", med[StageTotal], r.Single.CPUMsPerFrame, r.Single.FPS)
 		if par && r.Parallel != nil {
 			fmt.Fprintf(&b, " %.1f |", r.Parallel.FPS)
 		}
