@@ -25,7 +25,7 @@ import (
 func TestOverloadSustained(t *testing.T) {
 	secs, _ := strconv.Atoi(os.Getenv("SAMLAD_OVERLOAD_SECONDS"))
 	if secs <= 0 {
-		t.Skip("long form: set SAMLAD_OVERLOAD_SECONDS (60 in the issue); TestOverloadThenRecovery is the short form")
+		t.Skip("long form: set SAMLAD_OVERLOAD_SECONDS (60 in `make soak`); TestOverloadThenRecovery is the short form")
 	}
 	replay, bankA, _ := testFixture(t)
 	b := mqtttest.Start(t, mqtttest.Options{})

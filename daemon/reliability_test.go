@@ -1,7 +1,7 @@
 package daemon
 
-// Fault-injection tests of issue 6 that the lifecycle and fault tests in
-// faults_test.go and process_test.go leave open: repeated broker outages
+// Fault-injection tests (README "Reliability") beyond those in faults_test.go
+// and process_test.go: repeated broker outages
 // measured on the built binary, SIGKILL with verdicts waiting in the
 // outgoing store, store overflow in a long outage, a camera folder that
 // disappears, a disk that fills while archiving, path traversal in commands,
@@ -30,7 +30,7 @@ import (
 )
 
 // faultFrames is the length of the broker outage run: 150 frames in
-// `make test`, SAMLAD_FAULT_FRAMES (1000 for the issue's long form) by hand.
+// `make test`, SAMLAD_FAULT_FRAMES (1000 in `make soak`) by hand.
 func faultFrames(t *testing.T) int {
 	if s := os.Getenv("SAMLAD_FAULT_FRAMES"); s != "" {
 		n, err := strconv.Atoi(s)
@@ -579,11 +579,10 @@ func socketInodes(t *testing.T, pid int) map[string]bool {
 	}
 	out := map[string]bool{}
 	for _, fd := range fds {
-		l, err := os.Readlink(fmt.Sprintf("/proc/%d/fd/%s", pid, fd.Name()))
+		l, _ := os.Readlink(fmt.Sprintf("/proc/%d/fd/%s", pid, fd.Name())) // a closed fd reads as ""
 		if ino, ok := strings.CutPrefix(l, "socket:["); ok {
 			out[strings.TrimSuffix(ino, "]")] = true
 		}
-		_ = err
 	}
 	return out
 }
