@@ -17,9 +17,9 @@ import (
 // retrievalData are real global vectors of generated good bag scenes at
 // 224 px, standardised as by the bench engine's bank, and query features.
 type retrievalData struct {
-	globals     [][]float32
-	queries     []*infer.FeatureMap
-	c, gh, gw   int
+	globals    [][]float32
+	queries    []*infer.FeatureMap
+	c, gh, gw  int
 	frameMs    float64 // mean Inspect wall time at 224 px, x8, k = 2
 	frameCPUMs float64 // and its CPU time, all threads
 }

@@ -96,11 +96,11 @@ func (a cand) before(b cand) bool { return a.d < b.d || (a.d == b.d && a.i < b.i
 
 // retrievalScratch is a query's reusable working memory.
 type retrievalScratch struct {
-	qkey  []float32
-	ids   []int
-	heap  []cand
-	best  []cand
-	out   []int
+	qkey []float32
+	ids  []int
+	heap []cand
+	best []cand
+	out  []int
 }
 
 // nearest returns the k references nearest to q, nearest first. The
