@@ -140,6 +140,9 @@ type Calibration struct {
 	Threshold   float64
 	// LOOScores are the good images' leave-one-out image scores.
 	LOOScores []float64
+	// LOOStruct and LOOLogic are the good images' leave-one-out raw
+	// structural and logical values, from which the parts are standardised.
+	LOOStruct, LOOLogic []float64
 }
 
 // Save writes the bank atomically: magic, version, payload length, SHA-256

@@ -13,11 +13,15 @@ import (
 // is learned from the good images alone, by leave-one-out: each good image
 // in turn is inspected against the other good images as if it were a frame.
 //
-//  1. Area filter (only where min_area / max_area are 0): over all segments
-//     of all good images, max_area = 0.25 of the image (larger segments are
-//     background, trays and boxes), min_area = the 10th percentile of the
-//     areas of the segments between 0.2% and max_area, and at least 0.2%,
-//     so that segmentation crumbs are dropped but the smallest parts stay.
+//  1. Area filter (only where min_area / max_area are 0): max_area = 0.25
+//     of the image (larger segments are background, trays and boxes).
+//     min_area is tied to the smallest parts: the smallest area t such
+//     that 90% of the good images hold a segment of area in [t, 2t] (a
+//     size class consistently present), times 0.5 (a part may come out
+//     at half its usual area), and at least 0.1% of the image. A quantile
+//     of all segment areas would be dominated by the many background
+//     segments and drop small parts (3 balls of 0.35% in a kit box).
+//     Segments that come and go at that size weigh little by rule 4.
 //  2. Dustbin (eq. 10 trash bin): the cosine similarities of mutually best
 //     object pairs between each good image and its k neighbours; dustbin =
 //     5th percentile - max(2 * match_temperature, median - 5th percentile),
@@ -29,12 +33,17 @@ import (
 //  4. Object weight (stability): the fraction of up to 10 other good images
 //     in which the object is matched. Parts that are always there weigh
 //     ~1; background segments that come and go weigh little. Unmatched
-//     masses and structural maps are scaled by the weights of the
-//     reference objects involved.
+//     masses are scaled by the weights of the reference objects involved.
 //  5. Object scale: in a first leave-one-out pass, each reference object
 //     collects the maximum Mahalanobis distance of the good objects it is
 //     compared with; its scale is their mean (fallback: the median over
 //     all objects). Query distances are divided by their partners' scale.
+//     Rules 4 and 5 are left-one-out too: while a good image is scored
+//     below, the weights and scales of its references are the ones fitted
+//     without it; values fitted on the image itself would make the
+//     leave-one-out scores, hence their spread, smaller than a new
+//     frame's (the structural part of good frames sat about 0.7 spreads
+//     above its calibration on the bag scenes).
 //  6. Image score: per good image, S = the structural value (max or top-1%
 //     mean of the scaled Mahalanobis map) and L = the soft count of unmatched
 //     objects. Scores are standardised by the leave-one-out mean and spread:
@@ -46,6 +55,9 @@ import (
 const (
 	areaMaxDefault = 0.25
 	areaFloor      = 0.002
+	areaClass      = 2.0 // a size class spans a factor of 2 in area
+	areaPresence   = 0.9 // present in 90% of the good images
+	areaMargin     = 0.5 // a part may come out at half its usual area
 	sdStructFrac   = 0.05
 	sdLogicFloor   = 0.1
 	thresholdFloor = 3.0
@@ -114,20 +126,25 @@ func calibrate(ctx context.Context, be *Backend, p config.Pipeline, bank *Bank, 
 	// Object stability: the fraction of (up to stabilityPeers) other good
 	// images, nearest first, in which the object is matched.
 	peers := min(n-1, max(k, stabilityPeers))
+	stab := make([]stability, n)
 	for i := range bank.Refs {
 		objs := bank.Refs[i].Objects
-		hits := make([]int, len(objs))
-		for _, j := range nearestRefs(bank.Refs, bank.Refs[i].Global, peers, i) {
+		st := &stability{peers: nearestRefs(bank.Refs, bank.Refs[i].Global, peers, i), hits: make([]int, len(objs))}
+		st.hit = make([][]bool, len(st.peers))
+		for t, j := range st.peers {
 			mt := match(descsOf(objs), descsOf(bank.Refs[j].Objects), dustbin, p.MatchTemperature, pick(p.MatchThreshold, cal.MatchThreshold), p.SinkhornIters)
+			st.hit[t] = make([]bool, len(objs))
 			for a, b := range mt.Match {
 				if b >= 0 {
-					hits[a]++
+					st.hits[a]++
+					st.hit[t][a] = true
 				}
 			}
 		}
 		for a := range objs {
-			objs[a].Weight = float32(hits[a]) / float32(peers)
+			objs[a].Weight = float32(st.hits[a]) / float32(peers)
 		}
+		stab[i] = *st
 	}
 	// Rules 5-6: full leave-one-out inspections.
 	pr := paramsOf(p, *cal)
@@ -145,6 +162,11 @@ func calibrate(ctx context.Context, be *Backend, p config.Pipeline, bank *Bank, 
 		counts[i] = make([]int, len(bank.Refs[i].Objects))
 	}
 	var all []float64
+	// own[i] are image i's pass-A contributions to the reference objects'
+	// scales; pass B leaves them out while it scores image i, so that no
+	// good image is scored with a scale fitted on itself (that would make
+	// the leave-one-out spread smaller than a new frame's).
+	own := make([][]scaleShare, n)
 	for pass := 0; pass < 2; pass++ {
 		for i := range bank.Refs {
 			if err := ctx.Err(); err != nil {
@@ -162,11 +184,17 @@ func calibrate(ctx context.Context, be *Backend, p config.Pipeline, bank *Bank, 
 				}
 				refDesc[r] = descsOf(bank.Refs[j].Objects)
 			}
-			a := assess(q, descsOf(bank.Refs[i].Objects), refs, refDesc, pr, make([]float32, q.W*q.H))
-			S[i], L[i] = a.structural, a.logical
+			restoreW := withoutPeer(bank, stab, nbrs[i], i)
 			if pass == 1 {
+				restore := withoutShares(bank, own[i], sums, counts)
+				a := assess(q, descsOf(bank.Refs[i].Objects), refs, refDesc, pr, make([]float32, q.W*q.H))
+				restore()
+				restoreW()
+				S[i], L[i] = a.structural, a.logical
 				continue
 			}
+			a := assess(q, descsOf(bank.Refs[i].Objects), refs, refDesc, pr, make([]float32, q.W*q.H))
+			restoreW()
 			for o, mx := range a.objMax {
 				if mx <= 0 {
 					continue
@@ -174,8 +202,10 @@ func calibrate(ctx context.Context, be *Backend, p config.Pipeline, bank *Bank, 
 				all = append(all, float64(mx))
 				for r, j := range a.partners[o] {
 					if j >= 0 {
-						sums[nbrs[i][r]][j] += float64(mx)
-						counts[nbrs[i][r]][j]++
+						ref := nbrs[i][r]
+						sums[ref][j] += float64(mx)
+						counts[ref][j]++
+						own[i] = append(own[i], scaleShare{ref, j, float64(mx)})
 					}
 				}
 			}
@@ -195,6 +225,7 @@ func calibrate(ctx context.Context, be *Backend, p config.Pipeline, bank *Bank, 
 			pr.structScale = cal.StructScale
 		}
 	}
+	cal.LOOStruct, cal.LOOLogic = append([]float64(nil), S...), append([]float64(nil), L...)
 	cal.StructMean, cal.StructStd = meanStd(S)
 	cal.StructStd = max(cal.StructStd, sdStructFrac*math.Abs(cal.StructMean), 1e-9)
 	cal.LogicMean, cal.LogicStd = meanStd(L)
@@ -208,6 +239,82 @@ func calibrate(ctx context.Context, be *Backend, p config.Pipeline, bank *Bank, 
 		cal.Threshold = max(cal.Threshold, cal.LOOScores[i])
 	}
 	return nil
+}
+
+// stability is how a reference's objects were matched in its peers (rule 4).
+type stability struct {
+	peers []int    // the good images it was matched against
+	hit   [][]bool // per peer, per object: matched
+	hits  []int    // per object: peers matched in
+}
+
+// withoutPeer sets the weights of the objects of references refs to what
+// they would be without good image q among their peers, so that q is not
+// inspected with weights fitted on itself, and returns the function that
+// puts the full weights back.
+func withoutPeer(bank *Bank, stab []stability, refs []int, q int) func() {
+	var changed []int
+	for _, r := range refs {
+		st := &stab[r]
+		for t, j := range st.peers {
+			if j != q || len(st.peers) < 2 {
+				continue
+			}
+			for a := range bank.Refs[r].Objects {
+				h := st.hits[a]
+				if st.hit[t][a] {
+					h--
+				}
+				bank.Refs[r].Objects[a].Weight = float32(h) / float32(len(st.peers)-1)
+			}
+			changed = append(changed, r)
+		}
+	}
+	return func() {
+		for _, r := range changed {
+			st := &stab[r]
+			for a := range bank.Refs[r].Objects {
+				bank.Refs[r].Objects[a].Weight = float32(st.hits[a]) / float32(len(st.peers))
+			}
+		}
+	}
+}
+
+// scaleShare is one leave-one-out image's contribution to the scale of
+// object obj of reference ref.
+type scaleShare struct {
+	ref, obj int
+	v        float64
+}
+
+// withoutShares sets the scales of the objects in shares to their mean
+// without those shares (0, i.e. the fallback, where nothing else is left)
+// and returns the function that puts the full scales back.
+func withoutShares(bank *Bank, shares []scaleShare, sums [][]float64, counts [][]int) func() {
+	type key struct{ ref, obj int }
+	less := map[key]struct {
+		sum float64
+		n   int
+	}{}
+	for _, s := range shares {
+		k := key{s.ref, s.obj}
+		e := less[k]
+		e.sum += s.v
+		e.n++
+		less[k] = e
+	}
+	for k, e := range less {
+		o := &bank.Refs[k.ref].Objects[k.obj]
+		o.StructScale = 0
+		if n := counts[k.ref][k.obj] - e.n; n > 0 {
+			o.StructScale = float32((sums[k.ref][k.obj] - e.sum) / float64(n))
+		}
+	}
+	return func() {
+		for k := range less {
+			bank.Refs[k.ref].Objects[k.obj].StructScale = float32(sums[k.ref][k.obj] / float64(counts[k.ref][k.obj]))
+		}
+	}
 }
 
 // refViews returns a function giving reference i's upsampled view with

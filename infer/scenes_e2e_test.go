@@ -2,6 +2,7 @@ package infer_test
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"os"
 	"sort"
@@ -63,7 +64,9 @@ func auroc(normal, anomal []float64) float64 {
 }
 
 // TestSceneSweep is an exploration aid: SAMLAD_SWEEP=N prints AUROCs per
-// anomaly on N test scenes each.
+// anomaly on N test scenes each; SAMLAD_DUMP=FILE also writes each test
+// image's structural and logical parts and the leave-one-out raw values as
+// JSON lines, to compare ways of combining the parts offline.
 func TestSceneSweep(t *testing.T) {
 	n, _ := strconv.Atoi(os.Getenv("SAMLAD_SWEEP"))
 	if n == 0 {
@@ -85,6 +88,9 @@ func TestSceneSweep(t *testing.T) {
 	if v, err := strconv.Atoi(os.Getenv("SAMLAD_SIZE")); err == nil {
 		p.InputSize = v
 	}
+	if v, err := strconv.Atoi(os.Getenv("SAMLAD_MAXOBJ")); err == nil {
+		p.MaxObjects = v
+	}
 	envF := func(k string, dst *float64) {
 		if v, err := strconv.ParseFloat(os.Getenv(k), 64); err == nil {
 			*dst = v
@@ -105,6 +111,15 @@ func TestSceneSweep(t *testing.T) {
 		p.Score = v
 	}
 	nGood := 20
+	var dump *os.File
+	if path := os.Getenv("SAMLAD_DUMP"); path != "" {
+		f, err := os.Create(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer f.Close()
+		dump = f
+	}
 	if v, err := strconv.Atoi(os.Getenv("SAMLAD_GOOD")); err == nil {
 		nGood = v
 	}
@@ -117,6 +132,9 @@ func TestSceneSweep(t *testing.T) {
 		c := bank.Calib
 		c.LOOScores = nil
 		t.Logf("%s: enrolled in %v, calib %+v", kind, time.Since(t0), c)
+		if dump != nil {
+			fmt.Fprintf(dump, "{\"kind\":%q,\"calib\":true,\"loo_s\":%s,\"loo_l\":%s}\n", kind, jsonFloats(bank.Calib.LOOStruct), jsonFloats(bank.Calib.LOOLogic))
+		}
 		eng, err := infer.NewEngine(be, bank, p)
 		if err != nil {
 			t.Fatal(err)
@@ -137,6 +155,9 @@ func TestSceneSweep(t *testing.T) {
 					t.Fatal(err)
 				}
 				out = append(out, r.Score)
+				if dump != nil {
+					fmt.Fprintf(dump, "{\"kind\":%q,\"anomaly\":%q,\"zs\":%g,\"zl\":%g,\"score\":%g}\n", kind, an, r.Structural, r.Logical, r.Score)
+				}
 				zs, zl = append(zs, r.Structural), append(zl, r.Logical)
 				b, _, _, _, err := base.Score(img)
 				if err != nil {
@@ -164,4 +185,9 @@ func TestSceneSweep(t *testing.T) {
 		}
 		t.Log(line)
 	}
+}
+
+func jsonFloats(xs []float64) string {
+	b, _ := json.Marshal(xs)
+	return string(b)
 }
