@@ -13,15 +13,11 @@ import (
 // is learned from the good images alone, by leave-one-out: each good image
 // in turn is inspected against the other good images as if it were a frame.
 //
-//  1. Area filter (only where min_area / max_area are 0): max_area = 0.25
-//     of the image (larger segments are background, trays and boxes).
-//     min_area is tied to the smallest parts: the smallest area t such
-//     that 90% of the good images hold a segment of area in [t, 2t] (a
-//     size class consistently present), times 0.5 (a part may come out
-//     at half its usual area), and at least 0.1% of the image. A quantile
-//     of all segment areas would be dominated by the many background
-//     segments and drop small parts (3 balls of 0.35% in a kit box).
-//     Segments that come and go at that size weigh little by rule 4.
+//  1. Area filter (only where min_area / max_area are 0): over all segments
+//     of all good images, max_area = 0.25 of the image (larger segments are
+//     background, trays and boxes), min_area = the 10th percentile of the
+//     areas of the segments between 0.2% and max_area, and at least 0.2%,
+//     so that segmentation crumbs are dropped but the smallest parts stay.
 //  2. Dustbin (eq. 10 trash bin): the cosine similarities of mutually best
 //     object pairs between each good image and its k neighbours; dustbin =
 //     5th percentile - max(2 * match_temperature, median - 5th percentile),
@@ -55,9 +51,6 @@ import (
 const (
 	areaMaxDefault = 0.25
 	areaFloor      = 0.002
-	areaClass      = 2.0 // a size class spans a factor of 2 in area
-	areaPresence   = 0.9 // present in 90% of the good images
-	areaMargin     = 0.5 // a part may come out at half its usual area
 	sdStructFrac   = 0.05
 	sdLogicFloor   = 0.1
 	thresholdFloor = 3.0
