@@ -21,7 +21,7 @@ import (
 	"github.com/samlad/samlad/eval/runner"
 	"github.com/samlad/samlad/eval/scenes"
 	"github.com/samlad/samlad/infer"
-	"github.com/samlad/samlad/infer/builtin"
+	"github.com/samlad/samlad/infer/backends"
 	"github.com/samlad/samlad/infer/onnx"
 )
 
@@ -154,18 +154,11 @@ func intOrDefault(v, def int) int {
 // evalBackend builds the configured backend for each pipeline variant.
 func evalBackend(cfg config.Config) runner.NewBackend {
 	return func(p config.Pipeline) (*infer.Backend, func(), error) {
-		switch p.Backend {
-		case builtin.Name, "":
-			be, err := builtin.New(p)
-			return be, func() {}, err
-		case onnx.Name:
-			b, err := onnx.New(cfg.Runtime, cfg.Models, p)
-			if err != nil {
-				return nil, nil, err
-			}
-			return b.Stages(), func() { b.Close() }, nil
+		be, err := backends.Open(cfg.Runtime, cfg.Models, p)
+		if err != nil {
+			return nil, nil, err
 		}
-		return nil, nil, fmt.Errorf("pipeline.backend = %q: want %q or %q", p.Backend, builtin.Name, onnx.Name)
+		return be.Backend, func() { be.Close() }, nil
 	}
 }
 

@@ -183,3 +183,33 @@ func TestEvalBadInput(t *testing.T) {
 		}
 	}
 }
+
+// samlad eval with --backend onnx and --models on the fixture models (the
+// real models' I/O contracts) runs end to end on the CPU provider.
+func TestEvalONNXFixtureModels(t *testing.T) {
+	lib := os.Getenv("SAMLAD_ORT_LIB")
+	if lib == "" {
+		lib, _ = filepath.Abs("../../third_party/onnxruntime/libonnxruntime.so")
+	}
+	if _, err := os.Stat(lib); err != nil {
+		t.Skipf("ONNX Runtime library not found (%v); run make deps", err)
+	}
+	root := filepath.Join(t.TempDir(), "box")
+	writeSplit(t, root, scenes.SplitOptions{Kind: scenes.Box, Layout: scenes.LOCO, Size: 96, Seed: 7,
+		TrainGood: 4, ValidationGood: 1, TestGood: 2, TestPerType: 1, Anomalies: []scenes.Anomaly{scenes.Missing, scenes.Scratch}})
+	// A coarse point grid keeps SAM's automatic mask generation quick here.
+	cfg := writeConfig(t, "[pipeline]\nk = 2\n[models]\npoints_per_side = 8\n[runtime]\nlibrary = \""+lib+"\"\n")
+	out := t.TempDir()
+	args := []string{"loco", "--root", root, "--out", out, "--quiet", "--examples", "0", "--baseline=false",
+		"--config", cfg, "--backend", "onnx", "--models", "../../models/testdata"}
+	if rc := runEval(args); rc != 0 {
+		t.Fatalf("exit code %d", rc)
+	}
+	rep := readReport(t, out)
+	if rep.Backend != "onnx" || len(rep.Categories) != 1 {
+		t.Fatalf("backend %q, %d categories; want onnx, 1", rep.Backend, len(rep.Categories))
+	}
+	if c := rep.Categories[0]; len(c.Images) != 4 {
+		t.Fatalf("%d image records, want 2 good + 2 anomalous", len(c.Images))
+	}
+}
