@@ -56,6 +56,7 @@ func (e *Engine) result(q *view, refs []*view, a *assessment) *Result {
 		}
 	}
 	res.Findings = e.findings(q, a, cands, res.Verdict == VerdictFail, zl >= zs)
+	res.Matches = matchesOf(q, refs, a, e.p.InputSize)
 	return res
 }
 

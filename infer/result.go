@@ -42,6 +42,9 @@ type Result struct {
 	Timings []StageTiming `json:"timings"`
 	// References names the good images the frame was compared with.
 	References []string `json:"references"`
+	// Matches is the object matching's outcome against each reference,
+	// for evaluation; not part of the wire form.
+	Matches []Match `json:"-"`
 }
 
 // Finding is one object that contributes to the verdict.
