@@ -28,7 +28,7 @@ cleanup() {
 trap cleanup EXIT
 
 echo "== 1. scenes: good bags to enrol, test bags to inspect ($work)"
-"$BIN" scenes --kind bag --out "$work/scenes" --good 12 --test 2 --size "$SIZE" --seed 7 >"$work/scenes.log" 2>&1 ||
+"$BIN" scenes --kind bag --out "$work/scenes" --good 40 --test 2 --size "$SIZE" --seed 7 >"$work/scenes.log" 2>&1 ||
 	{ cat "$work/scenes.log" >&2; exit 1; }
 mkdir -p "$work/replay"
 for f in "$work"/scenes/test/*/*.png; do # flat, named after the truth: good_000.png, missing_001.png, ...
