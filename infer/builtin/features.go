@@ -123,6 +123,15 @@ type featScratch struct {
 	planes []float32 // I, RG, BY, G1, G2, G4, tmp: 7 planes
 	blocks []float32 // numQ x Hb x Wb block sums
 	prefix []float64 // numQ x (Hb+1) x (Wb+1) prefix sums of blocks
+
+	// The call in progress, read by the chunk functions below. They are
+	// bound once per scratch: a closure per call would allocate every frame.
+	f                            *Features
+	img                          *infer.Image
+	dst                          *infer.FeatureMap
+	w, h, wb, hb, wc, hc         int
+	colourFn, blocksFn, prefixFn func(lo, hi int)
+	cellsFn                      func(lo, hi int)
 }
 
 // orientation bin directions (cos 2phi_b, sin 2phi_b).
@@ -147,67 +156,96 @@ func (f *Features) ExtractInto(dst *infer.FeatureMap, img *infer.Image) error {
 
 	s := f.pool.get()
 	defer f.pool.put(s)
+	if s.cellsFn == nil {
+		s.colourFn, s.blocksFn, s.prefixFn, s.cellsFn = s.colour, s.accumulate, s.prefixSums, s.cells
+	}
+	s.f, s.img, s.dst = f, img, dst
+	defer func() { s.f, s.img, s.dst = nil, nil, nil }()
+	s.w, s.h, s.wb, s.hb, s.wc, s.hc = w, h, wb, hb, wc, hc
 	s.planes = grow(s.planes, 7*n)
-	pI, pRG, pBY := s.planes[0:n], s.planes[n:2*n], s.planes[2*n:3*n]
-	g1, g2, g4, tmp := s.planes[3*n:4*n], s.planes[4*n:5*n], s.planes[5*n:6*n], s.planes[6*n:7*n]
+	pI, g1, g2, g4, tmp := s.plane(0), s.plane(3), s.plane(4), s.plane(5), s.plane(6)
 
 	// Opponent colour of the cropped image.
-	plane := img.W * img.H
-	parallelRange(f.workers, h, func(lo, hi int) {
-		for y := lo; y < hi; y++ {
-			src := y * img.W
-			for x := 0; x < w; x++ {
-				r, g, b := img.Pix[src+x], img.Pix[plane+src+x], img.Pix[2*plane+src+x]
-				i := y*w + x
-				pI[i] = (r + g + b) / 3
-				pRG[i] = r - g
-				pBY[i] = (r+g)/2 - b
-			}
-		}
-	})
+	parallelRange(f.workers, h, s.colourFn)
 	blurPlane(g1, pI, tmp, w, h, f.kFine, f.workers)
 	blurPlane(g2, pI, tmp, w, h, f.kMid, f.workers)
 	blurPlane(g4, pI, tmp, w, h, f.kCoarse, f.workers)
 
-	nb := hb * wb
-	s.blocks = grow(s.blocks, numQ*nb)
+	s.blocks = grow(s.blocks, numQ*hb*wb)
 	clear(s.blocks)
-	parallelRange(f.workers, hb, func(lo, hi int) {
-		for y := lo * block; y < hi*block; y++ {
-			accumulateRow(s.blocks, nb, (y/block)*wb, y, w, h, pI, pRG, pBY, g1, g2, g4)
-		}
-	})
+	parallelRange(f.workers, hb, s.blocksFn)
 
 	// Prefix sums over blocks, one quantity per task.
-	pw := wb + 1
-	np := (hb + 1) * pw
-	s.prefix = grow(s.prefix, numQ*np)
-	parallelRange(f.workers, numQ, func(lo, hi int) {
-		for q := lo; q < hi; q++ {
-			bs := s.blocks[q*nb : (q+1)*nb]
-			ps := s.prefix[q*np : (q+1)*np]
-			clear(ps[:pw])
-			for by := 0; by < hb; by++ {
-				ps[(by+1)*pw] = 0
-				var run float64
-				for bx := 0; bx < wb; bx++ {
-					run += float64(bs[by*wb+bx])
-					ps[(by+1)*pw+bx+1] = ps[by*pw+bx+1] + run
-				}
-			}
-		}
-	})
+	s.prefix = grow(s.prefix, numQ*(hb+1)*(wb+1))
+	parallelRange(f.workers, numQ, s.prefixFn)
 
 	dst.C, dst.H, dst.W = NumChannels, hc, wc
 	dst.Data = grow(dst.Data, NumChannels*hc*wc)
-	parallelRange(f.workers, hc, func(lo, hi int) {
-		for cy := lo; cy < hi; cy++ {
-			for cx := 0; cx < wc; cx++ {
-				f.cell(dst, s.prefix, np, pw, hb, wb, cy, cx)
+	parallelRange(f.workers, hc, s.cellsFn)
+	return nil
+}
+
+// plane returns the i-th w x h plane of s.planes (I, RG, BY, G1, G2, G4, tmp).
+func (s *featScratch) plane(i int) []float32 {
+	n := s.w * s.h
+	return s.planes[i*n : (i+1)*n]
+}
+
+// colour writes the opponent colour planes of image rows [lo, hi).
+func (s *featScratch) colour(lo, hi int) {
+	img, w := s.img, s.w
+	pI, pRG, pBY := s.plane(0), s.plane(1), s.plane(2)
+	plane := img.W * img.H
+	for y := lo; y < hi; y++ {
+		src := y * img.W
+		for x := 0; x < w; x++ {
+			r, g, b := img.Pix[src+x], img.Pix[plane+src+x], img.Pix[2*plane+src+x]
+			i := y*w + x
+			pI[i] = (r + g + b) / 3
+			pRG[i] = r - g
+			pBY[i] = (r+g)/2 - b
+		}
+	}
+}
+
+// accumulate adds the block sums of block rows [lo, hi).
+func (s *featScratch) accumulate(lo, hi int) {
+	w, h, nb := s.w, s.h, s.hb*s.wb
+	pI, pRG, pBY, g1, g2, g4 := s.plane(0), s.plane(1), s.plane(2), s.plane(3), s.plane(4), s.plane(5)
+	for y := lo * block; y < hi*block; y++ {
+		accumulateRow(s.blocks, nb, (y/block)*s.wb, y, w, h, pI, pRG, pBY, g1, g2, g4)
+	}
+}
+
+// prefixSums writes the prefix sums of quantities [lo, hi).
+func (s *featScratch) prefixSums(lo, hi int) {
+	hb, wb := s.hb, s.wb
+	nb, pw := hb*wb, wb+1
+	np := (hb + 1) * pw
+	for q := lo; q < hi; q++ {
+		bs := s.blocks[q*nb : (q+1)*nb]
+		ps := s.prefix[q*np : (q+1)*np]
+		clear(ps[:pw])
+		for by := 0; by < hb; by++ {
+			ps[(by+1)*pw] = 0
+			var run float64
+			for bx := 0; bx < wb; bx++ {
+				run += float64(bs[by*wb+bx])
+				ps[(by+1)*pw+bx+1] = ps[by*pw+bx+1] + run
 			}
 		}
-	})
-	return nil
+	}
+}
+
+// cells writes the features of cell rows [lo, hi).
+func (s *featScratch) cells(lo, hi int) {
+	pw := s.wb + 1
+	np := (s.hb + 1) * pw
+	for cy := lo; cy < hi; cy++ {
+		for cx := 0; cx < s.wc; cx++ {
+			s.f.cell(s.dst, s.prefix, np, pw, s.hb, s.wb, cy, cx)
+		}
+	}
 }
 
 // accumulateRow adds the per-pixel quantities of image row y into the block

@@ -62,47 +62,74 @@ func gaussKernel(sigma float64) []float32 {
 // edge replication (ONNX: Pad mode=edge, then two 1-D Conv). tmp must hold
 // W*H values; dst may not alias src.
 func blurPlane(dst, src, tmp []float32, w, h int, k []float32, workers int) {
-	r := len(k) / 2
-	if r == 0 {
+	if len(k)/2 == 0 {
 		copy(dst, src[:w*h])
 		return
 	}
-	parallelRange(workers, h, func(lo, hi int) {
-		for y := lo; y < hi; y++ {
-			row := src[y*w : y*w+w]
-			out := tmp[y*w : y*w+w]
-			for x := 0; x < w; x++ {
-				var s float32
-				if x >= r && x+r < w {
-					seg := row[x-r : x+r+1]
-					for i, kv := range k {
-						s += kv * seg[i]
-					}
-				} else {
-					for i, kv := range k {
-						xx := min(max(x+i-r, 0), w-1)
-						s += kv * row[xx]
-					}
+	t := blurTasks.get()
+	defer blurTasks.put(t)
+	if t.rowsFn == nil {
+		t.rowsFn, t.colsFn = t.rows, t.cols
+	}
+	t.dst, t.src, t.tmp, t.w, t.h, t.k = dst, src, tmp, w, h, k
+	parallelRange(workers, h, t.rowsFn)
+	parallelRange(workers, h, t.colsFn)
+	t.dst, t.src, t.tmp, t.k = nil, nil, nil, nil
+}
+
+// blurTask is one blurPlane call. Its chunk functions are bound once per
+// task: closures per call would allocate several times a frame.
+type blurTask struct {
+	dst, src, tmp  []float32
+	w, h           int
+	k              []float32
+	rowsFn, colsFn func(lo, hi int)
+}
+
+var blurTasks scratchPool[blurTask]
+
+// rows blurs rows [lo, hi) of src along x into tmp.
+func (t *blurTask) rows(lo, hi int) {
+	src, tmp, w, k := t.src, t.tmp, t.w, t.k
+	r := len(k) / 2
+	for y := lo; y < hi; y++ {
+		row := src[y*w : y*w+w]
+		out := tmp[y*w : y*w+w]
+		for x := 0; x < w; x++ {
+			var s float32
+			if x >= r && x+r < w {
+				seg := row[x-r : x+r+1]
+				for i, kv := range k {
+					s += kv * seg[i]
 				}
-				out[x] = s
+			} else {
+				for i, kv := range k {
+					xx := min(max(x+i-r, 0), w-1)
+					s += kv * row[xx]
+				}
+			}
+			out[x] = s
+		}
+	}
+}
+
+// cols blurs rows [lo, hi) of dst along y from tmp.
+func (t *blurTask) cols(lo, hi int) {
+	dst, tmp, w, h, k := t.dst, t.tmp, t.w, t.h, t.k
+	r := len(k) / 2
+	for y := lo; y < hi; y++ {
+		out := dst[y*w : y*w+w]
+		for x := range out {
+			out[x] = 0
+		}
+		for i, kv := range k {
+			yy := min(max(y+i-r, 0), h-1)
+			row := tmp[yy*w : yy*w+w]
+			for x, v := range row {
+				out[x] += kv * v
 			}
 		}
-	})
-	parallelRange(workers, h, func(lo, hi int) {
-		for y := lo; y < hi; y++ {
-			out := dst[y*w : y*w+w]
-			for x := range out {
-				out[x] = 0
-			}
-			for i, kv := range k {
-				yy := min(max(y+i-r, 0), h-1)
-				row := tmp[yy*w : yy*w+w]
-				for x, v := range row {
-					out[x] += kv * v
-				}
-			}
-		}
-	})
+	}
 }
 
 // grow returns s resized to n, reusing its storage when large enough.

@@ -86,6 +86,10 @@ type segScratch struct {
 	size   []int32
 	thresh []float32
 	label  []int32
+	// the image size and edge-weight chunk function of edges; bound once
+	// per scratch, as a closure per call would allocate every frame
+	w, h          int
+	edgeWeightsFn func(lo, hi int)
 	// refinement (refine.go)
 	run     []uint8
 	keep    []bool
@@ -136,33 +140,11 @@ func (s *Segmenter) smooth(sc *segScratch, img *infer.Image) {
 func (s *Segmenter) edges(sc *segScratch, w, h int) {
 	n := w * h
 	sc.weight = grow(sc.weight, 4*n)
-	r, g, b := sc.rgb[:n], sc.rgb[n:2*n], sc.rgb[2*n:3*n]
-	dist := func(i, j int) float32 {
-		dr, dg, db := r[i]-r[j], g[i]-g[j], b[i]-b[j]
-		return float32(math.Sqrt(float64(dr*dr + dg*dg + db*db)))
+	if sc.edgeWeightsFn == nil {
+		sc.edgeWeightsFn = sc.edgeWeights
 	}
-	nan := float32(math.NaN())
-	parallelRange(s.workers, h, func(lo, hi int) {
-		for y := lo; y < hi; y++ {
-			for x := 0; x < w; x++ {
-				i := y*w + x
-				e := sc.weight[4*i : 4*i+4]
-				e[0], e[1], e[2], e[3] = nan, nan, nan, nan
-				if x+1 < w {
-					e[0] = dist(i, i+1)
-					if y+1 < h {
-						e[2] = dist(i, i+w+1)
-					}
-					if y > 0 {
-						e[3] = dist(i, i-w+1)
-					}
-				}
-				if y+1 < h {
-					e[1] = dist(i, i+w)
-				}
-			}
-		}
-	})
+	sc.w, sc.h = w, h
+	parallelRange(s.workers, h, sc.edgeWeightsFn)
 
 	sc.count = grow(sc.count, sortBuckets+1)
 	clear(sc.count)
@@ -295,6 +277,37 @@ func (s *Segmenter) merge(sc *segScratch, w, n int, k float32, minSize int) {
 		}
 		if int(size[r]) < minSize {
 			small++
+		}
+	}
+}
+
+// edgeWeights fills the edge weights of the pixels in rows [lo, hi).
+func (sc *segScratch) edgeWeights(lo, hi int) {
+	w, h := sc.w, sc.h
+	n := w * h
+	r, g, b := sc.rgb[:n], sc.rgb[n:2*n], sc.rgb[2*n:3*n]
+	dist := func(i, j int) float32 {
+		dr, dg, db := r[i]-r[j], g[i]-g[j], b[i]-b[j]
+		return float32(math.Sqrt(float64(dr*dr + dg*dg + db*db)))
+	}
+	nan := float32(math.NaN())
+	for y := lo; y < hi; y++ {
+		for x := 0; x < w; x++ {
+			i := y*w + x
+			e := sc.weight[4*i : 4*i+4]
+			e[0], e[1], e[2], e[3] = nan, nan, nan, nan
+			if x+1 < w {
+				e[0] = dist(i, i+1)
+				if y+1 < h {
+					e[2] = dist(i, i+w+1)
+				}
+				if y > 0 {
+					e[3] = dist(i, i-w+1)
+				}
+			}
+			if y+1 < h {
+				e[1] = dist(i, i+w)
+			}
 		}
 	}
 }

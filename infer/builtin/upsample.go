@@ -71,6 +71,27 @@ type JBU struct {
 type jbuScratch struct {
 	gLo, gHi []float32 // guidance colours: 3 x cells, 3 x output pixels
 	parts    []jbuPart
+
+	// The call in progress, read by the chunk functions below. They are
+	// bound once per scratch: a closure per call would allocate every frame.
+	u       *JBU
+	img     *infer.Image
+	f       *infer.FeatureMap
+	factor  int
+	mask    []uint8
+	spatial []float32
+	out     []float32 // C x H' x W', or H' x W' x C when hwc
+	hwc     bool
+
+	meanLoFn, guidanceFn func(lo, hi int)
+	cellsFn              func(part, lo, hi int)
+}
+
+// bind points the chunk functions at s, the first time s is used.
+func (s *jbuScratch) bind() {
+	if s.cellsFn == nil {
+		s.meanLoFn, s.guidanceFn, s.cellsFn = s.meanLo, s.guidance, s.cells
+	}
 }
 
 type jbuPart struct {
@@ -152,9 +173,7 @@ func (u *JBU) UpsampleInto(dst *infer.FeatureMap, img *infer.Image, f *infer.Fea
 		copy(dst.Data, f.Data)
 		return nil
 	}
-	u.upsample(img, f, factor, nil, func(p *jbuPart, cy, cx int) {
-		applyCell(dst.Data, f, p.w, factor, cy, cx)
-	}, nil)
+	u.upsample(img, f, factor, nil, dst.Data, false)
 	return nil
 }
 
@@ -184,14 +203,7 @@ func (u *JBU) UpsampleHWCMasked(dst []float32, img *infer.Image, f *infer.Featur
 		applyMaskHWC(dst, mask, nc)
 		return dst, nil
 	}
-	u.upsample(img, f, factor, mask, func(p *jbuPart, cy, cx int) {
-		applyCellHWC(dst, f, p.w, p.nb, factor, cy, cx, mask)
-	}, func(cy, cx int) {
-		for sy := range factor {
-			row := (cy*factor+sy)*wo + cx*factor
-			clear(dst[row*nc : (row+factor)*nc])
-		}
-	})
+	u.upsample(img, f, factor, mask, dst, true)
 	return dst, nil
 }
 
@@ -230,27 +242,23 @@ func transposeHWC(dst []float32, f *infer.FeatureMap) {
 }
 
 // upsample computes the guidance colours, then for every low-resolution
-// cell its pixels' weights, and hands them to apply (cells in parallel).
-// With a mask, cells without a masked output pixel go to blank instead.
-func (u *JBU) upsample(img *infer.Image, f *infer.FeatureMap, factor int, mask []uint8,
-	apply func(p *jbuPart, cy, cx int), blank func(cy, cx int)) {
+// cell its pixels' weights, and applies them to out (cells in parallel),
+// pixel-major when hwc. With a mask, cells without a masked output pixel
+// are zeroed instead.
+func (u *JBU) upsample(img *infer.Image, f *infer.FeatureMap, factor int, mask []uint8, out []float32, hwc bool) {
 	h, w := f.H, f.W
 	ho, wo := h*factor, w*factor
 	nLo, nHi := h*w, ho*wo
 
 	s := u.pool.get()
 	defer u.pool.put(s)
+	s.bind()
+	s.u, s.img, s.f, s.factor, s.mask, s.out, s.hwc = u, img, f, factor, mask, out, hwc
+	s.spatial = u.spatial[factor]
+	defer func() { s.u, s.img, s.f, s.mask, s.out, s.spatial = nil, nil, nil, nil, nil, nil }()
 	s.gLo = grow(s.gLo, 3*nLo)
 	s.gHi = grow(s.gHi, 3*nHi)
-	parallelRange(u.workers, h, func(lo, hi int) {
-		for cy := lo; cy < hi; cy++ {
-			y0, y1 := footprint(cy, 1, img.H, h)
-			for cx := range w {
-				x0, x1 := footprint(cx, 1, img.W, w)
-				meanColour(s.gLo[cy*w+cx:], nLo, img, y0, y1, x0, x1)
-			}
-		}
-	})
+	parallelRange(u.workers, h, s.meanLoFn)
 	if img.H/h == factor && img.W/w == factor {
 		// One image pixel per output pixel: copy the rows.
 		plane := img.W * img.H
@@ -260,44 +268,69 @@ func (u *JBU) upsample(img *infer.Image, f *infer.FeatureMap, factor int, mask [
 			}
 		}
 	} else {
-		u.guidance(s.gHi, img, factor, h, w)
+		parallelRange(u.workers, ho, s.guidanceFn)
 	}
 
 	workers := min(u.workers, h)
 	if len(s.parts) < workers {
 		s.parts = append(s.parts, make([]jbuPart, workers-len(s.parts))...)
 	}
-	spatial := u.spatial[factor]
-	parallelParts(workers, h, func(part, lo, hi int) {
-		p := &s.parts[part]
-		p.w = grow(p.w, factor*factor*9)
-		p.nb = grow(p.nb, 9*f.C)
-		for cy := lo; cy < hi; cy++ {
-			for cx := range w {
-				if mask != nil && !cellMasked(mask, factor, wo, cy, cx) {
-					blank(cy, cx)
-					continue
-				}
-				u.cellWeights(p.w, s, spatial, factor, h, w, cy, cx)
-				apply(p, cy, cx)
-			}
-		}
-	})
+	parallelParts(workers, h, s.cellsFn)
 }
 
-// guidance writes the mean colour of every output pixel's image footprint.
-func (u *JBU) guidance(gHi []float32, img *infer.Image, factor, h, w int) {
+// meanLo writes the mean colour of the image footprint of cell rows [lo, hi).
+func (s *jbuScratch) meanLo(lo, hi int) {
+	h, w, img := s.f.H, s.f.W, s.img
+	nLo := h * w
+	for cy := lo; cy < hi; cy++ {
+		y0, y1 := footprint(cy, 1, img.H, h)
+		for cx := range w {
+			x0, x1 := footprint(cx, 1, img.W, w)
+			meanColour(s.gLo[cy*w+cx:], nLo, img, y0, y1, x0, x1)
+		}
+	}
+}
+
+// guidance writes the mean colour of every output pixel's image footprint
+// in output rows [lo, hi).
+func (s *jbuScratch) guidance(lo, hi int) {
+	h, w, img, factor := s.f.H, s.f.W, s.img, s.factor
 	ho, wo := h*factor, w*factor
 	nHi := ho * wo
-	parallelRange(u.workers, ho, func(lo, hi int) {
-		for oy := lo; oy < hi; oy++ {
-			y0, y1 := footprint(oy, factor, img.H, h)
-			for ox := range wo {
-				x0, x1 := footprint(ox, factor, img.W, w)
-				meanColour(gHi[oy*wo+ox:], nHi, img, y0, y1, x0, x1)
+	for oy := lo; oy < hi; oy++ {
+		y0, y1 := footprint(oy, factor, img.H, h)
+		for ox := range wo {
+			x0, x1 := footprint(ox, factor, img.W, w)
+			meanColour(s.gHi[oy*wo+ox:], nHi, img, y0, y1, x0, x1)
+		}
+	}
+}
+
+// cells weighs and applies the cells of rows [lo, hi) with chunk part's buffers.
+func (s *jbuScratch) cells(part, lo, hi int) {
+	f, factor, mask, out := s.f, s.factor, s.mask, s.out
+	h, w := f.H, f.W
+	wo, nc := w*factor, f.C
+	p := &s.parts[part]
+	p.w = grow(p.w, factor*factor*9)
+	p.nb = grow(p.nb, 9*f.C)
+	for cy := lo; cy < hi; cy++ {
+		for cx := range w {
+			if mask != nil && !cellMasked(mask, factor, wo, cy, cx) {
+				for sy := range factor {
+					row := (cy*factor+sy)*wo + cx*factor
+					clear(out[row*nc : (row+factor)*nc])
+				}
+				continue
+			}
+			s.u.cellWeights(p.w, s, s.spatial, factor, h, w, cy, cx)
+			if s.hwc {
+				applyCellHWC(out, f, p.w, p.nb, factor, cy, cx, mask)
+			} else {
+				applyCell(out, f, p.w, factor, cy, cx)
 			}
 		}
-	})
+	}
 }
 
 // cellWeights fills wt[k*9+j], the normalised weight of neighbour j of the
