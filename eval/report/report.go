@@ -112,6 +112,8 @@ func Markdown(w io.Writer, rep *runner.Report, command string) {
 	}
 	fmt.Fprintln(w)
 
+	matchingMarkdown(w, rep.Categories)
+
 	fmt.Fprintln(w, "## Calibration (learned from the good images)")
 	fmt.Fprintln(w)
 	fmt.Fprintln(w, "| category | good images | dustbin | match threshold | min area | max area | threshold |")
@@ -149,4 +151,30 @@ func typesOf(c *runner.Category, methods []string) []string {
 		return types[i] < types[j]
 	})
 	return slices.Compact(types)
+}
+
+// matchingMarkdown writes SAM-LAD's matching quality for the categories
+// whose generator truth names corresponding objects; nothing when none has.
+func matchingMarkdown(w io.Writer, cats []*runner.Category) {
+	var with []*runner.Category
+	for _, c := range cats {
+		if c.Matching != nil {
+			with = append(with, c)
+		}
+	}
+	if len(with) == 0 {
+		return
+	}
+	fmt.Fprintln(w, "## Matching (Table 5)")
+	fmt.Fprintln(w)
+	fmt.Fprintf(w, "SAM-LAD's object matching on every test image against each of its k references. A box is a truth object "+
+		"when their IoU is >= %.1f; precision: correct / pairs of truth objects; recall: query truth objects with a "+
+		"counterpart that are in a correct pair. In %%.\n\n", runner.MatchIoU)
+	fmt.Fprintln(w, "| category | matched pairs | pairs of truth objects | correct | precision | recall | F1 |")
+	fmt.Fprintln(w, "|---|---|---|---|---|---|---|")
+	for _, c := range with {
+		m := c.Matching
+		fmt.Fprintf(w, "| %s | %d | %d | %d | %.1f | %.1f | %.1f |\n", c.Name, m.Pairs, m.Mapped, m.Correct, 100*m.Precision, 100*m.Recall, 100*m.F1)
+	}
+	fmt.Fprintln(w)
 }

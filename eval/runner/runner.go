@@ -143,9 +143,12 @@ type Category struct {
 	// Calibration is what enrolment learned (with config overrides).
 	Calibration infer.Calibration   `json:"calibration"`
 	Metrics     map[string]*Metrics `json:"metrics"` // per method
-	Timings     []Stat              `json:"timings"`
-	Images      []ImageRecord       `json:"images"`
-	Examples    []Example           `json:"-"`
+	// Matching is SAM-LAD's matching quality, where a generator's truth
+	// names corresponding objects (nil elsewhere).
+	Matching *Matching     `json:"matching,omitempty"`
+	Timings  []Stat        `json:"timings"`
+	Images   []ImageRecord `json:"images"`
+	Examples []Example     `json:"-"`
 }
 
 // Report is a whole evaluation.
@@ -221,12 +224,17 @@ func evaluateCategory(ctx context.Context, be *infer.Backend, c *datasets.Catego
 	goodSamples := append(slices.Clone(c.Train), c.Validation...)
 	good := make([]*infer.Image, len(goodSamples))
 	names := make([]string, len(goodSamples))
+	objTruth := readObjectTruth(c.Root)
+	refTruth := map[string][]truthObject{} // per reference name, in input_size pixels
 	for i, s := range goodSamples {
-		img, _, _, err := loadImage(s.Path, p.InputSize)
+		img, w, h, err := loadImage(s.Path, p.InputSize)
 		if err != nil {
 			return nil, err
 		}
 		good[i], names[i] = img, s.Path
+		if t, ok := objTruth[relPath(c.Root, s.Path)]; ok {
+			refTruth[s.Path] = scaleTruth(t, w, h, p.InputSize)
+		}
 		o.Progress.Step()
 	}
 	t0 := time.Now()
@@ -286,6 +294,16 @@ func evaluateCategory(ctx context.Context, be *infer.Backend, c *datasets.Catego
 			timings[st.Stage] = append(timings[st.Stage], st.Ms)
 		}
 		rec.Scores[SAMLAD], rec.Verdict, rec.Findings = res.Score, res.Verdict, res.Findings
+		if t, ok := objTruth[rec.Path]; ok && len(refTruth) > 0 {
+			refs := make([][]truthObject, len(res.References))
+			for i, name := range res.References {
+				refs[i] = refTruth[name]
+			}
+			if cr.Matching == nil {
+				cr.Matching = &Matching{}
+			}
+			cr.Matching.addMatches(res, scaleTruth(t, ti.w, ti.h, p.InputSize), refs)
+		}
 		if !o.ImageOnly {
 			sc.maps[SAMLAD] = resizeMap(res.Map, res.MapW, res.MapH, ti.w, ti.h)
 		}
@@ -324,6 +342,9 @@ func evaluateCategory(ctx context.Context, be *infer.Backend, c *datasets.Catego
 	}
 	o.Progress.Label(c.Name + " metrics")
 	cr.Timings = stats(timings)
+	if cr.Matching != nil {
+		cr.Matching.finish()
+	}
 
 	recs := cr.Images
 	for _, m := range methods {
