@@ -27,6 +27,50 @@ type assessment struct {
 	structural float64   // S: image structural value (max or top-1% mean of structMap)
 	logical    float64   // L: soft count of unmatched query and reference objects
 	ommMs      float64   // time spent matching, for the stage timings
+
+	// The call in progress, for matchTask and objectMapTask; cleared when
+	// assess returns.
+	q       *view
+	qDesc   [][]float32
+	refs    []*view
+	refDesc [][][]float32
+	pr      params
+	floats  []float64 // the matchings' storage, reference after reference
+	ints    []int
+	bools   []bool
+}
+
+// matchTask and objectMapTask are the assessment's parallel steps: as
+// pointers they pass to parallelTask without allocating, where closures
+// would cost an allocation each per frame.
+type (
+	matchTask     assessment
+	objectMapTask assessment
+)
+
+// do matches the query against reference r into matchings[r], in the
+// slice of the shared storage that follows references 0..r-1.
+func (t *matchTask) do(r int) {
+	a := (*assessment)(t)
+	m := len(a.qDesc)
+	var f0, i0, b0 int
+	for p := range r {
+		nf, ni, nb := matchSizes(m, len(a.refDesc[p]))
+		f0, i0, b0 = f0+nf, i0+ni, b0+nb
+	}
+	nf, ni, nb := matchSizes(m, len(a.refDesc[r]))
+	matchInto(a.matchings[r], a.floats[f0:f0+nf], a.ints[i0:i0+ni], a.bools[b0:b0+nb],
+		a.qDesc, a.refDesc[r], a.pr.dustbin, a.pr.tau, a.pr.matchThreshold, a.pr.iters)
+}
+
+// do measures query object i's structural map (skipped for matched objects
+// in light mode).
+func (t *objectMapTask) do(i int) {
+	a := (*assessment)(t)
+	if a.pr.mode == ModeLight && a.matched[i] {
+		return
+	}
+	a.objMax[i] = objectMap(a.q, i, a.refs, a.partners[i], a.pr.align, a.pr.eps, float32(1/a.scaleOf(i, a.refs, a.pr.structScale)), a.structMap)
 }
 
 // params are the engine settings the assessment needs, with calibrated
@@ -62,14 +106,26 @@ func pick(cfg, calibrated float64) float64 {
 // assess runs the OMM against each reference (step 8) and the AMM (step 9).
 func assess(q *view, qDesc [][]float32, refs []*view, refDesc [][][]float32, pr params, structMap []float32) *assessment {
 	m, k := len(qDesc), len(refs)
-	a := &assessment{k: k, matchings: make([]*matching, k), unmatched: make([]float64, m),
-		matched: make([]bool, m), weight: make([]float64, m), partners: make([][]int, m), objMax: make([]float32, m), structMap: structMap}
+	// Few allocations per frame: one slice per element type, shared by
+	// the per-object values and every reference's matching.
+	var nf, ni, nb int
+	for r := range refs {
+		f, i, b := matchSizes(m, len(refDesc[r]))
+		nf, ni, nb = nf+f, ni+i, nb+b
+	}
+	floats, ints, bools := make([]float64, 2*m+nf), make([]int, m*k+ni), make([]bool, m+nb)
+	a := &assessment{k: k, matchings: make([]*matching, k), unmatched: floats[:m:m], weight: floats[m : 2*m : 2*m],
+		matched: bools[:m:m], partners: make([][]int, m), objMax: make([]float32, m), structMap: structMap,
+		q: q, qDesc: qDesc, refs: refs, refDesc: refDesc, pr: pr, floats: floats[2*m:], ints: ints[m*k:], bools: bools[m:]}
+	defer func() { a.q, a.qDesc, a.refs, a.refDesc, a.floats, a.ints, a.bools = nil, nil, nil, nil, nil, nil, nil }()
+	mts := make([]matching, k)
+	for r := range a.matchings {
+		a.matchings[r] = &mts[r]
+	}
 	start := time.Now()
-	parallelFor(k, pr.workers, func(r int) {
-		a.matchings[r] = match(qDesc, refDesc[r], pr.dustbin, pr.tau, pr.matchThreshold, pr.iters)
-	})
+	parallelTask(k, pr.workers, (*matchTask)(a))
 	a.ommMs = ms(time.Since(start))
-	partners := make([]int, m*k) // one allocation for every object's row
+	partners := ints[: m*k : m*k] // every object's row
 	for i := 0; i < m; i++ {
 		a.partners[i] = partners[i*k : (i+1)*k : (i+1)*k]
 		var hits int
@@ -99,12 +155,7 @@ func assess(q *view, qDesc [][]float32, refs []*view, refDesc [][][]float32, pr 
 	for i := range a.structMap {
 		a.structMap[i] = 0
 	}
-	parallelFor(m, pr.workers, func(i int) {
-		if pr.mode == ModeLight && a.matched[i] {
-			return
-		}
-		a.objMax[i] = objectMap(q, i, refs, a.partners[i], pr.align, pr.eps, float32(1/a.scaleOf(i, refs, pr.structScale)), a.structMap)
-	})
+	parallelTask(m, pr.workers, (*objectMapTask)(a))
 	a.structural = reduceMap(a.structMap, pr.score)
 	return a
 }

@@ -23,17 +23,33 @@ func (m *matching) p(i, j int) float64 { return math.Exp(m.LogP[i*(m.N+1)+j]) }
 // descriptors over temperature tau, a dustbin row and column of score
 // dustbin/tau, log-domain Sinkhorn, then mutual argmax above threshold.
 func match(q, r [][]float32, dustbin, tau, threshold float64, iters int) *matching {
+	nf, ni, nb := matchSizes(len(q), len(r))
+	res := &matching{}
+	matchInto(res, make([]float64, nf), make([]int, ni), make([]bool, nb), q, r, dustbin, tau, threshold, iters)
+	return res
+}
+
+// matchSizes returns how many float64s, ints and bools matchInto needs for
+// m query and n reference objects.
+func matchSizes(m, n int) (floats, ints, bools int) {
+	return m*n + sinkhornLen(m, n), 2*m + n, n
+}
+
+// matchInto is match writing into res, with its storage carved from
+// floats, ints and bools (sized by matchSizes), so that a caller matching
+// against several references can allocate once for all of them.
+func matchInto(res *matching, floats []float64, ints []int, bools []bool, q, r [][]float32, dustbin, tau, threshold float64, iters int) {
 	m, n := len(q), len(r)
-	s := make([]float64, m*n)
+	s := floats[:m*n]
 	for i := range q {
 		for j := range r {
 			s[i*n+j] = float64(dot(q[i], r[j])) / tau
 		}
 	}
-	ints := make([]int, 2*m+n) // one allocation for Match, Nearest and colBest
-	res := &matching{M: m, N: n, LogP: sinkhorn(s, m, n, dustbin/tau, iters),
-		Match: ints[:m:m], Nearest: ints[m : 2*m : 2*m], RefMatched: make([]bool, n)}
-	colBest := ints[2*m:]
+	clear(bools[:n])
+	*res = matching{M: m, N: n, LogP: sinkhornInto(floats[m*n:], s, m, n, dustbin/tau, iters),
+		Match: ints[:m:m], Nearest: ints[m : 2*m : 2*m], RefMatched: bools[:n:n]}
+	colBest := ints[2*m : 2*m+n]
 	for j := 0; j < n; j++ {
 		colBest[j] = -1
 		best := math.Inf(-1)
@@ -57,7 +73,6 @@ func match(q, r [][]float32, dustbin, tau, threshold float64, iters int) *matchi
 			res.RefMatched[j] = true
 		}
 	}
-	return res
 }
 
 // sinkhorn is SuperGlue's log_optimal_transport: scores (m x n) augmented
@@ -66,9 +81,19 @@ func match(q, r [][]float32, dustbin, tau, threshold float64, iters int) *matchi
 // divided by m+n; iters alternating normalisations in the log domain. The
 // returned log plan is scaled by m+n, so each real row and column sums to 1.
 func sinkhorn(scores []float64, m, n int, alpha float64, iters int) []float64 {
+	return sinkhornInto(make([]float64, sinkhornLen(m, n)), scores, m, n, alpha, iters)
+}
+
+// sinkhornLen is the length of sinkhornInto's buffer: the plan z, then the
+// marginals and potentials.
+func sinkhornLen(m, n int) int { return (m+1)*(n+1) + 2*(m+1) + 2*(n+1) }
+
+// sinkhornInto is sinkhorn working in buf (sinkhornLen values); the
+// returned plan is its start.
+func sinkhornInto(buf, scores []float64, m, n int, alpha float64, iters int) []float64 {
 	w := n + 1
-	// One allocation: the plan z, then the marginals and potentials.
-	buf := make([]float64, (m+1)*w+2*(m+1)+2*(n+1))
+	buf = buf[:sinkhornLen(m, n)]
+	clear(buf) // the potentials start at 0
 	z, buf := buf[:(m+1)*w:(m+1)*w], buf[(m+1)*w:]
 	for i := 0; i <= m; i++ {
 		for j := 0; j <= n; j++ {

@@ -19,12 +19,22 @@ type forJob struct {
 	next     atomic.Int64
 	n        int64
 	fn       func(i int)
+	task     indexedTask // instead of fn (parallelTask)
 	finished sync.WaitGroup
 }
 
+// indexedTask is work over indices [0,n). A pointer to a long-lived struct
+// passes as one without allocating, where a closure would escape to the heap
+// on every call.
+type indexedTask interface{ do(i int) }
+
 func (j *forJob) drain() {
 	for i := j.next.Add(1) - 1; i < j.n; i = j.next.Add(1) - 1 {
-		j.fn(int(i))
+		if j.fn != nil {
+			j.fn(int(i))
+		} else {
+			j.task.do(int(i))
+		}
 	}
 }
 
@@ -53,6 +63,22 @@ func parallelFor(n, workers int, fn func(i int)) {
 		}
 		return
 	}
+	shareOut(n, workers, fn, nil)
+}
+
+// parallelTask is parallelFor calling t.do(i).
+func parallelTask(n, workers int, t indexedTask) {
+	if workers <= 1 || n <= 1 {
+		for i := 0; i < n; i++ {
+			t.do(i)
+		}
+		return
+	}
+	shareOut(n, workers, nil, t)
+}
+
+// shareOut shares out [0,n) to the helpers: fn(i), or t.do(i) when fn is nil.
+func shareOut(n, workers int, fn func(i int), t indexedTask) {
 	startHelpers.Do(func() {
 		jobs = make(chan *forJob)
 		for range runtime.NumCPU() {
@@ -61,7 +87,7 @@ func parallelFor(n, workers int, fn func(i int)) {
 	})
 	j := forJobs.Get().(*forJob)
 	j.next.Store(0)
-	j.n, j.fn = int64(n), fn
+	j.n, j.fn, j.task = int64(n), fn, t
 	for w := 1; w < min(workers, n); w++ {
 		j.finished.Add(1)
 		// Without an idle helper the caller does the work itself: nested
@@ -74,7 +100,7 @@ func parallelFor(n, workers int, fn func(i int)) {
 	}
 	j.drain()
 	j.finished.Wait()
-	j.fn = nil
+	j.fn, j.task = nil, nil
 	forJobs.Put(j)
 }
 
