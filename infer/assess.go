@@ -38,6 +38,16 @@ type assessment struct {
 	floats  []float64 // the matchings' storage, reference after reference
 	ints    []int
 	bools   []bool
+
+	// Backing arrays for the usual small k and object counts, so that they
+	// come with the assessment's own allocation.
+	matchingsArr [4]*matching
+	mtsArr       [4]matching
+	partnersArr  [32][]int
+	objMaxArr    [32]float32
+	floatsArr    [2560]float64 // k = 4 with 16 objects on each side needs 2484
+	intsArr      [256]int
+	boolsArr     [96]bool
 }
 
 // matchTask and objectMapTask are the assessment's parallel steps: as
@@ -113,12 +123,13 @@ func assess(q *view, qDesc [][]float32, refs []*view, refDesc [][][]float32, pr 
 		f, i, b := matchSizes(m, len(refDesc[r]))
 		nf, ni, nb = nf+f, ni+i, nb+b
 	}
-	floats, ints, bools := make([]float64, 2*m+nf), make([]int, m*k+ni), make([]bool, m+nb)
-	a := &assessment{k: k, matchings: make([]*matching, k), unmatched: floats[:m:m], weight: floats[m : 2*m : 2*m],
-		matched: bools[:m:m], partners: make([][]int, m), objMax: make([]float32, m), structMap: structMap,
-		q: q, qDesc: qDesc, refs: refs, refDesc: refDesc, pr: pr, floats: floats[2*m:], ints: ints[m*k:], bools: bools[m:]}
+	a := &assessment{k: k, structMap: structMap, q: q, qDesc: qDesc, refs: refs, refDesc: refDesc, pr: pr}
+	floats, ints, bools := inline(a.floatsArr[:], 2*m+nf), inline(a.intsArr[:], m*k+ni), inline(a.boolsArr[:], m+nb)
+	a.unmatched, a.weight, a.matched = floats[:m:m], floats[m:2*m:2*m], bools[:m:m]
+	a.floats, a.ints, a.bools = floats[2*m:], ints[m*k:], bools[m:]
 	defer func() { a.q, a.qDesc, a.refs, a.refDesc, a.floats, a.ints, a.bools = nil, nil, nil, nil, nil, nil, nil }()
-	mts := make([]matching, k)
+	a.matchings, a.partners, a.objMax = inline(a.matchingsArr[:], k), inline(a.partnersArr[:], m), inline(a.objMaxArr[:], m)
+	mts := inline(a.mtsArr[:], k)
 	for r := range a.matchings {
 		a.matchings[r] = &mts[r]
 	}
@@ -158,6 +169,14 @@ func assess(q *view, qDesc [][]float32, refs []*view, refDesc [][][]float32, pr 
 	parallelTask(m, pr.workers, (*objectMapTask)(a))
 	a.structural = reduceMap(a.structMap, pr.score)
 	return a
+}
+
+// inline returns arr[:n] (zeroed, as arr is fresh) when it is long enough, else a new slice.
+func inline[T any](arr []T, n int) []T {
+	if n <= len(arr) {
+		return arr[:n:n]
+	}
+	return make([]T, n)
 }
 
 // scaleOf is query object i's structural scale: the mean StructScale of

@@ -1,8 +1,9 @@
 package infer
 
 import (
+	"cmp"
 	"image"
-	"sort"
+	"slices"
 )
 
 // filterMasks keeps the masks whose area, as a fraction of the image, lies
@@ -15,7 +16,8 @@ func filterMasks(masks []Mask, imgArea int, minArea, maxArea float64, maxObjects
 			out = append(out, m)
 		}
 	}
-	sort.SliceStable(out, func(i, j int) bool { return out[i].Area > out[j].Area })
+	// SortStableFunc, unlike sort.SliceStable, needs no reflection and no allocation.
+	slices.SortStableFunc(out, func(a, b Mask) int { return cmp.Compare(b.Area, a.Area) })
 	if maxObjects > 0 && len(out) > maxObjects {
 		out = out[:maxObjects]
 	}
@@ -54,7 +56,14 @@ func relabel(labels []uint16, w, h, n int) ([]uint16, []Object) {
 		area   int
 		sx, sy float64
 	}
-	accs := make([]acc, n+1)
+	// Frames have few objects: their sums fit on the stack.
+	var small [64]acc
+	accs := small[:0]
+	if n+1 <= len(small) {
+		accs = small[:n+1]
+	} else {
+		accs = make([]acc, n+1)
+	}
 	for y := 0; y < h; y++ {
 		for x := 0; x < w; x++ {
 			l := labels[y*w+x]
