@@ -48,7 +48,7 @@ func (c chunk) run() {
 var (
 	startPool  sync.Once
 	chunks     chan chunk
-	waitGroups = sync.Pool{New: func() any { return new(sync.WaitGroup) }}
+	waitGroups scratchPool[sync.WaitGroup] // kept across GCs, unlike sync.Pool
 )
 
 func worker() {
@@ -74,7 +74,7 @@ func split(workers, n int, c chunk) {
 			go worker()
 		}
 	})
-	wg := waitGroups.Get().(*sync.WaitGroup)
+	wg := waitGroups.get()
 	for w := 1; w < workers; w++ {
 		d := c
 		d.part, d.lo, d.hi, d.finished = w, w*n/workers, (w+1)*n/workers, wg
@@ -91,7 +91,7 @@ func split(workers, n int, c chunk) {
 	c.part, c.lo, c.hi = 0, 0, n/workers
 	c.run()
 	wg.Wait()
-	waitGroups.Put(wg)
+	waitGroups.put(wg)
 }
 
 // scratchPool keeps scratch buffers between calls. Unlike sync.Pool it is
