@@ -1,8 +1,9 @@
 package infer
 
 import (
+	"cmp"
 	"math"
-	"sort"
+	"slices"
 )
 
 // result builds step 10: the score, the verdict, the anomaly map and the
@@ -33,6 +34,7 @@ func (e *Engine) result(q *view, refs []*view, a *assessment) *Result {
 	// went to the dustbin.
 	var cands []logicalCand
 	if e.p.Mode != ModeLight {
+		cands = make([]logicalCand, 0, len(a.unmatched)+a.matchings[0].N)
 		maxMass := 0.0
 		for _, u := range a.unmatched {
 			maxMass = max(maxMass, u)
@@ -151,7 +153,7 @@ func (e *Engine) findings(q *view, a *assessment, all []logicalCand, fail, logic
 			add(KindStructural, q.Objects[best], bestZ)
 		}
 	}
-	sort.SliceStable(out, func(i, j int) bool { return out[i].Score > out[j].Score })
+	slices.SortStableFunc(out, func(x, y Finding) int { return cmp.Compare(y.Score, x.Score) })
 	return out
 }
 
