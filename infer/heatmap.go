@@ -21,7 +21,7 @@ func Heatmap(m []float32, mw, mh, w, h int, lo, hi float64) *image.NRGBA {
 	sx, sy := float64(mw)/float64(w), float64(mh)/float64(h)
 	for y := 0; y < h; y++ {
 		for x := 0; x < w; x++ {
-			v := float64(bilinear(m, mw, mh, (float64(x)+0.5)*sx-0.5, (float64(y)+0.5)*sy-0.5))
+			v := float64(Bilinear(m, mw, mh, (float64(x)+0.5)*sx-0.5, (float64(y)+0.5)*sy-0.5))
 			if v <= lo {
 				continue
 			}

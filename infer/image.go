@@ -85,11 +85,11 @@ func sample(src []float32, sw, sh, x, y int, sx, sy float64) float32 {
 	}
 	fx := (float64(x)+0.5)*sx - 0.5
 	fy := (float64(y)+0.5)*sy - 0.5
-	return bilinear(src, sw, sh, fx, fy)
+	return Bilinear(src, sw, sh, fx, fy)
 }
 
-// bilinear reads plane p (w x h) at a fractional position, clamping at edges.
-func bilinear(p []float32, w, h int, fx, fy float64) float32 {
+// Bilinear reads plane p (w x h) at a fractional position, clamping at edges.
+func Bilinear(p []float32, w, h int, fx, fy float64) float32 {
 	fx = min(max(fx, 0), float64(w-1))
 	fy = min(max(fy, 0), float64(h-1))
 	x0, y0 := int(fx), int(fy)

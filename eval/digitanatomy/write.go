@@ -4,11 +4,11 @@ import (
 	"encoding/json"
 	"fmt"
 	"hash/fnv"
-	"image"
-	"image/png"
 	"os"
 	"path"
 	"path/filepath"
+
+	"github.com/samlad/samlad/eval/internal/pngfile"
 )
 
 // Options says what WriteSplit generates.
@@ -83,12 +83,12 @@ func WriteSplit(dir string, o Options) (Truth, error) {
 		}
 		rel := path.Join(split, string(a), fmt.Sprintf("%03d.png", i))
 		ti := TruthImage{Path: rel, Split: split, Anomaly: a, Seed: seed, Cells: im.Cells}
-		if err := writePNG(filepath.Join(dir, filepath.FromSlash(rel)), im.Gray); err != nil {
+		if err := pngfile.Write(filepath.Join(dir, filepath.FromSlash(rel)), im.Gray); err != nil {
 			return err
 		}
 		if a != Good {
 			ti.Mask = path.Join("ground_truth", string(a), fmt.Sprintf("%03d_mask.png", i))
-			if err := writePNG(filepath.Join(dir, filepath.FromSlash(ti.Mask)), im.GT); err != nil {
+			if err := pngfile.Write(filepath.Join(dir, filepath.FromSlash(ti.Mask)), im.GT); err != nil {
 				return err
 			}
 		}
@@ -115,24 +115,6 @@ func WriteSplit(dir string, o Options) (Truth, error) {
 		return t, fmt.Errorf("write digitanatomy truth: %w", err)
 	}
 	return t, nil
-}
-
-func writePNG(p string, img image.Image) error {
-	if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
-		return fmt.Errorf("write %s: %w", p, err)
-	}
-	f, err := os.Create(p)
-	if err != nil {
-		return fmt.Errorf("write %s: %w", p, err)
-	}
-	if err := png.Encode(f, img); err != nil {
-		f.Close()
-		return fmt.Errorf("encode %s: %w", p, err)
-	}
-	if err := f.Close(); err != nil {
-		return fmt.Errorf("write %s: %w", p, err)
-	}
-	return nil
 }
 
 // ReadTruth reads the truth.json written by WriteSplit.

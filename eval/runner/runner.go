@@ -632,7 +632,7 @@ func resizeMap(m []float32, mw, mh, w, h int) []float32 {
 	for y := range h {
 		fy := (float64(y)+0.5)*sy - 0.5
 		for x := range w {
-			out[y*w+x] = bilinear(m, mw, mh, (float64(x)+0.5)*sx-0.5, fy)
+			out[y*w+x] = infer.Bilinear(m, mw, mh, (float64(x)+0.5)*sx-0.5, fy)
 		}
 	}
 	return out
@@ -647,21 +647,10 @@ func resizeCovering(m []float32, mw, mh, cover, size, w, h int) []float32 {
 	for y := range h {
 		fy := ((float64(y)+0.5)*sy)/k - 0.5
 		for x := range w {
-			out[y*w+x] = bilinear(m, mw, mh, ((float64(x)+0.5)*sx)/k-0.5, fy)
+			out[y*w+x] = infer.Bilinear(m, mw, mh, ((float64(x)+0.5)*sx)/k-0.5, fy)
 		}
 	}
 	return out
-}
-
-func bilinear(p []float32, w, h int, fx, fy float64) float32 {
-	fx = min(max(fx, 0), float64(w-1))
-	fy = min(max(fy, 0), float64(h-1))
-	x0, y0 := int(fx), int(fy)
-	x1, y1 := min(x0+1, w-1), min(y0+1, h-1)
-	ax, ay := float32(fx-float64(x0)), float32(fy-float64(y0))
-	top := p[y0*w+x0]*(1-ax) + p[y0*w+x1]*ax
-	bot := p[y1*w+x0]*(1-ax) + p[y1*w+x1]*ax
-	return top*(1-ay) + bot*ay
 }
 
 func example(t *testImage, maps map[string][]float32, scores map[string]float64, size int) Example {

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"hash/fnv"
 	"image"
-	"image/png"
 	"math"
 	"os"
 	"path"
@@ -13,6 +12,7 @@ import (
 	"slices"
 
 	"github.com/samlad/samlad/eval/datasets"
+	"github.com/samlad/samlad/eval/internal/pngfile"
 )
 
 // Layout is an on-disk data-set layout.
@@ -193,7 +193,7 @@ func (w *splitWriter) goods(split, sub string, n int) error {
 func (w *splitWriter) scene(sc Scene, split string, seed int64, sub string, n int) error {
 	rel := path.Join(sub, fmt.Sprintf("%03d.png", n))
 	ti := TruthImage{Path: rel, Split: split, Anomaly: sc.Anomaly, Seed: seed, Objects: sc.Objects, Absent: sc.Absent}
-	if err := writePNG(filepath.Join(w.dir, filepath.FromSlash(rel)), sc.Image); err != nil {
+	if err := pngfile.Write(filepath.Join(w.dir, filepath.FromSlash(rel)), sc.Image); err != nil {
 		return err
 	}
 	if sc.Anomaly != Good {
@@ -201,7 +201,7 @@ func (w *splitWriter) scene(sc Scene, split string, seed int64, sub string, n in
 		switch w.o.Layout {
 		case MVTecAD:
 			m := path.Join(gtDir, fmt.Sprintf("%03d_mask.png", n))
-			if err := writePNG(filepath.Join(w.dir, filepath.FromSlash(m)), sc.GT); err != nil {
+			if err := pngfile.Write(filepath.Join(w.dir, filepath.FromSlash(m)), sc.GT); err != nil {
 				return err
 			}
 			ti.Masks = append(ti.Masks, m)
@@ -220,7 +220,7 @@ func (w *splitWriter) scene(sc Scene, split string, seed int64, sub string, n in
 					}
 				}
 				m := path.Join(gtDir, fmt.Sprintf("%03d", n), fmt.Sprintf("%03d.png", k))
-				if err := writePNG(filepath.Join(w.dir, filepath.FromSlash(m)), ch); err != nil {
+				if err := pngfile.Write(filepath.Join(w.dir, filepath.FromSlash(m)), ch); err != nil {
 					return err
 				}
 				ti.Masks = append(ti.Masks, m)
@@ -228,24 +228,6 @@ func (w *splitWriter) scene(sc Scene, split string, seed int64, sub string, n in
 		}
 	}
 	w.truth.Images = append(w.truth.Images, ti)
-	return nil
-}
-
-func writePNG(p string, img image.Image) error {
-	if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
-		return fmt.Errorf("write %s: %w", p, err)
-	}
-	f, err := os.Create(p)
-	if err != nil {
-		return fmt.Errorf("write %s: %w", p, err)
-	}
-	if err := png.Encode(f, img); err != nil {
-		f.Close()
-		return fmt.Errorf("encode %s: %w", p, err)
-	}
-	if err := f.Close(); err != nil {
-		return fmt.Errorf("write %s: %w", p, err)
-	}
 	return nil
 }
 
