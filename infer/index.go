@@ -10,16 +10,16 @@ import (
 // full vector (31 KB at 224 px): 3 ms a frame for 400 references on one
 // core and 35 ms for 5,000. The index keeps, per reference and in
 // contiguous matrices, two small keys: the global vector summed over
-// blocks of 4x4 and of 2x2 cells, divided by sqrt(block size), so that
+// blocks of 7x7 and of 2x2 cells, divided by sqrt(block size), so that
 // the squared distance of two keys is a lower bound of the full one (per
 // block of m values, m * mean(d)^2 <= sum(d^2)) and close to it for
 // smooth differences.
 //
-// A query ranks all references by the 4x4 key, the best levelBudgets[0]
+// A query ranks all references by the 7x7 key, the best levelBudgets[0]
 // of them by the 2x2 key, and computes the full distance of the best
-// levelBudgets[1]. The answer is the k nearest of those: exactly the plain
-// scan's answer when the bank has at most levelBudgets[1] references, and
-// an approximation beyond (README "Performance" gives its recall).
+// exactBudget. The answer is the k nearest of those: exactly the plain
+// scan's answer when the bank has at most exactBudget references, and an
+// approximation beyond (README "Performance" gives its recall).
 type refIndex struct {
 	n      int
 	full   [][]float32 // the references' global vectors (not copied)
@@ -35,12 +35,20 @@ type coarseLevel struct {
 }
 
 // levelBlocks are the block sides of the levels, coarsest first; at 224 px
-// they turn 40 x 14 x 14 values into 40 x 4 x 4 = 640 and 40 x 7 x 7 = 1960.
-var levelBlocks = []int{4, 2}
+// they turn 40 x 14 x 14 values into 40 x 2 x 2 = 160 and 40 x 7 x 7 =
+// 1960. The first level reads every reference, so its key is the smallest
+// that keeps recall on real banks (a 4x4 block, 640 values, read 4x the
+// memory for no gain in BenchmarkRetrieval); a middle 4x4 level cost more
+// in scattered reads than it saved.
+var levelBlocks = []int{7, 2}
 
 // levelBudgets are how many references each level passes on to the next
 // (the last: to the full distance).
-var levelBudgets = []int{384, 48}
+var levelBudgets = []int{384, exactBudget}
+
+// exactBudget is how many references get the full distance: banks up to
+// this size are searched exactly.
+const exactBudget = 48
 
 // newRefIndex indexes refs' global vectors, laid out channels x gh x gw.
 func newRefIndex(refs []Reference, channels, gh, gw int) *refIndex {

@@ -58,7 +58,7 @@ func TestRefIndexKeysAreLowerBounds(t *testing.T) {
 // scan's exact answer; a larger one references nearly as close.
 func TestRefIndexMatchesScan(t *testing.T) {
 	rng := rand.New(rand.NewPCG(3, 4))
-	for _, n := range []int{1, 5, levelBudgets[1], 300, 1200} {
+	for _, n := range []int{1, 5, exactBudget, 300, 1200} {
 		refs := clusteredRefs(rng, n, 5, 15)
 		ix := newRefIndex(refs, 5, 15, 15)
 		var s retrievalScratch
@@ -72,7 +72,7 @@ func TestRefIndexMatchesScan(t *testing.T) {
 				if len(got) != len(want) {
 					t.Fatalf("n %d k %d: %d results, want %d", n, k, len(got), len(want))
 				}
-				if n <= levelBudgets[1] && !slices.Equal(got, want) {
+				if n <= exactBudget && !slices.Equal(got, want) {
 					t.Fatalf("n %d k %d: index %v, scan %v", n, k, got, want)
 				}
 				for j, g := range got {
