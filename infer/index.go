@@ -37,9 +37,10 @@ type coarseLevel struct {
 // levelBlocks are the block sides of the levels, coarsest first; at 224 px
 // they turn 40 x 14 x 14 values into 40 x 2 x 2 = 160 and 40 x 7 x 7 =
 // 1960. The first level reads every reference, so its key is the smallest
-// that keeps recall on real banks (a 4x4 block, 640 values, read 4x the
-// memory for no gain in BenchmarkRetrieval); a middle 4x4 level cost more
-// in scattered reads than it saved.
+// that keeps recall on the 400 real vectors of BenchmarkRetrieval; a 4x4
+// first level (640 values) reads 4x the memory and gains recall only on
+// its synthetic near-duplicates, and a middle 4x4 level cost more in
+// scattered reads than it saved.
 var levelBlocks = []int{7, 2}
 
 // levelBudgets are how many references each level passes on to the next
