@@ -4,6 +4,8 @@ import (
 	"runtime"
 	"sync"
 	"sync/atomic"
+
+	"github.com/samlad/samlad/infer/internal/freelist"
 )
 
 // workerCount resolves config.Pipeline.Workers (0 = number of CPUs).
@@ -43,33 +45,8 @@ func (j *forJob) drain() {
 var (
 	startHelpers sync.Once
 	jobs         chan *forJob
-	forJobs      freeList[forJob]
+	forJobs      freelist.List[forJob]
 )
-
-// freeList keeps released values for reuse. Unlike sync.Pool it is not
-// emptied by the garbage collector, which would cost allocations in the
-// steady state; it holds at most as many values as were in use at once.
-type freeList[T any] struct {
-	mu   sync.Mutex
-	free []*T
-}
-
-func (l *freeList[T]) get() *T {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	if n := len(l.free); n > 0 {
-		v := l.free[n-1]
-		l.free = l.free[:n-1]
-		return v
-	}
-	return new(T)
-}
-
-func (l *freeList[T]) put(v *T) {
-	l.mu.Lock()
-	l.free = append(l.free, v)
-	l.mu.Unlock()
-}
 
 func helper() {
 	for j := range jobs {
@@ -110,7 +87,7 @@ func shareOut(n, workers int, fn func(i int), t indexedTask) {
 			go helper()
 		}
 	})
-	j := forJobs.get()
+	j := forJobs.Get()
 	j.next.Store(0)
 	j.n, j.fn, j.task = int64(n), fn, t
 	for w := 1; w < min(workers, n); w++ {
@@ -126,7 +103,7 @@ func shareOut(n, workers int, fn func(i int), t indexedTask) {
 	j.drain()
 	j.finished.Wait()
 	j.fn, j.task = nil, nil
-	forJobs.put(j)
+	forJobs.Put(j)
 }
 
 // firstError runs fn over [0,n) in parallel and returns the first error.

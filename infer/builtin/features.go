@@ -5,6 +5,7 @@ import (
 	"math"
 
 	"github.com/samlad/samlad/infer"
+	"github.com/samlad/samlad/infer/internal/freelist"
 )
 
 // FeatureStride is the number of input pixels per feature cell (224 px -> 28 cells).
@@ -71,7 +72,7 @@ type Features struct {
 	kFine   []float32
 	kMid    []float32
 	kCoarse []float32
-	pool    scratchPool[featScratch]
+	pool    freelist.List[featScratch]
 }
 
 // NewFeatures returns the extractor; workers bounds its parallelism (0 = one per CPU).
@@ -154,8 +155,8 @@ func (f *Features) ExtractInto(dst *infer.FeatureMap, img *infer.Image) error {
 	hb, wb := h/block, w/block
 	n := w * h
 
-	s := f.pool.get()
-	defer f.pool.put(s)
+	s := f.pool.Get()
+	defer f.pool.Put(s)
 	if s.cellsFn == nil {
 		s.colourFn, s.blocksFn, s.prefixFn, s.cellsFn = s.colour, s.accumulate, s.prefixSums, s.cells
 	}

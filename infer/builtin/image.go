@@ -5,6 +5,7 @@ import (
 	"math"
 
 	"github.com/samlad/samlad/infer"
+	"github.com/samlad/samlad/infer/internal/freelist"
 )
 
 // checkImage rejects images the stages cannot work on, naming the problem.
@@ -66,8 +67,8 @@ func blurPlane(dst, src, tmp []float32, w, h int, k []float32, workers int) {
 		copy(dst, src[:w*h])
 		return
 	}
-	t := blurTasks.get()
-	defer blurTasks.put(t)
+	t := blurTasks.Get()
+	defer blurTasks.Put(t)
 	if t.rowsFn == nil {
 		t.rowsFn, t.colsFn = t.rows, t.cols
 	}
@@ -86,7 +87,7 @@ type blurTask struct {
 	rowsFn, colsFn func(lo, hi int)
 }
 
-var blurTasks scratchPool[blurTask]
+var blurTasks freelist.List[blurTask]
 
 // rows blurs rows [lo, hi) of src along x into tmp.
 func (t *blurTask) rows(lo, hi int) {

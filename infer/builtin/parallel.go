@@ -3,6 +3,8 @@ package builtin
 import (
 	"runtime"
 	"sync"
+
+	"github.com/samlad/samlad/infer/internal/freelist"
 )
 
 // workerCount resolves a configured worker count: 0 or less means one per CPU.
@@ -48,7 +50,7 @@ func (c chunk) run() {
 var (
 	startPool  sync.Once
 	chunks     chan chunk
-	waitGroups scratchPool[sync.WaitGroup] // kept across GCs, unlike sync.Pool
+	waitGroups freelist.List[sync.WaitGroup] // kept across GCs, unlike sync.Pool
 )
 
 func worker() {
@@ -74,7 +76,7 @@ func split(workers, n int, c chunk) {
 			go worker()
 		}
 	})
-	wg := waitGroups.get()
+	wg := waitGroups.Get()
 	for w := 1; w < workers; w++ {
 		d := c
 		d.part, d.lo, d.hi, d.finished = w, w*n/workers, (w+1)*n/workers, wg
@@ -91,30 +93,5 @@ func split(workers, n int, c chunk) {
 	c.part, c.lo, c.hi = 0, 0, n/workers
 	c.run()
 	wg.Wait()
-	waitGroups.put(wg)
-}
-
-// scratchPool keeps scratch buffers between calls. Unlike sync.Pool it is
-// not emptied by the garbage collector, so the steady state allocates
-// nothing; it holds at most as many buffers as there were concurrent calls.
-type scratchPool[T any] struct {
-	mu   sync.Mutex
-	free []*T
-}
-
-func (p *scratchPool[T]) get() *T {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	if n := len(p.free); n > 0 {
-		s := p.free[n-1]
-		p.free = p.free[:n-1]
-		return s
-	}
-	return new(T)
-}
-
-func (p *scratchPool[T]) put(s *T) {
-	p.mu.Lock()
-	p.free = append(p.free, s)
-	p.mu.Unlock()
+	waitGroups.Put(wg)
 }

@@ -7,6 +7,7 @@ import (
 
 	"github.com/samlad/samlad/config"
 	"github.com/samlad/samlad/infer"
+	"github.com/samlad/samlad/infer/internal/freelist"
 )
 
 // Segmenter is the Felzenszwalb-Huttenlocher efficient graph-based segmenter
@@ -37,7 +38,7 @@ type Segmenter struct {
 	mergeColour float64
 	kernel      []float32
 	workers     int
-	pool        scratchPool[segScratch]
+	pool        freelist.List[segScratch]
 }
 
 // segmentVersion names the segmentation algorithm (FH, colour merge, rim
@@ -107,8 +108,8 @@ func (s *Segmenter) Segment(img *infer.Image) ([]infer.Mask, error) {
 	if err := checkImage(img, 1); err != nil {
 		return nil, fmt.Errorf("builtin segmenter: %w", err)
 	}
-	sc := s.pool.get()
-	defer s.pool.put(sc)
+	sc := s.pool.Get()
+	defer s.pool.Put(sc)
 	w, h := img.W, img.H
 	n := w * h
 	s.smooth(sc, img)

@@ -5,6 +5,7 @@ import (
 	"math"
 
 	"github.com/samlad/samlad/infer"
+	"github.com/samlad/samlad/infer/internal/freelist"
 )
 
 // Joint bilateral upsampling parameters (Kopf et al., SIGGRAPH 2007).
@@ -65,7 +66,7 @@ type JBU struct {
 	spatial  map[int][]float32 // factor -> [factor*factor][9] spatial weights
 	rangeLUT [rangeLUTSize]float32
 	lutScale float32 // index = d2 * lutScale
-	pool     scratchPool[jbuScratch]
+	pool     freelist.List[jbuScratch]
 }
 
 type jbuScratch struct {
@@ -250,8 +251,8 @@ func (u *JBU) upsample(img *infer.Image, f *infer.FeatureMap, factor int, mask [
 	ho, wo := h*factor, w*factor
 	nLo, nHi := h*w, ho*wo
 
-	s := u.pool.get()
-	defer u.pool.put(s)
+	s := u.pool.Get()
+	defer u.pool.Put(s)
 	s.bind()
 	s.u, s.img, s.f, s.factor, s.mask, s.out, s.hwc = u, img, f, factor, mask, out, hwc
 	s.spatial = u.spatial[factor]
@@ -453,7 +454,7 @@ func applyCellHWC(out []float32, f *infer.FeatureMap, wt, nb []float32, factor, 
 // beyond validation. Factor 1 returns the features unchanged.
 type Bilinear struct {
 	workers int
-	pool    scratchPool[bilinearScratch]
+	pool    freelist.List[bilinearScratch]
 }
 
 type bilinearScratch struct {
@@ -504,8 +505,8 @@ func (b *Bilinear) UpsampleInto(dst *infer.FeatureMap, img *infer.Image, f *infe
 		copy(dst.Data, f.Data)
 		return nil
 	}
-	s := b.pool.get()
-	defer b.pool.put(s)
+	s := b.pool.Get()
+	defer b.pool.Put(s)
 	s.xTaps, s.yTaps = grow(s.xTaps, wo), grow(s.yTaps, ho)
 	taps(s.xTaps, factor, w)
 	taps(s.yTaps, factor, h)
@@ -560,8 +561,8 @@ func (b *Bilinear) UpsampleHWCMasked(dst []float32, img *infer.Image, f *infer.F
 		applyMaskHWC(dst, mask, nc)
 		return dst, nil
 	}
-	s := b.pool.get()
-	defer b.pool.put(s)
+	s := b.pool.Get()
+	defer b.pool.Put(s)
 	s.xTaps, s.yTaps = grow(s.xTaps, wo), grow(s.yTaps, ho)
 	taps(s.xTaps, factor, w)
 	taps(s.yTaps, factor, h)
