@@ -1,14 +1,13 @@
 package digitanatomy
 
 import (
-	"encoding/json"
 	"fmt"
 	"hash/fnv"
 	"os"
 	"path"
 	"path/filepath"
 
-	"github.com/samlad/samlad/eval/internal/pngfile"
+	"github.com/samlad/samlad/eval/internal/splitfile"
 )
 
 // Options says what WriteSplit generates.
@@ -83,12 +82,12 @@ func WriteSplit(dir string, o Options) (Truth, error) {
 		}
 		rel := path.Join(split, string(a), fmt.Sprintf("%03d.png", i))
 		ti := TruthImage{Path: rel, Split: split, Anomaly: a, Seed: seed, Cells: im.Cells}
-		if err := pngfile.Write(filepath.Join(dir, filepath.FromSlash(rel)), im.Gray); err != nil {
+		if err := splitfile.WritePNG(filepath.Join(dir, filepath.FromSlash(rel)), im.Gray); err != nil {
 			return err
 		}
 		if a != Good {
 			ti.Mask = path.Join("ground_truth", string(a), fmt.Sprintf("%03d_mask.png", i))
-			if err := pngfile.Write(filepath.Join(dir, filepath.FromSlash(ti.Mask)), im.GT); err != nil {
+			if err := splitfile.WritePNG(filepath.Join(dir, filepath.FromSlash(ti.Mask)), im.GT); err != nil {
 				return err
 			}
 		}
@@ -107,12 +106,8 @@ func WriteSplit(dir string, o Options) (Truth, error) {
 			}
 		}
 	}
-	b, err := json.MarshalIndent(t, "", " ")
-	if err != nil {
-		return t, fmt.Errorf("encode digitanatomy truth: %w", err)
-	}
-	if err := os.WriteFile(filepath.Join(dir, TruthFile), b, 0o644); err != nil {
-		return t, fmt.Errorf("write digitanatomy truth: %w", err)
+	if err := splitfile.WriteJSON(filepath.Join(dir, TruthFile), t); err != nil {
+		return t, err
 	}
 	return t, nil
 }
@@ -120,12 +115,6 @@ func WriteSplit(dir string, o Options) (Truth, error) {
 // ReadTruth reads the truth.json written by WriteSplit.
 func ReadTruth(dir string) (Truth, error) {
 	var t Truth
-	b, err := os.ReadFile(filepath.Join(dir, TruthFile))
-	if err != nil {
-		return t, fmt.Errorf("read digitanatomy truth: %w", err)
-	}
-	if err := json.Unmarshal(b, &t); err != nil {
-		return t, fmt.Errorf("parse %s: %w", filepath.Join(dir, TruthFile), err)
-	}
-	return t, nil
+	err := splitfile.ReadJSON(filepath.Join(dir, TruthFile), &t)
+	return t, err
 }

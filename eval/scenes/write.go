@@ -1,7 +1,6 @@
 package scenes
 
 import (
-	"encoding/json"
 	"fmt"
 	"hash/fnv"
 	"image"
@@ -12,7 +11,7 @@ import (
 	"slices"
 
 	"github.com/samlad/samlad/eval/datasets"
-	"github.com/samlad/samlad/eval/internal/pngfile"
+	"github.com/samlad/samlad/eval/internal/splitfile"
 )
 
 // Layout is an on-disk data-set layout.
@@ -158,12 +157,8 @@ func WriteSplit(dir string, o SplitOptions) (Truth, error) {
 			return t, err
 		}
 	}
-	b, err := json.MarshalIndent(t, "", " ")
-	if err != nil {
-		return t, fmt.Errorf("encode truth: %w", err)
-	}
-	if err := os.WriteFile(filepath.Join(dir, TruthFile), b, 0o644); err != nil {
-		return t, fmt.Errorf("write truth: %w", err)
+	if err := splitfile.WriteJSON(filepath.Join(dir, TruthFile), t); err != nil {
+		return t, err
 	}
 	return t, nil
 }
@@ -193,7 +188,7 @@ func (w *splitWriter) goods(split, sub string, n int) error {
 func (w *splitWriter) scene(sc Scene, split string, seed int64, sub string, n int) error {
 	rel := path.Join(sub, fmt.Sprintf("%03d.png", n))
 	ti := TruthImage{Path: rel, Split: split, Anomaly: sc.Anomaly, Seed: seed, Objects: sc.Objects, Absent: sc.Absent}
-	if err := pngfile.Write(filepath.Join(w.dir, filepath.FromSlash(rel)), sc.Image); err != nil {
+	if err := splitfile.WritePNG(filepath.Join(w.dir, filepath.FromSlash(rel)), sc.Image); err != nil {
 		return err
 	}
 	if sc.Anomaly != Good {
@@ -201,7 +196,7 @@ func (w *splitWriter) scene(sc Scene, split string, seed int64, sub string, n in
 		switch w.o.Layout {
 		case MVTecAD:
 			m := path.Join(gtDir, fmt.Sprintf("%03d_mask.png", n))
-			if err := pngfile.Write(filepath.Join(w.dir, filepath.FromSlash(m)), sc.GT); err != nil {
+			if err := splitfile.WritePNG(filepath.Join(w.dir, filepath.FromSlash(m)), sc.GT); err != nil {
 				return err
 			}
 			ti.Masks = append(ti.Masks, m)
@@ -220,7 +215,7 @@ func (w *splitWriter) scene(sc Scene, split string, seed int64, sub string, n in
 					}
 				}
 				m := path.Join(gtDir, fmt.Sprintf("%03d", n), fmt.Sprintf("%03d.png", k))
-				if err := pngfile.Write(filepath.Join(w.dir, filepath.FromSlash(m)), ch); err != nil {
+				if err := splitfile.WritePNG(filepath.Join(w.dir, filepath.FromSlash(m)), ch); err != nil {
 					return err
 				}
 				ti.Masks = append(ti.Masks, m)
@@ -234,12 +229,6 @@ func (w *splitWriter) scene(sc Scene, split string, seed int64, sub string, n in
 // ReadTruth reads the truth.json of a split written by WriteSplit.
 func ReadTruth(dir string) (Truth, error) {
 	var t Truth
-	b, err := os.ReadFile(filepath.Join(dir, TruthFile))
-	if err != nil {
-		return t, fmt.Errorf("read scene truth: %w", err)
-	}
-	if err := json.Unmarshal(b, &t); err != nil {
-		return t, fmt.Errorf("parse %s: %w", filepath.Join(dir, TruthFile), err)
-	}
-	return t, nil
+	err := splitfile.ReadJSON(filepath.Join(dir, TruthFile), &t)
+	return t, err
 }
