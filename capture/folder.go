@@ -5,15 +5,24 @@ import (
 	"image"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 
 	"github.com/samlad/samlad/config"
 )
 
-// imageExts are the file kinds a replayed folder serves; other files
-// (notes, checksums, hidden files) are skipped.
-var imageExts = map[string]bool{".png": true, ".jpg": true, ".jpeg": true, ".bmp": true, ".tif": true, ".tiff": true, ".webp": true}
+// imageExtensions are the file kinds a replayed folder serves (and
+// enrolment reads); other files (notes, checksums) are skipped.
+var imageExtensions = []string{".bmp", ".jpeg", ".jpg", ".png", ".tif", ".tiff", ".webp"}
+
+// IsImageFile reports whether name has an image file extension.
+func IsImageFile(name string) bool {
+	return slices.Contains(imageExtensions, strings.ToLower(filepath.Ext(name)))
+}
+
+// ImageExtensions lists the image file extensions, sorted.
+func ImageExtensions() []string { return slices.Clone(imageExtensions) }
 
 // folder replays the images of a directory in name order, as a camera.
 type folder struct {
@@ -41,7 +50,7 @@ func (f *folder) list() error {
 	var files []string
 	for _, e := range entries {
 		name := e.Name()
-		if e.IsDir() || strings.HasPrefix(name, ".") || !imageExts[strings.ToLower(filepath.Ext(name))] {
+		if e.IsDir() || strings.HasPrefix(name, ".") || !IsImageFile(name) {
 			continue
 		}
 		files = append(files, filepath.Join(f.cfg.Folder, name))

@@ -6,7 +6,6 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
-	"strings"
 	"sync"
 
 	"github.com/samlad/samlad/capture"
@@ -97,7 +96,7 @@ func (e *engines) Enroll(cfg config.Config, dir, out string) error {
 	var good []*infer.Image
 	var names []string
 	for _, ent := range entries {
-		if ent.IsDir() || !imageExt[strings.ToLower(filepath.Ext(ent.Name()))] {
+		if ent.IsDir() || !capture.IsImageFile(ent.Name()) {
 			continue
 		}
 		data, err := os.ReadFile(filepath.Join(dir, ent.Name()))
@@ -129,5 +128,3 @@ func (e *engines) Enroll(cfg config.Config, dir, out string) error {
 	}
 	return nil
 }
-
-var imageExt = map[string]bool{".png": true, ".jpg": true, ".jpeg": true, ".bmp": true, ".tif": true, ".tiff": true, ".webp": true}

@@ -8,7 +8,6 @@ import (
 	"image"
 	"os"
 	"path/filepath"
-	"sort"
 	"strings"
 	"time"
 
@@ -47,7 +46,7 @@ func runEnroll(args []string) int {
 	}
 	if len(paths) == 0 {
 		fmt.Fprintf(os.Stderr, "samlad enroll: no images in %s (looked for %s); enrolment needs at least %d good images for k = %d\n",
-			*goodDir, strings.Join(imageExtList(), " "), infer.MinGoodImages(cfg.Pipeline.K), cfg.Pipeline.K)
+			*goodDir, strings.Join(capture.ImageExtensions(), " "), infer.MinGoodImages(cfg.Pipeline.K), cfg.Pipeline.K)
 		return 1
 	}
 	be, err := backends.Open(cfg.Runtime, cfg.Models, cfg.Pipeline)
@@ -91,17 +90,6 @@ func loadConfig(path string) (config.Config, error) {
 	return config.Load(path)
 }
 
-var imageExts = map[string]bool{".png": true, ".jpg": true, ".jpeg": true, ".bmp": true, ".tif": true, ".tiff": true, ".webp": true}
-
-func imageExtList() []string {
-	var l []string
-	for e := range imageExts {
-		l = append(l, e)
-	}
-	sort.Strings(l)
-	return l
-}
-
 // imagesIn lists the image files of a folder, sorted by name.
 func imagesIn(dir string) ([]string, error) {
 	ents, err := os.ReadDir(dir)
@@ -110,7 +98,7 @@ func imagesIn(dir string) ([]string, error) {
 	}
 	var out []string
 	for _, e := range ents {
-		if !e.IsDir() && imageExts[strings.ToLower(filepath.Ext(e.Name()))] {
+		if !e.IsDir() && capture.IsImageFile(e.Name()) {
 			out = append(out, filepath.Join(dir, e.Name()))
 		}
 	}
