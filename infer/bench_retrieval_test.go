@@ -12,6 +12,7 @@ import (
 
 	"github.com/samlad/samlad/eval/scenes"
 	"github.com/samlad/samlad/infer"
+	"github.com/samlad/samlad/infer/builtin"
 )
 
 // retrievalData are real global vectors of generated good bag scenes at
@@ -30,37 +31,44 @@ var retrieval *retrievalData
 // scene rendering and a feature extraction, ~20 ms).
 const realRefs = 400
 
-func retrievalSetup(b *testing.B) *retrievalData {
-	if retrieval != nil {
-		return retrieval
-	}
-	s := benchEngine(b, 224, 8)
-	be, bank := s.be, s.eng.Bank()
+// sceneVectors computes the global vectors of good bag scenes with seeds
+// 20000.. (refs) and the features of nq query scenes, good and anomalous,
+// with seeds 30000.., standardised with bank's channel statistics.
+func sceneVectors(tb testing.TB, be *infer.Backend, bank *infer.Bank, refs, nq int) *retrievalData {
 	d := &retrievalData{}
-	for i := 0; i < realRefs; i++ {
+	for i := 0; i < refs; i++ {
 		sc, err := scenes.Generate(scenes.Bag, int64(20000+i), 224, scenes.Good)
 		if err != nil {
-			b.Fatal(err)
+			tb.Fatal(err)
 		}
 		f, err := infer.StandardFeatures(be, bank, infer.FromImage(sc.Image, 224))
 		if err != nil {
-			b.Fatal(err)
+			tb.Fatal(err)
 		}
 		d.globals = append(d.globals, infer.GlobalVector(f))
 		d.c, d.gh, d.gw = f.C, (f.H+1)/2, (f.W+1)/2
 	}
 	kinds := append([]scenes.Anomaly{scenes.Good}, scenes.Anomalies(scenes.Bag)...)
-	for i := 0; i < 21; i++ {
+	for i := 0; i < nq; i++ {
 		sc, err := scenes.Generate(scenes.Bag, int64(30000+i), 224, kinds[i%len(kinds)])
 		if err != nil {
-			b.Fatal(err)
+			tb.Fatal(err)
 		}
 		f, err := infer.StandardFeatures(be, bank, infer.FromImage(sc.Image, 224))
 		if err != nil {
-			b.Fatal(err)
+			tb.Fatal(err)
 		}
 		d.queries = append(d.queries, f)
 	}
+	return d
+}
+
+func retrievalSetup(b *testing.B) *retrievalData {
+	if retrieval != nil {
+		return retrieval
+	}
+	s := benchEngine(b, 224, 8)
+	d := sceneVectors(b, s.be, s.eng.Bank(), realRefs, 21)
 	// The frame time the retrieval is compared with, in the same run.
 	start, cpu0 := time.Now(), cpuTime()
 	for i := 0; i < 10; i++ {
@@ -133,20 +141,7 @@ func BenchmarkRetrieval(b *testing.B) {
 					globals = syntheticRefs(globals, n)
 				}
 				ix := infer.NewRefIndex(globals, d.c, d.gh, d.gw)
-				var found int
-				var gotDist, wantDist float64
-				for _, q := range d.queries {
-					want := slices.Clone(ix.Scan(q, k))
-					got := ix.Retrieve(q, k)
-					g := infer.GlobalVector(q)
-					for j := range got {
-						if slices.Contains(want, got[j]) {
-							found++
-						}
-						gotDist += float64(infer.SqDist(globals[got[j]], g))
-						wantDist += float64(infer.SqDist(globals[want[j]], g))
-					}
-				}
+				recall, excess := indexRecall(ix, globals, d.queries, k)
 				b.ReportAllocs()
 				b.ResetTimer()
 				cpu0 := cpuTime()
@@ -166,10 +161,70 @@ func BenchmarkRetrieval(b *testing.B) {
 				b.ReportMetric(cpuMs, "cpu-ms/op")
 				b.ReportMetric(100*cpuMs/d.frameCPUMs, "frame-cpu-%")
 				if method == "index" {
-					b.ReportMetric(float64(found)/float64(k*len(d.queries)), "recall")
-					b.ReportMetric(100*(gotDist/wantDist-1), "excess-dist-%")
+					b.ReportMetric(recall, "recall")
+					b.ReportMetric(excess, "excess-dist-%")
 				}
 			})
+		}
+	}
+}
+
+// indexRecall is the fraction of the plain scan's k nearest references that
+// the index finds, and how much farther (%, squared distances summed over
+// the queries) the index's references are than the scan's.
+func indexRecall(ix *infer.RefIndex, globals [][]float32, queries []*infer.FeatureMap, k int) (recall, excess float64) {
+	var found int
+	var gotDist, wantDist float64
+	for _, q := range queries {
+		want := slices.Clone(ix.Scan(q, k))
+		got := ix.Retrieve(q, k)
+		g := infer.GlobalVector(q)
+		for j := range got {
+			if slices.Contains(want, got[j]) {
+				found++
+			}
+			gotDist += float64(infer.SqDist(globals[got[j]], g))
+			wantDist += float64(infer.SqDist(globals[want[j]], g))
+		}
+	}
+	return float64(found) / float64(k*len(queries)), 100 * (gotDist/wantDist - 1)
+}
+
+// TestRetrievalRecallOnScenes checks the index against the plain scan on
+// real global vectors of generated scenes (200), a bank of their first 64
+// (exact), and 2,000 (the 200 plus synthetic near-duplicates, as in
+// BenchmarkRetrieval), for 42 queries, good and anomalous, k = 2.
+func TestRetrievalRecallOnScenes(t *testing.T) {
+	if testing.Short() {
+		t.Skip("renders 250 scenes")
+	}
+	p := benchPipeline(224, 8)
+	be, err := builtin.New(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	bank, err := infer.Enroll(context.Background(), be, p, benchScenes(t, scenes.Good, 1000, 8, 224), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	d := sceneVectors(t, be, bank, 200, 42)
+	const k = 2
+	for _, tc := range []struct {
+		name       string
+		globals    [][]float32
+		minRecall  float64
+		maxExcessP float64
+	}{
+		{"64 real (exact)", d.globals[:64], 1, 0},
+		{"200 real", d.globals, 0.97, 0.1},
+		{"2,000 (200 real + synthetic)", syntheticRefs(d.globals, 2000), 0.85, 0.5},
+	} {
+		ix := infer.NewRefIndex(tc.globals, d.c, d.gh, d.gw)
+		recall, excess := indexRecall(ix, tc.globals, d.queries, k)
+		t.Logf("%s: recall %.3f, found references %.3f%% farther", tc.name, recall, excess)
+		if recall < tc.minRecall || excess > tc.maxExcessP {
+			t.Errorf("%s: recall %.3f, references %.3f%% farther than the scan's; want >= %.2f and <= %.2f%%",
+				tc.name, recall, excess, tc.minRecall, tc.maxExcessP)
 		}
 	}
 }
