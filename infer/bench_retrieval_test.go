@@ -70,14 +70,15 @@ func retrievalSetup(b *testing.B) *retrievalData {
 	s := benchEngine(b, 224, 8)
 	d := sceneVectors(b, s.be, s.eng.Bank(), realRefs, 21)
 	// The frame time the retrieval is compared with, in the same run.
+	const frames = 30
 	start, cpu0 := time.Now(), cpuTime()
-	for i := 0; i < 10; i++ {
+	for i := 0; i < frames; i++ {
 		if _, err := s.eng.Inspect(context.Background(), s.queries[i%len(s.queries)]); err != nil {
 			b.Fatal(err)
 		}
 	}
-	d.frameMs = float64(time.Since(start).Microseconds()) / 1000 / 10
-	d.frameCPUMs = float64((cpuTime() - cpu0).Microseconds()) / 1000 / 10
+	d.frameMs = float64(time.Since(start).Microseconds()) / 1000 / frames
+	d.frameCPUMs = float64((cpuTime() - cpu0).Microseconds()) / 1000 / frames
 	retrieval = d
 	return d
 }
@@ -122,17 +123,31 @@ func cpuTime() time.Duration {
 }
 
 // BenchmarkRetrieval times the retrieval stage (global vector + k = 2
-// nearest) with the plain scan and with the coarse-to-fine index, on 400
-// real and 5,000 (400 real + synthetic) references. It reports the share
-// of the frame time (frame-%, Inspect at 224 px, x8, k = 2, same run;
-// frame-cpu-%: the same with CPU times, which a shared machine distorts
-// less), the
-// recall of the index against the scan (fraction of the scan's k found)
-// and how much farther the index's references are than the scan's
-// (excess-dist-%, squared distances summed over the queries).
+// nearest) with the plain scan and with the index, on 400 real and 5,000
+// (400 real + synthetic) references. It reports the share of the frame
+// time (frame-%, Inspect at 224 px, x8, k = 2, same run; frame-cpu-%: the
+// same with CPU times, which a shared machine distorts less), the recall
+// of the index against the scan (fraction of the scan's k found) and how
+// much farther the index's references are than the scan's (excess-dist-%,
+// squared distances summed over the queries). refs=N/build times building
+// the index (seconds at 5,000: run it with a small -benchtime such as 3x).
 func BenchmarkRetrieval(b *testing.B) {
 	const k = 2
 	for _, n := range []int{realRefs, 5000} {
+		// Building the index, which NewEngine does on every bank load.
+		b.Run(fmt.Sprintf("refs=%d/build", n), func(b *testing.B) {
+			d := retrievalSetup(b)
+			globals := d.globals
+			if n > len(globals) {
+				globals = syntheticRefs(globals, n)
+			}
+			b.ResetTimer()
+			cpu0 := cpuTime()
+			for i := 0; i < b.N; i++ {
+				infer.NewRefIndex(globals, d.c, d.gh, d.gw)
+			}
+			b.ReportMetric(float64((cpuTime()-cpu0).Microseconds())/1000/float64(b.N), "cpu-ms/op")
+		})
 		for _, method := range []string{"scan", "index"} {
 			b.Run(fmt.Sprintf("refs=%d/%s", n, method), func(b *testing.B) {
 				d := retrievalSetup(b)
