@@ -488,3 +488,307 @@ func relaxBoundaries(sc *segScratch, img *infer.Image, count int) int {
 	}
 	return compact(sc, count)
 }
+
+// Coloured parts (the chroma step). FH and the steps above compare RGB
+// distances, so a shaded part splits where its shading darkens: on the
+// generated box scenes a ball's dark half joins its shadow and the grey
+// rim of its compartment in about half of the balls, and caps keep a
+// crescent of their shadow. Shading scales the three channels alike and
+// leaves the chromaticity (r, g, b) / (r + g + b) of a coloured surface in
+// place, while shadows on grey or brown surfaces stay low in chroma. A
+// segment whose mean colour lies at least partChroma from grey in
+// chromaticity is taken as a coloured part. Pass by pass, each boundary
+// pixel of another segment whose own (smoothed) chromaticity lies within
+// chromaTol of an adjacent part's joins that part, and each boundary pixel
+// of a part that is grey (below greyChroma) leaves it for an adjacent
+// segment that is not a part. Then adjacent parts of one chromaticity
+// merge. Grey images (digits, steel parts) have no parts and are left
+// as they are.
+const (
+	// partChroma: measured segment means on the generated scenes: box
+	// parts 0.25-0.39, wood 0.15-0.16, box body and floors <= 0.04, bag
+	// parts <= 0.20 (brass nut), bag background <= 0.03.
+	partChroma = 0.22
+	chromaTol  = 0.06
+	greyChroma = 0.1
+	// hueTol is 1 - cos(20 degrees); partShare the least saturation,
+	// relative to the part's, of a pixel that may join it.
+	hueTol    = 0.06
+	partShare = 0.7
+	// darkSum is the RGB sum (0..765) below which sensor noise decides a
+	// pixel's chromaticity.
+	darkSum = 30
+	// chromaReach is how far (pixels at ref_size) a part may grow or
+	// shrink: a ball's dark half is up to about 6 px thick at 224 px.
+	chromaReach = 8
+)
+
+// chromaOf returns the chromaticity of (r, g, b) minus grey's (1/3 each)
+// and the RGB sum.
+func chromaOf(r, g, b float32) (c [3]float32, sum float32) {
+	sum = r + g + b
+	if sum <= 0 {
+		return c, 0
+	}
+	return [3]float32{r/sum - 1.0/3, g/sum - 1.0/3, b/sum - 1.0/3}, sum
+}
+
+func chromaDist(a, b [3]float32) float32 {
+	d0, d1, d2 := a[0]-b[0], a[1]-b[1], a[2]-b[2]
+	return float32(math.Sqrt(float64(d0*d0 + d1*d1 + d2*d2)))
+}
+
+func chromaNorm(a [3]float32) float32 { return chromaDist(a, [3]float32{}) }
+
+// hueDist is 1 - cos of the angle between pixel chromaticity c and part
+// chromaticity p, or +Inf when c is less than partShare of p's distance
+// from grey: highlights and dark edges change a part's saturation, not its
+// hue, while a brown background of a similar hue is far less saturated
+// than an orange part.
+func hueDist(c, p [3]float32) float32 {
+	nc, np := chromaNorm(c), chromaNorm(p)
+	if nc < partShare*np || np == 0 {
+		return float32(math.Inf(1))
+	}
+	return 1 - (c[0]*p[0]+c[1]*p[1]+c[2]*p[2])/(nc*np)
+}
+
+// chromaParts grows and trims coloured parts (see above) and returns the
+// new label count. passes bounds the growth in pixels.
+func chromaParts(sc *segScratch, img *infer.Image, count, passes int) int {
+	w, h := img.W, img.H
+	n := w * h
+	label := sc.label[:n]
+	mean := componentMeans(sc, img, count)
+	sc.keep = grow(sc.keep, count)
+	part := sc.keep[:count]
+	pc := make([][3]float32, count)
+	any := false
+	for l := range count {
+		pc[l], _ = chromaOf(mean[3*l], mean[3*l+1], mean[3*l+2])
+		part[l] = chromaNorm(pc[l]) >= partChroma
+		any = any || part[l]
+	}
+	if !any {
+		return count
+	}
+	// The smoothed planes (0..255) give each pixel's chromaticity.
+	r, g, b := sc.rgb[:n], sc.rgb[n:2*n], sc.rgb[2*n:3*n]
+	for range passes {
+		sc.pending = sc.pending[:0]
+		sc.remap = sc.remap[:0]
+		for y := range h {
+			for x := range w {
+				i := y*w + x
+				own := label[i]
+				if (x == 0 || label[i-1] == own) && (x+1 == w || label[i+1] == own) &&
+					(y == 0 || label[i-w] == own) && (y+1 == h || label[i+w] == own) {
+					continue
+				}
+				c, sum := chromaOf(r[i], g[i], b[i])
+				best, bestD := own, float32(math.Inf(1))
+				if part[own] {
+					bestD = hueDist(c, pc[own])
+				}
+				peel := part[own] && sum >= darkSum && chromaNorm(c) < greyChroma
+				try := func(j int) {
+					l := label[j]
+					if l == own {
+						return
+					}
+					switch {
+					case peel && !part[l]:
+						// The nearest mean colour among the non-parts.
+						m := mean[3*l : 3*l+3]
+						d := (r[i]-m[0])*(r[i]-m[0]) + (g[i]-m[1])*(g[i]-m[1]) + (b[i]-m[2])*(b[i]-m[2])
+						if best == own || d < bestD || (d == bestD && l < best) {
+							best, bestD = l, d
+						}
+					case !peel && part[l] && sum >= darkSum:
+						if d := hueDist(c, pc[l]); d < hueTol && (d < bestD || (d == bestD && l < best)) {
+							best, bestD = l, d
+						}
+					}
+				}
+				if x > 0 {
+					try(i - 1)
+				}
+				if x+1 < w {
+					try(i + 1)
+				}
+				if y > 0 {
+					try(i - w)
+				}
+				if y+1 < h {
+					try(i + w)
+				}
+				if best != own {
+					sc.pending = append(sc.pending, int32(i))
+					sc.remap = append(sc.remap, best)
+				}
+			}
+		}
+		if len(sc.pending) == 0 {
+			break
+		}
+		for k, p := range sc.pending {
+			label[p] = sc.remap[k]
+		}
+	}
+	// Trimming may cut a segment in pieces (one part's dark half and
+	// another's, joined by the grey rim between them): each piece gets its
+	// own label before the merge.
+	count = splitComponents(sc, w, h)
+	// Adjacent parts of one hue that share a good length of boundary (a
+	// part FH cut in two) merge; two parts that touch at a corner stay apart.
+	adjacency(sc, img, count)
+	shared, perim := boundaryLengths(sc, w, h, count)
+	chroma := func(a int32) [3]float32 {
+		s := sc.sums[4*a : 4*a+4]
+		c, _ := chromaOf(float32(s[0]), float32(s[1]), float32(s[2]))
+		return c
+	}
+	mergeClosest(sc, count, func(k int, a, b int32, _ float64) bool {
+		pr := sc.pairs[k]
+		lo, hi := int32(pr>>32), int32(pr&0xffffffff)
+		if float64(shared[k]) < sharedBoundary*float64(min(perim[lo], perim[hi])) {
+			return false
+		}
+		ca, cb := chroma(a), chroma(b)
+		na, nb := chromaNorm(ca), chromaNorm(cb)
+		return na >= partChroma && nb >= partChroma &&
+			1-(ca[0]*cb[0]+ca[1]*cb[1]+ca[2]*cb[2])/(na*nb) < hueTol
+	})
+	return relabel(sc, count)
+}
+
+// sharedBoundary is the least share of the shorter boundary that two
+// parts must share to merge.
+const sharedBoundary = 0.2
+
+// splitComponents gives every 4-connected piece of a label its own label
+// (raster order) and returns the count.
+func splitComponents(sc *segScratch, w, h int) int {
+	n := w * h
+	label := sc.label[:n]
+	sc.parent = grow(sc.parent, n)
+	parent := sc.parent[:n]
+	for i := range parent {
+		parent[i] = int32(i)
+	}
+	join := func(a, b int32) {
+		ra, rb := find(parent, a), find(parent, b)
+		if ra != rb {
+			parent[max(ra, rb)] = min(ra, rb)
+		}
+	}
+	for y := range h {
+		for x := range w {
+			i := y*w + x
+			if x > 0 && label[i-1] == label[i] {
+				join(int32(i-1), int32(i))
+			}
+			if y > 0 && label[i-w] == label[i] {
+				join(int32(i-w), int32(i))
+			}
+		}
+	}
+	return labelComponents(sc, n)
+}
+
+// boundaryLengths counts, for each pair of sc.pairs, the 4-adjacent pixel
+// pairs across its two labels, and for each label all such pairs.
+func boundaryLengths(sc *segScratch, w, h, count int) (shared, perim []int) {
+	label := sc.label
+	shared, perim = make([]int, len(sc.pairs)), make([]int, count)
+	add := func(a, b int32) {
+		if a == b {
+			return
+		}
+		k, _ := slices.BinarySearch(sc.pairs, uint64(min(a, b))<<32|uint64(max(a, b)))
+		shared[k]++
+		perim[a]++
+		perim[b]++
+	}
+	for y := range h {
+		for x := range w {
+			i := y*w + x
+			if x+1 < w {
+				add(label[i], label[i+1])
+			}
+			if y+1 < h {
+				add(label[i], label[i+w])
+			}
+		}
+	}
+	return shared, perim
+}
+
+// Shadows. A part casts a soft shadow that FH keeps as its own small
+// segment when it is dark enough (cap and bar shadows on the box floors
+// reach 0.3-0.4% of the image, as large as a ball): a segment that
+// matches nothing from one good image to the next. A segment under
+// largeMergeShare of the image that touches a coloured part, is not one,
+// and is a darker copy of another neighbour (mean chromaticity within
+// shadowTol, brightness shadowDark to shadowLight of the neighbour's) joins
+// that neighbour. Scenes without coloured parts are left as they are.
+const (
+	shadowTol   = 0.04
+	shadowDark  = 0.4
+	shadowLight = 0.95
+)
+
+// mergeShadows applies the shadow rule and returns the new label count.
+func mergeShadows(sc *segScratch, img *infer.Image, count int) int {
+	n := img.W * img.H
+	adjacency(sc, img, count)
+	sums := sc.sums
+	chroma := make([][3]float32, count)
+	bright := make([]float64, count)
+	sc.keep = grow(sc.keep, count)
+	part := sc.keep[:count]
+	any := false
+	for l := range count {
+		s := sums[4*l : 4*l+4]
+		chroma[l], _ = chromaOf(float32(s[0]), float32(s[1]), float32(s[2]))
+		bright[l] = (s[0] + s[1] + s[2]) / max(s[3], 1)
+		part[l] = chromaNorm(chroma[l]) >= partChroma
+		any = any || part[l]
+	}
+	if !any {
+		return count
+	}
+	limit := largeMergeShare * float64(n)
+	merged := false
+	for l := range int32(count) {
+		if part[l] || sums[4*l+3] >= limit {
+			continue
+		}
+		neighbours(sc, l)
+		touches := false
+		for _, o := range sc.nbrs {
+			touches = touches || part[o]
+		}
+		if !touches {
+			continue
+		}
+		best, bestD := int32(-1), float32(shadowTol)
+		for _, o := range sc.nbrs {
+			if part[o] || sums[4*o+3] <= sums[4*l+3] {
+				continue
+			}
+			r := bright[l] / max(bright[o], 1e-9)
+			if d := chromaDist(chroma[l], chroma[o]); r >= shadowDark && r <= shadowLight && d < bestD {
+				best, bestD = o, d
+			}
+		}
+		if best >= 0 {
+			sc.parent[l] = best
+			merged = true
+		}
+	}
+	if !merged {
+		return count
+	}
+	return relabel(sc, count)
+}

@@ -27,7 +27,10 @@ import (
 //     strokes) stay (refine.go).
 //  4. Boundary relaxation: boundary pixels move to the adjacent segment of
 //     nearest mean colour, for a few passes.
-//  5. Segments that step 4 left under min_size join their closest neighbour.
+//  5. Coloured parts: segments of saturated mean colour take in adjacent
+//     pixels of their chromaticity and give up grey ones, so a shaded part
+//     and its shadow come apart (refine.go, chromaParts).
+//  6. Segments that steps 4-5 left under min_size join their closest neighbour.
 //
 // Every remaining segment is returned as a mask with Score 1; the masks tile
 // the image.
@@ -43,7 +46,7 @@ type Segmenter struct {
 
 // segmentVersion names the segmentation algorithm (FH, colour merge, rim
 // dissolving, boundary relaxation, small merge); bump it when any changes.
-const segmentVersion = "fh8.merge.rim.relax.v3"
+const segmentVersion = "fh8.merge.rim.relax.chroma.v4"
 
 // sortBuckets is the resolution of the counting sort of edge weights
 // (0.11 grey levels at 255*sqrt(3)); ties keep raster order.
@@ -120,6 +123,8 @@ func (s *Segmenter) Segment(img *infer.Image) ([]infer.Mask, error) {
 	count = s.mergeColours(sc, img, count)
 	count = dissolveRims(sc, img, count)
 	count = relaxBoundaries(sc, img, count)
+	count = chromaParts(sc, img, count, s.reach(n))
+	count = mergeShadows(sc, img, count)
 	count = mergeSmall(sc, img, count, minSize)
 	return masks(sc.label, count, w, h), nil
 }
@@ -220,6 +225,15 @@ func (s *Segmenter) params(n int) (k float32, minSize int) {
 		minSize = max(minSize, 1)
 	}
 	return k, minSize
+}
+
+// reach returns the chroma step's pass count for an image of n pixels:
+// chromaReach at ref_size, following the side.
+func (s *Segmenter) reach(n int) int {
+	if s.refArea == 0 {
+		return chromaReach
+	}
+	return max(1, int(math.Round(chromaReach*math.Sqrt(float64(n)/float64(s.refArea)))))
 }
 
 // merge runs the FH merge over the sorted edges, then the min_size pass.
