@@ -10,6 +10,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/samlad/samlad/config"
+	"github.com/samlad/samlad/eval/digitanatomy"
 	"github.com/samlad/samlad/eval/scenes"
 	"github.com/samlad/samlad/infer"
 	"github.com/samlad/samlad/infer/builtin"
@@ -225,6 +227,71 @@ func TestRetrievalRecallOnScenes(t *testing.T) {
 		if recall < tc.minRecall || excess > tc.maxExcessP {
 			t.Errorf("%s: recall %.3f, references %.3f%% farther than the scan's; want >= %.2f and <= %.2f%%",
 				tc.name, recall, excess, tc.minRecall, tc.maxExcessP)
+		}
+	}
+}
+
+// TestRetrievalOnDigits checks the index against the plain scan on the
+// global vectors of 100 good DigitAnatomy images (the default bank of
+// samlad eval digitanatomy) with its pipeline, for 60 queries, good and
+// anomalous, k = 2 and 4.
+func TestRetrievalOnDigits(t *testing.T) {
+	if testing.Short() {
+		t.Skip("renders 168 images")
+	}
+	dir, err := digitanatomy.DataDir()
+	if err != nil {
+		t.Skipf("MNIST not available: %v", err)
+	}
+	digits, err := digitanatomy.Load(dir, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := digitanatomy.Recipe(config.DefaultPipeline())
+	be, err := builtin.New(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	render := func(seed int64, a digitanatomy.Anomaly) *infer.Image {
+		im, err := digitanatomy.Generate(digits, seed, a)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return infer.FromImage(im.Gray, p.InputSize)
+	}
+	features := func(bank *infer.Bank, img *infer.Image) *infer.FeatureMap {
+		f, err := infer.StandardFeatures(be, bank, img)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return f
+	}
+	var enrol []*infer.Image
+	for i := range 8 {
+		enrol = append(enrol, render(int64(500+i), digitanatomy.Good))
+	}
+	bank, err := infer.Enroll(context.Background(), be, p, enrol, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var globals [][]float32
+	var c, gh, gw int
+	for i := range 100 {
+		f := features(bank, render(int64(1000+i), digitanatomy.Good))
+		globals = append(globals, infer.GlobalVector(f))
+		c, gh, gw = f.C, (f.H+1)/2, (f.W+1)/2
+	}
+	var queries []*infer.FeatureMap
+	kinds := append([]digitanatomy.Anomaly{digitanatomy.Good}, digitanatomy.Anomalies()...)
+	for i := range 60 {
+		queries = append(queries, features(bank, render(int64(5000+i), kinds[i%len(kinds)])))
+	}
+	ix := infer.NewRefIndex(globals, c, gh, gw)
+	for _, k := range []int{2, 4} {
+		recall, excess := indexRecall(ix, globals, queries, k)
+		t.Logf("k %d: recall %.3f, found references %.3f%% farther", k, recall, excess)
+		if recall < 0.97 || excess > 0.1 {
+			t.Errorf("k %d: recall %.3f, references %.3f%% farther than the scan's; want >= 0.97 and <= 0.1%%", k, recall, excess)
 		}
 	}
 }
