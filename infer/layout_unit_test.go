@@ -3,6 +3,8 @@ package infer
 import (
 	"image"
 	"math"
+	"slices"
+	"strings"
 	"testing"
 
 	"github.com/samlad/samlad/config"
@@ -81,8 +83,10 @@ func TestLayoutBankBinding(t *testing.T) {
 	if layoutKey(on) != on {
 		t.Errorf("layout on: key %+v, want %+v", layoutKey(on), on)
 	}
-	refs := []Reference{{Name: "a", Objects: []Object{{}, {}}}}
-	bad := &LayoutBank{Mean: make([]float32, 3), Desc: [][][]float32{{make([]float32, 3)}}, ObjectStd: 1, MissingStd: 1}
+	// One channel on a 1 x 1 grid: 1 feature + 1 occupancy + 64 silhouette.
+	n := layoutDescLen(1, 1)
+	refs := []Reference{{Name: "a", Feat: FeatureMap{C: 1}, Objects: []Object{{}, {}}}}
+	bad := &LayoutBank{Mean: make([]float32, n), Desc: [][][]float32{{make([]float32, n)}}, ObjectStd: 1, MissingStd: 1, Grid: 1}
 	if err := bad.validate(refs); err == nil {
 		t.Error("1 descriptor for 2 objects accepted")
 	}
@@ -90,8 +94,83 @@ func TestLayoutBankBinding(t *testing.T) {
 	if err := bad.validate(refs); err == nil {
 		t.Error("descriptor of the wrong length accepted")
 	}
-	bad.Desc[0][1] = make([]float32, 3)
+	bad.Desc[0][1] = make([]float32, n)
 	if err := bad.validate(refs); err != nil {
 		t.Errorf("consistent layout rejected: %v", err)
+	}
+	// A bank from before parts were grouped has no Grid and shorter
+	// descriptors; inspecting with it would index past them.
+	old := &LayoutBank{Mean: make([]float32, 2), Desc: [][][]float32{{make([]float32, 2), make([]float32, 2)}}, ObjectStd: 1, MissingStd: 1}
+	if err := old.validate(refs); err == nil || !strings.Contains(err.Error(), "re-enrol") {
+		t.Errorf("layout calibration of an older samlad: error %v, want one saying to re-enrol", err)
+	}
+}
+
+// TestLayoutPartsByHand: a bar and a foot whose centroids lie within the
+// radius are one part and share one descriptor, worked out by hand; a far
+// object is a part of its own; the mirrored part differs in its
+// silhouette.
+func TestLayoutPartsByHand(t *testing.T) {
+	const w = 32
+	// L: bar x 0-3, y 0-7 (label 1) and foot x 4-7, y 6-7 (label 2), so
+	// the part's box is 8 x 8; a dot at x 24-27, y 24-27 (label 3).
+	l := []image.Rectangle{image.Rect(0, 0, 4, 8), image.Rect(4, 6, 8, 8), image.Rect(24, 24, 28, 28)}
+	mirror := []image.Rectangle{image.Rect(4, 0, 8, 8), image.Rect(0, 6, 4, 8), image.Rect(24, 24, 28, 28)}
+	mk := func(rs []image.Rectangle) *view {
+		v := &view{W: w, H: w, C: 1, Feat: make([]float32, w*w), Labels: make([]uint16, w*w)}
+		for i, r := range rs {
+			o := Object{Box: r, Area: r.Dx() * r.Dy(), CX: float32(r.Min.X+r.Max.X) / 2, CY: float32(r.Min.Y+r.Max.Y) / 2}
+			for y := r.Min.Y; y < r.Max.Y; y++ {
+				for x := r.Min.X; x < r.Max.X; x++ {
+					v.Labels[y*w+x] = uint16(i + 1)
+					v.Feat[y*w+x] = float32(i + 1)
+				}
+			}
+			v.Objects = append(v.Objects, o)
+		}
+		return v
+	}
+	v := mk(l)
+	// Centroids (2, 4) and (6, 7): 5 px apart, within 0.2 * 32 = 6.4;
+	// the dot at (26, 26) is 28 px from the nearest.
+	if got := layoutGroups(v, 0.2); got[0] != 0 || got[1] != 0 || got[2] != 2 {
+		t.Fatalf("parts %v, want [0 0 2]", got)
+	}
+	if got := layoutGroups(v, 0.1); got[1] != 1 {
+		t.Fatalf("radius 0.1 (3.2 px): parts %v, want the foot on its own", got)
+	}
+	d := layoutDescribe(v, 2, 0.2)
+	if len(d[0]) != layoutDescLen(1, 2) || len(d[0]) != 4*2+64 {
+		t.Fatalf("descriptor length %d, want %d", len(d[0]), 4*2+64)
+	}
+	// 2 x 2 grid over the 8 x 8 box: top-left and bottom-left hold the bar
+	// (feature 1); top-right is empty; bottom-right holds the foot's 8
+	// pixels (feature 2). Every object pixel in the box is the part's.
+	want := []float32{1, 0, 1, 2, layoutOccupancy, 0, layoutOccupancy, layoutOccupancy}
+	for k, x := range want {
+		if d[0][k] != x {
+			t.Errorf("cell entry %d = %g, want %g", k, d[0][k], x)
+		}
+	}
+	// The 8 x 8 silhouette of an 8 x 8 box is the mask itself.
+	for y := range 8 {
+		for x := range 8 {
+			in := x < 4 || y >= 6
+			if got, want := d[0][8+y*8+x], float32(map[bool]int{true: layoutFineWeight}[in]); got != want {
+				t.Errorf("silhouette (%d, %d) = %g, want %g", x, y, got, want)
+			}
+		}
+	}
+	if !slices.Equal(d[0], d[1]) {
+		t.Error("the foot's descriptor differs from its part's")
+	}
+	// The dot is a part of its own: one filled box, feature 3.
+	if d[2][0] != 3 || d[2][4] != layoutOccupancy || d[2][8] != layoutFineWeight {
+		t.Errorf("dot: %v", d[2][:9])
+	}
+	// The mirrored L has another silhouette.
+	m := layoutDescribe(mk(mirror), 2, 0.2)
+	if slices.Equal(m[0][8:], d[0][8:]) {
+		t.Error("a mirrored part has the same silhouette")
 	}
 }
