@@ -18,7 +18,7 @@ const (
 type assessment struct {
 	k          int
 	matchings  []*matching
-	unmatched  []float64 // per query object: mean weighted dustbin mass over the k references
+	unmatched  []float64 // per query object: mean weighted dustbin mass over the k references, less its fragment share
 	weight     []float64 // per query object: mean weight of its partners
 	matched    []bool    // per query object: matched in at least half the references
 	partners   [][]int   // per query object, per reference: matched or nearest object
@@ -45,7 +45,7 @@ type assessment struct {
 	mtsArr       [4]matching
 	partnersArr  [32][]int
 	objMaxArr    [32]float32
-	floatsArr    [2560]float64 // k = 4 with 16 objects on each side needs 2484
+	floatsArr    [2560]float64 // k = 4 with 16 objects on each side needs 2500
 	intsArr      [256]int
 	boolsArr     [96]bool
 }
@@ -124,9 +124,10 @@ func assess(q *view, qDesc [][]float32, refs []*view, refDesc [][][]float32, pr 
 		nf, ni, nb = nf+f, ni+i, nb+b
 	}
 	a := &assessment{k: k, structMap: structMap, q: q, qDesc: qDesc, refs: refs, refDesc: refDesc, pr: pr}
-	floats, ints, bools := inline(a.floatsArr[:], 2*m+nf), inline(a.intsArr[:], m*k+ni), inline(a.boolsArr[:], m+nb)
+	floats, ints, bools := inline(a.floatsArr[:], 3*m+nf), inline(a.intsArr[:], m*k+ni), inline(a.boolsArr[:], m+nb)
 	a.unmatched, a.weight, a.matched = floats[:m:m], floats[m:2*m:2*m], bools[:m:m]
-	a.floats, a.ints, a.bools = floats[2*m:], ints[m*k:], bools[m:]
+	fragment := floats[2*m : 3*m : 3*m]
+	a.floats, a.ints, a.bools = floats[3*m:], ints[m*k:], bools[m:]
 	defer func() { a.q, a.qDesc, a.refs, a.refDesc, a.floats, a.ints, a.bools = nil, nil, nil, nil, nil, nil, nil }()
 	a.matchings, a.partners, a.objMax = inline(a.matchingsArr[:], k), inline(a.partnersArr[:], m), inline(a.objMaxArr[:], m)
 	mts := inline(a.mtsArr[:], k)
@@ -155,7 +156,13 @@ func assess(q *view, qDesc [][]float32, refs []*view, refDesc [][][]float32, pr 
 		}
 		a.matched[i] = 2*hits >= k
 	}
+	for i, u := range a.unmatched {
+		if u > 0 {
+			fragment[i] = fragmentShare(q, i, a.matched, a.unmatched)
+		}
+	}
 	for i := range a.unmatched {
+		a.unmatched[i] *= 1 - fragment[i]
 		a.logical += a.unmatched[i]
 	}
 	for r, mt := range a.matchings {
@@ -250,3 +257,60 @@ func imageScore(zs, zl float64) float64 { return max(zs, zl) }
 // stability squared, so that objects found in nearly every good image
 // count fully and segments that come and go count little.
 func (o *Object) relevance() float64 { return float64(o.Weight) * float64(o.Weight) }
+
+// Fragments. A segmenter cuts some parts in pieces (a screw at a highlight,
+// a washer and its hole, a stain on a head); each piece then looks like an
+// extra object, and good frames collect a soft count of them by chance. An
+// unmatched piece that shares much of its outline with a matched object of
+// comparable size is taken as part of that object: its dustbin mass is
+// scaled down by fragmentShare. It keeps its structural map (the AMM still
+// measures it). A part lying on a large matched region (a compartment
+// floor) is not a fragment of it, hence the size ratio; a separate extra
+// part touches nothing matched, hence the outline share.
+const (
+	// fragmentOutline is the share of a piece's outline on matched
+	// neighbours from which it counts as a fragment entirely; below, it
+	// counts in proportion.
+	fragmentOutline = 0.25
+	// fragmentRatio bounds the neighbour's area, in multiples of the
+	// piece's.
+	fragmentRatio = 5
+	// fragmentMatched is the largest dustbin mass of a neighbour that
+	// counts as matched.
+	fragmentMatched = 0.1
+)
+
+// fragmentShare returns how much of query object i is a fragment of a
+// matched object: min(1, outline share on matched neighbours /
+// fragmentOutline).
+func fragmentShare(q *view, i int, matched []bool, unmatched []float64) float64 {
+	o := q.Objects[i]
+	lab := uint16(i + 1)
+	var outline, shared int
+	for y := o.Box.Min.Y; y < o.Box.Max.Y; y++ {
+		for x := o.Box.Min.X; x < o.Box.Max.X; x++ {
+			if q.Labels[y*q.W+x] != lab {
+				continue
+			}
+			for _, d := range [4][2]int{{1, 0}, {-1, 0}, {0, 1}, {0, -1}} {
+				xx, yy := x+d[0], y+d[1]
+				if xx < 0 || yy < 0 || xx >= q.W || yy >= q.H {
+					outline++
+					continue
+				}
+				l := q.Labels[yy*q.W+xx]
+				if l == lab {
+					continue
+				}
+				outline++
+				if l != 0 && matched[l-1] && unmatched[l-1] <= fragmentMatched && q.Objects[l-1].Area <= fragmentRatio*o.Area {
+					shared++
+				}
+			}
+		}
+	}
+	if outline == 0 {
+		return 0
+	}
+	return min(1, float64(shared)/float64(outline)/fragmentOutline)
+}
