@@ -82,8 +82,11 @@ const (
 	// the value of a fully covered silhouette cell (DigitAnatomy tuning
 	// seeds: 8 x 8 at weight 3 90.3, weight 1 89.9, 12 x 12 90.6 at
 	// top 0.1 against 90.9).
-	layoutFine       = 8
-	layoutFineWeight = 3
+	// layoutUncoverFloor is the smallest spread of a reference object's
+	// uncoverage (a value in [0, 1]).
+	layoutUncoverFloor = 0.05
+	layoutFine         = 8
+	layoutFineWeight   = 3
 )
 
 // LayoutBank is what the layout step keeps in the bank.
@@ -103,6 +106,10 @@ type LayoutBank struct {
 	// Grid is the descriptor's grid (layout.grid); 0 in banks enrolled
 	// before parts were grouped, whose descriptors no longer fit.
 	Grid int
+	// UncoverMean[r][j] and UncoverStd[r][j] are the leave-one-out mean
+	// and spread of reference r's stable object j's uncoverage over the
+	// other good images (0, 1 where the object is not scored).
+	UncoverMean, UncoverStd [][]float32
 }
 
 // layoutDescLen is the length of a layout descriptor of c channels.
@@ -125,7 +132,7 @@ func layoutDescribe(v *view, grid int, radius float64) [][]float32 {
 	c := v.C
 	cells := grid * grid
 	fineCells := layoutFine * layoutFine
-	part := layoutGroups(v, radius)
+	part := layoutGroups(v.Objects, radius*float64(v.W))
 	byPart := map[int][]float32{}
 	out := make([][]float32, len(v.Objects))
 	cnt := make([]int, cells)
@@ -189,11 +196,11 @@ func layoutDescribe(v *view, grid int, radius float64) [][]float32 {
 	return out
 }
 
-// layoutGroups links objects whose centroids lie within radius (a fraction
-// of the map's width) of each other, transitively, and returns each
-// object's part: the smallest index among its objects.
-func layoutGroups(v *view, radius float64) []int {
-	n := len(v.Objects)
+// layoutGroups links objects whose centroids lie within lim map pixels of
+// each other, transitively, and returns each object's part: the smallest
+// index among its objects.
+func layoutGroups(objs []Object, lim float64) []int {
+	n := len(objs)
 	part := make([]int, n)
 	for i := range part {
 		part[i] = i
@@ -205,11 +212,10 @@ func layoutGroups(v *view, radius float64) []int {
 		}
 		return i
 	}
-	lim := radius * float64(v.W)
 	for i := range n {
 		for j := i + 1; j < n; j++ {
-			dx := float64(v.Objects[i].CX - v.Objects[j].CX)
-			dy := float64(v.Objects[i].CY - v.Objects[j].CY)
+			dx := float64(objs[i].CX - objs[j].CX)
+			dy := float64(objs[i].CY - objs[j].CY)
 			if dx*dx+dy*dy <= lim*lim {
 				a, b := root(i), root(j)
 				part[max(a, b)] = min(a, b)
@@ -240,13 +246,19 @@ type layoutParts struct {
 	// missObj is the nearest reference's object behind its uncoverage
 	// (-1 when none), for findings.
 	missObj int
+	// uncover[ri][j] is reference refIdx[ri]'s object j's raw uncoverage
+	// (NaN when not scored); only when asked for (calibration).
+	uncover [][]float64
 }
 
 // layoutMeasure measures query objects qObjs with finished descriptors
 // qDesc (on a mapW x mapH grid) against the objects of references refIdx.
-func layoutMeasure(refs []Reference, lb *LayoutBank, refIdx []int, qObjs []Object, qDesc [][]float32, mapW, mapH int, radius float64) *layoutParts {
+func layoutMeasure(refs []Reference, lb *LayoutBank, refIdx []int, qObjs []Object, qDesc [][]float32, mapW, mapH int, radius float64, keep bool) *layoutParts {
 	m := len(qObjs)
 	lp := &layoutParts{object: make([]float64, m), missObj: -1}
+	if keep {
+		lp.uncover = make([][]float64, len(refIdx))
+	}
 	if len(refIdx) == 0 {
 		return lp
 	}
@@ -278,9 +290,15 @@ func layoutMeasure(refs []Reference, lb *LayoutBank, refIdx []int, qObjs []Objec
 			}
 			own[i][ri], other[i][ri] = o1, o2
 		}
-		var miss float64
+		miss := math.Inf(-1)
+		if keep {
+			lp.uncover[ri] = make([]float64, len(objs))
+		}
 		for j, o := range objs {
 			if o.Weight < layoutStable || o.Area < minArea {
+				if keep {
+					lp.uncover[ri][j] = math.NaN()
+				}
 				continue
 			}
 			cover := -1.0
@@ -289,12 +307,22 @@ func layoutMeasure(refs []Reference, lb *LayoutBank, refIdx []int, qObjs []Objec
 					cover = max(cover, float64(dot(qDesc[i], rd[j])))
 				}
 			}
-			if u := (1 - cover) / 2; u > miss {
+			u := (1 - cover) / 2
+			if keep {
+				lp.uncover[ri][j] = u
+			}
+			if lb.UncoverStd != nil {
+				u = (u - float64(lb.UncoverMean[r][j])) / float64(lb.UncoverStd[r][j])
+			}
+			if u > miss {
 				miss = u
 				if ri == 0 {
 					lp.missObj = j
 				}
 			}
+		}
+		if math.IsInf(miss, -1) {
+			miss = 0
 		}
 		lp.missing += miss / float64(len(refIdx))
 	}
@@ -410,12 +438,18 @@ func (le *layoutEnrol) finish(bank *Bank, workers int) *LayoutBank {
 	n := len(bank.Refs)
 	obj, miss := make([]float64, n), make([]float64, n)
 	L := layoutRefs(le.cfg, n-1)
+	peers := make([][]int, n)
+	raw := make([]*layoutParts, n)
 	parallelFor(n, workers, func(i int) {
 		r := &bank.Refs[i]
-		idx := nearestRefs(bank.Refs, r.Global, L, i)
-		lp := layoutMeasure(bank.Refs, lb, idx, r.Objects, lb.Desc[i], r.MapW, r.MapH, le.cfg.Radius)
-		obj[i], _ = lp.maxObject()
-		miss[i] = lp.missing
+		peers[i] = nearestRefs(bank.Refs, r.Global, L, i)
+		raw[i] = layoutMeasure(bank.Refs, lb, peers[i], r.Objects, lb.Desc[i], r.MapW, r.MapH, le.cfg.Radius, true)
+		obj[i], _ = raw[i].maxObject()
+	})
+	lb.UncoverMean, lb.UncoverStd = uncoverStats(bank.Refs, peers, raw)
+	parallelFor(n, workers, func(i int) {
+		r := &bank.Refs[i]
+		miss[i] = layoutMeasure(bank.Refs, lb, peers[i], r.Objects, lb.Desc[i], r.MapW, r.MapH, le.cfg.Radius, false).missing
 	})
 	lb.ObjectMean, lb.ObjectStd = meanStd(obj)
 	lb.ObjectStd = max(lb.ObjectStd, layoutSDFloor*math.Abs(lb.ObjectMean), 1e-9)
@@ -426,6 +460,40 @@ func (le *layoutEnrol) finish(bank *Bank, workers int) *LayoutBank {
 		lb.Threshold = max(lb.Threshold, zo, zm)
 	}
 	return lb
+}
+
+// uncoverStats returns the mean and spread (at least layoutUncoverFloor)
+// of each reference object's uncoverage over the good images that
+// compared with it; objects never scored get 0 and 1.
+func uncoverStats(refs []Reference, peers [][]int, raw []*layoutParts) (mean, sd [][]float32) {
+	type acc struct{ s, ss, n float64 }
+	sums := make([][]acc, len(refs))
+	for r := range refs {
+		sums[r] = make([]acc, len(refs[r].Objects))
+	}
+	for i, idx := range peers {
+		for ri, r := range idx {
+			for j, u := range raw[i].uncover[ri] {
+				if !math.IsNaN(u) {
+					a := &sums[r][j]
+					a.s, a.ss, a.n = a.s+u, a.ss+u*u, a.n+1
+				}
+			}
+		}
+	}
+	mean, sd = make([][]float32, len(refs)), make([][]float32, len(refs))
+	for r, as := range sums {
+		mean[r], sd[r] = make([]float32, len(as)), make([]float32, len(as))
+		for j, a := range as {
+			m, v := 0.0, 0.0
+			if a.n > 0 {
+				m = a.s / a.n
+				v = max(a.ss/a.n-m*m, 0)
+			}
+			mean[r][j], sd[r][j] = float32(m), float32(max(math.Sqrt(v), layoutUncoverFloor))
+		}
+	}
+	return mean, sd
 }
 
 // applyLayout folds the layout step into res (no-op when the bank has no
@@ -439,7 +507,7 @@ func (e *Engine) applyLayout(res *Result, q *view, gv []float32) {
 	cfg := e.p.Layout
 	qDesc := finishLayout(layoutDescribe(q, lb.Grid, cfg.Radius), lb.Mean)
 	refIdx := nearestRefs(e.bank.Refs, gv, layoutRefs(cfg, len(e.bank.Refs)), -1)
-	lp := layoutMeasure(e.bank.Refs, lb, refIdx, q.Objects, qDesc, q.W, q.H, cfg.Radius)
+	lp := layoutMeasure(e.bank.Refs, lb, refIdx, q.Objects, qDesc, q.W, q.H, cfg.Radius, false)
 	zObj, zMiss := lb.z(lp)
 	zp := max(zObj, zMiss)
 	if cfg.Only {

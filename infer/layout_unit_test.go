@@ -48,7 +48,7 @@ func TestLayoutMeasureByHand(t *testing.T) {
 	refs := []Reference{{Objects: []Object{obj(25), obj(75)}}, {Objects: []Object{obj(26), obj(74)}}}
 	lb := &LayoutBank{Desc: [][][]float32{{a, b}, {a, b}}, MinArea: 0.001}
 	m := func(objs []Object, desc [][]float32) *layoutParts {
-		return layoutMeasure(refs, lb, []int{0, 1}, objs, desc, w, w, 0.15)
+		return layoutMeasure(refs, lb, []int{0, 1}, objs, desc, w, w, 0.15, false)
 	}
 	normal := m([]Object{obj(24), obj(76)}, [][]float32{a, b})
 	swapped := m([]Object{obj(24), obj(76)}, [][]float32{b, a})
@@ -133,10 +133,10 @@ func TestLayoutPartsByHand(t *testing.T) {
 	v := mk(l)
 	// Centroids (2, 4) and (6, 7): 5 px apart, within 0.2 * 32 = 6.4;
 	// the dot at (26, 26) is 28 px from the nearest.
-	if got := layoutGroups(v, 0.2); got[0] != 0 || got[1] != 0 || got[2] != 2 {
+	if got := layoutGroups(v.Objects, 0.2*w); got[0] != 0 || got[1] != 0 || got[2] != 2 {
 		t.Fatalf("parts %v, want [0 0 2]", got)
 	}
-	if got := layoutGroups(v, 0.1); got[1] != 1 {
+	if got := layoutGroups(v.Objects, 0.1*w); got[1] != 1 {
 		t.Fatalf("radius 0.1 (3.2 px): parts %v, want the foot on its own", got)
 	}
 	d := layoutDescribe(v, 2, 0.2)
