@@ -108,7 +108,9 @@ type LayoutBank struct {
 	Grid int
 	// UncoverMean[r][j] and UncoverStd[r][j] are the leave-one-out mean
 	// and spread of reference r's stable object j's uncoverage over the
-	// other good images (0, 1 where the object is not scored).
+	// other good images; a missing part counts by how far its uncoverage
+	// lies above what good images leave (a thin part the segmenter often
+	// loses counts less).
 	UncoverMean, UncoverStd [][]float32
 }
 
@@ -464,7 +466,7 @@ func (le *layoutEnrol) finish(bank *Bank, workers int) *LayoutBank {
 
 // uncoverStats returns the mean and spread (at least layoutUncoverFloor)
 // of each reference object's uncoverage over the good images that
-// compared with it; objects never scored get 0 and 1.
+// compared with it; objects never scored get 0 and the floor.
 func uncoverStats(refs []Reference, peers [][]int, raw []*layoutParts) (mean, sd [][]float32) {
 	type acc struct{ s, ss, n float64 }
 	sums := make([][]acc, len(refs))
@@ -581,6 +583,19 @@ func (lb *LayoutBank) validate(refs []Reference) error {
 		for _, d := range ds {
 			if len(d) != len(lb.Mean) {
 				return fmt.Errorf("layout: reference %d (%s): malformed descriptor", r, refs[r].Name)
+			}
+		}
+	}
+	if len(lb.UncoverMean) != len(refs) || len(lb.UncoverStd) != len(refs) {
+		return fmt.Errorf("layout: uncoverage statistics for %d and %d references, bank holds %d", len(lb.UncoverMean), len(lb.UncoverStd), len(refs))
+	}
+	for r := range refs {
+		if len(lb.UncoverMean[r]) != len(refs[r].Objects) || len(lb.UncoverStd[r]) != len(refs[r].Objects) {
+			return fmt.Errorf("layout: reference %d (%s): uncoverage statistics do not fit its %d objects", r, refs[r].Name, len(refs[r].Objects))
+		}
+		for _, sd := range lb.UncoverStd[r] {
+			if !(sd > 0) {
+				return fmt.Errorf("layout: reference %d (%s): uncoverage spread must be > 0", r, refs[r].Name)
 			}
 		}
 	}

@@ -62,6 +62,19 @@ func TestLayoutMeasureByHand(t *testing.T) {
 	if v, _ := missing.maxObject(); v != 0 || missing.missing != 1 {
 		t.Errorf("missing: object %g, missing %g, want 0, 1", v, missing.missing)
 	}
+	// Uncoverage standardised per reference object: B is left uncovered
+	// by good images now and then (mean 0.5, spread 0.25), so leaving it
+	// uncovered (1) counts (1 - 0.5) / 0.25 = 2; covering it counts
+	// (0 - 0.5) / 0.25 = -2, below A's (0 - 0) / 1 = 0.
+	lb.UncoverMean = [][]float32{{0, 0.5}, {0, 0.5}}
+	lb.UncoverStd = [][]float32{{1, 0.25}, {1, 0.25}}
+	if got := m([]Object{obj(24)}, [][]float32{a}).missing; got != 2 {
+		t.Errorf("missing, standardised: %g, want 2", got)
+	}
+	if got := m([]Object{obj(24), obj(76)}, [][]float32{a, b}).missing; got != 0 {
+		t.Errorf("normal, standardised: %g, want 0", got)
+	}
+	lb.UncoverMean, lb.UncoverStd = nil, nil
 	// Objects under MinArea are not scored.
 	lb.MinArea = 0.02
 	if v, _ := m([]Object{obj(24), obj(76)}, [][]float32{b, a}).maxObject(); v != 0 {
@@ -95,6 +108,14 @@ func TestLayoutBankBinding(t *testing.T) {
 		t.Error("descriptor of the wrong length accepted")
 	}
 	bad.Desc[0][1] = make([]float32, n)
+	if err := bad.validate(refs); err == nil {
+		t.Error("layout without uncoverage statistics accepted")
+	}
+	bad.UncoverMean, bad.UncoverStd = [][]float32{{0, 0}}, [][]float32{{1, 0}}
+	if err := bad.validate(refs); err == nil {
+		t.Error("uncoverage spread 0 accepted")
+	}
+	bad.UncoverStd[0][1] = 0.5
 	if err := bad.validate(refs); err != nil {
 		t.Errorf("consistent layout rejected: %v", err)
 	}
@@ -103,6 +124,27 @@ func TestLayoutBankBinding(t *testing.T) {
 	old := &LayoutBank{Mean: make([]float32, 2), Desc: [][][]float32{{make([]float32, 2), make([]float32, 2)}}, ObjectStd: 1, MissingStd: 1}
 	if err := old.validate(refs); err == nil || !strings.Contains(err.Error(), "re-enrol") {
 		t.Errorf("layout calibration of an older samlad: error %v, want one saying to re-enrol", err)
+	}
+}
+
+// TestUncoverStatsByHand: reference 0's object 0 is left uncovered 0.2
+// and 0.4 by the two good images that compare with it: mean 0.3, spread
+// 0.1. Its object 1 (not scored) and reference 1's object, whose one
+// value gives spread 0, get the floor.
+func TestUncoverStatsByHand(t *testing.T) {
+	refs := []Reference{{Objects: make([]Object, 2)}, {Objects: make([]Object, 1)}}
+	nan := math.NaN()
+	peers := [][]int{{0}, {0, 1}}
+	raw := []*layoutParts{{uncover: [][]float64{{0.2, nan}}}, {uncover: [][]float64{{0.4, nan}, {0.7}}}}
+	mean, sd := uncoverStats(refs, peers, raw)
+	if math.Abs(float64(mean[0][0])-0.3) > 1e-6 || math.Abs(float64(sd[0][0])-0.1) > 1e-6 {
+		t.Errorf("reference 0 object 0: mean %g spread %g, want 0.3 0.1", mean[0][0], sd[0][0])
+	}
+	if mean[0][1] != 0 || sd[0][1] != layoutUncoverFloor {
+		t.Errorf("object never scored: mean %g spread %g, want 0 and the floor", mean[0][1], sd[0][1])
+	}
+	if math.Abs(float64(mean[1][0])-0.7) > 1e-6 || sd[1][0] != layoutUncoverFloor {
+		t.Errorf("reference 1: mean %g spread %g, want 0.7 and the floor", mean[1][0], sd[1][0])
 	}
 }
 
