@@ -39,10 +39,14 @@ import (
 //  3. Match threshold: with that dustbin, the Sinkhorn assignment of the
 //     mutually best pairs; threshold = half their 5th percentile, clamped
 //     to [0.05, 0.5].
-//  4. Object weight (stability): the fraction of up to 10 other good images
-//     in which the object is matched. Parts that are always there weigh
-//     ~1; background segments that come and go weigh little. Unmatched
-//     masses are scaled by the weights of the reference objects involved.
+//  4. Object weight (stability): the mean share of the object's mass that
+//     the matching keeps out of the dustbin against up to 10 other good
+//     images (the quantity the logical score counts). Parts that are always
+//     there weigh ~1, identical ones too (three balls against three share
+//     their mass among each other; as a count of mutual-argmax matches the
+//     ties left them 0.86); background segments that come and go weigh
+//     little. Unmatched masses are scaled by the weights of the reference
+//     objects involved.
 //  5. Object scale: in a first leave-one-out pass, each reference object
 //     collects the maximum Mahalanobis distance of the good objects it is
 //     compared with; its scale is their mean (fallback: the median over
@@ -187,26 +191,25 @@ func calibrate(ctx context.Context, be *Backend, p config.Pipeline, bank *Bank, 
 	if len(probs) > 0 {
 		cal.MatchThreshold = min(max(quantile(probs, 0.05)/2, 0.05), 0.5)
 	}
-	// Object stability: the fraction of (up to stabilityPeers) other good
-	// images, nearest first, in which the object is matched.
+	// Object stability: the mean share of the object's mass that the
+	// matching keeps out of the dustbin in (up to stabilityPeers) other
+	// good images, nearest first.
 	peers := min(n-1, max(k, stabilityPeers))
 	stab := make([]stability, n)
 	for i := range bank.Refs {
 		objs := bank.Refs[i].Objects
-		st := &stability{peers: nearestRefs(bank.Refs, bank.Refs[i].Global, peers, i), hits: make([]int, len(objs))}
-		st.hit = make([][]bool, len(st.peers))
+		st := &stability{peers: nearestRefs(bank.Refs, bank.Refs[i].Global, peers, i), sum: make([]float64, len(objs))}
+		st.kept = make([][]float64, len(st.peers))
 		for t, j := range st.peers {
 			mt := match(descsOf(objs), descsOf(bank.Refs[j].Objects), dustbin, p.MatchTemperature, pick(p.MatchThreshold, cal.MatchThreshold), p.SinkhornIters)
-			st.hit[t] = make([]bool, len(objs))
-			for a, b := range mt.Match {
-				if b >= 0 {
-					st.hits[a]++
-					st.hit[t][a] = true
-				}
+			st.kept[t] = make([]float64, len(objs))
+			for a := range objs {
+				st.kept[t][a] = 1 - mt.p(a, mt.N)
+				st.sum[a] += st.kept[t][a]
 			}
 		}
 		for a := range objs {
-			objs[a].Weight = float32(st.hits[a]) / float32(peers)
+			objs[a].Weight = float32(st.sum[a] / float64(peers))
 		}
 		stab[i] = *st
 	}
@@ -307,9 +310,9 @@ func calibrate(ctx context.Context, be *Backend, p config.Pipeline, bank *Bank, 
 
 // stability is how a reference's objects were matched in its peers (rule 4).
 type stability struct {
-	peers []int    // the good images it was matched against
-	hit   [][]bool // per peer, per object: matched
-	hits  []int    // per object: peers matched in
+	peers []int       // the good images it was matched against
+	kept  [][]float64 // per peer, per object: mass kept out of the dustbin
+	sum   []float64   // per object: kept mass summed over the peers
 }
 
 // withoutPeer sets the weights of the objects of references refs to what
@@ -325,11 +328,7 @@ func withoutPeer(bank *Bank, stab []stability, refs []int, q int) func() {
 				continue
 			}
 			for a := range bank.Refs[r].Objects {
-				h := st.hits[a]
-				if st.hit[t][a] {
-					h--
-				}
-				bank.Refs[r].Objects[a].Weight = float32(h) / float32(len(st.peers)-1)
+				bank.Refs[r].Objects[a].Weight = float32((st.sum[a] - st.kept[t][a]) / float64(len(st.peers)-1))
 			}
 			changed = append(changed, r)
 		}
@@ -338,7 +337,7 @@ func withoutPeer(bank *Bank, stab []stability, refs []int, q int) func() {
 		for _, r := range changed {
 			st := &stab[r]
 			for a := range bank.Refs[r].Objects {
-				bank.Refs[r].Objects[a].Weight = float32(st.hits[a]) / float32(len(st.peers))
+				bank.Refs[r].Objects[a].Weight = float32(st.sum[a] / float64(len(st.peers)))
 			}
 		}
 	}
