@@ -562,7 +562,8 @@ func chromaParts(sc *segScratch, img *infer.Image, count, passes int) int {
 	mean := componentMeans(sc, img, count)
 	sc.keep = grow(sc.keep, count)
 	part := sc.keep[:count]
-	pc := make([][3]float32, count)
+	sc.chroma = grow(sc.chroma, count)
+	pc := sc.chroma[:count]
 	any := false
 	for l := range count {
 		pc[l], _ = chromaOf(mean[3*l], mean[3*l+1], mean[3*l+2])
@@ -700,7 +701,10 @@ func splitComponents(sc *segScratch, w, h int) int {
 // pairs across its two labels, and for each label all such pairs.
 func boundaryLengths(sc *segScratch, w, h, count int) (shared, perim []int) {
 	label := sc.label
-	shared, perim = make([]int, len(sc.pairs)), make([]int, count)
+	sc.shared, sc.perim = grow(sc.shared, len(sc.pairs)), grow(sc.perim, count)
+	shared, perim = sc.shared[:len(sc.pairs)], sc.perim[:count]
+	clear(shared)
+	clear(perim)
 	add := func(a, b int32) {
 		if a == b {
 			return
@@ -743,8 +747,8 @@ func mergeShadows(sc *segScratch, img *infer.Image, count int) int {
 	n := img.W * img.H
 	adjacency(sc, img, count)
 	sums := sc.sums
-	chroma := make([][3]float32, count)
-	bright := make([]float64, count)
+	sc.chroma, sc.bright = grow(sc.chroma, count), grow(sc.bright, count)
+	chroma, bright := sc.chroma[:count], sc.bright[:count]
 	sc.keep = grow(sc.keep, count)
 	part := sc.keep[:count]
 	any := false

@@ -104,6 +104,11 @@ type segScratch struct {
 	pairs   []uint64
 	nbrs    []int32
 	thick   []bool
+	// chroma step (refine.go)
+	chroma []([3]float32)
+	bright []float64
+	shared []int
+	perim  []int
 }
 
 // Segment implements infer.Segmenter.
