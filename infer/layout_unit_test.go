@@ -216,3 +216,14 @@ func TestLayoutPartsByHand(t *testing.T) {
 		t.Error("a mirrored part has the same silhouette")
 	}
 }
+
+// TestLayoutZByHand: the object value 3 against mean 1 and spread 2 is
+// z 1; the missing value 1.5 against mean 0.5 and spread 0.25 is 4 spreads
+// above, which counts layoutMissingWeight * 4.
+func TestLayoutZByHand(t *testing.T) {
+	lb := &LayoutBank{ObjectMean: 1, ObjectStd: 2, MissingMean: 0.5, MissingStd: 0.25}
+	zo, zm := lb.z(&layoutParts{object: []float64{0.5, 3}, missing: 1.5})
+	if zo != 1 || zm != layoutMissingWeight*4 {
+		t.Errorf("z = %g, %g, want 1, %g", zo, zm, layoutMissingWeight*4)
+	}
+}
