@@ -520,7 +520,7 @@ func (e *Engine) applyLayout(res *Result, q *view, gv []float32) {
 	}
 	cfg := e.p.Layout
 	qDesc := finishLayout(layoutDescribe(q, lb.Grid, cfg.Radius), lb.Mean)
-	refIdx := nearestRefs(e.bank.Refs, gv, layoutRefs(cfg, len(e.bank.Refs)), -1)
+	refIdx := e.layoutRefIdx(gv, layoutRefs(cfg, len(e.bank.Refs)))
 	lp := layoutMeasure(e.bank.Refs, lb, refIdx, q.Objects, qDesc, q.W, q.H, cfg.Radius, false)
 	zObj, zMiss := lb.z(lp)
 	zp := max(zObj, zMiss)
@@ -564,6 +564,30 @@ func (e *Engine) applyLayout(res *Result, q *view, gv []float32) {
 	}
 	res.Findings = append([]Finding{{Kind: kind, Box: mapToInput(o.Box, w, size),
 		Area: int(float64(o.Area) * float64(size*size) / float64(w*w)), Score: round4(zp)}}, res.Findings...)
+}
+
+// layoutRefIdx returns the n references the layout step compares a query
+// with: the n nearest by the engine's retrieval index, or, when n covers
+// the bank (layout.refs = 0 or >= its size), every reference with the
+// nearest first (it names the reference behind a missing finding) and the
+// rest unranked. With every reference the step's cost grows with the bank
+// (about n x objects^2 descriptor products per frame); set layout.refs for
+// a large bank.
+func (e *Engine) layoutRefIdx(gv []float32, n int) []int {
+	var s retrievalScratch
+	all := len(e.bank.Refs)
+	if n < all {
+		return slices.Clone(e.index.nearest(gv, n, &s))
+	}
+	first := e.index.nearest(gv, 1, &s)
+	out := make([]int, 0, all)
+	out = append(out, first...)
+	for i := range all {
+		if len(first) == 0 || i != first[0] {
+			out = append(out, i)
+		}
+	}
+	return out
 }
 
 // layoutKey is the part of the layout config a bank is bound to: nothing

@@ -227,3 +227,21 @@ func TestLayoutZByHand(t *testing.T) {
 		t.Errorf("z = %g, %g, want 1, %g", zo, zm, layoutMissingWeight*4)
 	}
 }
+
+// TestLayoutRefIdx: the layout step takes its references from the engine's
+// retrieval index: the n nearest as the exact scan ranks them, or every
+// reference with the nearest first.
+func TestLayoutRefIdx(t *testing.T) {
+	refs := make([]Reference, 5)
+	for i := range refs {
+		refs[i].Global = []float32{float32(i), 0, 0, 0}
+	}
+	e := &Engine{bank: &Bank{Refs: refs}, index: newRefIndex(refs, 1, 2, 2)}
+	q := []float32{2.9, 0, 0, 0}
+	if got, want := e.layoutRefIdx(q, 2), nearestRefs(refs, q, 2, -1); !slices.Equal(got, want) || want[0] != 3 {
+		t.Errorf("2 nearest: %v, scan %v, want [3 2]", got, want)
+	}
+	if got := e.layoutRefIdx(q, 5); !slices.Equal(got, []int{3, 0, 1, 2, 4}) {
+		t.Errorf("every reference: %v, want [3 0 1 2 4]", got)
+	}
+}
