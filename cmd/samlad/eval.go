@@ -50,7 +50,7 @@ func runEval(args []string) int {
 	what := args[0]
 	fs := flag.NewFlagSet("eval "+what, flag.ContinueOnError)
 	root := fs.String("root", "", "data set root: a category folder or a folder of categories (loco, mvtec)")
-	cfgPath := fs.String("config", "", "config file whose [pipeline] (and [models], [runtime]) is used; default: built-in defaults")
+	cfgPath := fs.String("config", "", "config file whose [pipeline] (and [models], [runtime]) is used; default: built-in defaults with each generated data set's recipe (DigitAnatomy and the box: the layout step)")
 	backend := fs.String("backend", "", "builtin | onnx (default: the config's pipeline.backend)")
 	models := fs.String("models", "", "directory of exported ONNX models and their manifests; selects the onnx backend")
 	out := fs.String("out", "", "report directory (default eval-out/<data set>)")
@@ -125,6 +125,11 @@ func runEval(args []string) int {
 		err = evalDigits(ctx, *seeds, *data, intOrDefault(*train, 100), intOrDefault(*test, 40), strOrDefault(*out, filepath.Join("eval-out", "digitanatomy")), o, command, *ablate)
 	case "scenes":
 		o.Layout = datasets.LOCO
+		if *cfgPath == "" {
+			o.Recipe = func(category string, p config.Pipeline) config.Pipeline {
+				return scenes.Recipe(scenes.Kind(category), p)
+			}
+		}
 		err = evalScenes(ctx, *kinds, *seeds, *data, intOrDefault(*train, 40), intOrDefault(*test, 12), *size, strOrDefault(*out, filepath.Join("eval-out", "scenes")), o, command, *ablate)
 	default:
 		fmt.Fprintf(os.Stderr, "samlad eval: unknown data set %q: want loco, mvtec, digitanatomy or scenes\n", what)

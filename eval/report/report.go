@@ -9,6 +9,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"reflect"
 	"slices"
 	"sort"
 	"strings"
@@ -111,6 +112,12 @@ func Markdown(w io.Writer, rep *runner.Report, command string) {
 		}
 	}
 	fmt.Fprintln(w)
+	for _, c := range rep.Categories {
+		if c.Pipeline != nil {
+			fmt.Fprintf(w, "%s is inspected with its own recipe: %s (SAM-LAD only; the baseline has no such setting).\n\n",
+				c.Name, strings.Join(pipelineDiff(reflect.ValueOf(rep.Pipeline), reflect.ValueOf(*c.Pipeline), "pipeline"), ", "))
+		}
+	}
 
 	matchingMarkdown(w, rep.Categories)
 
@@ -177,4 +184,28 @@ func matchingMarkdown(w io.Writer, cats []*runner.Category) {
 		fmt.Fprintf(w, "| %s | %d | %d | %d | %.1f | %.1f | %.1f |\n", c.Name, m.Pairs, m.Mapped, m.Correct, 100*m.Precision, 100*m.Recall, 100*m.F1)
 	}
 	fmt.Fprintln(w)
+}
+
+// pipelineDiff lists the keys (TOML paths) whose values differ between two
+// pipelines, as "key = value" of b.
+func pipelineDiff(a, b reflect.Value, path string) []string {
+	if a.Kind() != reflect.Struct {
+		if reflect.DeepEqual(a.Interface(), b.Interface()) {
+			return nil
+		}
+		return []string{fmt.Sprintf("%s = %v", path, b.Interface())}
+	}
+	var out []string
+	for i := range a.NumField() {
+		f := a.Type().Field(i)
+		if !f.IsExported() {
+			continue
+		}
+		key := strings.Split(f.Tag.Get("toml"), ",")[0]
+		if key == "" || key == "-" {
+			key = f.Name
+		}
+		out = append(out, pipelineDiff(a.Field(i), b.Field(i), path+"."+key)...)
+	}
+	return out
 }

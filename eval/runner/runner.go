@@ -17,6 +17,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"reflect"
 	"slices"
 	"sort"
 	"time"
@@ -89,6 +90,11 @@ type Options struct {
 	Examples int
 	// Progress reports progress; nil is silent.
 	Progress *Progress
+	// Recipe, when set, gives the pipeline a category is inspected with,
+	// from Pipeline: a data set's per-product settings (the layout step
+	// for a fixed layout), as a plant sets them per recipe. The backend
+	// keys must stay those of Pipeline (one backend serves all categories).
+	Recipe func(category string, p config.Pipeline) config.Pipeline
 }
 
 // Metrics are one method's numbers on one category (or their mean).
@@ -140,6 +146,9 @@ type Category struct {
 	Train         int     `json:"train_images"`
 	Test          int     `json:"test_images"`
 	EnrollSeconds float64 `json:"enroll_seconds"`
+	// Pipeline is the category's own pipeline where Options.Recipe changed
+	// it (nil: the report's pipeline).
+	Pipeline *config.Pipeline `json:"pipeline,omitempty"`
 	// Calibration is what enrolment learned (with config overrides).
 	Calibration infer.Calibration   `json:"calibration"`
 	Metrics     map[string]*Metrics `json:"metrics"` // per method
@@ -220,6 +229,12 @@ type testImage struct {
 
 func evaluateCategory(ctx context.Context, be *infer.Backend, c *datasets.Category, o Options, methods []string) (*Category, error) {
 	p := o.Pipeline
+	var own *config.Pipeline
+	if o.Recipe != nil {
+		if p = o.Recipe(c.Name, p); !reflect.DeepEqual(p, o.Pipeline) {
+			own = &p
+		}
+	}
 	o.Progress.Label(c.Name + " enrol")
 	goodSamples := append(slices.Clone(c.Train), c.Validation...)
 	good := make([]*infer.Image, len(goodSamples))
@@ -248,7 +263,7 @@ func evaluateCategory(ctx context.Context, be *infer.Backend, c *datasets.Catego
 			return nil, err
 		}
 	}
-	cr := &Category{Name: c.Name, Train: len(good), Test: len(c.Test), EnrollSeconds: time.Since(t0).Seconds(), Metrics: map[string]*Metrics{}}
+	cr := &Category{Name: c.Name, Pipeline: own, Train: len(good), Test: len(c.Test), EnrollSeconds: time.Since(t0).Seconds(), Metrics: map[string]*Metrics{}}
 	eng, err := infer.NewEngine(be, bank, p)
 	if err != nil {
 		return nil, err

@@ -1,0 +1,60 @@
+package runner
+
+import (
+	"context"
+	"testing"
+
+	"github.com/samlad/samlad/config"
+	"github.com/samlad/samlad/eval/datasets"
+	"github.com/samlad/samlad/eval/scenes"
+	"github.com/samlad/samlad/infer"
+	"github.com/samlad/samlad/infer/builtin"
+)
+
+// A category's recipe reaches its enrolment and inspection, and the report
+// says which keys it changed; a recipe that changes nothing leaves the
+// category on the report's pipeline.
+func TestRecipePerCategory(t *testing.T) {
+	dir := t.TempDir()
+	if _, err := scenes.WriteSplit(dir, scenes.SplitOptions{Kind: scenes.Box, Layout: scenes.MVTecAD, Size: 128, Seed: 11,
+		TrainGood: 6, TestGood: 2, TestPerType: 1}); err != nil {
+		t.Fatal(err)
+	}
+	p := config.DefaultPipeline()
+	p.InputSize, p.Upsample, p.K, p.Workers = 128, 4, 2, 2
+	run := func(recipe func(string, config.Pipeline) config.Pipeline) *Report {
+		t.Helper()
+		rep, err := Evaluate(context.Background(), dir, Options{Layout: datasets.MVTecAD, Pipeline: p, ImageOnly: true, Recipe: recipe,
+			NewBackend: func(p config.Pipeline) (*infer.Backend, func(), error) {
+				be, err := builtin.New(p)
+				return be, func() {}, err
+			}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return rep
+	}
+	plain := run(func(_ string, p config.Pipeline) config.Pipeline { return p })
+	if plain.Categories[0].Pipeline != nil {
+		t.Errorf("a recipe that changes nothing gave the category its own pipeline %+v", plain.Categories[0].Pipeline)
+	}
+	layoutOnly := func(_ string, p config.Pipeline) config.Pipeline {
+		p.Layout.Enabled, p.Layout.Only, p.Layout.Refs = true, true, 0
+		return p
+	}
+	own := run(layoutOnly)
+	c := own.Categories[0]
+	if c.Pipeline == nil || !c.Pipeline.Layout.Enabled || own.Pipeline.Layout.Enabled {
+		t.Fatalf("category pipeline %+v, report pipeline layout %+v: want the recipe's on the category only", c.Pipeline, own.Pipeline.Layout)
+	}
+	// The layout score alone replaces SAM-LAD's own: the scores differ.
+	same := true
+	for i, im := range c.Images {
+		if im.Scores[SAMLAD] != plain.Categories[0].Images[i].Scores[SAMLAD] {
+			same = false
+		}
+	}
+	if same {
+		t.Error("the recipe's layout step did not change a single score: it did not reach the engine")
+	}
+}
