@@ -97,6 +97,12 @@ func Markdown(w io.Writer, rep *runner.Report, command string) {
 		}
 	}
 	fmt.Fprintln(w)
+	for _, c := range rep.Categories {
+		if c.Pipeline != nil {
+			fmt.Fprintf(w, "%s is inspected with its own recipe: %s (SAM-LAD only; the baseline has no such setting).\n\n",
+				c.Name, strings.Join(pipelineDiff(reflect.ValueOf(rep.Pipeline), reflect.ValueOf(*c.Pipeline), "pipeline"), ", "))
+		}
+	}
 
 	fmt.Fprintln(w, "## Image AUROC per anomaly type (against all good test images)")
 	fmt.Fprintln(w)
@@ -112,12 +118,6 @@ func Markdown(w io.Writer, rep *runner.Report, command string) {
 		}
 	}
 	fmt.Fprintln(w)
-	for _, c := range rep.Categories {
-		if c.Pipeline != nil {
-			fmt.Fprintf(w, "%s is inspected with its own recipe: %s (SAM-LAD only; the baseline has no such setting).\n\n",
-				c.Name, strings.Join(pipelineDiff(reflect.ValueOf(rep.Pipeline), reflect.ValueOf(*c.Pipeline), "pipeline"), ", "))
-		}
-	}
 
 	matchingMarkdown(w, rep.Categories)
 
