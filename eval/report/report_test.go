@@ -112,9 +112,9 @@ func TestSeedsAndAblationTables(t *testing.T) {
 		}
 	}
 	md.Reset()
-	AblationMarkdown(&md, []runner.AblationRow{{Factor: "k", Value: "2", Default: true,
-		Results: map[string]map[string]float64{"bag": {runner.Mean: 0.5, runner.Logical: 0.25, runner.Structural: 0.75}}}}, []string{"bag"})
-	if !strings.Contains(md.String(), "| k | 2 * | 50.0 (25.0 / 75.0) |") {
+	AblationMarkdown(&md, []runner.AblationRow{{Factor: "k", Value: "2", Default: map[string]bool{"bag": true},
+		Results: map[string]map[string]float64{"bag": {runner.Mean: 0.5, runner.Logical: 0.25, runner.Structural: 0.75}, "box": {runner.Mean: 0.5}}}}, []string{"bag", "box"})
+	if !strings.Contains(md.String(), "| k | 2 | 50.0 (25.0 / 75.0) * | 50.0 |") {
 		t.Errorf("ablation table:\n%s", md.String())
 	}
 }

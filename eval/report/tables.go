@@ -10,16 +10,13 @@ import (
 )
 
 // AblationMarkdown writes the ablation grid: per variant and data set the
-// mean image AUROC with the logical / structural ones in brackets. The base
-// pipeline's own value of each factor is marked with *.
+// mean image AUROC with the logical / structural ones in brackets. A data
+// set's default value of each factor (its recipe's, where it has one) is
+// marked with *.
 func AblationMarkdown(w io.Writer, rows []runner.AblationRow, labels []string) {
 	fmt.Fprintf(w, "| factor | value | %s |\n|---|---|%s\n", strings.Join(labels, " | "), strings.Repeat("---|", len(labels)))
 	for _, r := range rows {
-		v := r.Value
-		if r.Default {
-			v += " *"
-		}
-		fmt.Fprintf(w, "| %s | %s |", r.Factor, v)
+		fmt.Fprintf(w, "| %s | %s |", r.Factor, r.Value)
 		if r.Error != "" {
 			fmt.Fprintf(w, " could not run: %s |%s\n", strings.ReplaceAll(r.Error, "|", "/"), strings.Repeat(" |", len(labels)-1))
 			continue
@@ -31,6 +28,9 @@ func AblationMarkdown(w io.Writer, rows []runner.AblationRow, labels []string) {
 				if _, st := m[runner.Structural]; st {
 					cell += fmt.Sprintf(" (%s / %s)", pct(m, runner.Logical), pct(m, runner.Structural))
 				}
+			}
+			if r.Default[l] {
+				cell += " *"
 			}
 			fmt.Fprintf(w, " %s |", cell)
 		}

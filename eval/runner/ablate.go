@@ -18,8 +18,9 @@ type Variant struct {
 
 // AblationGrid is the one-factor-at-a-time grid of the paper's Tables 6-8
 // and the engine's own options: descriptor (GAP / GMP / DCGA), upsampling
-// factor, alignment, k, the light variant (eq. 16), and position-aware
-// descriptors (a per-recipe setting: fixed layouts vs random placement).
+// factor, alignment, k, the light variant (eq. 16), position-aware
+// descriptors, and the layout step (per-recipe settings: fixed layouts vs
+// random placement). The layout grid only matters where the step is on.
 func AblationGrid() []Variant {
 	var g []Variant
 	for _, d := range []string{"gap", "gmp", "dcga"} {
@@ -40,14 +41,23 @@ func AblationGrid() []Variant {
 	for _, m := range []string{"full", "light"} {
 		g = append(g, Variant{"mode", m, func(p *config.Pipeline) { p.Mode = m }})
 	}
+	for _, on := range []bool{false, true} {
+		g = append(g, Variant{"layout.enabled", fmt.Sprint(on), func(p *config.Pipeline) { p.Layout.Enabled = on }})
+	}
+	for _, n := range []int{1, 3, 4} {
+		g = append(g, Variant{"layout.grid", fmt.Sprint(n), func(p *config.Pipeline) { p.Layout.Grid = n }})
+	}
 	return g
 }
 
 // AblationRow is one variant's image AUROCs on each data set.
 type AblationRow struct {
-	Factor  string `json:"factor"`
-	Value   string `json:"value"`
-	Default bool   `json:"default"` // the base pipeline's own value
+	Factor string `json:"factor"`
+	Value  string `json:"value"`
+	// Default says, per data set label, whether this is the value the
+	// data set is inspected with by default (its recipe's, where it has
+	// one).
+	Default map[string]bool `json:"default"`
 	// Results per data set label: image AUROC by group (mean over that
 	// data set's categories).
 	Results map[string]map[string]float64 `json:"results"`
@@ -64,17 +74,38 @@ type Dataset struct {
 }
 
 // Ablate evaluates every variant on every data set (image AUROC only,
-// SAM-LAD only). Variants equal to the base pipeline share one run.
+// SAM-LAD only). Variants equal to the base pipeline share one run. A
+// variant applies after each category's recipe, so that it changes what
+// the category is inspected with (a recipe that turns the layout step on
+// would otherwise undo layout.enabled = false).
 func Ablate(ctx context.Context, sets []Dataset, o Options, grid []Variant) ([]AblationRow, error) {
 	o.Baseline, o.ImageOnly, o.Examples, o.MapsDir = false, true, 0, ""
-	base := o.Pipeline
+	base, recipe := o.Pipeline, o.Recipe
 	cache := map[string]map[string]map[string]float64{}
 	var rows []AblationRow
+	// effective is what a data set's category is inspected with under a
+	// variant (the data set's label names its category, as in the scene
+	// and DigitAnatomy splits).
+	effective := func(v *Variant, label string) config.Pipeline {
+		p := base
+		if recipe != nil {
+			p = recipe(label, p)
+		}
+		if v != nil {
+			v.Apply(&p)
+		}
+		return p
+	}
 	for _, v := range grid {
 		p := base
 		v.Apply(&p)
-		row := AblationRow{Factor: v.Factor, Value: v.Value, Default: reflect.DeepEqual(p, base)}
+		row := AblationRow{Factor: v.Factor, Value: v.Value, Default: map[string]bool{}}
 		key := fmt.Sprintf("%+v", p)
+		for _, ds := range sets {
+			e := effective(&v, ds.Label)
+			row.Default[ds.Label] = reflect.DeepEqual(e, effective(nil, ds.Label))
+			key += fmt.Sprintf("|%+v", e)
+		}
 		if r, ok := cache[key]; ok {
 			row.Results = r
 			rows = append(rows, row)
@@ -82,8 +113,15 @@ func Ablate(ctx context.Context, sets []Dataset, o Options, grid []Variant) ([]A
 		}
 		t0 := time.Now()
 		row.Results = map[string]map[string]float64{}
+		o.Pipeline = p
+		o.Recipe = func(category string, p config.Pipeline) config.Pipeline {
+			if recipe != nil {
+				p = recipe(category, p)
+			}
+			v.Apply(&p)
+			return p
+		}
 		for _, ds := range sets {
-			o.Pipeline = p
 			o.Progress.Label(fmt.Sprintf("%s=%s %s", v.Factor, v.Value, ds.Label))
 			rep, err := Evaluate(ctx, ds.Root, o)
 			if err != nil {

@@ -58,3 +58,42 @@ func TestRecipePerCategory(t *testing.T) {
 		t.Error("the recipe's layout step did not change a single score: it did not reach the engine")
 	}
 }
+
+// An ablation variant applies after the recipe: turning the layout step off
+// on a category whose recipe turns it on is its own run, not the default's.
+func TestAblationVariantAfterRecipe(t *testing.T) {
+	dir := t.TempDir()
+	if _, err := scenes.WriteSplit(dir, scenes.SplitOptions{Kind: scenes.Box, Layout: scenes.MVTecAD, Size: 128, Seed: 11,
+		TrainGood: 6, TestGood: 2, TestPerType: 1}); err != nil {
+		t.Fatal(err)
+	}
+	p := config.DefaultPipeline()
+	p.InputSize, p.Upsample, p.K, p.Workers = 128, 4, 2, 2
+	o := Options{Layout: datasets.MVTecAD, Pipeline: p,
+		Recipe: func(_ string, p config.Pipeline) config.Pipeline {
+			p.Layout.Enabled, p.Layout.Only, p.Layout.Refs = true, true, 0
+			return p
+		},
+		NewBackend: func(p config.Pipeline) (*infer.Backend, func(), error) {
+			be, err := builtin.New(p)
+			return be, func() {}, err
+		}}
+	var grid []Variant
+	for _, v := range AblationGrid() {
+		if v.Factor == "layout.enabled" {
+			grid = append(grid, v)
+		}
+	}
+	rows, err := Ablate(context.Background(), []Dataset{{Label: "box", Root: dir}}, o, grid)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range rows {
+		if r.Error != "" || r.Seconds == 0 {
+			t.Errorf("layout.enabled = %s: error %q, %.2f s (0 s = taken from another variant's run)", r.Value, r.Error, r.Seconds)
+		}
+		if want := r.Value == "true"; r.Default["box"] != want {
+			t.Errorf("layout.enabled = %s marked default %t; the recipe's value is true", r.Value, r.Default["box"])
+		}
+	}
+}
