@@ -334,6 +334,7 @@ func evalScenes(ctx context.Context, kindList, seedList, data string, train, tes
 			}
 		}
 		sets = append(sets, runner.Dataset{Label: string(kind), Root: dir})
+		o.Only = append(o.Only, string(kind))
 	}
 	if err := evalOne(ctx, root, out, o, command, false); err != nil {
 		return err

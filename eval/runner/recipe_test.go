@@ -2,6 +2,8 @@ package runner
 
 import (
 	"context"
+	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/samlad/samlad/config"
@@ -95,5 +97,34 @@ func TestAblationVariantAfterRecipe(t *testing.T) {
 		if want := r.Value == "true"; r.Default["box"] != want {
 			t.Errorf("layout.enabled = %s marked default %t; the recipe's value is true", r.Value, r.Default["box"])
 		}
+	}
+}
+
+// Only keeps the named categories of a root and says so when none is there.
+func TestOnlyNamedCategories(t *testing.T) {
+	root := t.TempDir()
+	for _, k := range []scenes.Kind{scenes.Bag, scenes.Box} {
+		if _, err := scenes.WriteSplit(filepath.Join(root, string(k)), scenes.SplitOptions{Kind: k, Layout: scenes.MVTecAD, Size: 96, Seed: 3,
+			TrainGood: 4, TestGood: 1, TestPerType: 1}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	p := config.DefaultPipeline()
+	p.InputSize, p.Upsample, p.K, p.Workers = 96, 2, 2, 2
+	o := Options{Layout: datasets.MVTecAD, Pipeline: p, ImageOnly: true, Only: []string{"box"},
+		NewBackend: func(p config.Pipeline) (*infer.Backend, func(), error) {
+			be, err := builtin.New(p)
+			return be, func() {}, err
+		}}
+	rep, err := Evaluate(context.Background(), root, o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rep.Categories) != 1 || rep.Categories[0].Name != "box" {
+		t.Errorf("categories %v, want box only", rep.Categories)
+	}
+	o.Only = []string{"tray"}
+	if _, err := Evaluate(context.Background(), root, o); err == nil || !strings.Contains(err.Error(), "tray") {
+		t.Errorf("no such category: error %v, want one naming it", err)
 	}
 }

@@ -20,6 +20,7 @@ import (
 	"reflect"
 	"slices"
 	"sort"
+	"strings"
 	"time"
 
 	"github.com/samlad/samlad/config"
@@ -90,6 +91,9 @@ type Options struct {
 	Examples int
 	// Progress reports progress; nil is silent.
 	Progress *Progress
+	// Only, when set, names the categories to evaluate (folder names);
+	// the others under the root are left out.
+	Only []string
 	// Recipe, when set, gives the pipeline a category is inspected with,
 	// from Pipeline: a data set's per-product settings (the layout step
 	// for a fixed layout), as a plant sets them per recipe. The backend
@@ -189,6 +193,12 @@ func Evaluate(ctx context.Context, root string, o Options) (*Report, error) {
 	dirs, err := datasets.Categories(root)
 	if err != nil {
 		return nil, err
+	}
+	if len(o.Only) > 0 {
+		dirs = slices.DeleteFunc(dirs, func(d string) bool { return !slices.Contains(o.Only, filepath.Base(d)) })
+		if len(dirs) == 0 {
+			return nil, fmt.Errorf("data set root %s: none of the categories %s is there", root, strings.Join(o.Only, ", "))
+		}
 	}
 	rep := &Report{Dataset: filepath.Base(filepath.Clean(root)), Layout: o.Layout, Backend: be.Name,
 		Pipeline: o.Pipeline, Methods: []string{SAMLAD}, Started: time.Now()}
