@@ -17,6 +17,10 @@ func AblationMarkdown(w io.Writer, rows []runner.AblationRow, labels []string) {
 	fmt.Fprintf(w, "| factor | value | %s |\n|---|---|%s\n", strings.Join(labels, " | "), strings.Repeat("---|", len(labels)))
 	for _, r := range rows {
 		fmt.Fprintf(w, "| %s | %s |", r.Factor, r.Value)
+		if r.Unused != "" {
+			fmt.Fprintf(w, " %s |%s\n", r.Unused, strings.Repeat(" |", len(labels)-1))
+			continue
+		}
 		if r.Error != "" {
 			fmt.Fprintf(w, " could not run: %s |%s\n", strings.ReplaceAll(r.Error, "|", "/"), strings.Repeat(" |", len(labels)-1))
 			continue

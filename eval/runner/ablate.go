@@ -14,6 +14,10 @@ type Variant struct {
 	Factor string // e.g. "descriptor"
 	Value  string // e.g. "gap"
 	Apply  func(p *config.Pipeline)
+	// Matching marks factors of SAM-LAD's own scores (descriptors, OMM,
+	// AMM), which a recipe scoring with the layout step alone
+	// (layout.only) does not use.
+	Matching bool
 }
 
 // AblationGrid is the one-factor-at-a-time grid of the paper's Tables 6-8
@@ -24,28 +28,28 @@ type Variant struct {
 func AblationGrid() []Variant {
 	var g []Variant
 	for _, d := range []string{"gap", "gmp", "dcga"} {
-		g = append(g, Variant{"descriptor", d, func(p *config.Pipeline) { p.Descriptor = d }})
+		g = append(g, Variant{"descriptor", d, func(p *config.Pipeline) { p.Descriptor = d }, true})
 	}
 	for _, u := range []int{1, 2, 4, 8} {
-		g = append(g, Variant{"upsample", fmt.Sprint(u), func(p *config.Pipeline) { p.Upsample = u }})
+		g = append(g, Variant{"upsample", fmt.Sprint(u), func(p *config.Pipeline) { p.Upsample = u }, false})
 	}
 	for _, a := range []string{"none", "centroid", "box", "nn"} {
-		g = append(g, Variant{"align", a, func(p *config.Pipeline) { p.Align = a }})
+		g = append(g, Variant{"align", a, func(p *config.Pipeline) { p.Align = a }, true})
 	}
 	for _, k := range []int{1, 2, 3, 4} {
-		g = append(g, Variant{"k", fmt.Sprint(k), func(p *config.Pipeline) { p.K = k }})
+		g = append(g, Variant{"k", fmt.Sprint(k), func(p *config.Pipeline) { p.K = k }, true})
 	}
 	for _, w := range []float64{0, 0.5, 1} {
-		g = append(g, Variant{"position_weight", fmt.Sprint(w), func(p *config.Pipeline) { p.PositionWeight = w }})
+		g = append(g, Variant{"position_weight", fmt.Sprint(w), func(p *config.Pipeline) { p.PositionWeight = w }, true})
 	}
 	for _, m := range []string{"full", "light"} {
-		g = append(g, Variant{"mode", m, func(p *config.Pipeline) { p.Mode = m }})
+		g = append(g, Variant{"mode", m, func(p *config.Pipeline) { p.Mode = m }, true})
 	}
 	for _, on := range []bool{false, true} {
-		g = append(g, Variant{"layout.enabled", fmt.Sprint(on), func(p *config.Pipeline) { p.Layout.Enabled = on }})
+		g = append(g, Variant{"layout.enabled", fmt.Sprint(on), func(p *config.Pipeline) { p.Layout.Enabled = on }, false})
 	}
 	for _, n := range []int{1, 3, 4} {
-		g = append(g, Variant{"layout.grid", fmt.Sprint(n), func(p *config.Pipeline) { p.Layout.Grid = n }})
+		g = append(g, Variant{"layout.grid", fmt.Sprint(n), func(p *config.Pipeline) { p.Layout.Grid = n }, false})
 	}
 	return g
 }
@@ -65,6 +69,9 @@ type AblationRow struct {
 	// Error is why the variant could not run (e.g. a value this engine
 	// version rejects); the grid goes on with the next variant.
 	Error string `json:"error,omitempty"`
+	// Unused says why the variant was not run: no data set's recipe uses
+	// the factor.
+	Unused string `json:"unused,omitempty"`
 }
 
 // Dataset is one data set of an ablation: a label and its root.
@@ -106,6 +113,11 @@ func Ablate(ctx context.Context, sets []Dataset, o Options, grid []Variant) ([]A
 			row.Default[ds.Label] = reflect.DeepEqual(e, effective(nil, ds.Label))
 			key += fmt.Sprintf("|%+v", e)
 		}
+		if v.Matching && !usesMatching(sets, effective) {
+			row.Unused = "not used: every data set's recipe scores with the layout step alone (layout.only)"
+			rows = append(rows, row)
+			continue
+		}
 		if r, ok := cache[key]; ok {
 			row.Results = r
 			rows = append(rows, row)
@@ -138,4 +150,15 @@ func Ablate(ctx context.Context, sets []Dataset, o Options, grid []Variant) ([]A
 		rows = append(rows, row)
 	}
 	return rows, nil
+}
+
+// usesMatching reports whether any data set is scored with SAM-LAD's own
+// scores (not the layout step alone).
+func usesMatching(sets []Dataset, effective func(*Variant, string) config.Pipeline) bool {
+	for _, ds := range sets {
+		if l := effective(nil, ds.Label).Layout; !l.Enabled || !l.Only {
+			return true
+		}
+	}
+	return false
 }

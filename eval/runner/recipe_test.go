@@ -82,7 +82,7 @@ func TestAblationVariantAfterRecipe(t *testing.T) {
 		}}
 	var grid []Variant
 	for _, v := range AblationGrid() {
-		if v.Factor == "layout.enabled" {
+		if v.Factor == "layout.enabled" || v.Factor == "k" && v.Value == "1" {
 			grid = append(grid, v)
 		}
 	}
@@ -91,6 +91,13 @@ func TestAblationVariantAfterRecipe(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, r := range rows {
+		if r.Factor == "k" {
+			// The recipe scores with the layout step alone: k is not used.
+			if r.Unused == "" || r.Results != nil {
+				t.Errorf("k = 1 under a layout.only recipe: unused %q, results %v; want it skipped", r.Unused, r.Results)
+			}
+			continue
+		}
 		if r.Error != "" || r.Seconds == 0 {
 			t.Errorf("layout.enabled = %s: error %q, %.2f s (0 s = taken from another variant's run)", r.Value, r.Error, r.Seconds)
 		}
