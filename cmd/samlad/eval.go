@@ -210,7 +210,7 @@ func writeAblation(ctx context.Context, sets []runner.Dataset, out string, o run
 		return err
 	}
 	var md strings.Builder
-	fmt.Fprintf(&md, "# Ablation\n\nImage AUROC, mean over groups (logical / structural), %%, SAM-LAD only; one key changed at a time from the base pipeline (* = its value); %s. Command:\n\n```\n%s\n```\n\n", buildName(), command)
+	fmt.Fprintf(&md, "# Ablation\n\nImage AUROC, mean over groups (logical / structural), %%, SAM-LAD only; one key changed at a time from each data set's default pipeline (its recipe's where it has one; * = that default); %s. Command:\n\n```\n%s\n```\n\n", buildName(), command)
 	var labels []string
 	for _, s := range sets {
 		labels = append(labels, s.Label)
