@@ -49,7 +49,11 @@ type Pipeline struct {
 	MaxObjects int `toml:"max_objects"`
 	// Threshold is the pass/fail threshold on the image score; 0 = calibrated.
 	Threshold float64 `toml:"threshold"`
-	// ThresholdMargin scales the calibrated threshold (1.0 = the leave-one-out maximum).
+	// FalseRejectRate is the share of good parts the calibrated threshold
+	// is set to reject (estimated from the good images' leave-one-out
+	// scores); it trades false rejects against escapes.
+	FalseRejectRate float64 `toml:"false_reject_rate"`
+	// ThresholdMargin scales the calibrated threshold (1.0 = as calibrated).
 	ThresholdMargin float64 `toml:"threshold_margin"`
 	// Score reduces the map to an image score: "max" or "topk" (mean of the top 1%).
 	Score string `toml:"score"`
@@ -99,6 +103,7 @@ func DefaultPipeline() Pipeline {
 		SinkhornIters:    100,
 		MatchTemperature: 0.05,
 		MaxObjects:       16,
+		FalseRejectRate:  0.01,
 		ThresholdMargin:  1.0,
 		Score:            "max",
 		StructuralWeight: 1,

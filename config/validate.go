@@ -135,6 +135,9 @@ func (v *validator) pipeline(p Pipeline) {
 	if p.Threshold < 0 {
 		v.bad(s+"threshold", p.Threshold, "must be >= 0 (0 = calibrated)")
 	}
+	if p.FalseRejectRate <= 0 || p.FalseRejectRate >= 0.5 {
+		v.bad(s+"false_reject_rate", p.FalseRejectRate, "must be in (0, 0.5): the share of good parts the threshold may reject, e.g. 0.01")
+	}
 	v.positive(s+"threshold_margin", p.ThresholdMargin, " (1.0 = the calibrated threshold as is)")
 	v.oneOf(s+"score", p.Score, "max", "topk")
 	for _, w := range []struct {

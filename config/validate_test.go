@@ -38,6 +38,7 @@ func TestValidationPerSection(t *testing.T) {
 		{"[pipeline]\nmax_objects = 0", "pipeline.max_objects", 2, "[1, 1024]"},
 		{"[pipeline]\nthreshold = -1", "pipeline.threshold", 2, ">= 0"},
 		{"[pipeline]\nthreshold_margin = 0", "pipeline.threshold_margin", 2, "> 0"},
+		{"[pipeline]\nfalse_reject_rate = 0.5", "pipeline.false_reject_rate", 2, "(0, 0.5)"},
 		{"[pipeline]\nk = 4\ncoreset = 3", "pipeline.coreset", 3, "k+1 = 5"},
 		{"[pipeline]\nworkers = -2", "pipeline.workers", 2, ">= 0"},
 		{"[pipeline]\nposition_weight = -1", "pipeline.position_weight", 2, ">= 0"},

@@ -137,7 +137,10 @@ type Calibration struct {
 	LogicMean, LogicStd   float64
 	// StructScale is the fallback object scale (median of all objects').
 	StructScale float64
-	Threshold   float64
+	// Threshold is the pass/fail threshold (rule 7); GoodAbove is how many
+	// good images' leave-one-out scores exceed it.
+	Threshold float64
+	GoodAbove int
 	// LOOScores are the good images' leave-one-out image scores.
 	LOOScores []float64
 	// LOOStruct and LOOLogic are the good images' leave-one-out raw

@@ -62,9 +62,9 @@ import (
 //     objects. Scores are standardised by the leave-one-out mean and spread:
 //     zS = (S - mean S) / sd S with sd S >= 5% of mean S, zL = (L - mean L) /
 //     sd L with sd L >= 0.1 objects; image score = max(zS, zL).
-//  7. Pass/fail threshold = max(highest leave-one-out image score, 3) times
-//     threshold_margin: no good image would have failed, and a frame must
-//     be at least three spreads from normal to fail.
+//  7. Pass/fail threshold: the score that a share false_reject_rate of good
+//     frames exceeds, from a robust normal fit to the leave-one-out image
+//     scores, times threshold_margin (threshold.go).
 const (
 	areaMaxDefault = 0.25
 	areaFloor      = 0.002
@@ -297,13 +297,11 @@ func calibrate(ctx context.Context, be *Backend, p config.Pipeline, bank *Bank, 
 	cal.StructStd = max(cal.StructStd, sdStructFrac*math.Abs(cal.StructMean), 1e-9)
 	cal.LogicMean, cal.LogicStd = meanStd(L)
 	cal.LogicStd = max(cal.LogicStd, sdLogicFloor)
-	// Rule 7.
+	// Rule 7 follows in Enroll, once the layout step has its scores too.
 	cal.LOOScores = make([]float64, n)
-	cal.Threshold = thresholdFloor
 	for i := range S {
 		a := &assessment{structural: S[i], logical: L[i]}
 		cal.LOOScores[i] = round4(imageScore(a.zscores(*cal, p)))
-		cal.Threshold = max(cal.Threshold, cal.LOOScores[i])
 	}
 	return nil
 }

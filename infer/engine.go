@@ -59,7 +59,7 @@ func NewEngine(be *Backend, bank *Bank, p config.Pipeline) (*Engine, error) {
 	if len(bank.Refs) < p.K {
 		return nil, fmt.Errorf("bank holds %d references, k = %d needs at least %d", len(bank.Refs), p.K, p.K)
 	}
-	e := &Engine{be: be, bank: bank, p: p, cal: effectiveCalibration(bank.Calib, p)}
+	e := &Engine{be: be, bank: bank, p: p, cal: effectiveCalibration(bank, p)}
 	e.pr = paramsOf(p, e.cal)
 	f0 := &bank.Refs[0].Feat
 	e.index = newRefIndex(bank.Refs, f0.C, (f0.H+1)/2, (f0.W+1)/2)
@@ -78,16 +78,25 @@ func NewEngine(be *Backend, bank *Bank, p config.Pipeline) (*Engine, error) {
 }
 
 // effectiveCalibration applies the config's overrides to the bank's values.
-func effectiveCalibration(c Calibration, p config.Pipeline) Calibration {
+// The threshold follows the config's false_reject_rate, refitted on the
+// bank's leave-one-out scores, so that changing the rate needs no
+// re-enrolment.
+func effectiveCalibration(b *Bank, p config.Pipeline) Calibration {
+	c := b.Calib
 	c.Dustbin = pick(p.Dustbin, c.Dustbin)
 	c.MatchThreshold = pick(p.MatchThreshold, c.MatchThreshold)
 	c.MinArea = pick(p.MinArea, c.MinArea)
 	c.MaxArea = pick(p.MaxArea, c.MaxArea)
+	good := goodScores(b, p)
 	if p.Threshold != 0 {
 		c.Threshold = p.Threshold
-	} else if p.ThresholdMargin > 0 {
-		c.Threshold *= p.ThresholdMargin
+	} else if len(good) > 0 {
+		c.Threshold = round4(falseRejectThreshold(good, p.FalseRejectRate))
+		if p.ThresholdMargin > 0 {
+			c.Threshold = round4(c.Threshold * p.ThresholdMargin)
+		}
 	}
+	c.GoodAbove = thresholdCheck(good, c.Threshold)
 	return c
 }
 

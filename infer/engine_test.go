@@ -224,6 +224,23 @@ func TestBankRoundTripAndBadBanks(t *testing.T) {
 	if err != nil || eng.Calibration().Threshold != 7 {
 		t.Errorf("threshold override: %v", err)
 	}
+	// The false-reject rate is refitted on the bank's good scores: a
+	// higher rate, a lower threshold and at least as many good images
+	// above it, with no re-enrolment.
+	var th [2]float64
+	var above [2]int
+	for i, rate := range []float64{0.01, 0.2} {
+		q = p
+		q.FalseRejectRate = rate
+		eng, err := infer.NewEngine(be, loaded, q)
+		if err != nil {
+			t.Fatal(err)
+		}
+		th[i], above[i] = eng.Calibration().Threshold, eng.Calibration().GoodAbove
+	}
+	if th[1] >= th[0] || above[1] < above[0] {
+		t.Errorf("false-reject rate 0.01 -> 0.2: threshold %.3f -> %.3f, good images above %d -> %d", th[0], th[1], above[0], above[1])
+	}
 }
 
 func flipByte(b []byte, i int) []byte {

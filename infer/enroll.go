@@ -198,6 +198,10 @@ func Enroll(ctx context.Context, be *Backend, p config.Pipeline, good []*Image, 
 		return nil, err
 	}
 	bank.Layout = layout.finish(bank, workers)
+	// Rule 7 (threshold.go).
+	scores := goodScores(bank, p)
+	bank.Calib.Threshold = round4(falseRejectThreshold(scores, p.FalseRejectRate))
+	bank.Calib.GoodAbove = thresholdCheck(scores, bank.Calib.Threshold)
 	return bank, nil
 }
 

@@ -77,8 +77,9 @@ func runEnroll(args []string) int {
 		return 1
 	}
 	c := bank.Calib
-	fmt.Fprintf(os.Stderr, "enrolled %d good images in %.1fs -> %s\n  dustbin %.3f, match threshold %.3f, area %.4f..%.4f, threshold %.3f\n",
-		len(bank.Refs), time.Since(start).Seconds(), *out, c.Dustbin, c.MatchThreshold, c.MinArea, c.MaxArea, c.Threshold)
+	fmt.Fprintf(os.Stderr, "enrolled %d good images in %.1fs -> %s\n  dustbin %.3f, match threshold %.3f, area %.4f..%.4f, threshold %.3f (false-reject rate %g%%: %d of %d good images score above)\n",
+		len(bank.Refs), time.Since(start).Seconds(), *out, c.Dustbin, c.MatchThreshold, c.MinArea, c.MaxArea, c.Threshold,
+		100*cfg.Pipeline.FalseRejectRate, c.GoodAbove, len(c.LOOScores))
 	return rd.exitCode()
 }
 
