@@ -15,11 +15,14 @@ type Layout struct {
 	Refs int `toml:"refs"`
 	// Radius is the distance between object centroids, as a fraction of the
 	// image side, within which a reference object counts as "at the same
-	// position"; about half the spacing between neighbouring slots.
+	// position", and within which objects are grouped into one part (a
+	// part the segmenter cut into pieces is described as one); about half
+	// the spacing between neighbouring slots.
 	Radius float64 `toml:"radius"`
 	// Grid is the number of cells per side of the layout descriptor: the
-	// object's box is split into Grid x Grid cells, each pooled separately,
-	// so that the descriptor keeps the object's shape and orientation.
+	// part's box (the union of its objects' boxes) is split into Grid x
+	// Grid cells, each pooled separately, so that the descriptor keeps the
+	// part's shape and orientation.
 	Grid int `toml:"grid"`
 	// Only makes the layout z-score the image score on its own, for recipes
 	// whose every rule is positional (a fixed grid of parts); otherwise the

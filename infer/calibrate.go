@@ -73,7 +73,6 @@ const (
 	areaCutSteps   = 96
 	sdStructFrac   = 0.05
 	sdLogicFloor   = 0.1
-	thresholdFloor = 3.0
 	stabilityPeers = 10
 	dustbinMin     = -0.5
 	dustbinMax     = 0.95

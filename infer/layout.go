@@ -58,10 +58,9 @@ import (
 //     position the segmenter often loses in good images counts less.
 //   - Both values are standardised by their leave-one-out mean and spread
 //     over the good images; zP = max(zObject, layoutMissingWeight *
-//     zMissing). The image score
-//     becomes max(zS, zL, zP) (or zP alone with layout.only) and the
-//     pass/fail threshold at least the largest leave-one-out zP (times
-//     threshold_margin), as calibrate.go rule 6 does for zS and zL.
+//     zMissing). The image score becomes max(zS, zL, zP) (or zP alone
+//     with layout.only); the pass/fail threshold is fitted to the good
+//     images' leave-one-out image scores so computed (threshold.go).
 
 const (
 	// layoutStable is the weight from which a reference object is expected
@@ -110,8 +109,9 @@ type LayoutBank struct {
 	// Leave-one-out mean and spread of the object and missing values.
 	ObjectMean, ObjectStd   float64
 	MissingMean, MissingStd float64
-	// Threshold is the largest leave-one-out zP.
-	Threshold float64
+	// LOOScores are the good images' leave-one-out zP, in the order of
+	// the bank's references.
+	LOOScores []float64
 	// MinArea (fraction of the map) is the smallest object the step
 	// scores: half the median area of the good images' objects.
 	MinArea float64
@@ -469,9 +469,10 @@ func (le *layoutEnrol) finish(bank *Bank, workers int) *LayoutBank {
 	lb.MissingMean, lb.MissingStd = meanStd(miss)
 	lb.ObjectStd = max(lb.ObjectStd, layoutSDFloor*math.Abs(lb.ObjectMean), 1e-9)
 	lb.MissingStd = max(lb.MissingStd, layoutSDFloor*math.Abs(lb.MissingMean), 1e-9)
+	lb.LOOScores = make([]float64, n)
 	for i := range obj {
 		zo, zm := lb.z(&layoutParts{object: obj[i : i+1], missing: miss[i]})
-		lb.Threshold = max(lb.Threshold, zo, zm)
+		lb.LOOScores[i] = round4(max(zo, zm))
 	}
 	return lb
 }
@@ -511,7 +512,7 @@ func uncoverStats(refs []Reference, peers [][]int, raw []*layoutParts) (mean, sd
 }
 
 // applyLayout folds the layout step into res (no-op when the bank has no
-// layout calibration): the score, threshold and verdict, the map over the
+// layout calibration): the score and verdict, the map over the
 // most out-of-place object, and a finding when the image fails on it.
 func (e *Engine) applyLayout(res *Result, q *view, gv []float32) {
 	lb := e.bank.Layout
@@ -528,17 +529,6 @@ func (e *Engine) applyLayout(res *Result, q *view, gv []float32) {
 		res.Score = round4(zp)
 	} else {
 		res.Score = round4(max(res.Score, zp))
-	}
-	if e.p.Threshold == 0 {
-		t := lb.Threshold
-		if e.p.ThresholdMargin > 0 {
-			t *= e.p.ThresholdMargin
-		}
-		if cfg.Only {
-			res.Threshold = round4(max(t, thresholdFloor))
-		} else {
-			res.Threshold = round4(max(res.Threshold, t))
-		}
 	}
 	res.Verdict = VerdictPass
 	if res.Score > res.Threshold || math.IsNaN(res.Score) {
@@ -621,6 +611,9 @@ func (lb *LayoutBank) validate(refs []Reference) error {
 				return fmt.Errorf("layout: reference %d (%s): malformed descriptor", r, refs[r].Name)
 			}
 		}
+	}
+	if len(lb.LOOScores) != len(refs) {
+		return fmt.Errorf("layout: leave-one-out scores for %d references, bank holds %d; re-enrol with `samlad enroll`", len(lb.LOOScores), len(refs))
 	}
 	if len(lb.UncoverMean) != len(refs) || len(lb.UncoverStd) != len(refs) {
 		return fmt.Errorf("layout: uncoverage statistics for %d and %d references, bank holds %d", len(lb.UncoverMean), len(lb.UncoverStd), len(refs))

@@ -108,6 +108,10 @@ func TestLayoutBankBinding(t *testing.T) {
 		t.Error("descriptor of the wrong length accepted")
 	}
 	bad.Desc[0][1] = make([]float32, n)
+	if err := bad.validate(refs); err == nil || !strings.Contains(err.Error(), "re-enrol") {
+		t.Errorf("layout without leave-one-out scores: error %v, want one saying to re-enrol", err)
+	}
+	bad.LOOScores = []float64{0.5}
 	if err := bad.validate(refs); err == nil {
 		t.Error("layout without uncoverage statistics accepted")
 	}

@@ -5,29 +5,26 @@ import (
 	"slices"
 
 	"github.com/samlad/samlad/config"
-	"gonum.org/v1/gonum/stat/distuv"
 )
 
 // Rule 7, the pass/fail threshold, is set for a false-reject rate (config
 // pipeline.false_reject_rate): the share of good parts a line accepts to
 // reject. The good images' leave-one-out image scores are what a good frame
-// scores; the threshold is the (1 - rate) quantile of a normal law fitted
-// to them robustly (median, and 1.4826 x the median absolute deviation),
-// times threshold_margin.
+// scores. Their upper half is modelled as an exponential tail over the
+// median: P(score > median + x) = 0.5 exp(-x / s), with s the median of the
+// exceedances over the median divided by ln 2, so that the threshold
+// median + s ln(0.5 / rate) is the score that share of good frames
+// exceeds; times threshold_margin.
 //
-// Why a fit and not the largest leave-one-out score: forty good images say
-// little about a 1% tail, and one of them with a segmentation hiccup would
-// set the threshold for every frame after it (a good bag at 4.7 spreads
-// did, and let every anomalous bag pass). The robust fit ignores such an
-// outlier; thresholdCheck reports how many good images the threshold
-// rejects, so that a tail heavier than the fit shows at enrolment.
-const (
-	// madToSD turns a median absolute deviation into a normal spread.
-	madToSD = 1.4826
-	// thresholdSpreadFloor keeps the fitted spread from collapsing when
-	// the good images score alike (units of the standardised scores).
-	thresholdSpreadFloor = 0.25
-)
+// Why this law: an image score is the largest of a few standardised parts,
+// and the good images' scores have a long right tail; a normal law fitted
+// to them (median and MAD) put the 1% threshold where 10% of the good test
+// images of the generated scenes scored above it. Why a fit at all: forty
+// good images say little about a 1% tail, and their largest score, the
+// rule before, let one odd good image set a threshold above every
+// anomaly. Medians keep such an image from moving the fit.
+// thresholdCheck reports how many good images score above the threshold,
+// so that a tail heavier than the fit shows at enrolment.
 
 // falseRejectThreshold returns the threshold at which a fraction rate of
 // good frames, scored like scores, would fail. A rate outside (0, 0.5),
@@ -37,13 +34,22 @@ func falseRejectThreshold(scores []float64, rate float64) float64 {
 		rate = config.DefaultPipeline().FalseRejectRate
 	}
 	med := median(scores)
-	dev := make([]float64, len(scores))
-	for i, s := range scores {
-		dev[i] = math.Abs(s - med)
+	var exc []float64
+	for _, s := range scores {
+		if s > med {
+			exc = append(exc, s-med)
+		}
 	}
-	spread := max(madToSD*median(dev), thresholdSpreadFloor)
-	return med + distuv.UnitNormal.Quantile(1-rate)*spread
+	scale := thresholdScaleFloor
+	if len(exc) > 0 {
+		scale = max(median(exc)/math.Ln2, thresholdScaleFloor)
+	}
+	return med + scale*math.Log(0.5/rate)
 }
+
+// thresholdScaleFloor keeps the tail's scale from collapsing when the good
+// images score alike (units of the standardised scores).
+const thresholdScaleFloor = 0.1
 
 // thresholdCheck counts the scores above the threshold: the good images
 // of the bank that a frame like them would fail.
@@ -61,7 +67,20 @@ func median(xs []float64) float64 {
 	return quantile(slices.Clone(xs), 0.5)
 }
 
-// goodScores returns the good images' leave-one-out image scores.
+// goodScores returns the good images' leave-one-out image scores as a
+// frame's are computed: with the layout step, the larger of SAM-LAD's and
+// the step's, or the step's alone with layout.only.
 func goodScores(b *Bank, p config.Pipeline) []float64 {
-	return b.Calib.LOOScores
+	lb := b.Layout
+	if lb == nil {
+		return b.Calib.LOOScores
+	}
+	out := make([]float64, len(lb.LOOScores))
+	for i, z := range lb.LOOScores {
+		out[i] = z
+		if !p.Layout.Only {
+			out[i] = max(z, b.Calib.LOOScores[i])
+		}
+	}
+	return out
 }
