@@ -15,6 +15,7 @@ import (
 	"strings"
 
 	"github.com/samlad/samlad/eval/runner"
+	"github.com/samlad/samlad/infer"
 )
 
 // Write writes report.md, report.json and, per category, roc-<cat>.png and
@@ -119,6 +120,7 @@ func Markdown(w io.Writer, rep *runner.Report, command string) {
 	}
 	fmt.Fprintln(w)
 
+	verdictMarkdown(w, rep.Categories)
 	matchingMarkdown(w, rep.Categories)
 
 	fmt.Fprintln(w, "## Calibration (learned from the good images)")
@@ -208,4 +210,41 @@ func pipelineDiff(a, b reflect.Value, path string) []string {
 		out = append(out, pipelineDiff(a.Field(i), b.Field(i), path+"."+key)...)
 	}
 	return out
+}
+
+// verdictMarkdown writes what SAM-LAD's own pass/fail verdicts did at the
+// threshold calibrated for pipeline.false_reject_rate: the good test images
+// it rejected and the anomalous ones it caught. AUROC says how well scores
+// rank; this says what a line running the default threshold would see.
+func verdictMarkdown(w io.Writer, cats []*runner.Category) {
+	fmt.Fprintln(w, "## Verdicts at the calibrated threshold (SAM-LAD)")
+	fmt.Fprintln(w)
+	fmt.Fprintln(w, "| category | threshold | good rejected | logical caught | structural caught |")
+	fmt.Fprintln(w, "|---|---|---|---|---|")
+	for _, c := range cats {
+		var n, fail [3]int // good, logical, structural
+		for _, im := range c.Images {
+			i := 0
+			switch im.Group {
+			case runner.Logical:
+				i = 1
+			case runner.Structural:
+				i = 2
+			}
+			n[i]++
+			if im.Verdict == infer.VerdictFail {
+				fail[i]++
+			}
+		}
+		fmt.Fprintf(w, "| %s | %.3f | %s | %s | %s |\n", c.Name, c.Calibration.Threshold, share(fail[0], n[0]), share(fail[1], n[1]), share(fail[2], n[2]))
+	}
+	fmt.Fprintln(w)
+}
+
+// share writes "k / n (p%)", or "–" when n is 0.
+func share(k, n int) string {
+	if n == 0 {
+		return "–"
+	}
+	return fmt.Sprintf("%d / %d (%.0f%%)", k, n, 100*float64(k)/float64(n))
 }

@@ -19,8 +19,8 @@ func handReport() *runner.Report {
 	px := 0.875
 	recs := []runner.ImageRecord{
 		{Path: "test/good/000.png", Type: "good", Anomaly: "good", Scores: map[string]float64{runner.SAMLAD: 0.1, runner.PatchKNN: 0.5}},
-		{Path: "test/good/001.png", Type: "good", Anomaly: "good", Scores: map[string]float64{runner.SAMLAD: 0.2, runner.PatchKNN: 0.9}},
-		{Path: "test/missing/000.png", Type: "missing", Anomaly: "missing", Group: runner.Logical, Scores: map[string]float64{runner.SAMLAD: 0.9, runner.PatchKNN: 0.6}},
+		{Path: "test/good/001.png", Type: "good", Anomaly: "good", Scores: map[string]float64{runner.SAMLAD: 0.2, runner.PatchKNN: 0.9}, Verdict: "fail"},
+		{Path: "test/missing/000.png", Type: "missing", Anomaly: "missing", Group: runner.Logical, Scores: map[string]float64{runner.SAMLAD: 0.9, runner.PatchKNN: 0.6}, Verdict: "fail"},
 		{Path: "test/scratch/000.png", Type: "scratch", Anomaly: "scratch", Group: runner.Structural, Scores: map[string]float64{runner.SAMLAD: 0.15, runner.PatchKNN: 1.0}},
 	}
 	img := image.NewRGBA(image.Rect(0, 0, 8, 8))
@@ -58,6 +58,7 @@ func TestWrite(t *testing.T) {
 	for _, want := range []string{
 		"| cat | sam-lad | 100.0 | 50.0 | 75.0 | 87.5 | 25.0 | 12.5 | 18.8 |",
 		"| cat | patch-knn | 50.0 | 100.0 | 75.0 | – | – | – | – |",
+		"| cat | 0.000 | 1 / 2 (50%) | 1 / 1 (100%) | 0 / 1 (0%) |",
 		"| cat | missing (logical) | 100.0 | 50.0 |",
 		"| cat | scratch (structural) | 50.0 | 100.0 |",
 		"| cat | features | 4 | 12.2 | 20.0 |",
