@@ -134,18 +134,7 @@ func dissolveRims(sc *segScratch, img *infer.Image, count int) int {
 					best, bestD = l, d
 				}
 			}
-			if x > 0 {
-				try(i - 1)
-			}
-			if x+1 < w {
-				try(i + 1)
-			}
-			if y > 0 {
-				try(i - w)
-			}
-			if y+1 < h {
-				try(i + w)
-			}
+			each4(i, x, y, w, h, try)
 			if best < 0 {
 				rest = append(rest, p)
 				continue
@@ -446,18 +435,7 @@ func relaxBoundaries(sc *segScratch, img *infer.Image, count int) int {
 						}
 					}
 				}
-				if x > 0 {
-					try(i - 1)
-				}
-				if x+1 < w {
-					try(i + 1)
-				}
-				if y > 0 {
-					try(i - w)
-				}
-				if y+1 < h {
-					try(i + w)
-				}
+				each4(i, x, y, w, h, try)
 				if best != own {
 					sc.pending = append(sc.pending, int32(i))
 					sc.remap = append(sc.remap, best)
@@ -611,18 +589,7 @@ func chromaParts(sc *segScratch, img *infer.Image, count, passes int) int {
 						}
 					}
 				}
-				if x > 0 {
-					try(i - 1)
-				}
-				if x+1 < w {
-					try(i + 1)
-				}
-				if y > 0 {
-					try(i - w)
-				}
-				if y+1 < h {
-					try(i + w)
-				}
+				each4(i, x, y, w, h, try)
 				if best != own {
 					sc.pending = append(sc.pending, int32(i))
 					sc.remap = append(sc.remap, best)
@@ -795,4 +762,21 @@ func mergeShadows(sc *segScratch, img *infer.Image, count int) int {
 		return count
 	}
 	return relabel(sc, count)
+}
+
+// each4 calls f with the 4-neighbours of pixel i = y*w + x of a w x h
+// image.
+func each4(i, x, y, w, h int, f func(j int)) {
+	if x > 0 {
+		f(i - 1)
+	}
+	if x+1 < w {
+		f(i + 1)
+	}
+	if y > 0 {
+		f(i - w)
+	}
+	if y+1 < h {
+		f(i + w)
+	}
 }
