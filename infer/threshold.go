@@ -17,9 +17,8 @@ import (
 // exceeds; times threshold_margin.
 //
 // Why this law: an image score is the largest of a few standardised parts,
-// and the good images' scores have a long right tail; a normal law fitted
-// to them (median and MAD) put the 1% threshold where 10% of the good test
-// images of the generated scenes scored above it. Why a fit at all: forty
+// and the good images' scores have a long right tail, which a normal law
+// fitted to them underestimates. Why a fit at all: forty
 // good images say little about a 1% tail, and their largest score, the
 // rule before, let one odd good image set a threshold above every
 // anomaly. Medians keep such an image from moving the fit.
