@@ -63,8 +63,8 @@ import (
 //     zS = (S - mean S) / sd S with sd S >= 5% of mean S, zL = (L - mean L) /
 //     sd L with sd L >= 0.1 objects; image score = max(zS, zL).
 //  7. Pass/fail threshold: the score that a share false_reject_rate of good
-//     frames exceeds, from a robust normal fit to the leave-one-out image
-//     scores, times threshold_margin (threshold.go).
+//     frames exceeds, from an exponential tail fitted to the upper half of
+//     the leave-one-out image scores, times threshold_margin (threshold.go).
 const (
 	areaMaxDefault = 0.25
 	areaFloor      = 0.002
