@@ -12,7 +12,6 @@ import (
 	"github.com/samlad/samlad/eval/datasets"
 	"github.com/samlad/samlad/eval/scenes"
 	"github.com/samlad/samlad/infer"
-	"github.com/samlad/samlad/infer/builtin"
 )
 
 // A hand-worked case: query truth a, a, b, c (c anomalous, so it
@@ -102,10 +101,7 @@ func TestEvaluateMatchingOnIdenticalImage(t *testing.T) {
 	p := config.DefaultPipeline()
 	p.InputSize, p.Upsample, p.K, p.Workers = 128, 4, 1, 2
 	rep, err := Evaluate(context.Background(), dir, Options{Layout: datasets.MVTecAD, Pipeline: p, ImageOnly: true,
-		NewBackend: func(p config.Pipeline) (*infer.Backend, func(), error) {
-			be, err := builtin.New(p)
-			return be, func() {}, err
-		}})
+		NewBackend: builtinBackend})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -27,10 +27,7 @@ func TestRecipePerCategory(t *testing.T) {
 	run := func(recipe func(string, config.Pipeline) config.Pipeline) *Report {
 		t.Helper()
 		rep, err := Evaluate(context.Background(), dir, Options{Layout: datasets.MVTecAD, Pipeline: p, ImageOnly: true, Recipe: recipe,
-			NewBackend: func(p config.Pipeline) (*infer.Backend, func(), error) {
-				be, err := builtin.New(p)
-				return be, func() {}, err
-			}})
+			NewBackend: builtinBackend})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -76,10 +73,7 @@ func TestAblationVariantAfterRecipe(t *testing.T) {
 			p.Layout.Enabled, p.Layout.Only, p.Layout.Refs = true, true, 0
 			return p
 		},
-		NewBackend: func(p config.Pipeline) (*infer.Backend, func(), error) {
-			be, err := builtin.New(p)
-			return be, func() {}, err
-		}}
+		NewBackend: builtinBackend}
 	var grid []Variant
 	for _, v := range AblationGrid() {
 		if v.Factor == "layout.enabled" || v.Factor == "k" && v.Value == "1" {
@@ -119,10 +113,7 @@ func TestOnlyNamedCategories(t *testing.T) {
 	p := config.DefaultPipeline()
 	p.InputSize, p.Upsample, p.K, p.Workers = 96, 2, 2, 2
 	o := Options{Layout: datasets.MVTecAD, Pipeline: p, ImageOnly: true, Only: []string{"box"},
-		NewBackend: func(p config.Pipeline) (*infer.Backend, func(), error) {
-			be, err := builtin.New(p)
-			return be, func() {}, err
-		}}
+		NewBackend: builtinBackend}
 	rep, err := Evaluate(context.Background(), root, o)
 	if err != nil {
 		t.Fatal(err)
@@ -134,4 +125,11 @@ func TestOnlyNamedCategories(t *testing.T) {
 	if _, err := Evaluate(context.Background(), root, o); err == nil || !strings.Contains(err.Error(), "tray") {
 		t.Errorf("no such category: error %v, want one naming it", err)
 	}
+}
+
+// builtinBackend is the tests' NewBackend: the built-in backend, nothing
+// to release.
+func builtinBackend(p config.Pipeline) (*infer.Backend, func(), error) {
+	be, err := builtin.New(p)
+	return be, func() {}, err
 }
