@@ -65,6 +65,27 @@ func NewPatchKNN(ctx context.Context, be *Backend, p config.Pipeline, good []*Im
 	return b, nil
 }
 
+// NewPatchKNNFromBank builds the baseline from a bank's references: their
+// standardised feature maps are the memory, so an inspection can score
+// the baseline next to SAM-LAD without the good images at hand. It equals
+// NewPatchKNN on the enrolled images (without coreset) when the bank holds
+// every one of them.
+func NewPatchKNNFromBank(be *Backend, bank *Bank) (*PatchKNN, error) {
+	if len(bank.Refs) == 0 {
+		return nil, errors.New("patch-knn: the bank has no references")
+	}
+	f0 := bank.Refs[0].Feat
+	b := &PatchKNN{be: be, size: bank.Config.InputSize, norm: bank.Norm, c: f0.C, h: f0.H, w: f0.W}
+	for i := range bank.Refs {
+		f := &bank.Refs[i].Feat
+		if f.C != b.c || f.H != b.h || f.W != b.w {
+			return nil, fmt.Errorf("patch-knn: reference %s features differ in shape", bank.Refs[i].Name)
+		}
+		b.mem = append(b.mem, cellsOf(f)...)
+	}
+	return b, nil
+}
+
 // cellsOf lays a feature map out cell-major (one C-vector per cell).
 func cellsOf(f *FeatureMap) []float32 {
 	return toHWC(f, nil)

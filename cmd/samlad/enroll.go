@@ -21,16 +21,17 @@ import (
 func runEnroll(args []string) int {
 	fs := flag.NewFlagSet("enroll", flag.ContinueOnError)
 	cfgPath := fs.String("config", "", "config file (TOML); default: built-in defaults")
-	goodDir := fs.String("good", "", "folder of good images (PNG, JPEG, BMP, TIFF, WebP)")
+	var goodDirs folderList
+	fs.Var(&goodDirs, "good", "folder of good images (PNG, JPEG, BMP, TIFF, WebP); give it again for more folders (MVTec LOCO: train/good and validation/good)")
 	out := fs.String("out", "", "bank file to write")
 	fs.Usage = func() {
-		fmt.Fprintln(os.Stderr, "usage: samlad enroll [--config FILE] --good DIR --out FILE.bank")
+		fmt.Fprintln(os.Stderr, "usage: samlad enroll [--config FILE] --good DIR [--good DIR...] --out FILE.bank")
 		fs.PrintDefaults()
 	}
 	if code, ok := parseFlags(fs, args); !ok {
 		return code
 	}
-	if *goodDir == "" || *out == "" {
+	if len(goodDirs) == 0 || *out == "" {
 		fmt.Fprintln(os.Stderr, "samlad enroll: --good DIR and --out FILE are required")
 		return 2
 	}
@@ -39,14 +40,18 @@ func runEnroll(args []string) int {
 		fmt.Fprintf(os.Stderr, "samlad enroll: %v\n", err)
 		return 1
 	}
-	paths, err := imagesIn(*goodDir)
-	if err != nil {
-		fmt.Fprintf(os.Stderr, "samlad enroll: %v\n", err)
-		return 1
+	var paths []string
+	for _, dir := range goodDirs {
+		ps, err := imagesIn(dir)
+		if err != nil {
+			fmt.Fprintf(os.Stderr, "samlad enroll: %v\n", err)
+			return 1
+		}
+		paths = append(paths, ps...)
 	}
 	if len(paths) == 0 {
 		fmt.Fprintf(os.Stderr, "samlad enroll: no images in %s (looked for %s); enrolment needs at least %d good images for k = %d\n",
-			*goodDir, strings.Join(capture.ImageExtensions(), " "), infer.MinGoodImages(cfg.Pipeline.K), cfg.Pipeline.K)
+			goodDirs.String(), strings.Join(capture.ImageExtensions(), " "), infer.MinGoodImages(cfg.Pipeline.K), cfg.Pipeline.K)
 		return 1
 	}
 	be, err := backends.Open(cfg.Runtime, cfg.Models, cfg.Pipeline)
@@ -64,12 +69,16 @@ func runEnroll(args []string) int {
 			continue
 		}
 		good = append(good, img)
-		names = append(names, filepath.Base(p))
+		if len(goodDirs) > 1 {
+			names = append(names, p) // base names repeat across folders
+		} else {
+			names = append(names, filepath.Base(p))
+		}
 	}
 	start := time.Now()
 	bank, err := infer.Enroll(context.Background(), be.Backend, cfg.Pipeline, good, names)
 	if err != nil {
-		fmt.Fprintf(os.Stderr, "samlad enroll: %s: %v\n", *goodDir, err)
+		fmt.Fprintf(os.Stderr, "samlad enroll: %s: %v\n", goodDirs.String(), err)
 		return 1
 	}
 	if err := bank.Save(*out); err != nil {
@@ -81,6 +90,16 @@ func runEnroll(args []string) int {
 		len(bank.Refs), time.Since(start).Seconds(), *out, c.Dustbin, c.MatchThreshold, c.MinArea, c.MaxArea, c.Threshold,
 		100*cfg.Pipeline.FalseRejectRate, c.GoodAbove, len(c.LOOScores))
 	return rd.exitCode()
+}
+
+// folderList is a flag given once per folder.
+type folderList []string
+
+func (l *folderList) String() string { return strings.Join(*l, ", ") }
+
+func (l *folderList) Set(dir string) error {
+	*l = append(*l, dir)
+	return nil
 }
 
 // loadConfig reads a config file, or returns the defaults for "".

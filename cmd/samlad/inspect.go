@@ -7,10 +7,12 @@ import (
 	"fmt"
 	"image"
 	"image/png"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
 
+	"github.com/samlad/samlad/capture"
 	"github.com/samlad/samlad/infer"
 	"github.com/samlad/samlad/infer/backends"
 )
@@ -27,6 +29,8 @@ type inspectLine struct {
 	Findings   []infer.Finding     `json:"findings"`
 	Timings    []infer.StageTiming `json:"timings"`
 	References []string            `json:"references"`
+	// Baseline is the patch-kNN baseline's score (with --table).
+	Baseline *float64 `json:"baseline,omitempty"`
 }
 
 // runInspect scores image files against a bank and prints one JSON line each.
@@ -35,8 +39,9 @@ func runInspect(args []string) int {
 	bankPath := fs.String("bank", "", "bank file made by samlad enroll")
 	cfgPath := fs.String("config", "", "config file (TOML); default: the bank's enrolled settings")
 	heatDir := fs.String("heatmaps", "", "write heatmap overlays as PNG into this folder")
+	tablePath := fs.String("table", "", "also score each image with the patch-kNN baseline on the bank's features and write a Markdown table of image AUROC, SAM-LAD beside the baseline, into this file (- for stderr); an image's label is its folder: good or an anomaly type, as in a test split")
 	fs.Usage = func() {
-		fmt.Fprintln(os.Stderr, "usage: samlad inspect --bank FILE [--config FILE] [--heatmaps DIR] IMAGE|DIR...")
+		fmt.Fprintln(os.Stderr, "usage: samlad inspect --bank FILE [--config FILE] [--heatmaps DIR] [--table FILE] IMAGE|DIR...")
 		fs.PrintDefaults()
 	}
 	// Flags may follow the image paths (samlad inspect --bank b *.png --heatmaps out).
@@ -79,6 +84,13 @@ func runInspect(args []string) int {
 		fmt.Fprintf(os.Stderr, "samlad inspect: bank %s: %v\n", *bankPath, err)
 		return 1
 	}
+	var baseline *infer.PatchKNN
+	if *tablePath != "" {
+		if baseline, err = infer.NewPatchKNNFromBank(be.Backend, bank); err != nil {
+			fmt.Fprintf(os.Stderr, "samlad inspect: bank %s: %v\n", *bankPath, err)
+			return 1
+		}
+	}
 	if *heatDir != "" {
 		if err := os.MkdirAll(*heatDir, 0o755); err != nil {
 			fmt.Fprintf(os.Stderr, "samlad inspect: heatmaps: %v\n", err)
@@ -88,7 +100,10 @@ func runInspect(args []string) int {
 	var paths []string
 	for _, a := range files {
 		if st, err := os.Stat(a); err == nil && st.IsDir() {
-			ps, err := imagesIn(a)
+			ps, err := imagesUnder(a)
+			if err == nil && len(ps) == 0 {
+				err = fmt.Errorf("no images in %s or its subfolders (looked for %s)", a, strings.Join(capture.ImageExtensions(), " "))
+			}
 			if err != nil {
 				fmt.Fprintf(os.Stderr, "samlad inspect: %v\n", err)
 				return 1
@@ -102,6 +117,7 @@ func runInspect(args []string) int {
 	enc := json.NewEncoder(os.Stdout)
 	failed := 0
 	used := map[string]bool{} // heatmap names written, to keep same-named inputs apart
+	var scored []labelledScore
 	for _, p := range paths {
 		img, orig, err := rd.read(p)
 		if err != nil {
@@ -118,6 +134,15 @@ func runInspect(args []string) int {
 		if line.Findings == nil {
 			line.Findings = []infer.Finding{}
 		}
+		if baseline != nil {
+			if b, _, _, _, err := baseline.Score(img); err != nil {
+				failed++
+				fmt.Fprintf(os.Stderr, "baseline %s: %v (left out of the table)\n", p, err)
+			} else {
+				line.Baseline = &b
+				scored = append(scored, labelledScore{typ: labelOf(p), samlad: res.Score, baseline: b})
+			}
+		}
 		enc.Encode(line)
 		if *heatDir != "" {
 			if err := writeHeatmap(*heatDir, heatmapName(p, used), orig, res, cfg.Pipeline.InputSize); err != nil {
@@ -127,11 +152,33 @@ func runInspect(args []string) int {
 		}
 	}
 	code := rd.exitCode()
+	if baseline != nil {
+		if err := writeTable(*tablePath, scored); err != nil {
+			fmt.Fprintf(os.Stderr, "samlad inspect: --table %s: %v\n", *tablePath, err)
+			code = 1
+		}
+	}
 	if failed > 0 {
 		fmt.Fprintf(os.Stderr, "%d image(s) failed\n", failed)
 		code = 1
 	}
 	return code
+}
+
+// imagesUnder lists the image files in a folder and its subfolders (a
+// test split keeps one folder per type), in lexical order.
+func imagesUnder(dir string) ([]string, error) {
+	var out []string
+	err := filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if !d.IsDir() && capture.IsImageFile(d.Name()) {
+			out = append(out, p)
+		}
+		return nil
+	})
+	return out, err
 }
 
 // toOriginal rescales findings from input_size pixels to the original image.
@@ -171,4 +218,16 @@ func writeHeatmap(dir, name string, orig image.Image, res *infer.Result, size in
 		return err
 	}
 	return f.Close()
+}
+
+// writeTable writes the AUROC table to path, or to stderr for "-".
+func writeTable(path string, scored []labelledScore) error {
+	if path == "-" {
+		return writeAUROCTable(os.Stderr, scored)
+	}
+	var b strings.Builder
+	if err := writeAUROCTable(&b, scored); err != nil {
+		return err
+	}
+	return os.WriteFile(path, []byte(b.String()), 0o644)
 }

@@ -3,11 +3,14 @@ package main
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"io"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/samlad/samlad/eval/metrics"
 )
 
 // capture runs fn with stdout and stderr redirected and returns them.
@@ -97,5 +100,80 @@ func TestEnrollInspectCLI(t *testing.T) {
 	rc, _, stderr = captureOutput(t, func() int { return runInspect([]string{"--bank", bank, "--config", other, imgs[0]}) })
 	if rc != 1 || !strings.Contains(stderr, "pipeline.k") {
 		t.Errorf("other config: rc %d, stderr %q", rc, stderr)
+	}
+}
+
+// inspect --table: SAM-LAD and the baseline side by side on a labelled
+// test split, each figure the AUROC of the scores inspect printed.
+func TestInspectTable(t *testing.T) {
+	dir := t.TempDir()
+	data := filepath.Join(dir, "box")
+	if rc := runScenes([]string{"--kind", "box", "--out", data, "--good", "6", "--test", "2", "--size", "112", "--anomalies", "missing,extra,scratch"}); rc != 0 {
+		t.Fatalf("scenes: exit code %d", rc)
+	}
+	cfg := filepath.Join(dir, "line.toml")
+	os.WriteFile(cfg, []byte("[pipeline]\ninput_size = 112\nupsample = 2\nk = 2\n"), 0o644)
+	bank := filepath.Join(dir, "line.bank")
+	// Two good folders: the second is the first's copy under another name.
+	more := filepath.Join(dir, "more")
+	os.Mkdir(more, 0o755)
+	src, _ := os.ReadFile(filepath.Join(data, "train", "good", "000.png"))
+	os.WriteFile(filepath.Join(more, "000.png"), src, 0o644)
+	rc, _, stderr := captureOutput(t, func() int {
+		return runEnroll([]string{"--config", cfg, "--good", filepath.Join(data, "train", "good"), "--good", more, "--out", bank})
+	})
+	if rc != 0 || !strings.Contains(stderr, "enrolled 7 good images") {
+		t.Fatalf("enroll from two folders: rc %d, stderr %q", rc, stderr)
+	}
+
+	table := filepath.Join(dir, "table.md")
+	rc, stdout, stderr := captureOutput(t, func() int {
+		return runInspect([]string{"--bank", bank, filepath.Join(data, "test"), "--table", table})
+	})
+	if rc != 0 {
+		t.Fatalf("inspect --table: rc %d, stderr %q", rc, stderr)
+	}
+	var sam, base []float64
+	var logical []bool
+	var structural []float64 // SAM-LAD scores of the good and structural images, for the second row
+	var structLabels []bool
+	for _, l := range strings.Split(strings.TrimSpace(stdout), "\n") {
+		var r inspectLine
+		if err := json.Unmarshal([]byte(l), &r); err != nil || r.Baseline == nil {
+			t.Fatalf("line %q: %v, baseline %v", l, err, r.Baseline)
+		}
+		typ := labelOf(r.Path)
+		if typ != "scratch" {
+			sam, base, logical = append(sam, r.Score), append(base, *r.Baseline), append(logical, typ != "good")
+		}
+		if typ == "good" || typ == "scratch" {
+			structural, structLabels = append(structural, r.Score), append(structLabels, typ == "scratch")
+		}
+	}
+	md, err := os.ReadFile(table)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := func(scores []float64, labels []bool) string {
+		a, err := metrics.AUROC(scores, labels)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return fmt.Sprintf("%.1f", 100*a)
+	}
+	logicalRow := fmt.Sprintf("| **logical** | 4 | %s | %s |", want(sam, logical), want(base, logical))
+	structRow := fmt.Sprintf("| **structural** | 2 | %s |", want(structural, structLabels))
+	for _, row := range []string{logicalRow, structRow, "| missing (logical) | 2 |", "| scratch (structural) | 2 |"} {
+		if !strings.Contains(string(md), row) {
+			t.Errorf("table lacks %q:\n%s", row, md)
+		}
+	}
+
+	// Images without labels cannot make a table: said, with exit code 1.
+	rc, _, stderr = captureOutput(t, func() int {
+		return runInspect([]string{"--bank", bank, filepath.Join(data, "test", "extra"), "--table", "-"})
+	})
+	if rc != 1 || !strings.Contains(stderr, `0 in a folder named "good"`) {
+		t.Errorf("unlabelled images: rc %d, stderr %q", rc, stderr)
 	}
 }

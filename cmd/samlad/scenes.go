@@ -1,12 +1,18 @@
 package main
 
 import (
+	"bytes"
 	"flag"
 	"fmt"
 	"log/slog"
 	"os"
+	"path/filepath"
+	"reflect"
 	"strings"
 
+	"github.com/BurntSushi/toml"
+
+	"github.com/samlad/samlad/config"
 	"github.com/samlad/samlad/eval/scenes"
 )
 
@@ -57,6 +63,75 @@ func runScenes(args []string) int {
 		fmt.Fprintf(os.Stderr, "samlad scenes: %v\n", err)
 		return 1
 	}
+	recipe := filepath.Join(*out, recipeFile)
+	if wrote, err := writeRecipe(recipe, scenes.Kind(*kind)); err != nil {
+		fmt.Fprintf(os.Stderr, "samlad scenes: %s: %v\n", recipe, err)
+		return 1
+	} else if wrote {
+		slog.Info("recipe written; enrol with samlad enroll --config it", "file", recipe)
+	}
 	slog.Info("scenes written", "dir", *out, "kind", *kind, "layout", *layout, "images", len(t.Images))
 	return 0
+}
+
+// recipeFile is the config file a generated split carries when its kind
+// has a recipe (eval/scenes.Recipe).
+const recipeFile = "recipe.toml"
+
+// writeRecipe writes the pipeline keys the kind's recipe sets as a config
+// file, as a plant keeps one per product, and reports whether it did: a
+// kind inspected with the defaults gets none.
+func writeRecipe(path string, kind scenes.Kind) (bool, error) {
+	base := config.DefaultPipeline()
+	keys, err := changedKeys(base, scenes.Recipe(kind, base))
+	if err != nil || len(keys) == 0 {
+		return false, err
+	}
+	var b bytes.Buffer
+	fmt.Fprintf(&b, "# The %s scenes' recipe (eval/scenes.Recipe): the keys it sets; the rest keep their defaults.\n", kind)
+	if err := toml.NewEncoder(&b).Encode(map[string]any{"pipeline": keys}); err != nil {
+		return false, err
+	}
+	return true, os.WriteFile(path, b.Bytes(), 0o644)
+}
+
+// changedKeys returns the TOML keys whose values differ from a to b, nested
+// as in the file.
+func changedKeys(a, b config.Pipeline) (map[string]any, error) {
+	ma, err := asTOMLTable(a)
+	if err != nil {
+		return nil, err
+	}
+	mb, err := asTOMLTable(b)
+	if err != nil {
+		return nil, err
+	}
+	return diffTables(ma, mb), nil
+}
+
+func asTOMLTable(v any) (map[string]any, error) {
+	var b bytes.Buffer
+	if err := toml.NewEncoder(&b).Encode(v); err != nil {
+		return nil, err
+	}
+	m := map[string]any{}
+	_, err := toml.Decode(b.String(), &m)
+	return m, err
+}
+
+func diffTables(a, b map[string]any) map[string]any {
+	out := map[string]any{}
+	for k, vb := range b {
+		ta, okA := a[k].(map[string]any)
+		tb, okB := vb.(map[string]any)
+		switch {
+		case okA && okB:
+			if d := diffTables(ta, tb); len(d) > 0 {
+				out[k] = d
+			}
+		case !reflect.DeepEqual(a[k], vb):
+			out[k] = vb
+		}
+	}
+	return out
 }

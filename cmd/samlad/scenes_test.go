@@ -3,7 +3,11 @@ package main
 import (
 	"os"
 	"path/filepath"
+	"reflect"
 	"testing"
+
+	"github.com/samlad/samlad/config"
+	"github.com/samlad/samlad/eval/scenes"
 )
 
 func TestRunScenes(t *testing.T) {
@@ -15,6 +19,21 @@ func TestRunScenes(t *testing.T) {
 		if _, err := os.Stat(filepath.Join(dir, p)); err != nil {
 			t.Errorf("missing %s", p)
 		}
+	}
+	// The box's recipe travels with its split and loads as the recipe.
+	cfg, err := config.Load(filepath.Join(dir, recipeFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := scenes.Recipe(scenes.Box, config.DefaultPipeline()); !reflect.DeepEqual(cfg.Pipeline, want) {
+		t.Errorf("recipe.toml loads as %+v, want %+v", cfg.Pipeline, want)
+	}
+	bag := filepath.Join(t.TempDir(), "bag")
+	if rc := runScenes([]string{"--kind", "bag", "--out", bag, "--good", "1", "--test", "0", "--test-good", "0", "--size", "64"}); rc != 0 {
+		t.Fatalf("bag: exit code %d", rc)
+	}
+	if _, err := os.Stat(filepath.Join(bag, recipeFile)); !os.IsNotExist(err) {
+		t.Errorf("the bag keeps the defaults but got a %s (%v)", recipeFile, err)
 	}
 	for _, c := range []struct {
 		args []string
