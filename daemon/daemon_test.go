@@ -88,9 +88,9 @@ func TestSlowInspectionGetsFailSafeWithinDeadline(t *testing.T) {
 	b := mqtttest.Start(t, mqtttest.Options{})
 	rec := b.Record(t, prefix+"/cam1/#", mqtttest.RecorderOptions{})
 	dir := t.TempDir()
-	const deadline = 300 * time.Millisecond
+	const deadline, slow = 300 * time.Millisecond, 2 * time.Second
 	path := testConfig{broker: b.URL, stateDir: dir, bank: bankA, replay: replay, loop: true, deadline: deadline.String(), queueDepth: 2, workers: 1}.write(t, dir)
-	startDaemon(t, path, func(i Inspector) Inspector { return slowInspector{i, 2 * time.Second} })
+	startDaemon(t, path, func(i Inspector) Inspector { return slowInspector{i, slow} })
 
 	hmi := commander(t, b)
 	const n = 8
@@ -117,10 +117,12 @@ func TestSlowInspectionGetsFailSafeWithinDeadline(t *testing.T) {
 		worst = max(worst, v.LatencyMS)
 		t.Logf("seq %d latency %.1f ms reason %s", v.Seq, v.LatencyMS, v.Reason)
 	}
-	// Published before the deadline (50 ms of room for a loaded CI machine;
-	// the measured worst case is logged).
-	if worst > float64(deadline.Milliseconds())+50 {
-		t.Errorf("worst capture->publish latency %.1f ms; deadline %v", worst, deadline)
+	// Published at the deadline, not when the slow inspection ends. The
+	// bound is the midpoint between the two, not the deadline itself: a
+	// loaded machine delays the publish by scheduling and fsync, and tests
+	// assert no absolute times. The measured worst case is logged.
+	if bound := float64((deadline + slow).Milliseconds()) / 2; worst > bound {
+		t.Errorf("worst capture->publish latency %.1f ms; deadline %v, inspection %v", worst, deadline, slow)
 	}
 	t.Logf("fail-safe latency: worst %.1f ms for a %v deadline", worst, deadline)
 	for _, m := range rec.Messages(prefix + "/cam1/reject") {
