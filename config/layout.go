@@ -19,6 +19,11 @@ type Layout struct {
 	// part the segmenter cut into pieces is described as one); about half
 	// the spacing between neighbouring slots.
 	Radius float64 `toml:"radius"`
+	// Group joins the objects within Radius of each other into one part.
+	// On for parts a segmenter cuts into pieces (handwritten digits); off
+	// for parts it keeps whole, where grouping would join a part with its
+	// neighbours (a kit's compartments).
+	Group bool `toml:"group"`
 	// Grid is the number of cells per side of the layout descriptor: the
 	// part's box (the union of its objects' boxes) is split into Grid x
 	// Grid cells, each pooled separately, so that the descriptor keeps the
@@ -32,5 +37,5 @@ type Layout struct {
 
 // DefaultLayout returns the layout step's defaults (off).
 func DefaultLayout() Layout {
-	return Layout{Refs: 32, Radius: 0.15, Grid: 3}
+	return Layout{Refs: 32, Radius: 0.15, Group: true, Grid: 3}
 }

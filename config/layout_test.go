@@ -23,12 +23,15 @@ func TestLayoutValidation(t *testing.T) {
 			t.Errorf("%s: got line %d %q, want line %d and %q", c.key, e.Line, e.Msg, c.line, c.msg)
 		}
 	}
-	cfg, err := Parse([]byte("[pipeline.layout]\nenabled = true\nrefs = 16\nradius = 0.2\nonly = true\n"), "layout.toml")
+	cfg, err := Parse([]byte("[pipeline.layout]\nenabled = true\nrefs = 16\nradius = 0.2\nonly = true\ngroup = false\n"), "layout.toml")
 	if err != nil {
 		t.Fatal(err)
 	}
-	if l := cfg.Pipeline.Layout; !l.Enabled || l.Refs != 16 || l.Radius != 0.2 || !l.Only || l.Grid != DefaultLayout().Grid {
+	if l := cfg.Pipeline.Layout; !l.Enabled || l.Refs != 16 || l.Radius != 0.2 || !l.Only || l.Group || l.Grid != DefaultLayout().Grid {
 		t.Errorf("parsed layout %+v", l)
+	}
+	if !DefaultLayout().Group {
+		t.Error("parts are grouped by default")
 	}
 	if _, err := Parse([]byte("[pipeline.layout]\nradius = 0.0\n"), "off.toml"); err != nil {
 		t.Errorf("layout off: its values are not used, got %v", err)

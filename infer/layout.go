@@ -210,14 +210,26 @@ func layoutDescribe(v *view, grid int, radius float64) [][]float32 {
 	return out
 }
 
+// groupRadius is the radius layoutDescribe groups objects within: 0, no
+// grouping, when layout.group is off.
+func groupRadius(l config.Layout) float64 {
+	if !l.Group {
+		return 0
+	}
+	return l.Radius
+}
+
 // layoutGroups links objects whose centroids lie within lim map pixels of
 // each other, transitively, and returns each object's part: the smallest
-// index among its objects.
+// index among its objects. With lim 0 each object is a part of its own.
 func layoutGroups(objs []Object, lim float64) []int {
 	n := len(objs)
 	part := make([]int, n)
 	for i := range part {
 		part[i] = i
+	}
+	if lim <= 0 {
+		return part
 	}
 	root := func(i int) int {
 		for part[i] != i {
@@ -410,7 +422,7 @@ func newLayoutEnrol(cfg config.Layout, n int) *layoutEnrol {
 // objects (concurrent calls with different i are safe).
 func (le *layoutEnrol) describe(i int, v *view) {
 	if le != nil {
-		le.raw[i] = layoutDescribe(v, le.cfg.Grid, le.cfg.Radius)
+		le.raw[i] = layoutDescribe(v, le.cfg.Grid, groupRadius(le.cfg))
 	}
 }
 
@@ -520,7 +532,7 @@ func (e *Engine) applyLayout(res *Result, q *view, gv []float32) {
 		return
 	}
 	cfg := e.p.Layout
-	qDesc := finishLayout(layoutDescribe(q, lb.Grid, cfg.Radius), lb.Mean)
+	qDesc := finishLayout(layoutDescribe(q, lb.Grid, groupRadius(cfg)), lb.Mean)
 	refIdx := e.layoutRefIdx(gv, layoutRefs(cfg, len(e.bank.Refs)))
 	lp := layoutMeasure(e.bank.Refs, lb, refIdx, q.Objects, qDesc, q.W, q.H, cfg.Radius, false)
 	zObj, zMiss := lb.z(lp)
