@@ -18,8 +18,8 @@ func TestRecipe(t *testing.T) {
 		t.Errorf("bag recipe changed the layout step: %+v", got.Layout)
 	}
 	box := Recipe(Box, base)
-	if !box.Layout.Enabled || box.Layout.Only {
-		t.Fatalf("box recipe: layout %+v, want enabled beside SAM-LAD's scores", box.Layout)
+	if !box.Layout.Enabled || box.Layout.Only || box.Layout.Group {
+		t.Fatalf("box recipe: layout %+v, want enabled beside SAM-LAD's scores, objects not grouped", box.Layout)
 	}
 	const size, n = 128, 8
 	var sx, sy [4]float64
@@ -44,7 +44,7 @@ func TestRecipe(t *testing.T) {
 		t.Errorf("layout radius %.3f, want about half the compartment spacing %.3f", box.Layout.Radius, spacing)
 	}
 	l := box.Layout
-	src := fmt.Sprintf("[pipeline.layout]\nenabled = %v\nonly = %v\nrefs = %d\nradius = %v\ngrid = %d\n", l.Enabled, l.Only, l.Refs, l.Radius, l.Grid)
+	src := fmt.Sprintf("[pipeline.layout]\nenabled = %v\nonly = %v\nrefs = %d\nradius = %v\ngroup = %v\ngrid = %d\n", l.Enabled, l.Only, l.Refs, l.Radius, l.Group, l.Grid)
 	if _, err := config.Parse([]byte(src), "recipe.toml"); err != nil {
 		t.Errorf("box recipe as a config file: %v", err)
 	}
