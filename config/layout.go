@@ -24,6 +24,13 @@ type Layout struct {
 	// for parts it keeps whole, where grouping would join a part with its
 	// neighbours (a kit's compartments).
 	Group bool `toml:"group"`
+	// Mirror tells a part from its left-right mirror image: the descriptor
+	// gains the part outline's orientation histograms, and a part that
+	// resembles its position's parts better when mirrored counts as
+	// wrong. On for parts that must not be mirrored (handwritten digits,
+	// left and right brackets); off where the outlines are noise (a kit's
+	// round and square parts).
+	Mirror bool `toml:"mirror"`
 	// Grid is the number of cells per side of the layout descriptor: the
 	// part's box (the union of its objects' boxes) is split into Grid x
 	// Grid cells, each pooled separately, so that the descriptor keeps the

@@ -23,15 +23,18 @@ func TestLayoutValidation(t *testing.T) {
 			t.Errorf("%s: got line %d %q, want line %d and %q", c.key, e.Line, e.Msg, c.line, c.msg)
 		}
 	}
-	cfg, err := Parse([]byte("[pipeline.layout]\nenabled = true\nrefs = 16\nradius = 0.2\nonly = true\ngroup = false\n"), "layout.toml")
+	cfg, err := Parse([]byte("[pipeline.layout]\nenabled = true\nrefs = 16\nradius = 0.2\nonly = true\ngroup = false\nmirror = true\n"), "layout.toml")
 	if err != nil {
 		t.Fatal(err)
 	}
-	if l := cfg.Pipeline.Layout; !l.Enabled || l.Refs != 16 || l.Radius != 0.2 || !l.Only || l.Group || l.Grid != DefaultLayout().Grid {
+	if l := cfg.Pipeline.Layout; !l.Enabled || l.Refs != 16 || l.Radius != 0.2 || !l.Only || l.Group || !l.Mirror || l.Grid != DefaultLayout().Grid {
 		t.Errorf("parsed layout %+v", l)
 	}
 	if !DefaultLayout().Group {
 		t.Error("parts are grouped by default")
+	}
+	if DefaultLayout().Mirror {
+		t.Error("mirror is on by default; it adds outline histograms that hurt parts whose outlines are noise")
 	}
 	if _, err := Parse([]byte("[pipeline.layout]\nradius = 0.0\n"), "off.toml"); err != nil {
 		t.Errorf("layout off: its values are not used, got %v", err)

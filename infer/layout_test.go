@@ -66,7 +66,7 @@ func TestLayoutStepOnDigits(t *testing.T) {
 	}
 	// Pairs: an anomalous grid equals the normal grid of the same seed
 	// outside its anomalous cells, so each pair differs only in the defect.
-	const n = 8
+	const n = 12
 	score := func(a digitanatomy.Anomaly, seed int64) (*infer.Result, digitanatomy.Image) {
 		im, err := digitanatomy.Generate(test, seed, a)
 		if err != nil {

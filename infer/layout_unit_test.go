@@ -38,7 +38,9 @@ func basis(i, n int) []float32 {
 // at the right (orthogonal descriptors). A query with A left and B right is
 // normal (object values 0); one with B left and A right is swapped (value
 // 1 - own + other - own = 1 + 1 = 2); one without its right object leaves
-// B uncovered (missing (1 - (-1)) / 2 = 1).
+// B uncovered (missing (1 - (-1)) / 2 = 1). A query whose left object
+// (descriptor C, like nothing) is A when mirrored back gets the mirror
+// term: 0 + (1 - 0) + layoutMirrorWeight * (1 - 0).
 func TestLayoutMeasureByHand(t *testing.T) {
 	const w = 100
 	obj := func(cx int) Object {
@@ -48,7 +50,7 @@ func TestLayoutMeasureByHand(t *testing.T) {
 	refs := []Reference{{Objects: []Object{obj(25), obj(75)}}, {Objects: []Object{obj(26), obj(74)}}}
 	lb := &LayoutBank{Desc: [][][]float32{{a, b}, {a, b}}, MinArea: 0.001}
 	m := func(objs []Object, desc [][]float32) *layoutParts {
-		return layoutMeasure(refs, lb, []int{0, 1}, objs, desc, w, w, 0.15, false)
+		return layoutMeasure(refs, lb, []int{0, 1}, objs, desc, desc, w, w, 0.15, false)
 	}
 	normal := m([]Object{obj(24), obj(76)}, [][]float32{a, b})
 	swapped := m([]Object{obj(24), obj(76)}, [][]float32{b, a})
@@ -61,6 +63,11 @@ func TestLayoutMeasureByHand(t *testing.T) {
 	}
 	if v, _ := missing.maxObject(); v != 0 || missing.missing != 1 {
 		t.Errorf("missing: object %g, missing %g, want 0, 1", v, missing.missing)
+	}
+	c := basis(2, 3)
+	mirrored := layoutMeasure(refs, lb, []int{0, 1}, []Object{obj(24), obj(76)}, [][]float32{c, b}, [][]float32{a, b}, w, w, 0.15, false)
+	if v, arg := mirrored.maxObject(); v != 1+layoutMirrorWeight || arg != 0 {
+		t.Errorf("mirrored: object %d value %g, want 0 and %g", arg, v, 1+float64(layoutMirrorWeight))
 	}
 	// Uncoverage standardised per reference object: B is left uncovered
 	// by good images now and then (mean 0.5, spread 0.25), so leaving it
@@ -96,10 +103,11 @@ func TestLayoutBankBinding(t *testing.T) {
 	if layoutKey(on) != on {
 		t.Errorf("layout on: key %+v, want %+v", layoutKey(on), on)
 	}
-	// One channel on a 1 x 1 grid: 1 feature + 1 occupancy + 64 silhouette.
-	n := layoutDescLen(1, 1)
+	// One channel on a 1 x 1 grid: 1 feature + 1 occupancy + 64 silhouette
+	// + 8 outline bins.
+	n := layoutDescLen(1, 1, true)
 	refs := []Reference{{Name: "a", Feat: FeatureMap{C: 1}, Objects: []Object{{}, {}}}}
-	bad := &LayoutBank{Mean: make([]float32, n), Desc: [][][]float32{{make([]float32, n)}}, ObjectStd: 1, MissingStd: 1, Grid: 1}
+	bad := &LayoutBank{Mean: make([]float32, n), Desc: [][][]float32{{make([]float32, n)}}, ObjectStd: 1, MissingStd: 1, Grid: 1, Mirror: true}
 	if err := bad.validate(refs); err == nil {
 		t.Error("1 descriptor for 2 objects accepted")
 	}
@@ -122,6 +130,11 @@ func TestLayoutBankBinding(t *testing.T) {
 	bad.UncoverStd[0][1] = 0.5
 	if err := bad.validate(refs); err != nil {
 		t.Errorf("consistent layout rejected: %v", err)
+	}
+	// Descriptors with outline histograms in a bank that says it has none.
+	bad.Mirror = false
+	if err := bad.validate(refs); err == nil || !strings.Contains(err.Error(), "re-enrol") {
+		t.Errorf("descriptors that do not fit layout.mirror: error %v, want one saying to re-enrol", err)
 	}
 	// A bank from before parts were grouped has no Grid and shorter
 	// descriptors; inspecting with it would index past them.
@@ -185,9 +198,9 @@ func TestLayoutPartsByHand(t *testing.T) {
 	if got := layoutGroups(v.Objects, 0.1*w); got[1] != 1 {
 		t.Fatalf("radius 0.1 (3.2 px): parts %v, want the foot on its own", got)
 	}
-	d := layoutDescribe(v, 2, 0.2)
-	if len(d[0]) != layoutDescLen(1, 2) || len(d[0]) != 4*2+64 {
-		t.Fatalf("descriptor length %d, want %d", len(d[0]), 4*2+64)
+	d := layoutDescribe(v, 2, 0.2, true)
+	if len(d[0]) != layoutDescLen(1, 2, true) || len(d[0]) != 4*2+64+4*layoutEdgeBins {
+		t.Fatalf("descriptor length %d, want %d", len(d[0]), 4*2+64+4*layoutEdgeBins)
 	}
 	// 2 x 2 grid over the 8 x 8 box: top-left and bottom-left hold the bar
 	// (feature 1); top-right is empty; bottom-right holds the foot's 8
@@ -210,14 +223,42 @@ func TestLayoutPartsByHand(t *testing.T) {
 	if !slices.Equal(d[0], d[1]) {
 		t.Error("the foot's descriptor differs from its part's")
 	}
+	// Without mirror the descriptor ends at the silhouette.
+	if plain := layoutDescribe(v, 2, 0.2, false); !slices.Equal(plain[0], d[0][:4*2+64]) {
+		t.Errorf("descriptor without outline histograms %v, want the first %d entries of %v", plain[0], 4*2+64, d[0])
+	}
 	// The dot is a part of its own: one filled box, feature 3.
 	if d[2][0] != 3 || d[2][4] != layoutOccupancy || d[2][8] != layoutFineWeight {
 		t.Errorf("dot: %v", d[2][:9])
 	}
-	// The mirrored L has another silhouette.
-	m := layoutDescribe(mk(mirror), 2, 0.2)
+	// The mirrored L has another silhouette and outline, and layoutMirror
+	// turns the L's into them exactly (the box divides evenly); the
+	// features it leaves as they are.
+	m := layoutDescribe(mk(mirror), 2, 0.2, true)
 	if slices.Equal(m[0][8:], d[0][8:]) {
 		t.Error("a mirrored part has the same silhouette")
+	}
+	dm := layoutMirror(d[0], 1, 2)
+	near := slices.EqualFunc(dm[4:], m[0][4:], func(a, b float32) bool { return math.Abs(float64(a-b)) < 1e-5 })
+	if !near || !slices.Equal(dm[:4], d[0][:4]) {
+		t.Errorf("layoutMirror:\n%v\nwant\n%v", dm, m[0])
+	}
+	// Outline histograms by hand, the L's top-left cell (x 0-3, y 0-3 of
+	// the box; the outline one pixel beyond counts in the border cells):
+	// its outline runs along x = -1/0 and x = 3/4 (vertical edges,
+	// horizontal gradient, bin 0) and y = -1/0 (horizontal edge, bin 4),
+	// with corner pixels between; bin 0 and bin 4 hold the most, the
+	// diagonals the least but not nothing.
+	e := d[0][8+64 : 8+64+layoutEdgeBins]
+	if !(e[0] > e[2] && e[4] > e[2] && e[0] > e[6] && e[4] > e[6] && e[2] > 0) {
+		t.Errorf("top-left outline histogram %v: want bins 0 and 4 above the diagonals 2 and 6", e)
+	}
+	var ss float64
+	for _, x := range e {
+		ss += float64(x) * float64(x)
+	}
+	if n := math.Sqrt(ss); n >= layoutEdgeWeight || n < layoutEdgeWeight/2 {
+		t.Errorf("top-left outline histogram norm %g, want just under %d", n, layoutEdgeWeight)
 	}
 }
 

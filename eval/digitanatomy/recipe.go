@@ -11,10 +11,14 @@ import "github.com/samlad/samlad/config"
 // The step compares with every good image (refs = 0; the nearest 32 of 100
 // scored 89.2 against 90.3 image AUROC on the tuning seeds 7-9) on a 4 x 4
 // grid per part (3 x 3: 86.2 against 88.6 with the settings of the time).
+// Mirrored digits are wrong digits, so the step tells parts from their
+// mirror images (layout.mirror): tuning seeds 7-11, image AUROC 90.9 ->
+// 93.8, flipped digits 77.5 -> 86.9, zeros 90.0 -> 91.4.
 func Recipe(base config.Pipeline) config.Pipeline {
 	base.Layout.Enabled = true
 	base.Layout.Only = true
 	base.Layout.Refs = 0
 	base.Layout.Grid = 4
+	base.Layout.Mirror = true
 	return base
 }
