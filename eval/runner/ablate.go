@@ -24,7 +24,8 @@ type Variant struct {
 // and the engine's own options: descriptor (GAP / GMP / DCGA), upsampling
 // factor, alignment, k, the light variant (eq. 16), position-aware
 // descriptors, and the layout step (per-recipe settings: fixed layouts vs
-// random placement). The layout grid only matters where the step is on.
+// random placement). The layout grid, grouping and mirror switches only
+// matter where the step is on.
 func AblationGrid() []Variant {
 	var g []Variant
 	for _, d := range []string{"gap", "gmp", "dcga"} {
@@ -50,6 +51,12 @@ func AblationGrid() []Variant {
 	}
 	for _, n := range []int{1, 3, 4} {
 		g = append(g, Variant{"layout.grid", fmt.Sprint(n), func(p *config.Pipeline) { p.Layout.Grid = n }, false})
+	}
+	for _, on := range []bool{false, true} {
+		g = append(g, Variant{"layout.group", fmt.Sprint(on), func(p *config.Pipeline) { p.Layout.Group = on }, false})
+	}
+	for _, on := range []bool{false, true} {
+		g = append(g, Variant{"layout.mirror", fmt.Sprint(on), func(p *config.Pipeline) { p.Layout.Mirror = on }, false})
 	}
 	return g
 }
@@ -81,14 +88,16 @@ type Dataset struct {
 }
 
 // Ablate evaluates every variant on every data set (image AUROC only,
-// SAM-LAD only). Variants equal to the base pipeline share one run. A
-// variant applies after each category's recipe, so that it changes what
-// the category is inspected with (a recipe that turns the layout step on
-// would otherwise undo layout.enabled = false).
+// SAM-LAD only). A variant applies after each category's recipe, so that
+// it changes what the category is inspected with (a recipe that turns the
+// layout step on would otherwise undo layout.enabled = false). A data set
+// is evaluated once per distinct pipeline it is inspected with: a variant
+// equal to its default, or changing only keys of a step it has off,
+// shares that run.
 func Ablate(ctx context.Context, sets []Dataset, o Options, grid []Variant) ([]AblationRow, error) {
 	o.Baseline, o.ImageOnly, o.Examples, o.MapsDir = false, true, 0, ""
 	base, recipe := o.Pipeline, o.Recipe
-	cache := map[string]map[string]map[string]float64{}
+	cache := map[string]map[string]float64{} // data set label + pipeline -> AUROCs
 	var rows []AblationRow
 	// effective is what a data set's category is inspected with under a
 	// variant (the data set's label names its category, as in the scene
@@ -104,28 +113,18 @@ func Ablate(ctx context.Context, sets []Dataset, o Options, grid []Variant) ([]A
 		return p
 	}
 	for _, v := range grid {
-		p := base
-		v.Apply(&p)
 		row := AblationRow{Factor: v.Factor, Value: v.Value, Default: map[string]bool{}}
-		key := fmt.Sprintf("%+v", p)
 		for _, ds := range sets {
-			e := effective(&v, ds.Label)
-			row.Default[ds.Label] = reflect.DeepEqual(e, effective(nil, ds.Label))
-			key += fmt.Sprintf("|%+v", e)
+			row.Default[ds.Label] = reflect.DeepEqual(effective(&v, ds.Label), effective(nil, ds.Label))
 		}
 		if v.Matching && !usesMatching(sets, effective) {
 			row.Unused = "not used: every data set's recipe scores with the layout step alone (layout.only)"
 			rows = append(rows, row)
 			continue
 		}
-		if r, ok := cache[key]; ok {
-			row.Results = r
-			rows = append(rows, row)
-			continue
-		}
-		t0 := time.Now()
 		row.Results = map[string]map[string]float64{}
-		o.Pipeline = p
+		o.Pipeline = base
+		v.Apply(&o.Pipeline)
 		o.Recipe = func(category string, p config.Pipeline) config.Pipeline {
 			if recipe != nil {
 				p = recipe(category, p)
@@ -134,8 +133,15 @@ func Ablate(ctx context.Context, sets []Dataset, o Options, grid []Variant) ([]A
 			return p
 		}
 		for _, ds := range sets {
+			key := fmt.Sprintf("%s|%+v", ds.Label, inUse(effective(&v, ds.Label)))
+			if r, ok := cache[key]; ok {
+				row.Results[ds.Label] = r
+				continue
+			}
 			o.Progress.Label(fmt.Sprintf("%s=%s %s", v.Factor, v.Value, ds.Label))
+			t0 := time.Now()
 			rep, err := Evaluate(ctx, ds.Root, o)
+			row.Seconds += time.Since(t0).Seconds()
 			if err != nil {
 				if ctx.Err() != nil {
 					return rows, ctx.Err()
@@ -144,12 +150,20 @@ func Ablate(ctx context.Context, sets []Dataset, o Options, grid []Variant) ([]A
 				break
 			}
 			row.Results[ds.Label] = rep.Mean[SAMLAD].ImageAUROC
+			cache[key] = row.Results[ds.Label]
 		}
-		row.Seconds = time.Since(t0).Seconds()
-		cache[key] = row.Results
 		rows = append(rows, row)
 	}
 	return rows, nil
+}
+
+// inUse is p without the keys of a layout step that is off, which change
+// nothing then.
+func inUse(p config.Pipeline) config.Pipeline {
+	if !p.Layout.Enabled {
+		p.Layout = config.Layout{}
+	}
+	return p
 }
 
 // usesMatching reports whether any data set is scored with SAM-LAD's own

@@ -2,6 +2,7 @@ package runner
 
 import (
 	"context"
+	"maps"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -98,6 +99,42 @@ func TestAblationVariantAfterRecipe(t *testing.T) {
 		if want := r.Value == "true"; r.Default["box"] != want {
 			t.Errorf("layout.enabled = %s marked default %t; the recipe's value is true", r.Value, r.Default["box"])
 		}
+	}
+}
+
+// A variant that changes only keys of a step a data set has off shares
+// the data set's default run.
+func TestAblationSharesRunsOfUnusedKeys(t *testing.T) {
+	dir := t.TempDir()
+	if _, err := scenes.WriteSplit(dir, scenes.SplitOptions{Kind: scenes.Bag, Layout: scenes.MVTecAD, Size: 96, Seed: 5,
+		TrainGood: 4, TestGood: 1, TestPerType: 1, Anomalies: []scenes.Anomaly{scenes.Missing}}); err != nil {
+		t.Fatal(err)
+	}
+	p := config.DefaultPipeline()
+	p.InputSize, p.Upsample, p.K, p.Workers = 96, 2, 2, 2
+	var grid []Variant
+	for _, v := range AblationGrid() {
+		if v.Factor == "layout.mirror" || v.Factor == "layout.enabled" && v.Value == "true" {
+			grid = append(grid, v)
+		}
+	}
+	rows, err := Ablate(context.Background(), []Dataset{{Label: "bag", Root: dir}}, Options{Layout: datasets.MVTecAD, Pipeline: p, NewBackend: builtinBackend}, grid)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ran, results := map[string]bool{}, map[string]map[string]float64{}
+	for _, r := range rows {
+		if r.Error != "" {
+			t.Fatalf("%s = %s: %s", r.Factor, r.Value, r.Error)
+		}
+		ran[r.Factor+"="+r.Value] = r.Seconds > 0
+		results[r.Factor+"="+r.Value] = r.Results["bag"]
+	}
+	if want := map[string]bool{"layout.mirror=false": true, "layout.mirror=true": false, "layout.enabled=true": true}; !maps.Equal(ran, want) {
+		t.Errorf("variants that ran: %v, want %v (mirror = true changes nothing with the layout step off)", ran, want)
+	}
+	if r := results["layout.mirror=true"]; len(r) == 0 || !maps.Equal(r, results["layout.mirror=false"]) {
+		t.Errorf("shared run gave other results: %v, want %v", r, results["layout.mirror=false"])
 	}
 }
 
