@@ -345,3 +345,33 @@ func TestWriteSplitLOCO(t *testing.T) {
 		}
 	}
 }
+
+// A bag too crowded for an extra part at its seed is drawn again from the
+// next derived seed instead of failing the split (split seed 9 has one
+// among its first 36 extra bags).
+func TestSplitRedrawsASceneThatCannotTakeItsAnomaly(t *testing.T) {
+	redrawn := 0
+	for i := range 36 {
+		first := imageSeed(9, "test", Extra, i)
+		_, errFirst := Generate(Bag, first, MinSize, Extra)
+		sc, seed, err := generateImage(Bag, 9, "test", Extra, i, MinSize)
+		if err != nil {
+			t.Fatalf("extra bag %d: %v", i, err)
+		}
+		if sc.Anomaly != Extra {
+			t.Errorf("extra bag %d is %q", i, sc.Anomaly)
+		}
+		switch {
+		case errFirst == nil && seed != first:
+			t.Errorf("extra bag %d: drawn again although its seed works", i)
+		case errFirst != nil:
+			redrawn++
+			if seed == first {
+				t.Errorf("extra bag %d: kept the seed that failed (%v)", i, errFirst)
+			}
+		}
+	}
+	if redrawn == 0 {
+		t.Error("no scene needed a redraw; the test no longer covers it")
+	}
+}

@@ -75,6 +75,26 @@ func imageSeed(seed int64, split string, a Anomaly, i int) int64 {
 	return int64(z ^ (z >> 31))
 }
 
+// generateImage renders image i of a split. A scene that cannot take its
+// anomaly (a bag too crowded for an extra part) is drawn again from the
+// next derived seed, so that a split never fails for the seed it was asked
+// for; the seed used is returned for truth.json.
+func generateImage(kind Kind, seed int64, split string, a Anomaly, i, size int) (Scene, int64, error) {
+	const draws = 8
+	var err error
+	for d := range draws {
+		s := imageSeed(seed, split, a, i)
+		if d > 0 {
+			s = imageSeed(seed, fmt.Sprintf("%s#%d", split, d), a, i)
+		}
+		var sc Scene
+		if sc, err = Generate(kind, s, size, a); err == nil {
+			return sc, s, nil
+		}
+	}
+	return Scene{}, 0, fmt.Errorf("%w (and %d redraws)", err, draws-1)
+}
+
 // DefectsConfig is the defects_config.json written for a LOCO split: every
 // type saturates at its full region area, except a missing object, which
 // saturates at an absolute area of about two thirds of a small object, so a
@@ -133,8 +153,7 @@ func WriteSplit(dir string, o SplitOptions) (Truth, error) {
 	next := map[string]int{} // LOCO numbers logical and structural images separately
 	for _, a := range anomalies {
 		for i := range o.TestPerType {
-			seed := imageSeed(o.Seed, "test", a, i)
-			sc, err := Generate(o.Kind, seed, o.Size, a)
+			sc, seed, err := generateImage(o.Kind, o.Seed, "test", a, i, o.Size)
 			if err != nil {
 				return t, err
 			}
@@ -172,8 +191,7 @@ type splitWriter struct {
 
 func (w *splitWriter) goods(split, sub string, n int) error {
 	for i := range n {
-		seed := imageSeed(w.o.Seed, split, Good, i)
-		sc, err := Generate(w.o.Kind, seed, w.o.Size, Good)
+		sc, seed, err := generateImage(w.o.Kind, w.o.Seed, split, Good, i, w.o.Size)
 		if err != nil {
 			return err
 		}
