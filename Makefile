@@ -53,8 +53,6 @@ demo: build
 EVAL_DATA ?= out/eval-data
 eval: build
 	$(BIN) eval scenes --data $(EVAL_DATA) --out eval/results/scenes --ablate
-	$(BIN) eval scenes --seeds 202 --data $(EVAL_DATA) --out eval/results/scenes/seed-202
-	$(BIN) eval scenes --seeds 303 --data $(EVAL_DATA) --out eval/results/scenes/seed-303
 	$(BIN) eval digitanatomy --data $(EVAL_DATA) --out eval/results/digitanatomy
 	$(BIN) eval digitanatomy --seeds 101 --baseline=false --data $(EVAL_DATA) --out eval/results/digitanatomy/ablation-101 --ablate
 	$(BIN) eval scenes --seeds 7 --baseline=false --data $(EVAL_DATA) --out eval/results/scenes/ablation-7 --ablate

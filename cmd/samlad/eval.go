@@ -60,7 +60,7 @@ func runEval(args []string) int {
 	examples := fs.Int("examples", 2, "test images per anomaly type in the overlay grid")
 	ablate := fs.Bool("ablate", false, "also run the ablation grid (descriptor, upsampling, alignment, k, light mode)")
 	quiet := fs.Bool("quiet", false, "no progress bar")
-	seeds := fs.String("seeds", "101,202,303", "digitanatomy/scenes: comma-separated generator seeds")
+	seeds := fs.String("seeds", "101,202,303", "digitanatomy/scenes: comma-separated generator seeds, each evaluated (scenes: the first seed's report in --out, the others' in --out/seed-N; --ablate on the first)")
 	data := fs.String("data", "", "digitanatomy/scenes: where to write the generated data (default: a temporary folder)")
 	train := fs.Int("train", 0, "digitanatomy/scenes: good training images (default 100 digits, 40 scenes)")
 	test := fs.Int("test", 0, "digitanatomy/scenes: test images per anomaly type and as many good ones (default 40 digits, 12 scenes)")
@@ -116,7 +116,11 @@ func runEval(args []string) int {
 		if what == "mvtec" {
 			o.Layout = datasets.MVTecAD
 		}
-		err = evalOne(ctx, *root, strOrDefault(*out, filepath.Join("eval-out", what)), o, command, *ablate)
+		dir := strOrDefault(*out, filepath.Join("eval-out", what))
+		var rep *runner.Report
+		if rep, err = evalOne(ctx, *root, dir, o, command); err == nil && *ablate {
+			err = writeAblation(ctx, []runner.Dataset{{Label: rep.Dataset, Root: *root}}, dir, o, command)
+		}
 	case "digitanatomy":
 		o.Layout = datasets.MVTecAD
 		if *cfgPath == "" {
@@ -184,23 +188,20 @@ func buildName() string {
 }
 
 // evalOne evaluates one data set root and writes its report.
-func evalOne(ctx context.Context, root, out string, o runner.Options, command string, ablate bool) error {
+func evalOne(ctx context.Context, root, out string, o runner.Options, command string) (*runner.Report, error) {
 	rep, err := runner.Evaluate(ctx, root, o)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	rep.Build = buildName()
 	if err := report.Write(out, rep, command); err != nil {
-		return err
+		return nil, err
 	}
 	var md strings.Builder
 	report.Markdown(&md, rep, command)
 	fmt.Print(md.String())
-	if ablate {
-		return writeAblation(ctx, []runner.Dataset{{Label: rep.Dataset, Root: root}}, out, o, command)
-	}
 	slog.Info("eval: report written", "dir", out)
-	return nil
+	return rep, nil
 }
 
 // writeAblation runs the ablation grid and writes ablation.md.
@@ -310,7 +311,10 @@ func evalDigits(ctx context.Context, seedList, data string, train, test int, out
 }
 
 // evalScenes generates each scene kind in the MVTec LOCO layout (one
-// category per kind) with the first seed and evaluates them together.
+// category per kind) per seed and evaluates them together: the first
+// seed's report goes to out, each further seed's to out/seed-N, and with
+// more than one seed scenes.md tabulates them. The ablation runs on the
+// first seed.
 func evalScenes(ctx context.Context, kindList, seedList, data string, train, test, size int, out string, o runner.Options, command string, ablate bool) error {
 	seeds, err := parseEvalSeeds(seedList)
 	if err != nil {
@@ -321,23 +325,46 @@ func evalScenes(ctx context.Context, kindList, seedList, data string, train, tes
 		return err
 	}
 	defer cleanup()
-	root := filepath.Join(base, fmt.Sprintf("scenes-%d-%d", seeds[0], size))
+	var reps []*runner.Report
 	var sets []runner.Dataset
-	for _, k := range strings.Split(kindList, ",") {
-		kind := scenes.Kind(strings.TrimSpace(k))
-		dir := filepath.Join(root, string(kind))
-		if !hasSplit(dir) {
-			_, err := scenes.WriteSplit(dir, scenes.SplitOptions{Kind: kind, Layout: scenes.LOCO, Size: size, Seed: seeds[0],
-				TrainGood: train - train/5, ValidationGood: max(1, train/5), TestGood: test, TestPerType: test})
-			if err != nil {
-				return err
+	kinds := strings.Split(kindList, ",")
+	for _, k := range kinds {
+		o.Only = append(o.Only, strings.TrimSpace(k))
+	}
+	for i, seed := range seeds {
+		root := filepath.Join(base, fmt.Sprintf("scenes-%d-%d", seed, size))
+		for _, kind := range o.Only {
+			dir := filepath.Join(root, kind)
+			if !hasSplit(dir) {
+				_, err := scenes.WriteSplit(dir, scenes.SplitOptions{Kind: scenes.Kind(kind), Layout: scenes.LOCO, Size: size, Seed: seed,
+					TrainGood: train - train/5, ValidationGood: max(1, train/5), TestGood: test, TestPerType: test})
+				if err != nil {
+					return err
+				}
+			}
+			if i == 0 {
+				sets = append(sets, runner.Dataset{Label: kind, Root: dir})
 			}
 		}
-		sets = append(sets, runner.Dataset{Label: string(kind), Root: dir})
-		o.Only = append(o.Only, string(kind))
+		dir := out
+		if i > 0 {
+			dir = filepath.Join(out, fmt.Sprintf("seed-%d", seed))
+		}
+		rep, err := evalOne(ctx, root, dir, o, command)
+		if err != nil {
+			return fmt.Errorf("seed %d: %w", seed, err)
+		}
+		reps = append(reps, rep)
 	}
-	if err := evalOne(ctx, root, out, o, command, false); err != nil {
-		return err
+	if len(seeds) > 1 {
+		var md strings.Builder
+		fmt.Fprintf(&md, "# Generated scenes\n\nImage AUROC (%%), %d good training images, %d test images per anomaly type and as many good ones per kind and seed, %d px, backend %s, %s. Command:\n\n```\n%s\n```\n\n",
+			train, test, size, reps[0].Backend, buildName(), command)
+		report.CategorySeedsMarkdown(&md, reps, seeds)
+		fmt.Print(md.String())
+		if err := os.WriteFile(filepath.Join(out, "scenes.md"), []byte(md.String()), 0o644); err != nil {
+			return err
+		}
 	}
 	if ablate {
 		return writeAblation(ctx, sets, out, o, command)

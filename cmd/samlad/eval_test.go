@@ -2,6 +2,7 @@ package main
 
 import (
 	"encoding/json"
+	"fmt"
 	"math"
 	"os"
 	"path/filepath"
@@ -211,5 +212,28 @@ func TestEvalONNXFixtureModels(t *testing.T) {
 	}
 	if c := rep.Categories[0]; len(c.Images) != 4 {
 		t.Fatalf("%d image records, want 2 good + 2 anomalous", len(c.Images))
+	}
+}
+
+// eval scenes evaluates every seed it is given: the first seed's report in
+// --out, the others' in --out/seed-N, and the seeds side by side.
+func TestEvalScenesSeeds(t *testing.T) {
+	data, out := t.TempDir(), t.TempDir()
+	if rc := runEval([]string{"scenes", "--kind", "box", "--seeds", "5,6", "--train", "10", "--test", "1", "--size", "96",
+		"--data", data, "--out", out, "--quiet", "--examples", "0"}); rc != 0 {
+		t.Fatalf("exit code %d", rc)
+	}
+	for _, p := range []string{"report.md", "seed-6/report.md", "scenes.md"} {
+		if _, err := os.Stat(filepath.Join(out, p)); err != nil {
+			t.Errorf("missing %s", p)
+		}
+	}
+	first, second := readReport(t, out), readReport(t, filepath.Join(out, "seed-6"))
+	md, _ := os.ReadFile(filepath.Join(out, "scenes.md"))
+	for _, want := range []string{"| seed 5 | seed 6 | mean |", "| box | sam-lad | logical |",
+		fmt.Sprintf(" %.1f | %.1f |", 100*first.Categories[0].Metrics["sam-lad"].ImageAUROC["logical"], 100*second.Categories[0].Metrics["sam-lad"].ImageAUROC["logical"])} {
+		if !strings.Contains(string(md), want) {
+			t.Errorf("scenes.md lacks %q:\n%s", want, md)
+		}
 	}
 }

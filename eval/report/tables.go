@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/samlad/samlad/eval/runner"
+	"github.com/samlad/samlad/infer"
 )
 
 // AblationMarkdown writes the ablation grid: per variant and data set the
@@ -114,4 +115,57 @@ func meanSD(v []float64) (float64, float64) {
 		q += (x - mu) * (x - mu)
 	}
 	return mu, math.Sqrt(q / float64(len(v)-1))
+}
+
+// CategorySeedsMarkdown writes, per category, method and anomaly group,
+// the image AUROC of each seed's run and their mean, then the verdicts at
+// the calibrated threshold summed over the seeds.
+func CategorySeedsMarkdown(w io.Writer, reps []*runner.Report, seeds []int64) {
+	if len(reps) == 0 {
+		return
+	}
+	fmt.Fprint(w, "| category | method | group |")
+	for _, s := range seeds {
+		fmt.Fprintf(w, " seed %d |", s)
+	}
+	fmt.Fprintf(w, " mean |\n|---|---|---|%s---|\n", strings.Repeat("---|", len(seeds)))
+	for _, g := range []string{runner.Logical, runner.Structural} {
+		for ci, c := range reps[0].Categories {
+			for _, m := range reps[0].Methods {
+				fmt.Fprintf(w, "| %s | %s | %s |", c.Name, m, g)
+				var vals []float64
+				for _, r := range reps {
+					v := math.NaN()
+					if ci < len(r.Categories) && r.Categories[ci].Metrics[m] != nil {
+						if x, ok := r.Categories[ci].Metrics[m].ImageAUROC[g]; ok {
+							v = x
+						}
+					}
+					vals = append(vals, v)
+					fmt.Fprintf(w, " %.1f |", 100*v)
+				}
+				mu, _ := meanSD(vals)
+				fmt.Fprintf(w, " **%.1f** |\n", 100*mu)
+			}
+		}
+	}
+	fmt.Fprintln(w)
+	fmt.Fprintf(w, "Verdicts at the calibrated threshold (SAM-LAD), summed over the seeds:\n\n| category | good rejected | logical caught | structural caught |\n|---|---|---|---|\n")
+	for ci, c := range reps[0].Categories {
+		var n [3][2]int // good, logical, structural: failed, total
+		for _, r := range reps {
+			if ci >= len(r.Categories) {
+				continue
+			}
+			for _, im := range r.Categories[ci].Images {
+				k := map[string]int{"": 0, runner.Logical: 1, runner.Structural: 2}[im.Group]
+				n[k][1]++
+				if im.Verdict == infer.VerdictFail {
+					n[k][0]++
+				}
+			}
+		}
+		fmt.Fprintf(w, "| %s | %d / %d | %d / %d | %d / %d |\n", c.Name, n[0][0], n[0][1], n[1][0], n[1][1], n[2][0], n[2][1])
+	}
+	fmt.Fprintln(w)
 }
