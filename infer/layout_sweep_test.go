@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/gob"
 	"fmt"
+	"hash/fnv"
 	"image"
 	"image/color"
 	"image/png"
@@ -109,7 +110,11 @@ func TestLayoutSweep(t *testing.T) {
 // caches them.
 func loadLayoutSeed(t *testing.T, dir string, seed int64, p config.Pipeline) *layoutSeedCache {
 	t.Helper()
-	file := filepath.Join(dir, fmt.Sprintf("digits-%d.gob.gz", seed))
+	// The file names the pipeline, so that a changed recipe is not served
+	// stale views.
+	h := fnv.New64a()
+	fmt.Fprintf(h, "%+v", p)
+	file := filepath.Join(dir, fmt.Sprintf("digits-%d-%x.gob.gz", seed, h.Sum64()))
 	if f, err := os.Open(file); err == nil {
 		defer f.Close()
 		zr, err := gzip.NewReader(f)
