@@ -68,8 +68,9 @@ func NewPatchKNN(ctx context.Context, be *Backend, p config.Pipeline, good []*Im
 // NewPatchKNNFromBank builds the baseline from a bank's references: their
 // standardised feature maps are the memory, so an inspection can score
 // the baseline next to SAM-LAD without the good images at hand. It equals
-// NewPatchKNN on the enrolled images (without coreset) when the bank holds
-// every one of them.
+// NewPatchKNN on the enrolled images (without coreset) when they come at
+// the input size; a resized image's features differ slightly, since the
+// bank keeps the resized image in 8 bits (enroll.go).
 func NewPatchKNNFromBank(be *Backend, bank *Bank) (*PatchKNN, error) {
 	if len(bank.Refs) == 0 {
 		return nil, errors.New("patch-knn: the bank has no references")
