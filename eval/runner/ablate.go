@@ -37,7 +37,7 @@ func AblationGrid() []Variant {
 	for _, a := range []string{"none", "centroid", "box", "nn"} {
 		g = append(g, Variant{"align", a, func(p *config.Pipeline) { p.Align = a }, true})
 	}
-	for _, k := range []int{1, 2, 3, 4} {
+	for _, k := range []int{1, 2, 3, 4, 8} {
 		g = append(g, Variant{"k", fmt.Sprint(k), func(p *config.Pipeline) { p.K = k }, true})
 	}
 	for _, w := range []float64{0, 0.5, 1} {
