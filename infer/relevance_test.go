@@ -1,13 +1,10 @@
 package infer_test
 
 import (
-	"context"
 	"testing"
 
-	"github.com/samlad/samlad/config"
 	"github.com/samlad/samlad/eval/scenes"
 	"github.com/samlad/samlad/infer"
-	"github.com/samlad/samlad/infer/builtin"
 )
 
 // TestBackgroundSegmentsCountLittle: the logical score counts unmatched
@@ -16,16 +13,7 @@ import (
 // frames; they must count little against a part the kit always holds, or
 // their coming and going hides a missing or extra part.
 func TestBackgroundSegmentsCountLittle(t *testing.T) {
-	p := config.DefaultPipeline()
-	be, err := builtin.New(p)
-	if err != nil {
-		t.Fatal(err)
-	}
-	good, scs := sceneImages(t, scenes.Box, scenes.Good, 1000, 12, p.InputSize)
-	bank, err := infer.Enroll(context.Background(), be, p, good, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
+	p, bank, scs := enrollGoodBoxes(t, 12)
 	var part, bg, bgWeight float64
 	var nPart, nBg int
 	for i, r := range bank.Refs {

@@ -46,6 +46,24 @@ func enrollScenes(t testing.TB, p config.Pipeline, kind scenes.Kind, n int) (*in
 	return be, bank
 }
 
+// enrollGoodBoxes enrols n good box scenes with the default pipeline and
+// returns the bank with the scenes, whose truth names each reference's
+// parts.
+func enrollGoodBoxes(t *testing.T, n int) (config.Pipeline, *infer.Bank, []scenes.Scene) {
+	t.Helper()
+	p := config.DefaultPipeline()
+	be, err := builtin.New(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	good, scs := sceneImages(t, scenes.Box, scenes.Good, 1000, n, p.InputSize)
+	bank, err := infer.Enroll(context.Background(), be, p, good, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p, bank, scs
+}
+
 // auroc is the probability that a random anomalous score exceeds a random
 // normal one (ties count half).
 func auroc(normal, anomal []float64) float64 {

@@ -1,13 +1,9 @@
 package infer_test
 
 import (
-	"context"
 	"testing"
 
-	"github.com/samlad/samlad/config"
 	"github.com/samlad/samlad/eval/scenes"
-	"github.com/samlad/samlad/infer"
-	"github.com/samlad/samlad/infer/builtin"
 )
 
 // TestIdenticalPartsAreStable: rule 4 weighs an object by the mass the
@@ -17,16 +13,7 @@ import (
 // mutual-argmax matches instead, ties among the balls left them at
 // 0.86 (box scenes) and a missing ball counted 0.74 of a part.
 func TestIdenticalPartsAreStable(t *testing.T) {
-	p := config.DefaultPipeline()
-	be, err := builtin.New(p)
-	if err != nil {
-		t.Fatal(err)
-	}
-	good, scs := sceneImages(t, scenes.Box, scenes.Good, 1000, 12, p.InputSize)
-	bank, err := infer.Enroll(context.Background(), be, p, good, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
+	p, bank, scs := enrollGoodBoxes(t, 12)
 	sum := map[string]float64{}
 	cnt := map[string]int{}
 	for i, r := range bank.Refs {
