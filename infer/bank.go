@@ -141,6 +141,9 @@ type Calibration struct {
 	// good images' leave-one-out scores exceed it.
 	Threshold float64
 	GoodAbove int
+	// FalseRejectRate is the pipeline.false_reject_rate Threshold was
+	// fitted for at enrolment.
+	FalseRejectRate float64
 	// LOOScores are the good images' leave-one-out image scores.
 	LOOScores []float64
 	// LOOStruct and LOOLogic are the good images' leave-one-out raw
@@ -320,8 +323,9 @@ func CheckBank(bank *Bank, be *Backend, p config.Pipeline) error {
 }
 
 // Pipeline returns base with every key the bank is bound to set to its
-// enrolled value (and the backend to the bank's), so a bank can be used
-// without its config file.
+// enrolled value (and the backend to the bank's), and the false-reject
+// rate to the one enrolled with, so a bank can be used without its config
+// file.
 func (b *Bank) Pipeline(base config.Pipeline) config.Pipeline {
 	c := b.Config
 	base.Backend = b.Backend
@@ -332,5 +336,8 @@ func (b *Bank) Pipeline(base config.Pipeline) config.Pipeline {
 	base.Score, base.Coreset, base.Segment = c.Score, c.Coreset, c.Segment
 	base.StructuralWeight, base.LogicalWeight = c.StructuralWeight, c.LogicalWeight
 	base.Layout = c.Layout
+	if b.Calib.FalseRejectRate > 0 {
+		base.FalseRejectRate = b.Calib.FalseRejectRate
+	}
 	return base
 }

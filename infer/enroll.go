@@ -201,6 +201,7 @@ func Enroll(ctx context.Context, be *Backend, p config.Pipeline, good []*Image, 
 	// Rule 7 (threshold.go).
 	scores := goodScores(bank, p)
 	bank.Calib.Threshold = round4(falseRejectThreshold(scores, p.FalseRejectRate))
+	bank.Calib.FalseRejectRate = p.FalseRejectRate
 	bank.Calib.GoodAbove = thresholdCheck(scores, bank.Calib.Threshold)
 	return bank, nil
 }

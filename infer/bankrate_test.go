@@ -1,0 +1,36 @@
+package infer_test
+
+import (
+	"testing"
+
+	"github.com/samlad/samlad/config"
+	"github.com/samlad/samlad/eval/scenes"
+	"github.com/samlad/samlad/infer"
+)
+
+// A bank inspected without its config file keeps the false-reject rate it
+// was enrolled with: the threshold `enroll` printed is the one used.
+func TestBankKeepsItsFalseRejectRate(t *testing.T) {
+	p := testPipeline()
+	p.FalseRejectRate = 0.05
+	be, bank := enrollScenes(t, p, scenes.Bag, 6)
+	q := bank.Pipeline(config.DefaultPipeline())
+	if q.FalseRejectRate != 0.05 {
+		t.Fatalf("bank pipeline false_reject_rate %g, enrolled with 0.05", q.FalseRejectRate)
+	}
+	eng, err := infer.NewEngine(be, bank, q)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := eng.Calibration().Threshold; got != bank.Calib.Threshold {
+		t.Errorf("threshold %g without the config, %g at enrolment", got, bank.Calib.Threshold)
+	}
+	q.FalseRejectRate = 0.01 // an explicit config still overrides it
+	strict, err := infer.NewEngine(be, bank, q)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strict.Calibration().Threshold <= bank.Calib.Threshold {
+		t.Errorf("threshold at 1%% %g, at 5%% %g: want it higher", strict.Calibration().Threshold, bank.Calib.Threshold)
+	}
+}
