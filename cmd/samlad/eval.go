@@ -58,7 +58,7 @@ func runEval(args []string) int {
 	baseline := fs.Bool("baseline", true, "run the patch-kNN baseline on the same features")
 	coreset := fs.Float64("coreset", 0, "patch-kNN coreset fraction (0 = all patches)")
 	examples := fs.Int("examples", 2, "test images per anomaly type in the overlay grid")
-	ablate := fs.Bool("ablate", false, "also run the ablation grid (descriptor, upsampling, alignment, k, light mode)")
+	ablate := fs.Bool("ablate", false, "also run the one-key-at-a-time ablation grid (descriptor, upsampling, alignment, k, position weight, light mode, layout step keys)")
 	quiet := fs.Bool("quiet", false, "no progress bar")
 	seeds := fs.String("seeds", "101,202,303", "digitanatomy/scenes: comma-separated generator seeds, each evaluated (scenes: the first seed's report in --out, the others' in --out/seed-N; --ablate on the first)")
 	data := fs.String("data", "", "digitanatomy/scenes: where to write the generated data (default: a temporary folder)")
@@ -327,8 +327,7 @@ func evalScenes(ctx context.Context, kindList, seedList, data string, train, tes
 	defer cleanup()
 	var reps []*runner.Report
 	var sets []runner.Dataset
-	kinds := strings.Split(kindList, ",")
-	for _, k := range kinds {
+	for _, k := range strings.Split(kindList, ",") {
 		o.Only = append(o.Only, strings.TrimSpace(k))
 	}
 	for i, seed := range seeds {
