@@ -7,7 +7,6 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
-	"reflect"
 	"strings"
 
 	"github.com/BurntSushi/toml"
@@ -83,55 +82,26 @@ const recipeFile = "recipe.toml"
 // kind inspected with the defaults gets none.
 func writeRecipe(path string, kind scenes.Kind) (bool, error) {
 	base := config.DefaultPipeline()
-	keys, err := changedKeys(base, scenes.Recipe(kind, base))
-	if err != nil || len(keys) == 0 {
-		return false, err
+	keys := config.PipelineChanges(base, scenes.Recipe(kind, base))
+	if len(keys) == 0 {
+		return false, nil
+	}
+	doc := map[string]any{} // keys nested as TOML tables
+	for _, k := range keys {
+		path := strings.Split(k.Key, ".")
+		t := doc
+		for _, name := range path[:len(path)-1] {
+			if t[name] == nil {
+				t[name] = map[string]any{}
+			}
+			t = t[name].(map[string]any)
+		}
+		t[path[len(path)-1]] = k.Value
 	}
 	var b bytes.Buffer
 	fmt.Fprintf(&b, "# The %s scenes' recipe (eval/scenes.Recipe): the keys it sets; the rest keep their defaults.\n", kind)
-	if err := toml.NewEncoder(&b).Encode(map[string]any{"pipeline": keys}); err != nil {
+	if err := toml.NewEncoder(&b).Encode(doc); err != nil {
 		return false, err
 	}
 	return true, os.WriteFile(path, b.Bytes(), 0o644)
-}
-
-// changedKeys returns the TOML keys whose values differ from a to b, nested
-// as in the file.
-func changedKeys(a, b config.Pipeline) (map[string]any, error) {
-	ma, err := asTOMLTable(a)
-	if err != nil {
-		return nil, err
-	}
-	mb, err := asTOMLTable(b)
-	if err != nil {
-		return nil, err
-	}
-	return diffTables(ma, mb), nil
-}
-
-func asTOMLTable(v any) (map[string]any, error) {
-	var b bytes.Buffer
-	if err := toml.NewEncoder(&b).Encode(v); err != nil {
-		return nil, err
-	}
-	m := map[string]any{}
-	_, err := toml.Decode(b.String(), &m)
-	return m, err
-}
-
-func diffTables(a, b map[string]any) map[string]any {
-	out := map[string]any{}
-	for k, vb := range b {
-		ta, okA := a[k].(map[string]any)
-		tb, okB := vb.(map[string]any)
-		switch {
-		case okA && okB:
-			if d := diffTables(ta, tb); len(d) > 0 {
-				out[k] = d
-			}
-		case !reflect.DeepEqual(a[k], vb):
-			out[k] = vb
-		}
-	}
-	return out
 }

@@ -9,11 +9,11 @@ import (
 	"io"
 	"os"
 	"path/filepath"
-	"reflect"
 	"slices"
 	"sort"
 	"strings"
 
+	"github.com/samlad/samlad/config"
 	"github.com/samlad/samlad/eval/runner"
 	"github.com/samlad/samlad/infer"
 )
@@ -101,7 +101,7 @@ func Markdown(w io.Writer, rep *runner.Report, command string) {
 	for _, c := range rep.Categories {
 		if c.Pipeline != nil {
 			fmt.Fprintf(w, "%s is inspected with its own recipe: %s (SAM-LAD only; the baseline has no such setting).\n\n",
-				c.Name, strings.Join(pipelineDiff(reflect.ValueOf(rep.Pipeline), reflect.ValueOf(*c.Pipeline), "pipeline"), ", "))
+				c.Name, recipeKeys(rep.Pipeline, *c.Pipeline))
 		}
 	}
 
@@ -188,28 +188,13 @@ func matchingMarkdown(w io.Writer, cats []*runner.Category) {
 	fmt.Fprintln(w)
 }
 
-// pipelineDiff lists the keys (TOML paths) whose values differ between two
-// pipelines, as "key = value" of b.
-func pipelineDiff(a, b reflect.Value, path string) []string {
-	if a.Kind() != reflect.Struct {
-		if reflect.DeepEqual(a.Interface(), b.Interface()) {
-			return nil
-		}
-		return []string{fmt.Sprintf("%s = %v", path, b.Interface())}
+// recipeKeys names the keys a category's own pipeline changes.
+func recipeKeys(base, own config.Pipeline) string {
+	var keys []string
+	for _, s := range config.PipelineChanges(base, own) {
+		keys = append(keys, s.String())
 	}
-	var out []string
-	for i := range a.NumField() {
-		f := a.Type().Field(i)
-		if !f.IsExported() {
-			continue
-		}
-		key := strings.Split(f.Tag.Get("toml"), ",")[0]
-		if key == "" || key == "-" {
-			key = f.Name
-		}
-		out = append(out, pipelineDiff(a.Field(i), b.Field(i), path+"."+key)...)
-	}
-	return out
+	return strings.Join(keys, ", ")
 }
 
 // verdictMarkdown writes what SAM-LAD's own pass/fail verdicts did at the
@@ -222,23 +207,29 @@ func verdictMarkdown(w io.Writer, cats []*runner.Category) {
 	fmt.Fprintln(w, "| category | threshold | good rejected | logical caught | structural caught |")
 	fmt.Fprintln(w, "|---|---|---|---|---|")
 	for _, c := range cats {
-		var n, fail [3]int // good, logical, structural
-		for _, im := range c.Images {
-			i := 0
-			switch im.Group {
-			case runner.Logical:
-				i = 1
-			case runner.Structural:
-				i = 2
-			}
-			n[i]++
-			if im.Verdict == infer.VerdictFail {
-				fail[i]++
-			}
-		}
+		var n, fail [3]int
+		countVerdicts(c, &n, &fail)
 		fmt.Fprintf(w, "| %s | %.3f | %s | %s | %s |\n", c.Name, c.Calibration.Threshold, share(fail[0], n[0]), share(fail[1], n[1]), share(fail[2], n[2]))
 	}
 	fmt.Fprintln(w)
+}
+
+// countVerdicts adds a category's images to n and its failed ones to
+// fail, indexed good, logical, structural.
+func countVerdicts(c *runner.Category, n, fail *[3]int) {
+	for _, im := range c.Images {
+		i := 0
+		switch im.Group {
+		case runner.Logical:
+			i = 1
+		case runner.Structural:
+			i = 2
+		}
+		n[i]++
+		if im.Verdict == infer.VerdictFail {
+			fail[i]++
+		}
+	}
 }
 
 // share writes "k / n (p%)", or "–" when n is 0.

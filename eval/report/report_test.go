@@ -2,16 +2,13 @@ package report
 
 import (
 	"encoding/json"
-	"fmt"
 	"image"
 	"image/png"
 	"os"
 	"path/filepath"
-	"reflect"
 	"strings"
 	"testing"
 
-	"github.com/samlad/samlad/config"
 	"github.com/samlad/samlad/eval/runner"
 )
 
@@ -117,19 +114,5 @@ func TestSeedsAndAblationTables(t *testing.T) {
 		Results: map[string]map[string]float64{"bag": {runner.Mean: 0.5, runner.Logical: 0.25, runner.Structural: 0.75}, "box": {runner.Mean: 0.5}}}}, []string{"bag", "box"})
 	if !strings.Contains(md.String(), "| k | 2 | 50.0 (25.0 / 75.0) * | 50.0 |") {
 		t.Errorf("ablation table:\n%s", md.String())
-	}
-}
-
-func TestPipelineDiffNamesChangedKeys(t *testing.T) {
-	base := config.DefaultPipeline()
-	own := base
-	own.Layout.Enabled, own.Layout.Grid, own.K = true, 1, base.K+1
-	got := strings.Join(pipelineDiff(reflect.ValueOf(base), reflect.ValueOf(own), "pipeline"), ", ")
-	want := fmt.Sprintf("pipeline.k = %d, pipeline.layout.enabled = true, pipeline.layout.grid = 1", base.K+1)
-	if got != want {
-		t.Errorf("diff %q, want %q", got, want)
-	}
-	if d := pipelineDiff(reflect.ValueOf(base), reflect.ValueOf(base), "pipeline"); d != nil {
-		t.Errorf("diff of equal pipelines: %v", d)
 	}
 }
