@@ -7,7 +7,6 @@ import (
 	"strings"
 
 	"github.com/samlad/samlad/eval/runner"
-	"github.com/samlad/samlad/infer"
 )
 
 // AblationMarkdown writes the ablation grid: per variant and data set the
@@ -152,20 +151,13 @@ func CategorySeedsMarkdown(w io.Writer, reps []*runner.Report, seeds []int64) {
 	fmt.Fprintln(w)
 	fmt.Fprintf(w, "Verdicts at the calibrated threshold (SAM-LAD), summed over the seeds:\n\n| category | good rejected | logical caught | structural caught |\n|---|---|---|---|\n")
 	for ci, c := range reps[0].Categories {
-		var n [3][2]int // good, logical, structural: failed, total
+		var n, fail [3]int
 		for _, r := range reps {
-			if ci >= len(r.Categories) {
-				continue
-			}
-			for _, im := range r.Categories[ci].Images {
-				k := map[string]int{"": 0, runner.Logical: 1, runner.Structural: 2}[im.Group]
-				n[k][1]++
-				if im.Verdict == infer.VerdictFail {
-					n[k][0]++
-				}
+			if ci < len(r.Categories) {
+				countVerdicts(r.Categories[ci], &n, &fail)
 			}
 		}
-		fmt.Fprintf(w, "| %s | %d / %d | %d / %d | %d / %d |\n", c.Name, n[0][0], n[0][1], n[1][0], n[1][1], n[2][0], n[2][1])
+		fmt.Fprintf(w, "| %s | %d / %d | %d / %d | %d / %d |\n", c.Name, fail[0], n[0], fail[1], n[1], fail[2], n[2])
 	}
 	fmt.Fprintln(w)
 }
