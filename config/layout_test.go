@@ -16,6 +16,8 @@ func TestLayoutValidation(t *testing.T) {
 		{"[pipeline.layout]\nenabled = true\nrefs = -1", "pipeline.layout.refs", 3, ">= 0"},
 		{"[pipeline.layout]\nenabled = true\nradius = 0.0", "pipeline.layout.radius", 3, "(0, 1]"},
 		{"[pipeline.layout]\nenabled = true\ngrid = 9", "pipeline.layout.grid", 3, "[1, 8]"},
+		{"[pipeline.layout]\nenabled = true\nmissing_weight = -0.5", "pipeline.layout.missing_weight", 3, "[0, 10]"},
+		{"[pipeline.layout]\nenabled = true\nexcess_weight = 11.0", "pipeline.layout.excess_weight", 3, "[0, 10]"},
 	} {
 		errs := parseErrs(t, c.src)
 		e := errFor(t, errs, c.key)
@@ -23,11 +25,12 @@ func TestLayoutValidation(t *testing.T) {
 			t.Errorf("%s: got line %d %q, want line %d and %q", c.key, e.Line, e.Msg, c.line, c.msg)
 		}
 	}
-	cfg, err := Parse([]byte("[pipeline.layout]\nenabled = true\nrefs = 16\nradius = 0.2\nonly = true\ngroup = false\nmirror = true\n"), "layout.toml")
+	cfg, err := Parse([]byte("[pipeline.layout]\nenabled = true\nrefs = 16\nradius = 0.2\nonly = true\ngroup = false\nmirror = true\nexcess_weight = 0\n"), "layout.toml")
 	if err != nil {
 		t.Fatal(err)
 	}
-	if l := cfg.Pipeline.Layout; !l.Enabled || l.Refs != 16 || l.Radius != 0.2 || !l.Only || l.Group || !l.Mirror || l.Grid != DefaultLayout().Grid {
+	if l := cfg.Pipeline.Layout; !l.Enabled || l.Refs != 16 || l.Radius != 0.2 || !l.Only || l.Group || !l.Mirror || l.Grid != DefaultLayout().Grid ||
+		l.ExcessWeight != 0 || l.MissingWeight != DefaultLayout().MissingWeight {
 		t.Errorf("parsed layout %+v", l)
 	}
 	if !DefaultLayout().Group {

@@ -1,6 +1,7 @@
 package infer
 
 import (
+	"context"
 	"fmt"
 
 	"github.com/samlad/samlad/config"
@@ -115,16 +116,29 @@ func LayoutScoresDetail(cfg config.Layout, refs, queries []*LayoutView) ([]float
 		raw := layoutDescribe(q.expand(), lb.Grid, groupRadius(cfg), lb.Mirror)
 		qm := layoutMirrors(raw, lb)
 		qd := finishLayout(raw, lb.Mean)
-		lp := layoutMeasure(bank.Refs, lb, all, q.Objects, qd, qm, q.W, q.H, cfg.Radius, false)
-		zo, zm := lb.z(lp)
-		out[i] = max(zo, zm)
+		lp := layoutMeasure(bank.Refs, lb, all, q.Objects, qd, qm, q.W, q.H, cfg, false)
+		zo, zm, ze := lb.z(lp, cfg)
+		out[i] = max(zo, zm, ze)
 		_, w := lp.maxObject()
 		cell := -1
 		if w >= 0 {
 			o := q.Objects[w]
 			cell = int(o.CY)*3/q.H*3 + int(o.CX)*3/q.W
 		}
-		det[i] = fmt.Sprintf("zo %.2f zm %.2f cell %d nobj %d", zo, zm, cell, len(q.Objects))
+		det[i] = fmt.Sprintf("zo %.2f zm %.2f ze %.2f cell %d nobj %d", zo, zm, ze, cell, len(q.Objects))
 	})
 	return out, det
+}
+
+// ScoreWithoutLayout inspects img as e does, without the bank's layout
+// step: the image score of SAM-LAD's own structural and logical values.
+func ScoreWithoutLayout(ctx context.Context, e *Engine, img *Image) (float64, error) {
+	lb := e.bank.Layout
+	e.bank.Layout = nil
+	defer func() { e.bank.Layout = lb }()
+	res, err := e.Inspect(ctx, img)
+	if err != nil {
+		return 0, err
+	}
+	return res.Score, nil
 }

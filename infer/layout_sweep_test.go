@@ -178,6 +178,13 @@ func loadLayoutSeed(t *testing.T, dir string, seed int64, p config.Pipeline) *la
 		}
 		c.Tests, c.Anomaly = append(c.Tests, v), append(c.Anomaly, string(ti.Anomaly))
 	}
+	saveGob(t, dir, file, c)
+	return c
+}
+
+// saveGob writes v gob-encoded and gzipped to file in dir.
+func saveGob(t *testing.T, dir, file string, v any) {
+	t.Helper()
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		t.Fatal(err)
 	}
@@ -186,7 +193,7 @@ func loadLayoutSeed(t *testing.T, dir string, seed int64, p config.Pipeline) *la
 		t.Fatal(err)
 	}
 	zw := gzip.NewWriter(f)
-	if err := gob.NewEncoder(zw).Encode(c); err != nil {
+	if err := gob.NewEncoder(zw).Encode(v); err != nil {
 		t.Fatal(err)
 	}
 	if err := zw.Close(); err != nil {
@@ -195,7 +202,6 @@ func loadLayoutSeed(t *testing.T, dir string, seed int64, p config.Pipeline) *la
 	if err := f.Close(); err != nil {
 		t.Fatal(err)
 	}
-	return c
 }
 
 // layoutDiag prints each anomaly type's AUROC by the digit expected in

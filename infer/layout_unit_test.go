@@ -50,7 +50,7 @@ func TestLayoutMeasureByHand(t *testing.T) {
 	refs := []Reference{{Objects: []Object{obj(25), obj(75)}}, {Objects: []Object{obj(26), obj(74)}}}
 	lb := &LayoutBank{Desc: [][][]float32{{a, b}, {a, b}}, MinArea: 0.001}
 	m := func(objs []Object, desc [][]float32) *layoutParts {
-		return layoutMeasure(refs, lb, []int{0, 1}, objs, desc, desc, w, w, 0.15, false)
+		return layoutMeasure(refs, lb, []int{0, 1}, objs, desc, desc, w, w, config.DefaultLayout(), false)
 	}
 	normal := m([]Object{obj(24), obj(76)}, [][]float32{a, b})
 	swapped := m([]Object{obj(24), obj(76)}, [][]float32{b, a})
@@ -65,7 +65,7 @@ func TestLayoutMeasureByHand(t *testing.T) {
 		t.Errorf("missing: object %g, missing %g, want 0, 1", v, missing.missing)
 	}
 	c := basis(2, 3)
-	mirrored := layoutMeasure(refs, lb, []int{0, 1}, []Object{obj(24), obj(76)}, [][]float32{c, b}, [][]float32{a, b}, w, w, 0.15, false)
+	mirrored := layoutMeasure(refs, lb, []int{0, 1}, []Object{obj(24), obj(76)}, [][]float32{c, b}, [][]float32{a, b}, w, w, config.DefaultLayout(), false)
 	if v, arg := mirrored.maxObject(); v != 1+layoutMirrorWeight || arg != 0 {
 		t.Errorf("mirrored: object %d value %g, want 0 and %g", arg, v, 1+float64(layoutMirrorWeight))
 	}
@@ -89,6 +89,59 @@ func TestLayoutMeasureByHand(t *testing.T) {
 	}
 }
 
+// TestLayoutExcessByHand: two references hold a stable part A at the left
+// and B at the right (orthogonal descriptors), reference 0 also an
+// unstable floor segment F in the middle (descriptor C, like neither).
+// Within reach (1.5 x radius 0.15 = 22.5 of 100 pixels) each reference
+// object claims one query object. A second A beside the first is left
+// over in both references: excess like 1 - claim 0 = 1, summed 2. A
+// second A in the middle is claimed by F in reference 0 (cosine 0) and by
+// nothing in reference 1: excess 1 either way. A floor segment C in the
+// middle resembles no stable part: excess 0. Without the excess weight
+// nothing is measured.
+func TestLayoutExcessByHand(t *testing.T) {
+	const w = 100
+	obj := func(cx int, weight float32) Object {
+		return Object{Box: image.Rect(cx-5, 45, cx+5, 55), Area: 100, CX: float32(cx), CY: 50, Weight: weight}
+	}
+	a, b, c := basis(0, 3), basis(1, 3), basis(2, 3)
+	refs := []Reference{{Objects: []Object{obj(25, 1), obj(75, 1), obj(50, 0.2)}}, {Objects: []Object{obj(26, 1), obj(74, 1)}}}
+	lb := &LayoutBank{Desc: [][][]float32{{a, b, c}, {a, b}}, MinArea: 0.001}
+	cfg := config.DefaultLayout()
+	m := func(objs []Object, desc [][]float32) *layoutParts {
+		return layoutMeasure(refs, lb, []int{0, 1}, objs, desc, nil, w, w, cfg, false)
+	}
+	for _, tc := range []struct {
+		name   string
+		objs   []Object
+		desc   [][]float32
+		excess float64
+		worst  int
+	}{
+		{"normal", []Object{obj(24, 0), obj(76, 0)}, [][]float32{a, b}, 0, -1},
+		{"second A beside the first", []Object{obj(24, 0), obj(76, 0), obj(34, 0)}, [][]float32{a, b, a}, 1, -2},
+		{"second A in the middle", []Object{obj(24, 0), obj(76, 0), obj(50, 0)}, [][]float32{a, b, a}, 1, 2},
+		{"floor segment in the middle", []Object{obj(24, 0), obj(76, 0), obj(50, 0)}, [][]float32{a, b, c}, 0, -1},
+	} {
+		lp := m(tc.objs, tc.desc)
+		var sum float64
+		for _, x := range lp.excessObj {
+			sum += x
+		}
+		if lp.excess != tc.excess || sum != 2*tc.excess {
+			t.Errorf("%s: excess %g (objects %v), want %g (summed %g)", tc.name, lp.excess, lp.excessObj, tc.excess, 2*tc.excess)
+		}
+		// -2: either of the two like objects (equal pairs, either claims).
+		if got := lp.maxExcess(); got != tc.worst && (tc.worst != -2 || (got != 0 && got != 2)) {
+			t.Errorf("%s: worst object %d, want %d", tc.name, got, tc.worst)
+		}
+	}
+	cfg.ExcessWeight = 0
+	if lp := m([]Object{obj(24, 0), obj(76, 0), obj(34, 0)}, [][]float32{a, b, a}); lp.excess != 0 || lp.maxExcess() != -1 {
+		t.Errorf("excess weight 0: excess %g, objects %v, want none", lp.excess, lp.excessObj)
+	}
+}
+
 // TestLayoutBankBinding: a bank enrolled without the layout step fits any
 // layout values while the step is off; a malformed layout calibration is
 // rejected rather than indexed.
@@ -107,7 +160,7 @@ func TestLayoutBankBinding(t *testing.T) {
 	// + 8 outline bins.
 	n := layoutDescLen(1, 1, true)
 	refs := []Reference{{Name: "a", Feat: FeatureMap{C: 1}, Objects: []Object{{}, {}}}}
-	bad := &LayoutBank{Mean: make([]float32, n), Desc: [][][]float32{{make([]float32, n)}}, ObjectStd: 1, MissingStd: 1, Grid: 1, Mirror: true}
+	bad := &LayoutBank{Mean: make([]float32, n), Desc: [][][]float32{{make([]float32, n)}}, ObjectStd: 1, MissingStd: 1, ExcessStd: 1, Grid: 1, Mirror: true}
 	if err := bad.validate(refs); err == nil {
 		t.Error("1 descriptor for 2 objects accepted")
 	}
@@ -138,7 +191,7 @@ func TestLayoutBankBinding(t *testing.T) {
 	}
 	// A bank from before parts were grouped has no Grid and shorter
 	// descriptors; inspecting with it would index past them.
-	old := &LayoutBank{Mean: make([]float32, 2), Desc: [][][]float32{{make([]float32, 2), make([]float32, 2)}}, ObjectStd: 1, MissingStd: 1}
+	old := &LayoutBank{Mean: make([]float32, 2), Desc: [][][]float32{{make([]float32, 2), make([]float32, 2)}}, ObjectStd: 1, MissingStd: 1, ExcessStd: 1}
 	if err := old.validate(refs); err == nil || !strings.Contains(err.Error(), "re-enrol") {
 		t.Errorf("layout calibration of an older samlad: error %v, want one saying to re-enrol", err)
 	}
@@ -264,12 +317,19 @@ func TestLayoutPartsByHand(t *testing.T) {
 
 // TestLayoutZByHand: the object value 3 against mean 1 and spread 2 is
 // z 1; the missing value 1.5 against mean 0.5 and spread 0.25 is 4 spreads
-// above, which counts layoutMissingWeight * 4.
+// above, which counts missing_weight 0.5 x 4 = 2; the excess value 0.9
+// against mean 0.3 and spread 0.2 is 3 spreads above, which counts
+// excess_weight 2 x 3 = 6. A weight of 0 leaves its term out (-Inf).
 func TestLayoutZByHand(t *testing.T) {
-	lb := &LayoutBank{ObjectMean: 1, ObjectStd: 2, MissingMean: 0.5, MissingStd: 0.25}
-	zo, zm := lb.z(&layoutParts{object: []float64{0.5, 3}, missing: 1.5})
-	if zo != 1 || zm != layoutMissingWeight*4 {
-		t.Errorf("z = %g, %g, want 1, %g", zo, zm, layoutMissingWeight*4)
+	lb := &LayoutBank{ObjectMean: 1, ObjectStd: 2, MissingMean: 0.5, MissingStd: 0.25, ExcessMean: 0.3, ExcessStd: 0.2}
+	lp := &layoutParts{object: []float64{0.5, 3}, missing: 1.5, excess: 0.9}
+	cfg := config.Layout{MissingWeight: 0.5, ExcessWeight: 2}
+	if zo, zm, ze := lb.z(lp, cfg); zo != 1 || zm != 2 || math.Abs(ze-6) > 1e-12 {
+		t.Errorf("z = %g, %g, %g, want 1, 2, 6", zo, zm, ze)
+	}
+	cfg.MissingWeight, cfg.ExcessWeight = 0, 0
+	if _, zm, ze := lb.z(lp, cfg); !math.IsInf(zm, -1) || !math.IsInf(ze, -1) {
+		t.Errorf("weights 0: z = %g, %g, want -Inf, -Inf", zm, ze)
 	}
 }
 

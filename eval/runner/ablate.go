@@ -24,8 +24,8 @@ type Variant struct {
 // and the engine's own options: descriptor (GAP / GMP / DCGA), upsampling
 // factor, alignment, k, the light variant (eq. 16), position-aware
 // descriptors, and the layout step (per-recipe settings: fixed layouts vs
-// random placement). The layout grid, grouping and mirror switches only
-// matter where the step is on.
+// random placement). The layout grid, grouping, mirror switch and term
+// weights only matter where the step is on.
 func AblationGrid() []Variant {
 	var g []Variant
 	for _, d := range []string{"gap", "gmp", "dcga"} {
@@ -57,6 +57,12 @@ func AblationGrid() []Variant {
 	}
 	for _, on := range []bool{false, true} {
 		g = append(g, Variant{"layout.mirror", fmt.Sprint(on), func(p *config.Pipeline) { p.Layout.Mirror = on }, false})
+	}
+	for _, w := range []float64{0.25, 0.5} {
+		g = append(g, Variant{"layout.missing_weight", fmt.Sprint(w), func(p *config.Pipeline) { p.Layout.MissingWeight = w }, false})
+	}
+	for _, w := range []float64{0, 1} {
+		g = append(g, Variant{"layout.excess_weight", fmt.Sprint(w), func(p *config.Pipeline) { p.Layout.ExcessWeight = w }, false})
 	}
 	return g
 }
