@@ -145,7 +145,8 @@ type LayoutBank struct {
 	Mean []float32
 	// Desc[r][j] is reference r's object j's finished descriptor.
 	Desc [][][]float32
-	// Leave-one-out mean and spread of the object and missing values.
+	// Leave-one-out mean and spread of the object, missing and excess
+	// values.
 	ObjectMean, ObjectStd   float64
 	MissingMean, MissingStd float64
 	ExcessMean, ExcessStd   float64
