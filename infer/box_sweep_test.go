@@ -1,12 +1,8 @@
 package infer_test
 
 import (
-	"compress/gzip"
 	"context"
-	"encoding/gob"
 	"fmt"
-	"hash/fnv"
-	"image"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -16,7 +12,6 @@ import (
 	"github.com/samlad/samlad/config"
 	"github.com/samlad/samlad/eval/scenes"
 	"github.com/samlad/samlad/infer"
-	"github.com/samlad/samlad/infer/builtin"
 )
 
 // boxSeedCache is one box seed as `samlad eval scenes --kinds box --seeds N
@@ -105,20 +100,10 @@ func TestBoxLayoutSweep(t *testing.T) {
 // validation), enrols, inspects and caches them.
 func loadBoxSeed(t *testing.T, dir string, seed int64, test int, p config.Pipeline) *boxSeedCache {
 	t.Helper()
-	h := fnv.New64a()
-	fmt.Fprintf(h, "%+v", p)
-	file := filepath.Join(dir, fmt.Sprintf("box-%d-%d-%x.gob.gz", seed, test, h.Sum64()))
-	if f, err := os.Open(file); err == nil {
-		defer f.Close()
-		zr, err := gzip.NewReader(f)
-		if err != nil {
-			t.Fatal(err)
-		}
-		var c boxSeedCache
-		if err := gob.NewDecoder(zr).Decode(&c); err != nil {
-			t.Fatalf("%s: %v (delete it to rebuild)", file, err)
-		}
-		return &c
+	file := cacheFile(dir, fmt.Sprintf("box-%d-%d", seed, test), p)
+	c := &boxSeedCache{}
+	if loadGob(t, file, c) {
+		return c
 	}
 	const train = 40
 	data := filepath.Join(dir, fmt.Sprintf("box-%d-%d", seed, test))
@@ -132,38 +117,17 @@ func loadBoxSeed(t *testing.T, dir string, seed int64, test int, p config.Pipeli
 	if err != nil {
 		t.Fatal(err)
 	}
-	load := func(rel string) *infer.Image {
-		f, err := os.Open(filepath.Join(data, filepath.FromSlash(rel)))
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer f.Close()
-		img, _, err := image.Decode(f)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return infer.FromImage(img, p.InputSize)
-	}
-	var good []*infer.Image
-	var names []string
+	var good []string
 	for _, ti := range truth.Images {
 		if ti.Split == "train" || ti.Split == "validation" {
-			good, names = append(good, load(ti.Path)), append(names, ti.Path)
+			good = append(good, ti.Path)
 		}
 	}
-	be, err := builtin.New(p)
-	if err != nil {
-		t.Fatal(err)
-	}
-	bank, err := infer.Enroll(context.Background(), be, p, good, names)
-	if err != nil {
-		t.Fatal(err)
-	}
+	be, bank := enrolSplit(t, data, good, p)
 	e, err := infer.NewEngine(be, bank, p)
 	if err != nil {
 		t.Fatal(err)
 	}
-	c := &boxSeedCache{}
 	if c.Refs, err = infer.LayoutRefViews(be, bank, p); err != nil {
 		t.Fatal(err)
 	}
@@ -171,7 +135,7 @@ func loadBoxSeed(t *testing.T, dir string, seed int64, test int, p config.Pipeli
 		if ti.Split != "test" {
 			continue
 		}
-		img := load(ti.Path)
+		img := loadSplitImage(t, data, ti.Path, p.InputSize)
 		before, err := infer.ScoreWithoutLayout(context.Background(), e, img)
 		if err != nil {
 			t.Fatal(err)

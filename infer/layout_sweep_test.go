@@ -110,22 +110,10 @@ func TestLayoutSweep(t *testing.T) {
 // caches them.
 func loadLayoutSeed(t *testing.T, dir string, seed int64, p config.Pipeline) *layoutSeedCache {
 	t.Helper()
-	// The file names the pipeline, so that a changed recipe is not served
-	// stale views.
-	h := fnv.New64a()
-	fmt.Fprintf(h, "%+v", p)
-	file := filepath.Join(dir, fmt.Sprintf("digits-%d-%x.gob.gz", seed, h.Sum64()))
-	if f, err := os.Open(file); err == nil {
-		defer f.Close()
-		zr, err := gzip.NewReader(f)
-		if err != nil {
-			t.Fatal(err)
-		}
-		var c layoutSeedCache
-		if err := gob.NewDecoder(zr).Decode(&c); err != nil {
-			t.Fatalf("%s: %v (delete it to rebuild)", file, err)
-		}
-		return &c
+	file := cacheFile(dir, fmt.Sprintf("digits-%d", seed), p)
+	c := &layoutSeedCache{}
+	if loadGob(t, file, c) {
+		return c
 	}
 	data := filepath.Join(dir, fmt.Sprintf("digits-%d", seed))
 	if _, err := os.Stat(filepath.Join(data, digitanatomy.TruthFile)); err != nil {
@@ -137,34 +125,13 @@ func loadLayoutSeed(t *testing.T, dir string, seed int64, p config.Pipeline) *la
 	if err != nil {
 		t.Fatal(err)
 	}
-	load := func(rel string) *infer.Image {
-		f, err := os.Open(filepath.Join(data, filepath.FromSlash(rel)))
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer f.Close()
-		img, _, err := image.Decode(f)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return infer.FromImage(img, p.InputSize)
-	}
-	var good []*infer.Image
-	var names []string
+	var good []string
 	for _, ti := range truth.Images {
 		if ti.Split == "train" {
-			good, names = append(good, load(ti.Path)), append(names, ti.Path)
+			good = append(good, ti.Path)
 		}
 	}
-	be, err := builtin.New(p)
-	if err != nil {
-		t.Fatal(err)
-	}
-	bank, err := infer.Enroll(context.Background(), be, p, good, names)
-	if err != nil {
-		t.Fatal(err)
-	}
-	c := &layoutSeedCache{}
+	be, bank := enrolSplit(t, data, good, p)
 	if c.Refs, err = infer.LayoutRefViews(be, bank, p); err != nil {
 		t.Fatal(err)
 	}
@@ -172,7 +139,7 @@ func loadLayoutSeed(t *testing.T, dir string, seed int64, p config.Pipeline) *la
 		if ti.Split != "test" {
 			continue
 		}
-		v, err := infer.LayoutQueryView(be, bank, p, load(ti.Path))
+		v, err := infer.LayoutQueryView(be, bank, p, loadSplitImage(t, data, ti.Path, p.InputSize))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -180,6 +147,67 @@ func loadLayoutSeed(t *testing.T, dir string, seed int64, p config.Pipeline) *la
 	}
 	saveGob(t, dir, file, c)
 	return c
+}
+
+// cacheFile is the cache file in dir for name enrolled with p: it names
+// the pipeline, so that a changed recipe is not served stale views.
+func cacheFile(dir, name string, p config.Pipeline) string {
+	h := fnv.New64a()
+	fmt.Fprintf(h, "%+v", p)
+	return filepath.Join(dir, fmt.Sprintf("%s-%x.gob.gz", name, h.Sum64()))
+}
+
+// loadGob decodes file (gob, gzipped) into v; false when there is no file.
+func loadGob(t *testing.T, file string, v any) bool {
+	t.Helper()
+	f, err := os.Open(file)
+	if err != nil {
+		return false
+	}
+	defer f.Close()
+	zr, err := gzip.NewReader(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := gob.NewDecoder(zr).Decode(v); err != nil {
+		t.Fatalf("%s: %v (delete it to rebuild)", file, err)
+	}
+	return true
+}
+
+// loadSplitImage decodes the image rel (slash-separated) of a generated
+// split in data at the engine's input size.
+func loadSplitImage(t *testing.T, data, rel string, size int) *infer.Image {
+	t.Helper()
+	f, err := os.Open(filepath.Join(data, filepath.FromSlash(rel)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	img, _, err := image.Decode(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return infer.FromImage(img, size)
+}
+
+// enrolSplit enrols the images good (slash-separated, relative to data)
+// with p on the built-in backend.
+func enrolSplit(t *testing.T, data string, good []string, p config.Pipeline) (*infer.Backend, *infer.Bank) {
+	t.Helper()
+	imgs := make([]*infer.Image, len(good))
+	for i, rel := range good {
+		imgs[i] = loadSplitImage(t, data, rel, p.InputSize)
+	}
+	be, err := builtin.New(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	bank, err := infer.Enroll(context.Background(), be, p, imgs, good)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return be, bank
 }
 
 // saveGob writes v gob-encoded and gzipped to file in dir.
