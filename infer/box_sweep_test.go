@@ -14,7 +14,7 @@ import (
 	"github.com/samlad/samlad/infer"
 )
 
-// boxSeedCache is one box seed as `samlad eval scenes --kinds box --seeds N
+// boxSeedCache is one box seed as `samlad eval scenes --kind box --seeds N
 // --test T` generates it, enrolled with the box recipe: the layout step's
 // views of every image and each test image's score without the step.
 type boxSeedCache struct {
