@@ -36,6 +36,11 @@ type Layout struct {
 	// Grid cells, each pooled separately, so that the descriptor keeps the
 	// part's shape and orientation.
 	Grid int `toml:"grid"`
+	// ObjectWeight scales the standardised "part out of place" value (a
+	// part resembling another position's good parts more than its own's,
+	// or none well); 0 leaves it out, for recipes without positions (a
+	// bag of loose parts) that use the step to count parts.
+	ObjectWeight float64 `toml:"object_weight"`
 	// MissingWeight scales the standardised "position left empty" value
 	// against the object value; 0 leaves it out. It also rises where a
 	// part is present but odd, and good images where the segmenter lost a
@@ -57,5 +62,5 @@ type Layout struct {
 
 // DefaultLayout returns the layout step's defaults (off).
 func DefaultLayout() Layout {
-	return Layout{Refs: 32, Radius: 0.15, Group: true, Grid: 3, MissingWeight: 0.5, ExcessWeight: 1}
+	return Layout{Refs: 32, Radius: 0.15, Group: true, Grid: 3, ObjectWeight: 1, MissingWeight: 0.5, ExcessWeight: 1}
 }

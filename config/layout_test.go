@@ -18,6 +18,8 @@ func TestLayoutValidation(t *testing.T) {
 		{"[pipeline.layout]\nenabled = true\ngrid = 9", "pipeline.layout.grid", 3, "[1, 8]"},
 		{"[pipeline.layout]\nenabled = true\nmissing_weight = -0.5", "pipeline.layout.missing_weight", 3, "[0, 10]"},
 		{"[pipeline.layout]\nenabled = true\nexcess_weight = 11.0", "pipeline.layout.excess_weight", 3, "[0, 10]"},
+		{"[pipeline.layout]\nenabled = true\nobject_weight = -1.0", "pipeline.layout.object_weight", 3, "[0, 10]"},
+		{"[pipeline.layout]\nenabled = true\nobject_weight = 0.0\nmissing_weight = 0.0\nexcess_weight = 0.0", "pipeline.layout.object_weight", 3, "all 0"},
 	} {
 		errs := parseErrs(t, c.src)
 		e := errFor(t, errs, c.key)

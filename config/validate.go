@@ -176,11 +176,17 @@ func (v *validator) pipeline(p Pipeline) {
 		if l.Grid < 1 || l.Grid > 8 {
 			v.bad(s+"layout.grid", l.Grid, "must be in [1, 8] cells per side")
 		}
+		if !(l.ObjectWeight >= 0 && l.ObjectWeight <= 10) {
+			v.bad(s+"layout.object_weight", l.ObjectWeight, "must be in [0, 10] (0 = no object term)")
+		}
 		if !(l.MissingWeight >= 0 && l.MissingWeight <= 10) {
 			v.bad(s+"layout.missing_weight", l.MissingWeight, "must be in [0, 10] (0 = no missing term)")
 		}
 		if !(l.ExcessWeight >= 0 && l.ExcessWeight <= 10) {
 			v.bad(s+"layout.excess_weight", l.ExcessWeight, "must be in [0, 10] (0 = no excess term)")
+		}
+		if l.ObjectWeight == 0 && l.MissingWeight == 0 && l.ExcessWeight == 0 {
+			v.bad(s+"layout.object_weight", l.ObjectWeight, "object_weight, missing_weight and excess_weight are all 0: the layout step would score nothing; give one a weight or set enabled = false")
 		}
 	}
 }

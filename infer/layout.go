@@ -74,8 +74,10 @@ import (
 //     reference; the object value misses it, since it resembles its
 //     position's parts.
 //   - The three values are standardised by their leave-one-out mean and
-//     spread over the good images; zP = max(zObject, layout.missing_weight
-//     x zMissing, layout.excess_weight x zExcess). The image score becomes
+//     spread over the good images; zP = max(layout.object_weight x
+//     zObject, layout.missing_weight x zMissing, layout.excess_weight x
+//     zExcess). Without positions (object_weight 0, radius 1: a bag of
+//     loose parts) the step counts parts per kind. The image score becomes
 //     max(zS, zL, zP) (or zP alone with layout.only); the pass/fail
 //     threshold is fitted to the good images' leave-one-out image scores
 //     so computed (threshold.go).
@@ -609,9 +611,8 @@ func (lp *layoutParts) maxObject() (float64, int) {
 	return v, arg
 }
 
-// z returns the standardised object value and the missing and excess
-// values standardised and weighted by cfg (-Inf for a term of weight 0,
-// which is left out).
+// z returns the object, missing and excess values standardised and
+// weighted by cfg (-Inf for a term of weight 0, which is left out).
 func (lb *LayoutBank) z(lp *layoutParts, cfg config.Layout) (zObj, zMiss, zExc float64) {
 	v, _ := lp.maxObject()
 	weighted := func(w, x, mean, sd float64) float64 {
@@ -620,7 +621,7 @@ func (lb *LayoutBank) z(lp *layoutParts, cfg config.Layout) (zObj, zMiss, zExc f
 		}
 		return w * (x - mean) / sd
 	}
-	return (v - lb.ObjectMean) / lb.ObjectStd, weighted(cfg.MissingWeight, lp.missing, lb.MissingMean, lb.MissingStd),
+	return weighted(cfg.ObjectWeight, v, lb.ObjectMean, lb.ObjectStd), weighted(cfg.MissingWeight, lp.missing, lb.MissingMean, lb.MissingStd),
 		weighted(cfg.ExcessWeight, lp.excess, lb.ExcessMean, lb.ExcessStd)
 }
 

@@ -323,13 +323,13 @@ func TestLayoutPartsByHand(t *testing.T) {
 func TestLayoutZByHand(t *testing.T) {
 	lb := &LayoutBank{ObjectMean: 1, ObjectStd: 2, MissingMean: 0.5, MissingStd: 0.25, ExcessMean: 0.3, ExcessStd: 0.2}
 	lp := &layoutParts{object: []float64{0.5, 3}, missing: 1.5, excess: 0.9}
-	cfg := config.Layout{MissingWeight: 0.5, ExcessWeight: 2}
+	cfg := config.Layout{ObjectWeight: 1, MissingWeight: 0.5, ExcessWeight: 2}
 	if zo, zm, ze := lb.z(lp, cfg); zo != 1 || zm != 2 || math.Abs(ze-6) > 1e-12 {
 		t.Errorf("z = %g, %g, %g, want 1, 2, 6", zo, zm, ze)
 	}
-	cfg.MissingWeight, cfg.ExcessWeight = 0, 0
-	if _, zm, ze := lb.z(lp, cfg); !math.IsInf(zm, -1) || !math.IsInf(ze, -1) {
-		t.Errorf("weights 0: z = %g, %g, want -Inf, -Inf", zm, ze)
+	cfg.ObjectWeight, cfg.MissingWeight, cfg.ExcessWeight = 0, 0, 0
+	if zo, zm, ze := lb.z(lp, cfg); !math.IsInf(zo, -1) || !math.IsInf(zm, -1) || !math.IsInf(ze, -1) {
+		t.Errorf("weights 0: z = %g, %g, %g, want -Inf each", zo, zm, ze)
 	}
 }
 

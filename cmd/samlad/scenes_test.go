@@ -20,7 +20,7 @@ func TestRunScenes(t *testing.T) {
 			t.Errorf("missing %s", p)
 		}
 	}
-	// The box's recipe travels with its split and loads as the recipe.
+	// A kind's recipe travels with its split and loads as the recipe.
 	cfg, err := config.Load(filepath.Join(dir, recipeFile))
 	if err != nil {
 		t.Fatal(err)
@@ -32,8 +32,12 @@ func TestRunScenes(t *testing.T) {
 	if rc := runScenes([]string{"--kind", "bag", "--out", bag, "--good", "1", "--test", "0", "--test-good", "0", "--size", "64"}); rc != 0 {
 		t.Fatalf("bag: exit code %d", rc)
 	}
-	if _, err := os.Stat(filepath.Join(bag, recipeFile)); !os.IsNotExist(err) {
-		t.Errorf("the bag keeps the defaults but got a %s (%v)", recipeFile, err)
+	cfg, err = config.Load(filepath.Join(bag, recipeFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := scenes.Recipe(scenes.Bag, config.DefaultPipeline()); !reflect.DeepEqual(cfg.Pipeline, want) {
+		t.Errorf("bag recipe.toml loads as %+v, want %+v", cfg.Pipeline, want)
 	}
 	for _, c := range []struct {
 		args []string

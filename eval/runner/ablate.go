@@ -58,6 +58,9 @@ func AblationGrid() []Variant {
 	for _, on := range []bool{false, true} {
 		g = append(g, Variant{"layout.mirror", fmt.Sprint(on), func(p *config.Pipeline) { p.Layout.Mirror = on }, false})
 	}
+	for _, w := range []float64{0, 1} {
+		g = append(g, Variant{"layout.object_weight", fmt.Sprint(w), func(p *config.Pipeline) { p.Layout.ObjectWeight = w }, false})
+	}
 	for _, w := range []float64{0.25, 0.5} {
 		g = append(g, Variant{"layout.missing_weight", fmt.Sprint(w), func(p *config.Pipeline) { p.Layout.MissingWeight = w }, false})
 	}

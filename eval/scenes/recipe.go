@@ -8,8 +8,8 @@ import "github.com/samlad/samlad/config"
 // compartment, wherever it lies inside, and not with its neighbours'.
 const LayoutRadius = 6.8 / 16 / 2
 
-// Recipe returns the pipeline a kind of scene is inspected with: base, and
-// for the box the engine's layout step (infer/layout.go) beside SAM-LAD's
+// Recipe returns the pipeline a kind of scene is inspected with: base with
+// the engine's layout step (infer/layout.go) beside SAM-LAD's
 // own scores. The box has a fixed layout of compartments, each with its
 // rule, while the parts lie at random poses inside them: a part moved to
 // another compartment keeps every count and appearance and is a layout
@@ -46,19 +46,29 @@ const LayoutRadius = 6.8 / 16 / 2
 // 92.4 (84.8), 0.5 92.0, 1 89.3; excess 0.8 92.2, 1.2 92.7 (83.4).
 // Measured with TestBoxLayoutSweep (infer/box_sweep_test.go).
 //
-// The bag's parts lie anywhere: it keeps base.
+// The bag's parts lie anywhere, so it has no positions: the layout step
+// only counts parts per kind (radius 1, the whole image one position;
+// object_weight 0, as "own position against the others" means nothing
+// there), beside SAM-LAD's own scores. Its excess term finds one part too
+// many of a kind, which the OMM's soft count often lets pass when the
+// part matches well. Tuning seeds 7/8/9/11/12, 36 test images per type,
+// logical (structural) image AUROC: 86.5 (59.3) with base; missing and
+// excess weights 0 and 1 89.0 (55.4), 0.5 and 1 89.3 (57.0), 0.5 and 0.75
+// 90.2 (58.0), 0.5 and 0.5 90.1 (59.5) at radius 0.67, 90.0 (59.0) at
+// radius 1 (kept: no positions); extra parts 83.6 -> 93.3 at 0 and 1.
+// Verdicts at 1% (the recipe): 197 of 540 logical anomalies caught
+// against 120 with base, 35 of 540 structural ones against 23, 6 of 180
+// good bags rejected as with base.
 func Recipe(kind Kind, base config.Pipeline) config.Pipeline {
-	if kind != Box {
-		return base
+	l := &base.Layout
+	switch kind {
+	case Bag:
+		l.Enabled, l.Only, l.Refs, l.Radius, l.Grid, l.Group = true, false, 0, 1, 1, false
+		l.ObjectWeight, l.MissingWeight, l.ExcessWeight = 0, 0.5, 0.5
+	case Box:
+		l.Enabled, l.Only, l.Refs, l.Radius, l.Grid, l.Group = true, false, 0, LayoutRadius, 1, false
+		l.MissingWeight, l.ExcessWeight = 0.25, 1
+		base.K = 8
 	}
-	base.Layout.Enabled = true
-	base.Layout.Only = false
-	base.Layout.Refs = 0
-	base.Layout.Radius = LayoutRadius
-	base.Layout.Grid = 1
-	base.Layout.Group = false
-	base.Layout.MissingWeight = 0.25
-	base.Layout.ExcessWeight = 1
-	base.K = 8
 	return base
 }

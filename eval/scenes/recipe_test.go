@@ -8,14 +8,19 @@ import (
 	"github.com/samlad/samlad/config"
 )
 
-// TestRecipe: the bag keeps the base pipeline; the box turns the layout
-// step on with a radius of half the spacing of its compartments, measured
-// on generated scenes from the parts' truth boxes (mean centre per
-// compartment), and the result passes config validation.
+// TestRecipe: the bag turns the layout step on without positions (radius
+// 1, no object term: it counts parts); the box turns it on with a radius
+// of half the spacing of its compartments, measured on generated scenes
+// from the parts' truth boxes (mean centre per compartment); both pass
+// config validation.
 func TestRecipe(t *testing.T) {
 	base := config.DefaultPipeline()
-	if got := Recipe(Bag, base); got.Layout != base.Layout {
-		t.Errorf("bag recipe changed the layout step: %+v", got.Layout)
+	bag := Recipe(Bag, base).Layout
+	if !bag.Enabled || bag.Only || bag.Radius != 1 || bag.ObjectWeight != 0 || bag.ExcessWeight == 0 {
+		t.Errorf("bag recipe: layout %+v, want the step beside SAM-LAD's scores, counting parts without positions", bag)
+	}
+	if src := layoutTOML(bag); mustParse(t, src) != bag {
+		t.Errorf("bag recipe as a config file gives another layout:\n%s", src)
 	}
 	box := Recipe(Box, base)
 	if !box.Layout.Enabled || box.Layout.Only || box.Layout.Group {
@@ -43,9 +48,23 @@ func TestRecipe(t *testing.T) {
 	if math.Abs(box.Layout.Radius-spacing/2) > 0.03 {
 		t.Errorf("layout radius %.3f, want about half the compartment spacing %.3f", box.Layout.Radius, spacing)
 	}
-	l := box.Layout
-	src := fmt.Sprintf("[pipeline.layout]\nenabled = %v\nonly = %v\nrefs = %d\nradius = %v\ngroup = %v\ngrid = %d\n", l.Enabled, l.Only, l.Refs, l.Radius, l.Group, l.Grid)
-	if _, err := config.Parse([]byte(src), "recipe.toml"); err != nil {
-		t.Errorf("box recipe as a config file: %v", err)
+	if src := layoutTOML(box.Layout); mustParse(t, src) != box.Layout {
+		t.Errorf("box recipe as a config file gives another layout:\n%s", src)
 	}
+}
+
+// layoutTOML writes l as a [pipeline.layout] section.
+func layoutTOML(l config.Layout) string {
+	return fmt.Sprintf("[pipeline.layout]\nenabled = %v\nonly = %v\nrefs = %d\nradius = %v\ngroup = %v\nmirror = %v\ngrid = %d\nobject_weight = %v\nmissing_weight = %v\nexcess_weight = %v\n",
+		l.Enabled, l.Only, l.Refs, l.Radius, l.Group, l.Mirror, l.Grid, l.ObjectWeight, l.MissingWeight, l.ExcessWeight)
+}
+
+// mustParse parses src as a config file (validated) and returns its layout.
+func mustParse(t *testing.T, src string) config.Layout {
+	t.Helper()
+	cfg, err := config.Parse([]byte(src), "recipe.toml")
+	if err != nil {
+		t.Fatalf("%s: %v", src, err)
+	}
+	return cfg.Pipeline.Layout
 }
