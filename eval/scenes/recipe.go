@@ -51,14 +51,16 @@ const LayoutRadius = 6.8 / 16 / 2
 // object_weight 0, as "own position against the others" means nothing
 // there), beside SAM-LAD's own scores. Its excess term finds one part too
 // many of a kind, which the OMM's soft count often lets pass when the
-// part matches well. Tuning seeds 7/8/9/11/12, 36 test images per type,
-// logical (structural) image AUROC: 86.5 (59.3) with base; missing and
-// excess weights 0 and 1 89.0 (55.4), 0.5 and 1 89.3 (57.0), 0.5 and 0.75
-// 90.2 (58.0), 0.5 and 0.5 90.1 (59.5) at radius 0.67, 90.0 (59.0) at
-// radius 1 (kept: no positions); per type, base -> the recipe: extra
-// 83.6 -> 92.1, wrong type 91.5 -> 95.2, missing 84.4 -> 82.7.
-// Verdicts at 1% (the recipe): 197 of 540 logical anomalies caught
-// against 120 with base, 35 of 540 structural ones against 23, 6 of 180
+// part matches well. Tuning seeds 7/8/9/11/12, 36 test images per type
+// (`samlad eval scenes --kind bag --seeds 7,8,9,11,12 --test 36
+// --baseline=false --config` with the keys), logical (structural) image
+// AUROC: 86.5 (59.3) with base; at radius 0.67, missing and excess
+// weights 0 and 1 89.0 (55.4), 0.5 and 1 89.3 (57.0), 0.5 and 0.75 90.2
+// (58.0), 0.5 and 0.5 90.1 (59.5); the recipe (radius 1) 90.0 (59.0), and
+// with object_weight 1 88.7 (60.0). Per type, base -> the recipe: extra
+// 83.6 -> 92.1, wrong type 91.5 -> 95.2, missing 84.4 -> 82.7. Verdicts
+// at 1%: 197 of 540 logical anomalies caught against 120 with base (167
+// with object_weight 1), 35 of 540 structural ones against 23, 6 of 180
 // good bags rejected as with base.
 func Recipe(kind Kind, base config.Pipeline) config.Pipeline {
 	l := &base.Layout
