@@ -441,9 +441,10 @@ type layoutParts struct {
 // layoutMeasure measures query objects qObjs with finished descriptors
 // qDesc and their mirrors qMir (layoutMirrors; nil: no mirror term) on a
 // mapW x mapH grid against the objects of references refIdx, with the
-// step's settings cfg (the excess term only when it has a weight).
+// step's settings cfg (the object and excess terms only when they have a
+// weight).
 func layoutMeasure(refs []Reference, lb *LayoutBank, refIdx []int, qObjs []Object, qDesc, qMir [][]float32, mapW, mapH int, cfg config.Layout, keep bool) *layoutParts {
-	radius, excess := cfg.Radius, cfg.ExcessWeight > 0
+	radius, object, excess := cfg.Radius, cfg.ObjectWeight > 0, cfg.ExcessWeight > 0
 	m := len(qObjs)
 	lp := &layoutParts{object: make([]float64, m), excessObj: make([]float64, m), missObj: -1}
 	if keep {
@@ -467,23 +468,25 @@ func layoutMeasure(refs []Reference, lb *LayoutBank, refIdx []int, qObjs []Objec
 	}
 	for ri, r := range refIdx {
 		objs, rd := refs[r].Objects, lb.Desc[r]
-		for i, q := range qObjs {
-			o1, o2, o3 := -1.0, -1.0, -1.0
-			for j, o := range objs {
-				if o.Area < minArea {
-					continue
-				}
-				s := float64(dot(qDesc[i], rd[j]))
-				if near(q, o) {
-					o1 = max(o1, s)
-					if qMir != nil {
-						o3 = max(o3, float64(dot(qMir[i], rd[j])))
+		if object {
+			for i, q := range qObjs {
+				o1, o2, o3 := -1.0, -1.0, -1.0
+				for j, o := range objs {
+					if o.Area < minArea {
+						continue
 					}
-				} else {
-					o2 = max(o2, s)
+					s := float64(dot(qDesc[i], rd[j]))
+					if near(q, o) {
+						o1 = max(o1, s)
+						if qMir != nil {
+							o3 = max(o3, float64(dot(qMir[i], rd[j])))
+						}
+					} else {
+						o2 = max(o2, s)
+					}
 				}
+				own[i][ri], other[i][ri], mir[i][ri] = o1, o2, o3
 			}
-			own[i][ri], other[i][ri], mir[i][ri] = o1, o2, o3
 		}
 		miss := math.Inf(-1)
 		if keep {
@@ -525,7 +528,7 @@ func layoutMeasure(refs []Reference, lb *LayoutBank, refIdx []int, qObjs []Objec
 		}
 	}
 	for i := range qObjs {
-		if qObjs[i].Area < minArea {
+		if !object || qObjs[i].Area < minArea {
 			continue
 		}
 		o, t := topMean(own[i], layoutTop), topMean(other[i], layoutTop)
