@@ -466,8 +466,18 @@ func layoutMeasure(refs []Reference, lb *LayoutBank, refIdx []int, qObjs []Objec
 	for i := range own {
 		own[i], other[i], mir[i] = make([]float64, len(refIdx)), make([]float64, len(refIdx)), make([]float64, len(refIdx))
 	}
+	var sim []float64
 	for ri, r := range refIdx {
+		// sim[i*n+j]: query object i's cosine to reference object j, which
+		// every term reads.
 		objs, rd := refs[r].Objects, lb.Desc[r]
+		n := len(objs)
+		sim = slices.Grow(sim[:0], m*n)[:m*n]
+		for i := range qObjs {
+			for j := range objs {
+				sim[i*n+j] = float64(dot(qDesc[i], rd[j]))
+			}
+		}
 		if object {
 			for i, q := range qObjs {
 				o1, o2, o3 := -1.0, -1.0, -1.0
@@ -475,7 +485,7 @@ func layoutMeasure(refs []Reference, lb *LayoutBank, refIdx []int, qObjs []Objec
 					if o.Area < minArea {
 						continue
 					}
-					s := float64(dot(qDesc[i], rd[j]))
+					s := sim[i*n+j]
 					if near(q, o) {
 						o1 = max(o1, s)
 						if qMir != nil {
@@ -502,7 +512,7 @@ func layoutMeasure(refs []Reference, lb *LayoutBank, refIdx []int, qObjs []Objec
 			cover := -1.0
 			for i, q := range qObjs {
 				if near(q, o) {
-					cover = max(cover, float64(dot(qDesc[i], rd[j])))
+					cover = max(cover, sim[i*n+j])
 				}
 			}
 			u := (1 - cover) / 2
@@ -524,7 +534,7 @@ func layoutMeasure(refs []Reference, lb *LayoutBank, refIdx []int, qObjs []Objec
 		}
 		lp.missing += miss / float64(len(refIdx))
 		if excess {
-			lp.excess += layoutExcess(lp.excessObj, qObjs, qDesc, objs, rd, minArea, reach) / float64(len(refIdx))
+			lp.excess += layoutExcess(lp.excessObj, qObjs, objs, sim, minArea, reach) / float64(len(refIdx))
 		}
 	}
 	for i := range qObjs {
@@ -540,8 +550,9 @@ func layoutMeasure(refs []Reference, lb *LayoutBank, refIdx []int, qObjs []Objec
 	return lp
 }
 
-// layoutExcess measures the parts one reference leaves over in the query
-// qObjs: each of the reference's objects claims at most one query object
+// layoutExcess measures the parts one reference (objects objs) leaves over
+// in the query qObjs, given their cosines sim (query-major, sim[i*len(objs)
+// + j]): each of the reference's objects claims at most one query object
 // within reach, and each query object is claimed at most once, the most
 // similar pairs first. A query object's excess is how much better it
 // resembles the reference's best stable object (weight >= layoutStable)
@@ -552,7 +563,8 @@ func layoutMeasure(refs []Reference, lb *LayoutBank, refIdx []int, qObjs []Objec
 // rim or shadow segment resembles no stable part, and a segment the good
 // image also has, stable or not, claims its like. It adds each query
 // object's excess to perObj and returns the largest (0 when none).
-func layoutExcess(perObj []float64, qObjs []Object, qDesc [][]float32, objs []Object, rd [][]float32, minArea int, reach func(a, b Object) bool) float64 {
+func layoutExcess(perObj []float64, qObjs, objs []Object, sim []float64, minArea int, reach func(a, b Object) bool) float64 {
+	n := len(objs)
 	type pair struct {
 		s    float64
 		q, r int
@@ -568,7 +580,7 @@ func layoutExcess(perObj []float64, qObjs []Object, qDesc [][]float32, objs []Ob
 		}
 		for i, q := range qObjs {
 			if q.Area >= minArea && reach(q, o) {
-				pairs = append(pairs, pair{float64(dot(qDesc[i], rd[j])), i, j})
+				pairs = append(pairs, pair{sim[i*n+j], i, j})
 			}
 		}
 	}
@@ -592,7 +604,7 @@ func layoutExcess(perObj []float64, qObjs []Object, qDesc [][]float32, objs []Ob
 		}
 		like := -1.0
 		for _, j := range stable {
-			like = max(like, float64(dot(qDesc[i], rd[j])))
+			like = max(like, sim[i*n+j])
 		}
 		if v := like - claim[i]; v > 0 {
 			perObj[i] += v
