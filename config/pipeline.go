@@ -63,6 +63,13 @@ type Pipeline struct {
 	// whose appearance varies with pose).
 	StructuralWeight float64 `toml:"structural_weight"`
 	LogicalWeight    float64 `toml:"logical_weight"`
+	// PatchWeight scales the patch-memory term (nearest-neighbour distance
+	// of each feature cell to the good images' cells); 0 leaves it out.
+	PatchWeight float64 `toml:"patch_weight"`
+	// Fusion forms the image score from the standardised terms: "max"
+	// (the most anomalous term decides) or "sum" (the sum of their
+	// positive parts).
+	Fusion string `toml:"fusion"`
 	// Coreset keeps at most this many references in the bank (0 = all).
 	Coreset int `toml:"coreset"`
 	// Segmentation parameters of the built-in graph segmenter.
@@ -108,6 +115,8 @@ func DefaultPipeline() Pipeline {
 		Score:            "max",
 		StructuralWeight: 1,
 		LogicalWeight:    1,
+		PatchWeight:      1,
+		Fusion:           "max",
 		Segment:          Segment{Scale: 300, Sigma: 0.8, MinSize: 50, MergeColour: 20, RefSize: 224},
 		Layout:           DefaultLayout(),
 	}

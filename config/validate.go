@@ -143,14 +143,15 @@ func (v *validator) pipeline(p Pipeline) {
 	for _, w := range []struct {
 		key string
 		val float64
-	}{{"structural_weight", p.StructuralWeight}, {"logical_weight", p.LogicalWeight}} {
+	}{{"structural_weight", p.StructuralWeight}, {"logical_weight", p.LogicalWeight}, {"patch_weight", p.PatchWeight}} {
 		if w.val < 0 || w.val > 100 {
 			v.bad(s+w.key, w.val, "must be in [0, 100] (0 ignores that part of the score)")
 		}
 	}
-	if p.StructuralWeight == 0 && p.LogicalWeight == 0 {
-		v.bad(s+"logical_weight", p.LogicalWeight, "structural_weight and logical_weight are both 0: nothing would be scored")
+	if p.StructuralWeight == 0 && p.LogicalWeight == 0 && p.PatchWeight == 0 {
+		v.bad(s+"patch_weight", p.PatchWeight, "structural_weight, logical_weight and patch_weight are all 0: nothing would be scored")
 	}
+	v.oneOf(s+"fusion", p.Fusion, "max", "sum")
 	if p.Coreset != 0 && p.Coreset < p.K+1 {
 		v.bad(s+"coreset", p.Coreset, "must be 0 (keep all) or at least k+1 = %d: calibration leaves one reference out", p.K+1)
 	}

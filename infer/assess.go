@@ -249,9 +249,6 @@ func (a *assessment) zscores(cal Calibration, p config.Pipeline) (zs, zl float64
 	return zs, p.LogicalWeight * (a.logical - cal.LogicMean) / cal.LogicStd
 }
 
-// imageScore combines the two: the image is as anomalous as its most
-// anomalous aspect.
-func imageScore(zs, zl float64) float64 { return max(zs, zl) }
 
 // relevance is how much an object's absence or excess counts: its
 // stability to the power relevancePower, so that objects found in nearly

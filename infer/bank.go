@@ -19,7 +19,7 @@ import (
 
 // BankVersion is the bank file format version. Bump it whenever Bank, the
 // object data or the meaning of the calibration changes.
-const BankVersion = 3
+const BankVersion = 4
 
 // bankMagic starts every bank file.
 var bankMagic = [8]byte{'S', 'A', 'M', 'L', 'A', 'D', 'B', 'K'}
@@ -43,6 +43,8 @@ type Bank struct {
 	// Layout holds the layout step's descriptors and calibration (layout.go);
 	// nil when pipeline.layout is off.
 	Layout *LayoutBank
+	// Patch is the patch-memory term's coreset and calibration (patchmem.go).
+	Patch *PatchMemory
 }
 
 // BankConfig holds the pipeline keys a bank is bound to. Inspecting with a
@@ -263,6 +265,9 @@ func (b *Bank) validate() error {
 		return errors.New("bank has no descriptor mean")
 	}
 	if err := b.Layout.validate(b.Refs); err != nil {
+		return err
+	}
+	if err := b.Patch.validate(c, len(b.Refs)); err != nil {
 		return err
 	}
 	for i := range b.Refs {

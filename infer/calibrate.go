@@ -296,12 +296,7 @@ func calibrate(ctx context.Context, be *Backend, p config.Pipeline, bank *Bank, 
 	cal.StructStd = max(cal.StructStd, sdStructFrac*math.Abs(cal.StructMean), 1e-9)
 	cal.LogicMean, cal.LogicStd = meanStd(L)
 	cal.LogicStd = max(cal.LogicStd, sdLogicFloor)
-	// Rule 7 follows in Enroll, once the layout step has its scores too.
-	cal.LOOScores = make([]float64, n)
-	for i := range S {
-		a := &assessment{structural: S[i], logical: L[i]}
-		cal.LOOScores[i] = round4(imageScore(a.zscores(*cal, p)))
-	}
+	// Rule 7 follows in Enroll, once the other terms have their scores.
 	return nil
 }
 

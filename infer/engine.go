@@ -23,7 +23,9 @@ type Engine struct {
 	index *refIndex
 	// refDescs[r] are reference r's object descriptors, gathered once.
 	refDescs [][][]float32
-	bufs     sync.Pool // *buffers
+	// patchRefs are the references' cells for the patch-memory term.
+	patchRefs *patchRefs
+	bufs      sync.Pool // *buffers
 }
 
 // buffers are the per-inspection scratch slices reused across calls.
@@ -41,6 +43,7 @@ type buffers struct {
 	refDesc [][][]float32
 	errs    []error
 	objMask [][]uint8 // per view: 1 inside an object
+	patch   patchScratch
 	sw      stopwatch
 }
 
@@ -65,6 +68,9 @@ func NewEngine(be *Backend, bank *Bank, p config.Pipeline) (*Engine, error) {
 	e.index = newRefIndex(bank.Refs, f0.C, (f0.H+1)/2, (f0.W+1)/2)
 	for i := range bank.Refs {
 		e.refDescs = append(e.refDescs, descsOf(bank.Refs[i].Objects))
+	}
+	if bank.Patch != nil {
+		e.patchRefs = newPatchRefs(bank.Refs)
 	}
 	e.bufs.New = func() any {
 		b := &buffers{hwc: make([][]float32, p.K+1), refImgs: make([]Image, p.K), views: make([]view, p.K+1),
@@ -241,9 +247,13 @@ func (e *Engine) Inspect(ctx context.Context, img *Image) (*Result, error) {
 	a := assess(q, qDesc, refs, refDesc, e.pr, bufs.smap[:q.W*q.H])
 	sw.lap(StageAMM)
 
-	// 10. Result.
-	res := e.result(q, refs, a)
-	e.applyLayout(res, q, bufs.global)
+	// 10. Further terms: the layout step and the patch memory.
+	lay := e.layoutTerm(q, bufs.global)
+	pt := e.patchTerm(f, refIdx, &bufs.patch)
+	sw.lap(StageTerms)
+
+	// 11-12. Fusion, verdict, map and findings.
+	res := e.result(q, refs, a, lay, pt)
 	res.References = make([]string, 0, k)
 	for _, i := range refIdx {
 		res.References = append(res.References, e.bank.Refs[i].Name)

@@ -53,8 +53,8 @@ func checkPipeline(p config.Pipeline) error {
 	if p.MinArea < 0 || p.MaxArea < 0 || p.MaxArea > 1 || (p.MaxArea > 0 && p.MinArea >= p.MaxArea) {
 		bad = append(bad, fmt.Sprintf("min_area = %g, max_area = %g must satisfy 0 <= min_area < max_area <= 1", p.MinArea, p.MaxArea))
 	}
-	if !(p.StructuralWeight >= 0) || !(p.LogicalWeight >= 0) || p.StructuralWeight+p.LogicalWeight == 0 {
-		bad = append(bad, fmt.Sprintf("structural_weight = %g, logical_weight = %g must be >= 0 and not both 0", p.StructuralWeight, p.LogicalWeight))
+	if !(p.StructuralWeight >= 0) || !(p.LogicalWeight >= 0) || !(p.PatchWeight >= 0) || p.StructuralWeight+p.LogicalWeight+p.PatchWeight == 0 {
+		bad = append(bad, fmt.Sprintf("structural_weight = %g, logical_weight = %g, patch_weight = %g must be >= 0 and not all 0", p.StructuralWeight, p.LogicalWeight, p.PatchWeight))
 	}
 	if p.PositionWeight < 0 {
 		bad = append(bad, fmt.Sprintf("position_weight = %g must be >= 0", p.PositionWeight))
@@ -198,8 +198,10 @@ func Enroll(ctx context.Context, be *Backend, p config.Pipeline, good []*Image, 
 		return nil, err
 	}
 	bank.Layout = layout.finish(bank, workers)
+	bank.Patch = enrolPatchMemory(bank, p.K, workers)
 	// Rule 7 (threshold.go).
 	scores := goodScores(bank, p)
+	bank.Calib.LOOScores = scores
 	bank.Calib.Threshold = round4(falseRejectThreshold(scores, p.FalseRejectRate))
 	bank.Calib.FalseRejectRate = p.FalseRejectRate
 	bank.Calib.GoodAbove = thresholdCheck(scores, bank.Calib.Threshold)

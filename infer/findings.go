@@ -6,25 +6,41 @@ import (
 	"slices"
 )
 
-// result builds step 10: the score, the verdict, the anomaly map and the
-// findings that explain it.
+// result builds steps 11 and 12: the fused score, the verdict, the anomaly
+// map and the findings that explain it.
 //
-// The map is on the upsampled grid. Each scored query object's pixels carry
-// their structural z-score (Mahalanobis relative to the good images'
-// leave-one-out spread, clipped at 0). Objects that went to the dustbin
-// (unmatched query objects, and the nearest reference's unmatched objects
-// painted at their reference place: missing) carry the logical z-score
-// scaled by their dustbin mass. Where both apply the larger wins, so the
-// map's maximum equals the image score for score = "max".
-func (e *Engine) result(q *view, refs []*view, a *assessment) *Result {
+// The map is on the upsampled grid. Every term paints its own value where
+// it comes from:
+//   - structural: each scored query object's pixels carry their
+//     structural z-score (Mahalanobis relative to the good images'
+//     leave-one-out spread, clipped at 0);
+//   - logical: objects that went to the dustbin (unmatched query
+//     objects, and the nearest reference's unmatched objects painted at
+//     their reference place: missing) carry the logical z-score scaled
+//     by their dustbin mass;
+//   - layout: the object out of place, the part too many, or the
+//     reference's part left uncovered, with the step's z-score;
+//   - patch memory: each feature cell's z-score.
+//
+// Where several apply the largest wins, and settleMap makes the map's
+// maximum the image score.
+func (e *Engine) result(q *view, refs []*view, a *assessment, lay *layoutOutcome, pt *patchOutcome) *Result {
 	zs, zl := a.zscores(e.cal, e.p)
-	score := imageScore(zs, zl)
-	res := &Result{Score: round4(score), Threshold: round4(e.cal.Threshold), Verdict: VerdictPass,
-		Structural: round4(zs), Logical: round4(finiteOr0(zl)),
+	t := terms{structural: zs, logical: zl, layout: math.Inf(-1), patch: math.Inf(-1)}
+	if lay != nil {
+		t.layout = lay.z
+	}
+	if pt != nil {
+		t.patch = pt.z
+	}
+	score := round4(fuse(t, e.p))
+	res := &Result{Score: score, Threshold: round4(e.cal.Threshold), Verdict: VerdictPass,
+		Structural: round4(zs), Logical: round4(finiteOr0(zl)), Layout: round4(finiteOr0(t.layout)), Patch: round4(finiteOr0(t.patch)),
 		MapW: q.W, MapH: q.H, Map: make([]float32, q.W*q.H)}
 	if score > e.cal.Threshold || math.IsNaN(score) {
 		res.Verdict = VerdictFail
 	}
+	fail := res.Verdict == VerdictFail
 	for i, v := range a.structMap {
 		if v > 0 {
 			res.Map[i] = float32(max(e.p.StructuralWeight*(float64(v)-e.cal.StructMean)/e.cal.StructStd, 0))
@@ -57,9 +73,50 @@ func (e *Engine) result(q *view, refs []*view, a *assessment) *Result {
 			}
 		}
 	}
-	res.Findings = e.findings(q, a, cands, res.Verdict == VerdictFail, zl >= zs)
+	if lay != nil {
+		lay.paint(res.Map, q)
+	}
+	if pt != nil {
+		pt.paint(res.Map, q.W, q.H)
+	}
+	settleMap(res.Map, score)
+	decided := decidingTerm(t)
+	res.Findings = e.findings(q, a, cands, fail, decided)
+	if fail && decided == termLayout {
+		if kind, o, w, ok := lay.finding(q); ok {
+			res.Findings = append([]Finding{e.finding(kind, o, w, t.layout)}, res.Findings...)
+		}
+	}
+	if fail && decided == termPatch && pt.cell >= 0 {
+		res.Findings = append([]Finding{pt.finding(e.p.InputSize, t.patch)}, res.Findings...)
+	}
 	res.Matches = matchesOf(q, refs, a, e.p.InputSize)
 	return res
+}
+
+// The term that decided a frame's score (the largest).
+const (
+	termStructural = iota
+	termLogical
+	termLayout
+	termPatch
+)
+
+func decidingTerm(t terms) int {
+	best, arg := t.structural, termStructural
+	for i, v := range [...]float64{t.logical, t.layout, t.patch} {
+		if v > best {
+			best, arg = v, termLogical+i
+		}
+	}
+	return arg
+}
+
+// finding is object o (on a map of width w) as a finding of kind with score.
+func (e *Engine) finding(kind string, o Object, w int, score float64) Finding {
+	size := e.p.InputSize
+	return Finding{Kind: kind, Box: mapToInput(o.Box, w, size),
+		Area: int(float64(o.Area) * float64(size*size) / float64(w*w)), Score: round4(score)}
 }
 
 type logicalCand struct {
@@ -94,7 +151,7 @@ func paint(m []float32, vw *view, i int, v float32) {
 // A failing image with none of these gets its most anomalous object: the
 // object with the largest dustbin mass when the logical part decided, else
 // the object with the largest structural score.
-func (e *Engine) findings(q *view, a *assessment, all []logicalCand, fail, logicDecided bool) []Finding {
+func (e *Engine) findings(q *view, a *assessment, all []logicalCand, fail bool, decided int) []Finding {
 	var cands []logicalCand
 	top := -1
 	for i, c := range all {
@@ -147,7 +204,8 @@ func (e *Engine) findings(q *view, a *assessment, all []logicalCand, fail, logic
 		}
 		switch {
 		case len(out) > 0:
-		case logicDecided && top >= 0:
+		case decided == termLayout || decided == termPatch:
+		case decided == termLogical && top >= 0:
 			add(all[top].kind, all[top].obj, all[top].score)
 		case best >= 0:
 			add(KindStructural, q.Objects[best], bestZ)

@@ -800,13 +800,21 @@ func uncoverStats(refs []Reference, peers [][]int, raw []*layoutParts) (mean, sd
 	return mean, sd
 }
 
-// applyLayout folds the layout step into res (no-op when the bank has no
-// layout calibration): the score and verdict, the map over the
-// most out-of-place object, and a finding when the image fails on it.
-func (e *Engine) applyLayout(res *Result, q *view, gv []float32) {
+// layoutOutcome is the layout step's term for one frame.
+type layoutOutcome struct {
+	z                 float64 // max of the three weighted terms
+	zObj, zMiss, zExc float64
+	worst, extra      int     // query objects behind zObj and zExc (-1: none)
+	missing           *Object // the nearest reference's object behind zMiss (nil: none)
+	missingW          int     // its map width
+}
+
+// layoutTerm measures the frame's objects with the layout step (nil when
+// the bank has no layout calibration).
+func (e *Engine) layoutTerm(q *view, gv []float32) *layoutOutcome {
 	lb := e.bank.Layout
 	if lb == nil {
-		return
+		return nil
 	}
 	cfg := e.p.Layout
 	qRaw := layoutDescribe(q, lb.Grid, groupRadius(cfg), lb.Mirror)
@@ -814,43 +822,48 @@ func (e *Engine) applyLayout(res *Result, q *view, gv []float32) {
 	qDesc := finishLayout(qRaw, lb.Mean)
 	refIdx := e.layoutRefIdx(gv, layoutRefs(cfg, len(e.bank.Refs)))
 	lp := layoutMeasure(e.bank.Refs, lb, refIdx, q.Objects, qDesc, qMir, q.W, q.H, cfg, false)
-	zObj, zMiss, zExc := lb.z(lp, cfg)
-	zp := max(zObj, zMiss, zExc)
-	if cfg.Only {
-		res.Score = round4(zp)
-	} else {
-		res.Score = round4(max(res.Score, zp))
-	}
-	res.Verdict = VerdictPass
-	if res.Score > res.Threshold || math.IsNaN(res.Score) {
-		res.Verdict = VerdictFail
-	}
-	_, worst := lp.maxObject()
-	if worst >= 0 && zObj > 0 {
-		paint(res.Map, q, worst, float32(zObj))
-	}
-	extra := lp.maxExcess()
-	if extra >= 0 && zExc > 0 {
-		paint(res.Map, q, extra, float32(zExc))
-	}
-	if res.Verdict != VerdictFail || zp <= 0 {
-		return
-	}
-	size := e.p.InputSize
-	kind, o, w := KindMismatched, Object{}, q.W
-	switch {
-	case zObj == zp && worst >= 0:
-		o = q.Objects[worst]
-	case zExc == zp && extra >= 0:
-		kind, o = KindExtra, q.Objects[extra]
-	case zMiss == zp && lp.missObj >= 0:
+	lo := &layoutOutcome{extra: lp.maxExcess()}
+	lo.zObj, lo.zMiss, lo.zExc = lb.z(lp, cfg)
+	lo.z = max(lo.zObj, lo.zMiss, lo.zExc)
+	_, lo.worst = lp.maxObject()
+	if lp.missObj >= 0 {
 		r := &e.bank.Refs[refIdx[0]]
-		kind, o, w = KindMissing, r.Objects[lp.missObj], r.MapW
-	default:
-		return
+		lo.missing, lo.missingW = &r.Objects[lp.missObj], r.MapW
 	}
-	res.Findings = append([]Finding{{Kind: kind, Box: mapToInput(o.Box, w, size),
-		Area: int(float64(o.Area) * float64(size*size) / float64(w*w)), Score: round4(zp)}}, res.Findings...)
+	return lo
+}
+
+// paint marks the objects behind the object and excess terms, and the
+// reference's part left uncovered at its place, with their z-scores.
+func (lo *layoutOutcome) paint(m []float32, q *view) {
+	if lo.worst >= 0 && lo.zObj > 0 {
+		paint(m, q, lo.worst, float32(lo.zObj))
+	}
+	if lo.extra >= 0 && lo.zExc > 0 {
+		paint(m, q, lo.extra, float32(lo.zExc))
+	}
+	if lo.missing != nil && lo.zMiss > 0 && lo.missingW == q.W {
+		b := lo.missing.Box.Intersect(image.Rect(0, 0, q.W, q.H))
+		for y := b.Min.Y; y < b.Max.Y; y++ {
+			for x := b.Min.X; x < b.Max.X; x++ {
+				m[y*q.W+x] = max(m[y*q.W+x], float32(lo.zMiss))
+			}
+		}
+	}
+}
+
+// finding is the layout step's explanation when it decided the verdict
+// (ok false when no object stands behind its term).
+func (lo *layoutOutcome) finding(q *view) (kind string, o Object, w int, ok bool) {
+	switch {
+	case lo.zObj == lo.z && lo.worst >= 0:
+		return KindMismatched, q.Objects[lo.worst], q.W, true
+	case lo.zExc == lo.z && lo.extra >= 0:
+		return KindExtra, q.Objects[lo.extra], q.W, true
+	case lo.zMiss == lo.z && lo.missing != nil:
+		return KindMissing, *lo.missing, lo.missingW, true
+	}
+	return "", Object{}, 0, false
 }
 
 // layoutRefIdx returns the n references the layout step compares a query

@@ -94,23 +94,9 @@ func cellsOf(f *FeatureMap) []float32 {
 
 // greedyCoreset keeps n rows by farthest-point selection.
 func greedyCoreset(mem []float32, c, n int) []float32 {
-	rows := len(mem) / c
-	dist := make([]float32, rows)
-	for i := range dist {
-		dist[i] = float32(math.Inf(1))
-	}
 	out := make([]float32, 0, n*c)
-	last := 0
-	for len(out) < n*c {
-		out = append(out, mem[last*c:(last+1)*c]...)
-		best := 0
-		for i := 0; i < rows; i++ {
-			dist[i] = min(dist[i], sqDist(mem[i*c:(i+1)*c], mem[last*c:(last+1)*c]))
-			if dist[i] > dist[best] {
-				best = i
-			}
-		}
-		last = best
+	for _, r := range greedyCoresetRows(mem, c, n) {
+		out = append(out, mem[r*c:(r+1)*c]...)
 	}
 	return out
 }

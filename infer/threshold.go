@@ -65,21 +65,3 @@ func thresholdCheck(scores []float64, threshold float64) (above int) {
 func median(xs []float64) float64 {
 	return quantile(slices.Clone(xs), 0.5)
 }
-
-// goodScores returns the good images' leave-one-out image scores as a
-// frame's are computed: with the layout step, the larger of SAM-LAD's and
-// the step's, or the step's alone with layout.only.
-func goodScores(b *Bank, p config.Pipeline) []float64 {
-	lb := b.Layout
-	if lb == nil {
-		return b.Calib.LOOScores
-	}
-	out := make([]float64, len(lb.LOOScores))
-	for i, z := range lb.LOOScores {
-		out[i] = z
-		if !p.Layout.Only {
-			out[i] = max(z, b.Calib.LOOScores[i])
-		}
-	}
-	return out
-}

@@ -1,0 +1,269 @@
+package infer
+
+import (
+	"errors"
+	"fmt"
+	"image"
+	"math"
+	"slices"
+)
+
+// The patch-memory term: PatchCore's nearest-neighbour distance of each
+// backbone cell of the frame to the good images' cells, beside the AMM. It
+// needs no segmentation and no matching, so it still sees a scratch or a
+// stain where the segmenter cut the part differently or the objects did not
+// pair up.
+//
+// The search is exact for the image score and cheap per frame:
+//   - a local bound first: each cell against the cells within
+//     patchWindow of its own position in the k retrieved references (a
+//     product that sits where the good ones sat finds its cell there);
+//   - then the cells in falling order of that bound against the whole
+//     memory (a coreset of every reference's cells), until the bound of
+//     the next cell is below the largest exact distance found so far: a
+//     cell's exact distance never exceeds its bound, so no cell left out
+//     could raise the maximum.
+//
+// The map keeps the bound where a cell was not refined; its maximum is the
+// exact score.
+
+const (
+	// patchWindow is the reach of the local search in cells (pose jitter
+	// of a few pixels moves a part by less than a cell of 8 px).
+	patchWindow = 1
+	// patchCoresetShare and patchCoresetMin size the memory: this share of
+	// all cells, at least this many (or all, when fewer).
+	patchCoresetShare = 0.1
+	patchCoresetMin   = 2048
+)
+
+// PatchMemory is the patch-memory term's enrolled part.
+type PatchMemory struct {
+	C int
+	// Mem are the coreset cells, one C-vector each; Src[i] is the
+	// reference Mem's row i comes from (left out when that reference is
+	// itself scored by leave-one-out).
+	Mem []float32
+	Src []int32
+	// Mean and Std standardise the raw score; LOO are the good images'
+	// leave-one-out raw scores they come from.
+	Mean, Std float64
+	LOO       []float64
+}
+
+// patchScratch is the per-inspection scratch of the term.
+type patchScratch struct {
+	q     []float32 // query cells, HWC
+	bound []float32 // per cell: squared distance, bound or exact
+	order []int
+}
+
+// patchRefs are the references' cells laid out HWC once per engine.
+type patchRefs struct {
+	c, h, w int
+	cells   [][]float32
+}
+
+func newPatchRefs(refs []Reference) *patchRefs {
+	f0 := &refs[0].Feat
+	pr := &patchRefs{c: f0.C, h: f0.H, w: f0.W, cells: make([][]float32, len(refs))}
+	for i := range refs {
+		pr.cells[i] = toHWC(&refs[i].Feat, nil)
+	}
+	return pr
+}
+
+// patchScore returns the raw term (the largest nearest-neighbour distance
+// over the frame's cells) and leaves the per-cell distances in s.bound.
+// self >= 0 is a reference scored by leave-one-out: its memory rows are
+// left out.
+func (pm *PatchMemory) patchScore(pr *patchRefs, q *FeatureMap, near []int, self int, s *patchScratch) float64 {
+	c, h, w := pr.c, pr.h, pr.w
+	s.q = toHWC(q, s.q)
+	n := h * w
+	if cap(s.bound) < n {
+		s.bound, s.order = make([]float32, n), make([]int, n)
+	}
+	s.bound, s.order = s.bound[:n], s.order[:n]
+	for y := 0; y < h; y++ {
+		for x := 0; x < w; x++ {
+			i := y*w + x
+			qc := s.q[i*c : (i+1)*c]
+			best := float32(math.Inf(1))
+			for _, r := range near {
+				cells := pr.cells[r]
+				for yy := max(0, y-patchWindow); yy <= min(h-1, y+patchWindow); yy++ {
+					for xx := max(0, x-patchWindow); xx <= min(w-1, x+patchWindow); xx++ {
+						j := yy*w + xx
+						if d := sqDistBelow(qc, cells[j*c:(j+1)*c], best); d < best {
+							best = d
+						}
+					}
+				}
+			}
+			s.bound[i], s.order[i] = best, i
+		}
+	}
+	slices.SortFunc(s.order, func(a, b int) int {
+		switch {
+		case s.bound[a] > s.bound[b]:
+			return -1
+		case s.bound[a] < s.bound[b]:
+			return 1
+		}
+		return 0
+	})
+	var top float32
+	rows := len(pm.Src)
+	for _, i := range s.order {
+		if s.bound[i] <= top {
+			break
+		}
+		qc := s.q[i*c : (i+1)*c]
+		best := s.bound[i]
+		for r := 0; r < rows; r++ {
+			if int(pm.Src[r]) == self {
+				continue
+			}
+			if d := sqDistBelow(qc, pm.Mem[r*c:(r+1)*c], best); d < best {
+				best = d
+			}
+		}
+		s.bound[i] = best
+		top = max(top, best)
+	}
+	return math.Sqrt(float64(top))
+}
+
+// enrolPatchMemory builds the memory from the bank's references and
+// calibrates the term by leave-one-out: each good image against the
+// memory without its own cells and its nearest other references.
+func enrolPatchMemory(bank *Bank, k, workers int) *PatchMemory {
+	pr := newPatchRefs(bank.Refs)
+	c := pr.c
+	var all []float32
+	var src []int32
+	for i, cells := range pr.cells {
+		all = append(all, cells...)
+		for range len(cells) / c {
+			src = append(src, int32(i))
+		}
+	}
+	rows := len(src)
+	keep := min(rows, max(patchCoresetMin, int(patchCoresetShare*float64(rows))))
+	pm := &PatchMemory{C: c}
+	if keep == rows {
+		pm.Mem, pm.Src = all, src
+	} else {
+		for _, r := range greedyCoresetRows(all, c, keep) {
+			pm.Mem = append(pm.Mem, all[r*c:(r+1)*c]...)
+			pm.Src = append(pm.Src, src[r])
+		}
+	}
+	n := len(bank.Refs)
+	pm.LOO = make([]float64, n)
+	parallelFor(n, workers, func(i int) {
+		near := nearestRefs(bank.Refs, bank.Refs[i].Global, k, i)
+		pm.LOO[i] = pm.patchScore(pr, &bank.Refs[i].Feat, near, i, &patchScratch{})
+	})
+	pm.Mean, pm.Std = meanStd(pm.LOO)
+	pm.Std = max(pm.Std, sdStructFrac*math.Abs(pm.Mean), 1e-9)
+	return pm
+}
+
+// greedyCoresetRows picks n rows of mem by farthest-point selection.
+func greedyCoresetRows(mem []float32, c, n int) []int {
+	rows := len(mem) / c
+	dist := make([]float32, rows)
+	for i := range dist {
+		dist[i] = float32(math.Inf(1))
+	}
+	out := make([]int, 0, n)
+	last := 0
+	for len(out) < n {
+		out = append(out, last)
+		lr := mem[last*c : (last+1)*c]
+		best := 0
+		for i := 0; i < rows; i++ {
+			dist[i] = min(dist[i], sqDist(mem[i*c:(i+1)*c], lr))
+			if dist[i] > dist[best] {
+				best = i
+			}
+		}
+		last = best
+	}
+	return out
+}
+
+// z standardises a raw score.
+func (pm *PatchMemory) z(raw float64) float64 { return (raw - pm.Mean) / pm.Std }
+
+// patchOutcome is the patch-memory term of one frame.
+type patchOutcome struct {
+	z      float64   // weighted, standardised largest cell distance
+	cells  []float32 // per feature cell: its weighted z-score
+	cw, ch int       // feature grid
+	cell   int       // the cell behind z
+}
+
+// patchTerm scores the frame's standardised features f against the memory
+// and the retrieved references near (nil when the bank has no memory or
+// its weight is 0).
+func (e *Engine) patchTerm(f *FeatureMap, near []int, s *patchScratch) *patchOutcome {
+	pm := e.bank.Patch
+	if pm == nil || e.p.PatchWeight == 0 {
+		return nil
+	}
+	raw := pm.patchScore(e.patchRefs, f, near, -1, s)
+	po := &patchOutcome{z: e.p.PatchWeight * pm.z(raw), cells: make([]float32, len(s.bound)), cw: f.W, ch: f.H, cell: -1}
+	best := float32(math.Inf(-1))
+	for i, d := range s.bound {
+		po.cells[i] = float32(e.p.PatchWeight * pm.z(math.Sqrt(float64(d))))
+		if po.cells[i] > best {
+			best, po.cell = po.cells[i], i
+		}
+	}
+	return po
+}
+
+// paint raises each map pixel to its cell's z-score (the map grid is the
+// feature grid upsampled).
+func (po *patchOutcome) paint(m []float32, mw, mh int) {
+	for y := 0; y < mh; y++ {
+		cy := min(y*po.ch/mh, po.ch-1)
+		for x := 0; x < mw; x++ {
+			if v := po.cells[cy*po.cw+min(x*po.cw/mw, po.cw-1)]; v > m[y*mw+x] {
+				m[y*mw+x] = v
+			}
+		}
+	}
+}
+
+// finding is the cell behind the term, as a structural finding in
+// input_size pixels.
+func (po *patchOutcome) finding(size int, score float64) Finding {
+	x, y := po.cell%po.cw, po.cell/po.cw
+	sx, sy := float64(size)/float64(po.cw), float64(size)/float64(po.ch)
+	b := image.Rect(int(float64(x)*sx), int(float64(y)*sy), int(float64(x+1)*sx+0.5), int(float64(y+1)*sy+0.5))
+	return Finding{Kind: KindStructural, Box: b, Area: b.Dx() * b.Dy(), Score: round4(score)}
+}
+
+// validate checks that a decoded memory fits the bank (nil: an older bank
+// without the term is refused by its version before this).
+func (pm *PatchMemory) validate(c, refs int) error {
+	if pm == nil {
+		return errors.New("patch memory: missing; re-enrol with `samlad enroll`")
+	}
+	if pm.C != c || len(pm.Mem) != c*len(pm.Src) || len(pm.Src) == 0 {
+		return fmt.Errorf("patch memory: %d cells of %d channels do not fit the bank's %d channels; re-enrol with `samlad enroll`", len(pm.Src), pm.C, c)
+	}
+	for _, s := range pm.Src {
+		if s < 0 || int(s) >= refs {
+			return fmt.Errorf("patch memory: a cell names reference %d of %d; re-enrol with `samlad enroll`", s, refs)
+		}
+	}
+	if len(pm.LOO) != refs || !(pm.Std > 0) {
+		return errors.New("patch memory: calibration does not fit the bank; re-enrol with `samlad enroll`")
+	}
+	return nil
+}
