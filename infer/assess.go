@@ -249,7 +249,6 @@ func (a *assessment) zscores(cal Calibration, p config.Pipeline) (zs, zl float64
 	return zs, p.LogicalWeight * (a.logical - cal.LogicMean) / cal.LogicStd
 }
 
-
 // relevance is how much an object's absence or excess counts: its
 // stability to the power relevancePower, so that objects found in nearly
 // every good image count (nearly) fully and segments that come and go
