@@ -9,12 +9,12 @@ import (
 func TestPipelineChangesNamesChangedKeys(t *testing.T) {
 	base := DefaultPipeline()
 	own := base
-	own.Layout.Enabled, own.Layout.Grid, own.K = true, 1, base.K+1
+	own.Layout.Enabled, own.Layout.Grid, own.K = false, 1, base.K+1
 	var got []string
 	for _, s := range PipelineChanges(base, own) {
 		got = append(got, s.String())
 	}
-	want := fmt.Sprintf("pipeline.k = %d, pipeline.layout.enabled = true, pipeline.layout.grid = 1", base.K+1)
+	want := fmt.Sprintf("pipeline.k = %d, pipeline.layout.enabled = false, pipeline.layout.grid = 1", base.K+1)
 	if strings.Join(got, ", ") != want {
 		t.Errorf("diff %q, want %q", strings.Join(got, ", "), want)
 	}

@@ -62,5 +62,5 @@ type Layout struct {
 
 // DefaultLayout returns the layout step's defaults (off).
 func DefaultLayout() Layout {
-	return Layout{Refs: 32, Radius: 0.15, Group: true, Grid: 3, ObjectWeight: 1, MissingWeight: 0.5, ExcessWeight: 1}
+	return Layout{Enabled: true, Refs: 32, Grid: 3, ObjectWeight: 1, MissingWeight: 0.5, ExcessWeight: 1}
 }

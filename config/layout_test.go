@@ -14,7 +14,7 @@ func TestLayoutValidation(t *testing.T) {
 		msg      string
 	}{
 		{"[pipeline.layout]\nenabled = true\nrefs = -1", "pipeline.layout.refs", 3, ">= 0"},
-		{"[pipeline.layout]\nenabled = true\nradius = 0.0", "pipeline.layout.radius", 3, "(0, 1]"},
+		{"[pipeline.layout]\nenabled = true\nradius = -0.1", "pipeline.layout.radius", 3, "[0, 1]"},
 		{"[pipeline.layout]\nenabled = true\ngrid = 9", "pipeline.layout.grid", 3, "[1, 8]"},
 		{"[pipeline.layout]\nenabled = true\nmissing_weight = -0.5", "pipeline.layout.missing_weight", 3, "[0, 10]"},
 		{"[pipeline.layout]\nenabled = true\nexcess_weight = 11.0", "pipeline.layout.excess_weight", 3, "[0, 10]"},
@@ -35,8 +35,8 @@ func TestLayoutValidation(t *testing.T) {
 		l.ExcessWeight != 0 || l.MissingWeight != DefaultLayout().MissingWeight {
 		t.Errorf("parsed layout %+v", l)
 	}
-	if !DefaultLayout().Group {
-		t.Error("parts are grouped by default")
+	if d := DefaultLayout(); !d.Enabled || d.Radius != 0 {
+		t.Errorf("default layout %+v: want the step on with each part's reach learned (radius 0)", d)
 	}
 	if DefaultLayout().Mirror {
 		t.Error("mirror is on by default; it adds outline histograms that hurt parts whose outlines are noise")

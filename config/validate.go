@@ -171,8 +171,8 @@ func (v *validator) pipeline(p Pipeline) {
 		if l.Refs < 0 {
 			v.bad(s+"layout.refs", l.Refs, "must be >= 0 (0 = every reference in the bank)")
 		}
-		if !(l.Radius > 0 && l.Radius <= 1) {
-			v.bad(s+"layout.radius", l.Radius, "must be in (0, 1] (fraction of the image side)")
+		if !(l.Radius >= 0 && l.Radius <= 1) {
+			v.bad(s+"layout.radius", l.Radius, "must be in [0, 1] (fraction of the image side; 0 = learned per part at enrolment)")
 		}
 		if l.Grid < 1 || l.Grid > 8 {
 			v.bad(s+"layout.grid", l.Grid, "must be in [1, 8] cells per side")

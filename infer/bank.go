@@ -43,6 +43,8 @@ type Bank struct {
 	// Layout holds the layout step's descriptors and calibration (layout.go);
 	// nil when pipeline.layout is off.
 	Layout *LayoutBank
+	// Rules are what enrolment learned about the product (rules.go).
+	Rules Rules
 	// Patch is the patch-memory term's coreset and calibration (patchmem.go).
 	Patch *PatchMemory
 }
@@ -124,6 +126,9 @@ type Object struct {
 	// a lot between good images (soft shadows, background) do not drown
 	// parts that never vary.
 	StructScale float32
+	// Reach is how far from its centroid, as a fraction of the image side,
+	// the layout step looks for this part's like in a frame (rules.go).
+	Reach float32
 }
 
 // Calibration holds the values learned from the good images by

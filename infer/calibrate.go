@@ -212,6 +212,11 @@ func calibrate(ctx context.Context, be *Backend, p config.Pipeline, bank *Bank, 
 		}
 		stab[i] = *st
 	}
+	peersOf := make([][]int, n)
+	for i := range stab {
+		peersOf[i] = stab[i].peers
+	}
+	bank.Rules = learnReach(bank, peersOf, dustbin)
 	// Rules 5-6: full leave-one-out inspections.
 	pr := paramsOf(p, *cal)
 	views, err := refViews(ctx, be, p, bank, items)

@@ -266,11 +266,18 @@ func layoutDescribe(v *view, grid int, radius float64, mirror bool) [][]float32 
 	return out
 }
 
+// groupRadiusLearned groups parts when layout.radius is learned: objects
+// are grouped before the reaches are known.
+const groupRadiusLearned = 0.1
+
 // groupRadius is the radius layoutDescribe groups objects within: 0, no
 // grouping, when layout.group is off.
 func groupRadius(l config.Layout) float64 {
 	if !l.Group {
 		return 0
+	}
+	if l.Radius == 0 {
+		return groupRadiusLearned
 	}
 	return l.Radius
 }
@@ -454,14 +461,21 @@ func layoutMeasure(refs []Reference, lb *LayoutBank, refIdx []int, qObjs []Objec
 		return lp
 	}
 	minArea := int(math.Ceil(lb.MinArea * float64(mapW*mapH)))
-	within := func(r float64) func(a, b Object) bool {
+	// b is always the reference's object, whose learned reach applies
+	// unless layout.radius sets one for every part.
+	within := func(scale float64) func(a, b Object) bool {
 		return func(a, b Object) bool {
+			r := radius
+			if r == 0 {
+				r = float64(b.Reach)
+			}
+			r *= scale
 			dx := float64(a.CX-b.CX) / float64(mapW)
 			dy := float64(a.CY-b.CY) / float64(mapH)
 			return dx*dx+dy*dy <= r*r
 		}
 	}
-	near, reach := within(radius), within(layoutExcessReach*radius)
+	near, reach := within(1), within(layoutExcessReach)
 	own, other, mir := make([][]float64, m), make([][]float64, m), make([][]float64, m)
 	for i := range own {
 		own[i], other[i], mir[i] = make([]float64, len(refIdx)), make([]float64, len(refIdx)), make([]float64, len(refIdx))

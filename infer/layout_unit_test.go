@@ -50,7 +50,7 @@ func TestLayoutMeasureByHand(t *testing.T) {
 	refs := []Reference{{Objects: []Object{obj(25), obj(75)}}, {Objects: []Object{obj(26), obj(74)}}}
 	lb := &LayoutBank{Desc: [][][]float32{{a, b}, {a, b}}, MinArea: 0.001}
 	m := func(objs []Object, desc [][]float32) *layoutParts {
-		return layoutMeasure(refs, lb, []int{0, 1}, objs, desc, desc, w, w, config.DefaultLayout(), false)
+		return layoutMeasure(refs, lb, []int{0, 1}, objs, desc, desc, w, w, byHandLayout(), false)
 	}
 	normal := m([]Object{obj(24), obj(76)}, [][]float32{a, b})
 	swapped := m([]Object{obj(24), obj(76)}, [][]float32{b, a})
@@ -65,7 +65,7 @@ func TestLayoutMeasureByHand(t *testing.T) {
 		t.Errorf("missing: object %g, missing %g, want 0, 1", v, missing.missing)
 	}
 	c := basis(2, 3)
-	mirrored := layoutMeasure(refs, lb, []int{0, 1}, []Object{obj(24), obj(76)}, [][]float32{c, b}, [][]float32{a, b}, w, w, config.DefaultLayout(), false)
+	mirrored := layoutMeasure(refs, lb, []int{0, 1}, []Object{obj(24), obj(76)}, [][]float32{c, b}, [][]float32{a, b}, w, w, byHandLayout(), false)
 	if v, arg := mirrored.maxObject(); v != 1+layoutMirrorWeight || arg != 0 {
 		t.Errorf("mirrored: object %d value %g, want 0 and %g", arg, v, 1+float64(layoutMirrorWeight))
 	}
@@ -107,7 +107,7 @@ func TestLayoutExcessByHand(t *testing.T) {
 	a, b, c := basis(0, 3), basis(1, 3), basis(2, 3)
 	refs := []Reference{{Objects: []Object{obj(25, 1), obj(75, 1), obj(50, 0.2)}}, {Objects: []Object{obj(26, 1), obj(74, 1)}}}
 	lb := &LayoutBank{Desc: [][][]float32{{a, b, c}, {a, b}}, MinArea: 0.001}
-	cfg := config.DefaultLayout()
+	cfg := byHandLayout()
 	m := func(objs []Object, desc [][]float32) *layoutParts {
 		return layoutMeasure(refs, lb, []int{0, 1}, objs, desc, nil, w, w, cfg, false)
 	}
@@ -147,7 +147,7 @@ func TestLayoutExcessByHand(t *testing.T) {
 // rejected rather than indexed.
 func TestLayoutBankBinding(t *testing.T) {
 	off := config.DefaultLayout()
-	off.Radius = 0.3
+	off.Enabled, off.Radius = false, 0.3
 	if (layoutKey(off) != config.Layout{}) {
 		t.Errorf("layout off binds the bank to %+v", layoutKey(off))
 	}
@@ -349,4 +349,12 @@ func TestLayoutRefIdx(t *testing.T) {
 	if got := e.layoutRefIdx(q, 5); !slices.Equal(got, []int{3, 0, 1, 2, 4}) {
 		t.Errorf("every reference: %v, want [3 0 1 2 4]", got)
 	}
+}
+
+// byHandLayout is the layout step with a fixed radius for every part, as
+// the hand-worked cases set their objects' places for it.
+func byHandLayout() config.Layout {
+	l := config.DefaultLayout()
+	l.Radius, l.Group = 0.15, true
+	return l
 }

@@ -89,6 +89,7 @@ func runEnroll(args []string) int {
 	fmt.Fprintf(os.Stderr, "enrolled %d good images in %.1fs -> %s\n  dustbin %.3f, match threshold %.3f, area %.4f..%.4f, threshold %.3f (false-reject rate %g%%: %d of %d good images score above)\n",
 		len(bank.Refs), time.Since(start).Seconds(), *out, c.Dustbin, c.MatchThreshold, c.MinArea, c.MaxArea, c.Threshold,
 		100*cfg.Pipeline.FalseRejectRate, c.GoodAbove, len(c.LOOScores))
+	fmt.Fprintf(os.Stderr, "learned from the good images:\n  %s\n", strings.ReplaceAll(bank.Rules.String(), "\n", "\n  "))
 	return rd.exitCode()
 }
 

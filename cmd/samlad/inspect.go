@@ -26,6 +26,8 @@ type inspectLine struct {
 	Verdict    string              `json:"verdict"`
 	Structural float64             `json:"structural"`
 	Logical    float64             `json:"logical"`
+	Layout     float64             `json:"layout"`
+	Patch      float64             `json:"patch"`
 	Findings   []infer.Finding     `json:"findings"`
 	Timings    []infer.StageTiming `json:"timings"`
 	References []string            `json:"references"`
@@ -130,7 +132,7 @@ func runInspect(args []string) int {
 			continue
 		}
 		line := inspectLine{Path: p, Score: res.Score, Threshold: res.Threshold, Verdict: res.Verdict,
-			Structural: res.Structural, Logical: res.Logical, Findings: toOriginal(res.Findings, orig.Bounds(), cfg.Pipeline.InputSize), Timings: res.Timings, References: res.References}
+			Structural: res.Structural, Logical: res.Logical, Layout: res.Layout, Patch: res.Patch, Findings: toOriginal(res.Findings, orig.Bounds(), cfg.Pipeline.InputSize), Timings: res.Timings, References: res.References}
 		if line.Findings == nil {
 			line.Findings = []infer.Finding{}
 		}

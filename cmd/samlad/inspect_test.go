@@ -89,7 +89,7 @@ func TestEnrollInspectCLI(t *testing.T) {
 		if err := dec.Decode(&r); err != nil {
 			t.Fatalf("line %q: %v", l, err)
 		}
-		if r.Verdict != "pass" && r.Verdict != "fail" || r.Threshold <= 0 || len(r.Timings) != 10 {
+		if r.Verdict != "pass" && r.Verdict != "fail" || r.Threshold <= 0 || len(r.Timings) != 11 {
 			t.Errorf("line %q: incomplete result", l)
 		}
 	}

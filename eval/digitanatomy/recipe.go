@@ -33,6 +33,7 @@ func Recipe(base config.Pipeline) config.Pipeline {
 	base.Layout.Grid = 4
 	base.Layout.Mirror = true
 	base.Layout.ExcessWeight = 0
+	base.Layout.Radius, base.Layout.Group = 0.15, true
 	base.MaxObjects = 24
 	base.Segment.MinSize = 20
 	return base
