@@ -70,6 +70,11 @@ type Pipeline struct {
 	// (the most anomalous term decides) or "sum" (the sum of their
 	// positive parts).
 	Fusion string `toml:"fusion"`
+	// LearnWeights lets the enrolment self-check weigh the terms: it makes
+	// synthetic anomalies from the good images and keeps the weights that
+	// catch most of them at the false-reject rate; false gives every term
+	// weight 1.
+	LearnWeights bool `toml:"learn_weights"`
 	// Coreset keeps at most this many references in the bank (0 = all).
 	Coreset int `toml:"coreset"`
 	// Segmentation parameters of the built-in graph segmenter.
@@ -117,6 +122,7 @@ func DefaultPipeline() Pipeline {
 		LogicalWeight:    1,
 		PatchWeight:      1,
 		Fusion:           "max",
+		LearnWeights:     false,
 		Segment:          Segment{Scale: 300, Sigma: 0.8, MinSize: 50, MergeColour: 20, RefSize: 224},
 		Layout:           DefaultLayout(),
 	}

@@ -45,6 +45,9 @@ type Bank struct {
 	Layout *LayoutBank
 	// Rules are what enrolment learned about the product (rules.go).
 	Rules Rules
+	// SelfCheck is the enrolment self-check on synthetic anomalies and the
+	// term weights it learned (selfcheck.go).
+	SelfCheck *SelfCheck
 	// Patch is the patch-memory term's coreset and calibration (patchmem.go).
 	Patch *PatchMemory
 }
@@ -274,6 +277,13 @@ func (b *Bank) validate() error {
 	}
 	if err := b.Patch.validate(c, len(b.Refs)); err != nil {
 		return err
+	}
+	if sc := b.SelfCheck; sc != nil {
+		for i, w := range sc.Weights {
+			if !(w >= 0 && w <= 1) {
+				return fmt.Errorf("self-check: weight of the %s term %g is not in [0, 1]; re-enrol with `samlad enroll`", TermNames[i], w)
+			}
+		}
 	}
 	for i := range b.Refs {
 		r := &b.Refs[i]

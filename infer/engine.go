@@ -25,6 +25,8 @@ type Engine struct {
 	refDescs [][][]float32
 	// patchRefs are the references' cells for the patch-memory term.
 	patchRefs *patchRefs
+	// weights multiply the terms (Bank.weights).
+	weights TermWeights
 	bufs      sync.Pool // *buffers
 }
 
@@ -72,6 +74,7 @@ func NewEngine(be *Backend, bank *Bank, p config.Pipeline) (*Engine, error) {
 	if bank.Patch != nil {
 		e.patchRefs = newPatchRefs(bank.Refs)
 	}
+	e.weights = bank.weights(p)
 	e.bufs.New = func() any {
 		b := &buffers{hwc: make([][]float32, p.K+1), refImgs: make([]Image, p.K), views: make([]view, p.K+1),
 			refDesc: make([][][]float32, p.K), errs: make([]error, p.K+1), objMask: make([][]uint8, p.K+1)}
@@ -141,8 +144,14 @@ func (s *stopwatch) lap(stage string) {
 	s.last = now
 }
 
-// Inspect runs the ten steps of DESIGN.md on one frame.
+// Inspect runs the steps of DESIGN.md on one frame.
 func (e *Engine) Inspect(ctx context.Context, img *Image) (*Result, error) {
+	return e.inspect(ctx, img, -1)
+}
+
+// inspect is Inspect without reference exclude (>= 0): the self-check
+// inspects images made from a reference against the others.
+func (e *Engine) inspect(ctx context.Context, img *Image, exclude int) (*Result, error) {
 	if img == nil || img.W <= 0 || img.H <= 0 || len(img.Pix) != 3*img.W*img.H {
 		return nil, errors.New("inspect: malformed image")
 	}
@@ -172,6 +181,9 @@ func (e *Engine) Inspect(ctx context.Context, img *Image) (*Result, error) {
 	// 3. Image-level kNN retrieval of the k references.
 	bufs.global = globalVectorInto(f, bufs.global)
 	refIdx := e.index.nearest(bufs.global, k, &bufs.ret)
+	if exclude >= 0 {
+		refIdx = e.nearestExcept(bufs.global, k, exclude, &bufs.ret)
+	}
 	sw.lap(StageRetrieval)
 
 	// 4. Segmentation, once, with the area filter.
@@ -248,8 +260,11 @@ func (e *Engine) Inspect(ctx context.Context, img *Image) (*Result, error) {
 	sw.lap(StageAMM)
 
 	// 10. Further terms: the layout step and the patch memory.
-	lay := e.layoutTerm(q, bufs.global)
-	pt := e.patchTerm(f, refIdx, &bufs.patch)
+	var lay *layoutOutcome
+	if e.bank.Layout != nil {
+		lay = e.layoutTerm(q, e.layoutRefIdx(bufs.global, layoutRefs(e.p.Layout, len(e.bank.Refs)), exclude))
+	}
+	pt := e.patchTerm(f, refIdx, exclude, &bufs.patch)
 	sw.lap(StageTerms)
 
 	// 11-12. Fusion, verdict, map and findings.

@@ -199,6 +199,11 @@ func Enroll(ctx context.Context, be *Backend, p config.Pipeline, good []*Image, 
 	}
 	bank.Layout = layout.finish(bank, workers)
 	bank.Patch = enrolPatchMemory(bank, p.K, workers)
+	sc, err := selfCheck(ctx, be, p, bank)
+	if err != nil {
+		return nil, err
+	}
+	bank.SelfCheck = sc
 	// Rule 7 (threshold.go).
 	scores := goodScores(bank, p)
 	bank.Calib.LOOScores = scores

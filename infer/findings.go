@@ -25,25 +25,34 @@ import (
 // Where several apply the largest wins, and settleMap makes the map's
 // maximum the image score.
 func (e *Engine) result(q *view, refs []*view, a *assessment, lay *layoutOutcome, pt *patchOutcome) *Result {
+	var t terms
+	for i := range t {
+		t[i] = math.Inf(-1)
+	}
 	zs, zl := a.zscores(e.cal, e.p)
-	t := terms{structural: zs, logical: zl, layout: math.Inf(-1), patch: math.Inf(-1)}
+	t[termStructural], t[termLogical] = zs, zl
 	if lay != nil {
-		t.layout = lay.z
+		t[termObject], t[termMissing], t[termExcess] = lay.zObj, lay.zMiss, lay.zExc
 	}
 	if pt != nil {
-		t.patch = pt.z
+		t[termPatch] = pt.z
 	}
-	score := round4(fuse(t, e.p))
+	w := e.weights
+	score := round4(fuse(t, w, e.p))
 	res := &Result{Score: score, Threshold: round4(e.cal.Threshold), Verdict: VerdictPass,
-		Structural: round4(zs), Logical: round4(finiteOr0(zl)), Layout: round4(finiteOr0(t.layout)), Patch: round4(finiteOr0(t.patch)),
-		MapW: q.W, MapH: q.H, Map: make([]float32, q.W*q.H)}
+		Structural: round4(weightedOr0(zs, w[termStructural])), Logical: round4(weightedOr0(zl, w[termLogical])),
+		Layout: round4(max(weightedOr0(t[termObject], w[termObject]), weightedOr0(t[termMissing], w[termMissing]), weightedOr0(t[termExcess], w[termExcess]))),
+		Patch:  round4(weightedOr0(t[termPatch], w[termPatch])),
+		MapW:   q.W, MapH: q.H, Map: make([]float32, q.W*q.H)}
 	if score > e.cal.Threshold || math.IsNaN(score) {
 		res.Verdict = VerdictFail
 	}
 	fail := res.Verdict == VerdictFail
-	for i, v := range a.structMap {
-		if v > 0 {
-			res.Map[i] = float32(max(e.p.StructuralWeight*(float64(v)-e.cal.StructMean)/e.cal.StructStd, 0))
+	if ws := w[termStructural]; ws > 0 {
+		for i, v := range a.structMap {
+			if v > 0 {
+				res.Map[i] = float32(max(ws*e.p.StructuralWeight*(float64(v)-e.cal.StructMean)/e.cal.StructStd, 0))
+			}
 		}
 	}
 	// Logical candidates: query objects and nearest-reference objects that
@@ -59,7 +68,7 @@ func (e *Engine) result(q *view, refs []*view, a *assessment, lay *layoutOutcome
 		for j := 0; j < near.N; j++ {
 			maxMass = max(maxMass, refs[0].Objects[j].relevance()*near.p(near.M, j))
 		}
-		if zl > 0 && maxMass > 0 {
+		if zl := zl * w[termLogical]; zl > 0 && maxMass > 0 {
 			for i, u := range a.unmatched {
 				v := float32(zl * u / maxMass)
 				paint(res.Map, q, i, v)
@@ -74,42 +83,33 @@ func (e *Engine) result(q *view, refs []*view, a *assessment, lay *layoutOutcome
 		}
 	}
 	if lay != nil {
-		lay.paint(res.Map, q)
+		lay.paint(res.Map, q, w)
 	}
-	if pt != nil {
-		pt.paint(res.Map, q.W, q.H)
+	if pt != nil && w[termPatch] > 0 {
+		pt.paint(res.Map, q.W, q.H, w[termPatch])
 	}
 	settleMap(res.Map, score)
-	decided := decidingTerm(t)
+	decided := deciding(t, w)
 	res.Findings = e.findings(q, a, cands, fail, decided)
-	if fail && decided == termLayout {
-		if kind, o, w, ok := lay.finding(q); ok {
-			res.Findings = append([]Finding{e.finding(kind, o, w, t.layout)}, res.Findings...)
+	if fail && decided >= termObject && decided <= termExcess {
+		if kind, o, mw, ok := lay.finding(q, decided); ok {
+			res.Findings = append([]Finding{e.finding(kind, o, mw, score)}, res.Findings...)
 		}
 	}
 	if fail && decided == termPatch && pt.cell >= 0 {
-		res.Findings = append([]Finding{pt.finding(e.p.InputSize, t.patch)}, res.Findings...)
+		res.Findings = append([]Finding{pt.finding(e.p.InputSize, score)}, res.Findings...)
 	}
 	res.Matches = matchesOf(q, refs, a, e.p.InputSize)
+	res.terms = t
 	return res
 }
 
-// The term that decided a frame's score (the largest).
-const (
-	termStructural = iota
-	termLogical
-	termLayout
-	termPatch
-)
-
-func decidingTerm(t terms) int {
-	best, arg := t.structural, termStructural
-	for i, v := range [...]float64{t.logical, t.layout, t.patch} {
-		if v > best {
-			best, arg = v, termLogical+i
-		}
+// weightedOr0 is w * v, or 0 for a term that is off.
+func weightedOr0(v, w float64) float64 {
+	if w == 0 || math.IsInf(v, 0) || math.IsNaN(v) {
+		return 0
 	}
-	return arg
+	return w * v
 }
 
 // finding is object o (on a map of width w) as a finding of kind with score.
@@ -204,7 +204,7 @@ func (e *Engine) findings(q *view, a *assessment, all []logicalCand, fail bool, 
 		}
 		switch {
 		case len(out) > 0:
-		case decided == termLayout || decided == termPatch:
+		case decided >= termObject:
 		case decided == termLogical && top >= 0:
 			add(all[top].kind, all[top].obj, all[top].score)
 		case best >= 0:

@@ -7,12 +7,34 @@ import (
 )
 
 // terms are one frame's anomaly terms, each standardised by the good
-// images' leave-one-out values and weighted; -Inf is a term that is off.
-type terms struct {
-	structural float64 // AMM: appearance of the matched objects
-	logical    float64 // OMM: soft count of unmatched objects
-	layout     float64 // layout step: position, count, missing, excess
-	patch      float64 // patch memory: nearest good cell
+// images' leave-one-out values and weighted by the config; -Inf is a term
+// that is off.
+type terms [numTerms]float64
+
+// The terms, in the order of terms and TermWeights.
+const (
+	termStructural = iota // AMM: appearance of the matched objects
+	termLogical           // OMM: soft count of unmatched objects
+	termObject            // layout: a part out of its place
+	termMissing           // layout: a place left empty
+	termExcess            // layout: a part too many
+	termPatch             // patch memory: nearest good cell
+	numTerms
+)
+
+// TermNames name the terms in reports.
+var TermNames = [numTerms]string{"structural", "logical", "layout object", "layout missing", "layout excess", "patch"}
+
+// TermWeights multiply the terms: learned by the enrolment self-check
+// (selfcheck.go), all 1 when it did not run.
+type TermWeights [numTerms]float64
+
+func unitWeights() TermWeights {
+	var w TermWeights
+	for i := range w {
+		w[i] = 1
+	}
+	return w
 }
 
 // Fusion rules (config.Pipeline.Fusion).
@@ -26,27 +48,46 @@ const (
 //   - sum: the sum of the terms' positive parts, so that two terms that
 //     each see a little add up (the largest term when none is positive).
 //
-// With layout.only the layout term alone decides.
-func fuse(t terms, p config.Pipeline) float64 {
-	all := [...]float64{t.structural, t.logical, t.layout, t.patch}
-	if p.Layout.Only && !math.IsInf(t.layout, -1) {
-		return t.layout
-	}
-	top := math.Inf(-1)
+// With layout.only the layout terms alone decide.
+func fuse(t terms, w TermWeights, p config.Pipeline) float64 {
+	top, arg := math.Inf(-1), -1
 	var pos float64
-	for _, v := range all {
+	for i, v := range t {
+		if p.Layout.Only && (i < termObject || i > termExcess) {
+			continue
+		}
 		if math.IsNaN(v) {
 			return v
 		}
-		top = max(top, v)
+		if w[i] == 0 || math.IsInf(v, -1) {
+			continue
+		}
+		v *= w[i]
+		if v > top {
+			top, arg = v, i
+		}
 		if v > 0 && !math.IsInf(v, 1) {
 			pos += v
 		}
+	}
+	if arg < 0 {
+		return 0
 	}
 	if p.Fusion == FusionSum && pos > 0 {
 		return pos
 	}
 	return top
+}
+
+// deciding returns the term with the largest weighted value (-1: none).
+func deciding(t terms, w TermWeights) int {
+	top, arg := math.Inf(-1), -1
+	for i, v := range t {
+		if w[i] > 0 && !math.IsInf(v, -1) && v*w[i] > top {
+			top, arg = v*w[i], i
+		}
+	}
+	return arg
 }
 
 // weighted is w * z, or -Inf (off) when w is 0.
@@ -64,13 +105,16 @@ func goodTerms(b *Bank, p config.Pipeline) []terms {
 	out := make([]terms, len(c.LOOStruct))
 	for i := range out {
 		a := &assessment{structural: c.LOOStruct[i], logical: c.LOOLogic[i]}
-		zs, zl := a.zscores(*c, p)
-		out[i] = terms{structural: zs, logical: zl, layout: math.Inf(-1), patch: math.Inf(-1)}
-		if b.Layout != nil && i < len(b.Layout.LOOScores) {
-			out[i].layout = b.Layout.LOOScores[i]
+		t := &out[i]
+		for j := range t {
+			t[j] = math.Inf(-1)
 		}
-		if b.Patch != nil && i < len(b.Patch.LOO) {
-			out[i].patch = weighted(p.PatchWeight, b.Patch.z(b.Patch.LOO[i]))
+		t[termStructural], t[termLogical] = a.zscores(*c, p)
+		if lb := b.Layout; lb != nil {
+			t[termObject], t[termMissing], t[termExcess] = lb.z(&layoutParts{object: lb.LOOObject[i : i+1], missing: lb.LOOMissing[i], excess: lb.LOOExcess[i]}, p.Layout)
+		}
+		if b.Patch != nil {
+			t[termPatch] = weighted(p.PatchWeight, b.Patch.z(b.Patch.LOO[i]))
 		}
 	}
 	return out
@@ -80,10 +124,20 @@ func goodTerms(b *Bank, p config.Pipeline) []terms {
 func goodScores(b *Bank, p config.Pipeline) []float64 {
 	ts := goodTerms(b, p)
 	out := make([]float64, len(ts))
+	w := b.weights(p)
 	for i, t := range ts {
-		out[i] = round4(fuse(t, p))
+		out[i] = round4(fuse(t, w, p))
 	}
 	return out
+}
+
+// weights are the term weights the bank learned, or all 1 when the config
+// turns them off.
+func (b *Bank) weights(p config.Pipeline) TermWeights {
+	if !p.LearnWeights || b.SelfCheck == nil {
+		return unitWeights()
+	}
+	return b.SelfCheck.Weights
 }
 
 // settleMap makes the map's maximum the image score, so that an evaluator

@@ -152,9 +152,10 @@ type LayoutBank struct {
 	ObjectMean, ObjectStd   float64
 	MissingMean, MissingStd float64
 	ExcessMean, ExcessStd   float64
-	// LOOScores are the good images' leave-one-out zP, in the order of
-	// the bank's references.
-	LOOScores []float64
+	// LOOObject, LOOMissing and LOOExcess are the good images' leave-one-out
+	// object, missing and excess values, in the order of the bank's
+	// references.
+	LOOObject, LOOMissing, LOOExcess []float64
 	// MinArea (fraction of the map) is the smallest object the step
 	// scores: half the median area of the good images' objects.
 	MinArea float64
@@ -772,11 +773,7 @@ func (le *layoutEnrol) finish(bank *Bank, workers int) *LayoutBank {
 	lb.ObjectStd = max(lb.ObjectStd, layoutSDFloor*math.Abs(lb.ObjectMean), 1e-9)
 	lb.MissingStd = max(lb.MissingStd, layoutSDFloor*math.Abs(lb.MissingMean), 1e-9)
 	lb.ExcessStd = max(lb.ExcessStd, layoutSDFloor*math.Abs(lb.ExcessMean), 1e-9)
-	lb.LOOScores = make([]float64, n)
-	for i := range obj {
-		zo, zm, ze := lb.z(&layoutParts{object: obj[i : i+1], missing: miss[i], excess: exc[i]}, le.cfg)
-		lb.LOOScores[i] = round4(max(zo, zm, ze))
-	}
+	lb.LOOObject, lb.LOOMissing, lb.LOOExcess = obj, miss, exc
 	return lb
 }
 
@@ -814,18 +811,17 @@ func uncoverStats(refs []Reference, peers [][]int, raw []*layoutParts) (mean, sd
 	return mean, sd
 }
 
-// layoutOutcome is the layout step's term for one frame.
+// layoutOutcome is the layout step's terms for one frame.
 type layoutOutcome struct {
-	z                 float64 // max of the three weighted terms
-	zObj, zMiss, zExc float64
+	zObj, zMiss, zExc float64 // weighted by the config, -Inf when off
 	worst, extra      int     // query objects behind zObj and zExc (-1: none)
 	missing           *Object // the nearest reference's object behind zMiss (nil: none)
 	missingW          int     // its map width
 }
 
-// layoutTerm measures the frame's objects with the layout step (nil when
-// the bank has no layout calibration).
-func (e *Engine) layoutTerm(q *view, gv []float32) *layoutOutcome {
+// layoutTerm measures the frame's objects with the layout step against the
+// references refIdx (nil when the bank has no layout calibration).
+func (e *Engine) layoutTerm(q *view, refIdx []int) *layoutOutcome {
 	lb := e.bank.Layout
 	if lb == nil {
 		return nil
@@ -834,11 +830,9 @@ func (e *Engine) layoutTerm(q *view, gv []float32) *layoutOutcome {
 	qRaw := layoutDescribe(q, lb.Grid, groupRadius(cfg), lb.Mirror)
 	qMir := layoutMirrors(qRaw, lb)
 	qDesc := finishLayout(qRaw, lb.Mean)
-	refIdx := e.layoutRefIdx(gv, layoutRefs(cfg, len(e.bank.Refs)))
 	lp := layoutMeasure(e.bank.Refs, lb, refIdx, q.Objects, qDesc, qMir, q.W, q.H, cfg, false)
 	lo := &layoutOutcome{extra: lp.maxExcess()}
 	lo.zObj, lo.zMiss, lo.zExc = lb.z(lp, cfg)
-	lo.z = max(lo.zObj, lo.zMiss, lo.zExc)
 	_, lo.worst = lp.maxObject()
 	if lp.missObj >= 0 {
 		r := &e.bank.Refs[refIdx[0]]
@@ -848,33 +842,33 @@ func (e *Engine) layoutTerm(q *view, gv []float32) *layoutOutcome {
 }
 
 // paint marks the objects behind the object and excess terms, and the
-// reference's part left uncovered at its place, with their z-scores.
-func (lo *layoutOutcome) paint(m []float32, q *view) {
-	if lo.worst >= 0 && lo.zObj > 0 {
-		paint(m, q, lo.worst, float32(lo.zObj))
+// reference's part left uncovered at its place, with their values
+// weighted by w.
+func (lo *layoutOutcome) paint(m []float32, q *view, w TermWeights) {
+	if v := lo.zObj * w[termObject]; lo.worst >= 0 && v > 0 {
+		paint(m, q, lo.worst, float32(v))
 	}
-	if lo.extra >= 0 && lo.zExc > 0 {
-		paint(m, q, lo.extra, float32(lo.zExc))
+	if v := lo.zExc * w[termExcess]; lo.extra >= 0 && v > 0 {
+		paint(m, q, lo.extra, float32(v))
 	}
-	if lo.missing != nil && lo.zMiss > 0 && lo.missingW == q.W {
+	if v := lo.zMiss * w[termMissing]; lo.missing != nil && v > 0 && lo.missingW == q.W {
 		b := lo.missing.Box.Intersect(image.Rect(0, 0, q.W, q.H))
 		for y := b.Min.Y; y < b.Max.Y; y++ {
 			for x := b.Min.X; x < b.Max.X; x++ {
-				m[y*q.W+x] = max(m[y*q.W+x], float32(lo.zMiss))
+				m[y*q.W+x] = max(m[y*q.W+x], float32(v))
 			}
 		}
 	}
 }
 
-// finding is the layout step's explanation when it decided the verdict
-// (ok false when no object stands behind its term).
-func (lo *layoutOutcome) finding(q *view) (kind string, o Object, w int, ok bool) {
+// finding is the object behind layout term t (ok false when none).
+func (lo *layoutOutcome) finding(q *view, t int) (kind string, o Object, w int, ok bool) {
 	switch {
-	case lo.zObj == lo.z && lo.worst >= 0:
+	case t == termObject && lo.worst >= 0:
 		return KindMismatched, q.Objects[lo.worst], q.W, true
-	case lo.zExc == lo.z && lo.extra >= 0:
+	case t == termExcess && lo.extra >= 0:
 		return KindExtra, q.Objects[lo.extra], q.W, true
-	case lo.zMiss == lo.z && lo.missing != nil:
+	case t == termMissing && lo.missing != nil:
 		return KindMissing, *lo.missing, lo.missingW, true
 	}
 	return "", Object{}, 0, false
@@ -887,21 +881,36 @@ func (lo *layoutOutcome) finding(q *view) (kind string, o Object, w int, ok bool
 // rest unranked. With every reference the step's cost grows with the bank
 // (about n x objects^2 descriptor products per frame); set layout.refs for
 // a large bank.
-func (e *Engine) layoutRefIdx(gv []float32, n int) []int {
+//
+// A reference exclude >= 0 is left out (the self-check inspects images
+// made from it).
+func (e *Engine) layoutRefIdx(gv []float32, n, exclude int) []int {
 	var s retrievalScratch
 	all := len(e.bank.Refs)
-	if n < all {
-		return slices.Clone(e.index.nearest(gv, n, &s))
+	if exclude >= 0 {
+		all--
 	}
-	first := e.index.nearest(gv, 1, &s)
+	if n < all {
+		return e.nearestExcept(gv, n, exclude, &s)
+	}
+	first := e.nearestExcept(gv, 1, exclude, &s)
 	out := make([]int, 0, all)
 	out = append(out, first...)
-	for i := range all {
-		if len(first) == 0 || i != first[0] {
+	for i := range e.bank.Refs {
+		if i != exclude && (len(first) == 0 || i != first[0]) {
 			out = append(out, i)
 		}
 	}
 	return out
+}
+
+// nearestExcept is the n nearest references to gv, without exclude (>= 0).
+func (e *Engine) nearestExcept(gv []float32, n, exclude int, s *retrievalScratch) []int {
+	if exclude < 0 {
+		return slices.Clone(e.index.nearest(gv, n, s))
+	}
+	out := slices.DeleteFunc(slices.Clone(e.index.nearest(gv, n+1, s)), func(i int) bool { return i == exclude })
+	return out[:min(n, len(out))]
 }
 
 // layoutKey is the part of the layout config a bank is bound to: nothing
@@ -936,8 +945,8 @@ func (lb *LayoutBank) validate(refs []Reference) error {
 			}
 		}
 	}
-	if len(lb.LOOScores) != len(refs) {
-		return fmt.Errorf("layout: leave-one-out scores for %d references, bank holds %d; re-enrol with `samlad enroll`", len(lb.LOOScores), len(refs))
+	if len(lb.LOOObject) != len(refs) || len(lb.LOOMissing) != len(refs) || len(lb.LOOExcess) != len(refs) {
+		return fmt.Errorf("layout: leave-one-out values for %d references, bank holds %d; re-enrol with `samlad enroll`", len(lb.LOOObject), len(refs))
 	}
 	if len(lb.UncoverMean) != len(refs) || len(lb.UncoverStd) != len(refs) {
 		return fmt.Errorf("layout: uncoverage statistics for %d and %d references, bank holds %d", len(lb.UncoverMean), len(lb.UncoverStd), len(refs))

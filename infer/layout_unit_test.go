@@ -172,7 +172,7 @@ func TestLayoutBankBinding(t *testing.T) {
 	if err := bad.validate(refs); err == nil || !strings.Contains(err.Error(), "re-enrol") {
 		t.Errorf("layout without leave-one-out scores: error %v, want one saying to re-enrol", err)
 	}
-	bad.LOOScores = []float64{0.5}
+	bad.LOOObject, bad.LOOMissing, bad.LOOExcess = []float64{0.5}, []float64{0.5}, []float64{0.5}
 	if err := bad.validate(refs); err == nil {
 		t.Error("layout without uncoverage statistics accepted")
 	}
@@ -343,11 +343,18 @@ func TestLayoutRefIdx(t *testing.T) {
 	}
 	e := &Engine{bank: &Bank{Refs: refs}, index: newRefIndex(refs, 1, 2, 2)}
 	q := []float32{2.9, 0, 0, 0}
-	if got, want := e.layoutRefIdx(q, 2), nearestRefs(refs, q, 2, -1); !slices.Equal(got, want) || want[0] != 3 {
+	if got, want := e.layoutRefIdx(q, 2, -1), nearestRefs(refs, q, 2, -1); !slices.Equal(got, want) || want[0] != 3 {
 		t.Errorf("2 nearest: %v, scan %v, want [3 2]", got, want)
 	}
-	if got := e.layoutRefIdx(q, 5); !slices.Equal(got, []int{3, 0, 1, 2, 4}) {
+	if got := e.layoutRefIdx(q, 5, -1); !slices.Equal(got, []int{3, 0, 1, 2, 4}) {
 		t.Errorf("every reference: %v, want [3 0 1 2 4]", got)
+	}
+	// The self-check leaves the reference an anomaly was made from out.
+	if got := e.layoutRefIdx(q, 2, 3); !slices.Equal(got, []int{2, 4}) {
+		t.Errorf("2 nearest without 3: %v, want [2 4]", got)
+	}
+	if got := e.layoutRefIdx(q, 5, 3); !slices.Equal(got, []int{2, 0, 1, 4}) {
+		t.Errorf("every reference without 3: %v, want [2 0 1 4]", got)
 	}
 }
 

@@ -209,12 +209,12 @@ type patchOutcome struct {
 // patchTerm scores the frame's standardised features f against the memory
 // and the retrieved references near (nil when the bank has no memory or
 // its weight is 0).
-func (e *Engine) patchTerm(f *FeatureMap, near []int, s *patchScratch) *patchOutcome {
+func (e *Engine) patchTerm(f *FeatureMap, near []int, exclude int, s *patchScratch) *patchOutcome {
 	pm := e.bank.Patch
 	if pm == nil || e.p.PatchWeight == 0 {
 		return nil
 	}
-	raw := pm.patchScore(e.patchRefs, f, near, -1, s)
+	raw := pm.patchScore(e.patchRefs, f, near, exclude, s)
 	po := &patchOutcome{z: e.p.PatchWeight * pm.z(raw), cells: make([]float32, len(s.bound)), cw: f.W, ch: f.H, cell: -1}
 	best := float32(math.Inf(-1))
 	for i, d := range s.bound {
@@ -228,11 +228,11 @@ func (e *Engine) patchTerm(f *FeatureMap, near []int, s *patchScratch) *patchOut
 
 // paint raises each map pixel to its cell's z-score (the map grid is the
 // feature grid upsampled).
-func (po *patchOutcome) paint(m []float32, mw, mh int) {
+func (po *patchOutcome) paint(m []float32, mw, mh int, w float64) {
 	for y := 0; y < mh; y++ {
 		cy := min(y*po.ch/mh, po.ch-1)
 		for x := 0; x < mw; x++ {
-			if v := po.cells[cy*po.cw+min(x*po.cw/mw, po.cw-1)]; v > m[y*mw+x] {
+			if v := float32(w) * po.cells[cy*po.cw+min(x*po.cw/mw, po.cw-1)]; v > m[y*mw+x] {
 				m[y*mw+x] = v
 			}
 		}

@@ -49,6 +49,9 @@ type Result struct {
 	// Matches is the object matching's outcome against each reference,
 	// for evaluation; not part of the wire form.
 	Matches []Match `json:"-"`
+	// terms are the standardised terms before the learned weights, for
+	// the enrolment self-check.
+	terms terms
 }
 
 // Finding is one object that contributes to the verdict.

@@ -90,6 +90,9 @@ func runEnroll(args []string) int {
 		len(bank.Refs), time.Since(start).Seconds(), *out, c.Dustbin, c.MatchThreshold, c.MinArea, c.MaxArea, c.Threshold,
 		100*cfg.Pipeline.FalseRejectRate, c.GoodAbove, len(c.LOOScores))
 	fmt.Fprintf(os.Stderr, "learned from the good images:\n  %s\n", strings.ReplaceAll(bank.Rules.String(), "\n", "\n  "))
+	if bank.SelfCheck != nil {
+		fmt.Fprintf(os.Stderr, "%s\n", bank.SelfCheck)
+	}
 	return rd.exitCode()
 }
 

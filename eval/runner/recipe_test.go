@@ -44,7 +44,7 @@ func TestRecipePerCategory(t *testing.T) {
 	}
 	own := run(layoutOnly)
 	c := own.Categories[0]
-	if c.Pipeline == nil || !c.Pipeline.Layout.Enabled || own.Pipeline.Layout.Enabled {
+	if c.Pipeline == nil || !c.Pipeline.Layout.Only || own.Pipeline.Layout.Only {
 		t.Fatalf("category pipeline %+v, report pipeline layout %+v: want the recipe's on the category only", c.Pipeline, own.Pipeline.Layout)
 	}
 	// The layout score alone replaces SAM-LAD's own: the scores differ.
@@ -112,6 +112,7 @@ func TestAblationSharesRunsOfUnusedKeys(t *testing.T) {
 	}
 	p := config.DefaultPipeline()
 	p.InputSize, p.Upsample, p.K, p.Workers = 96, 2, 2, 2
+	p.Layout.Enabled = false
 	var grid []Variant
 	for _, v := range AblationGrid() {
 		if v.Factor == "layout.mirror" || v.Factor == "layout.enabled" && v.Value == "true" {
