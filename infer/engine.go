@@ -27,7 +27,7 @@ type Engine struct {
 	patchRefs *patchRefs
 	// weights multiply the terms (Bank.weights).
 	weights TermWeights
-	bufs      sync.Pool // *buffers
+	bufs    sync.Pool // *buffers
 }
 
 // buffers are the per-inspection scratch slices reused across calls.

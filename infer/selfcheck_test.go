@@ -94,4 +94,3 @@ func TestSynthesizedAnomalies(t *testing.T) {
 		}
 	}
 }
-
