@@ -83,12 +83,18 @@ type Client struct {
 	stale      uint64
 
 	// Trigger delivery (delivery.go), under mu.
-	started   time.Time
+	born      time.Time
 	pending   map[string]*pendingMsg // triggers handed on, not yet answered
 	acked     map[string]bool        // recently answered, to spot redeliveries
 	ackedRing []string
 	backlog   backlogState
 	syncs     uint64
+
+	// msgMu serialises command handling with StartCommands; held holds
+	// the messages that came before it (Commands.Hold).
+	msgMu   sync.Mutex
+	started bool
+	held    []mqtt.Message
 }
 
 type heatmapMsg struct {
@@ -145,7 +151,7 @@ func Dial(cfg config.MQTT, act config.Actuate, cmds Commands, log *slog.Logger) 
 		ctx: ctx, cancel: cancel, done: make(chan struct{}), kick: make(chan struct{}, 1),
 		cmdq: make(chan Command, commandBacklog), changed: make(chan struct{}),
 		retained: map[string][]byte{t.Available(): []byte(Online), t.AvailableReason(): []byte(ReasonRunning)}, heatmaps: map[uint64]heatmapMsg{},
-		downSince: time.Now(), started: time.Now(),
+		downSince: time.Now(), born: time.Now(), started: !cmds.Hold,
 		pending: map[string]*pendingMsg{}, acked: map[string]bool{},
 	}
 	// Queued commands arrive right after CONNACK, before the subscription
@@ -750,11 +756,11 @@ func (c *Client) startBacklog(sess mqtt.Client, present bool) {
 		return
 	}
 	c.syncs++
-	nonce := fmt.Sprintf("%d-%d-%d", os.Getpid(), c.started.UnixNano(), c.syncs)
+	nonce := fmt.Sprintf("%d-%d-%d", os.Getpid(), c.born.UnixNano(), c.syncs)
 	first := !c.connected
 	away := time.Since(c.downSince)
 	if first {
-		away = time.Since(c.started)
+		away = time.Since(c.born)
 	}
 	c.backlog = backlogState{nonce: nonce, away: away, process: first}
 	sess.Publish(c.topics.syncTopic(), 1, false, nonce)
@@ -773,7 +779,31 @@ func (c *Client) startBacklog(sess mqtt.Client, present bool) {
 // once; a trigger once its verdict is stored (Delivery). Every trigger that
 // cannot be honoured gets an error verdict through TriggerRefuser.
 func (c *Client) onMessage(_ mqtt.Client, m mqtt.Message) {
-	now := time.Now()
+	c.msgMu.Lock()
+	defer c.msgMu.Unlock()
+	if !c.started {
+		c.held = append(c.held, m)
+		return
+	}
+	c.handleMessage(m, time.Now())
+}
+
+// StartCommands hands the commands held since the connection (Commands.Hold)
+// to the handler, in order, and every later one as it comes.
+func (c *Client) StartCommands() {
+	c.msgMu.Lock()
+	defer c.msgMu.Unlock()
+	if c.started {
+		return
+	}
+	c.started = true
+	for _, m := range c.held {
+		c.handleMessage(m, time.Now())
+	}
+	c.held = nil
+}
+
+func (c *Client) handleMessage(m mqtt.Message, now time.Time) {
 	if m.Topic() == c.topics.syncTopic() {
 		c.mu.Lock()
 		if c.backlog.nonce != "" && string(m.Payload()) == c.backlog.nonce {
@@ -847,12 +877,16 @@ func (c *Client) onMessage(_ mqtt.Client, m mqtt.Message) {
 // through the handler when it can make one, and an event either way.
 func (c *Client) refuseTrigger(cmd Command, reason string) {
 	c.commandError(cmd.Camera, reason)
-	if r, ok := c.cmds.Handler.(TriggerRefuser); ok && ValidCamera(cmd.Camera) && contains(c.cmds.Cameras, cmd.Camera) {
-		if r.RefuseTrigger(cmd, reason) {
-			return
-		}
+	r, ok := c.cmds.Handler.(TriggerRefuser)
+	if !ok || !contains(c.cmds.Cameras, cmd.Camera) {
+		cmd.Delivery.Done() // no camera to give a verdict: the event is all
+		return
 	}
-	cmd.Delivery.Done()
+	if !r.RefuseTrigger(cmd, reason) {
+		// The camera is not running (samlad is stopping): left
+		// unacknowledged, the broker delivers it again on the next start.
+		c.log.Warn("refused trigger left to the broker for the next start", "camera", cmd.Camera, "part_id", cmd.PartID)
+	}
 }
 
 func (c *Client) commandError(camera, msg string) {

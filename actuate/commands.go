@@ -84,6 +84,10 @@ type Commands struct {
 	// commands may name paths under. Empty refuses those commands.
 	BankDir   string
 	EnrollDir string
+	// Hold keeps the commands that arrive (the broker's backlog comes right
+	// after the connection) until StartCommands: the handler cannot act on
+	// them before its cameras run. Unacknowledged meanwhile, they are safe.
+	Hold bool
 }
 
 // ParseCommand validates one command payload for camera and setting. It

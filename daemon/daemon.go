@@ -138,6 +138,11 @@ func (d *Daemon) Run(ctx context.Context) error {
 		d.publishState(c)
 	}
 	d.mu.Unlock()
+	// The commands the broker kept for us (a persistent session) waited
+	// for the cameras; they may come in now.
+	if s, ok := broker.(interface{ StartCommands() }); ok {
+		s.StartCommands()
+	}
 
 	d.ready.Store(true)
 	sd.SdNotify(false, sd.SdNotifyReady+"\n"+fmt.Sprintf("STATUS=inspecting %d camera(s), broker %s", len(d.cfg.Cameras), d.cfg.MQTT.Broker))
