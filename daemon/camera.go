@@ -16,6 +16,10 @@ import (
 	"github.com/samlad/samlad/infer"
 )
 
+// frameHook runs once per published verdict; nil except in the binary the
+// soak test builds with -tags samlad_leak (leakhook_samlad_leak.go).
+var frameHook func()
+
 // orderSlack bounds the frames admitted but not yet published, beyond the
 // inspection queue. Every admitted frame is published by its deadline, so the
 // backlog drains at least as fast as frames age out; when it is full, intake
@@ -379,6 +383,9 @@ func (c *camera) publisher() {
 		}
 		// Stored (or refused for good): the broker may forget the trigger.
 		j.dl.Done()
+		if frameHook != nil {
+			frameHook()
+		}
 		// The publish time (the outgoing store syncs each verdict to disk),
 		// tracked pessimistically: a slow publish counts at once, fast ones
 		// bring the estimate down slowly.

@@ -29,6 +29,38 @@ var binary struct {
 	out  []byte
 }
 
+// samladBinaryTags builds cmd/samlad with build tags (a test-only variant),
+// once per tag set per test run.
+var tagged sync.Map // tags -> *taggedBinary
+
+type taggedBinary struct {
+	once sync.Once
+	path string
+	err  error
+	out  []byte
+}
+
+func samladBinaryTags(t *testing.T, tags string) string {
+	t.Helper()
+	v, _ := tagged.LoadOrStore(tags, &taggedBinary{})
+	tb := v.(*taggedBinary)
+	tb.once.Do(func() {
+		dir := t.TempDir()
+		tb.path = filepath.Join(dir, "samlad")
+		gobin, err := exec.LookPath("go")
+		if err != nil {
+			gobin = filepath.Join(runtime.GOROOT(), "bin", "go")
+		}
+		cmd := exec.Command(gobin, "build", "-tags", tags, "-o", tb.path, "./cmd/samlad")
+		cmd.Dir = ".."
+		tb.out, tb.err = cmd.CombinedOutput()
+	})
+	if tb.err != nil {
+		t.Fatalf("go build -tags %s ./cmd/samlad: %v\n%s", tags, tb.err, tb.out)
+	}
+	return tb.path
+}
+
 func samladBinary(t *testing.T) string {
 	t.Helper()
 	binary.once.Do(func() {
@@ -102,11 +134,11 @@ type proc struct {
 	exited chan error
 }
 
-func startProc(t *testing.T, bin, config string, notify *notifySocket) *proc {
+func startProc(t *testing.T, bin, config string, notify *notifySocket, env ...string) *proc {
 	t.Helper()
 	p := &proc{out: &bytes.Buffer{}, exited: make(chan error, 1)}
 	p.cmd = exec.Command(bin, "run", "--config", config)
-	p.cmd.Env = append(os.Environ(), "NOTIFY_SOCKET="+notify.path, "WATCHDOG_USEC=300000")
+	p.cmd.Env = append(append(os.Environ(), "NOTIFY_SOCKET="+notify.path, "WATCHDOG_USEC=300000"), env...)
 	p.cmd.Stdout, p.cmd.Stderr = p.out, p.out
 	if err := p.cmd.Start(); err != nil {
 		t.Fatal(err)
