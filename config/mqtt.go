@@ -2,7 +2,7 @@ package config
 
 // MQTT configures the broker connection.
 type MQTT struct {
-	Broker   string `toml:"broker"` // tcp://host:1883, ssl://host:8883, ws://...
+	Broker string `toml:"broker"` // tcp://host:1883, ssl://host:8883, ws://...
 	// ClientID names samlad's persistent session on the broker: the broker
 	// keeps its command subscription and queues triggers under it while
 	// samlad is away. Fixed, and unique per appliance.
@@ -10,11 +10,11 @@ type MQTT struct {
 	Prefix   string `toml:"prefix"`
 	Username string `toml:"username"`
 	// PasswordFile or PasswordEnv hold the password; never the TOML itself.
-	PasswordFile         string   `toml:"password_file"`
-	PasswordEnv          string   `toml:"password_env"`
-	TLS                  TLS      `toml:"tls"`
-	KeepAlive            Duration `toml:"keepalive"`
-	ConnectTimeout       Duration `toml:"connect_timeout"`
+	PasswordFile   string   `toml:"password_file"`
+	PasswordEnv    string   `toml:"password_env"`
+	TLS            TLS      `toml:"tls"`
+	KeepAlive      Duration `toml:"keepalive"`
+	ConnectTimeout Duration `toml:"connect_timeout"`
 	// MaxReconnectInterval caps the backoff between reconnection attempts
 	// (default 1s): samlad is back within about that long of the broker's
 	// return, and the broker's queue of triggers with it.

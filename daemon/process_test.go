@@ -45,8 +45,12 @@ func samladBinaryTags(t *testing.T, tags string) string {
 	v, _ := tagged.LoadOrStore(tags, &taggedBinary{})
 	tb := v.(*taggedBinary)
 	tb.once.Do(func() {
-		dir := t.TempDir()
-		tb.path = filepath.Join(dir, "samlad")
+		dir, err := os.MkdirTemp("", "samlad-bin-")
+		if err != nil {
+			tb.err = err
+			return
+		}
+		tb.path = filepath.Join(dir, "samlad") // removed by TestMain
 		gobin, err := exec.LookPath("go")
 		if err != nil {
 			gobin = filepath.Join(runtime.GOROOT(), "bin", "go")

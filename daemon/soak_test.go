@@ -47,7 +47,7 @@ const soakLimitKiB = 2048
 
 // soakWarmup is how many frames pass before RSS is sampled: the engine,
 // the outgoing store, paho and the GC reach their working sizes.
-const soakWarmup = 300
+const soakWarmup = 600
 
 // soakSample is one RSS reading at a frame count.
 type soakSample struct {
@@ -93,14 +93,14 @@ func runSoak(t *testing.T, bin string, frames int) soakResult {
 	dir := t.TempDir()
 	path := testConfig{broker: b.URL, stateDir: dir, bank: bankA, replay: replay, loop: true, trigger: "free", rate: 60, queueDepth: 8}.write(t, dir)
 	notify := listenNotify(t)
-	// A tighter GC (and freed pages returned at once) shrinks the sawtooth
-	// of RSS between collections from ~10 MiB to a few, so that the slope
-	// shows what stays alive; a leak grows RSS under any GOGC.
-	p := startProc(t, bin, path, notify, "GOGC=25", "GODEBUG=madvdontneed=1")
+	// A tighter GC shrinks the sawtooth of RSS between collections from
+	// ~10 MiB to a few, so that the slope shows what stays alive; a leak
+	// grows RSS under any GOGC.
+	p := startProc(t, bin, path, notify, "GOGC=25")
 	p.waitReady(t, notify)
 	pid := p.cmd.Process.Pid
 
-	warm := min(soakWarmup, frames/4)
+	warm := min(soakWarmup, frames/2)
 	rec.Wait("", warm, 5*time.Minute)
 	r := soakResult{frames: frames, th0: threads(t, pid), kinds: map[string]int{}}
 	step := max((frames-warm)/60, 1)
@@ -152,11 +152,11 @@ func soakLength(t *testing.T) int {
 	if os.Getenv("SAMLAD_SOAK_FRAMES") != "" {
 		return soakFrames(t)
 	}
-	return 1200
+	return 1500
 }
 
-// The built binary on a free-running camera at 60 fps for 1,200 frames
-// (SAMLAD_SOAK_FRAMES in `make soak`): after a warm-up of 300 frames its
+// The built binary on a free-running camera at 60 fps for 1,500 frames
+// (SAMLAD_SOAK_FRAMES in `make soak`): after a warm-up of 600 frames its
 // RSS, sampled 60 times, grows less than soakLimitKiB per 1,000 frames
 // (Theil-Sen slope: single readings are at the mercy of GC), its threads
 // stay put, every frame has its verdict in order, and it stops cleanly.
