@@ -3,6 +3,7 @@ package daemon
 import (
 	"context"
 	"fmt"
+	"maps"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -135,7 +136,12 @@ func TestMemoryAt224(t *testing.T) {
 		close(stop)
 		<-done
 		for _, v := range verdicts(t, rec.Messages(""))[r.first:] {
-			r.kinds[v.Verdict]++
+			k := v.Verdict
+			if v.Verdict == "error" {
+				reason, _, _ := strings.Cut(v.Reason, ":")
+				k = "error (" + reason + ")"
+			}
+			r.kinds[k]++
 		}
 		slices.Sort(rss)
 		r.samples = len(rss)
@@ -160,10 +166,8 @@ func TestMemoryAt224(t *testing.T) {
 	fmt.Fprintf(&md, "| phase | triggers/s | triggers | verdicts | RSS min | RSS median | RSS max |\n|---|---|---|---|---|---|---|\n")
 	for _, r := range rows {
 		var ks []string
-		for _, k := range []string{"pass", "fail", "error"} {
-			if r.kinds[k] > 0 {
-				ks = append(ks, fmt.Sprintf("%d %s", r.kinds[k], k))
-			}
+		for _, k := range slices.Sorted(maps.Keys(r.kinds)) {
+			ks = append(ks, fmt.Sprintf("%d %s", r.kinds[k], k))
 		}
 		fmt.Fprintf(&md, "| %s | %.1f | %d | %s | %.1f MiB | %.1f MiB | %.1f MiB |\n", r.name, r.rate, r.sent, strings.Join(ks, ", "), r.lo, r.med, r.hi)
 	}
