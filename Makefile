@@ -12,7 +12,7 @@ PREFIX  ?= /usr/local
 DESTDIR ?=
 UNITDIR ?= /etc/systemd/system
 
-.PHONY: all deps build test bench lint demo eval install clean soak fuzz
+.PHONY: all deps build test bench lint demo eval install clean soak fuzz memory
 
 all: build
 
@@ -71,6 +71,12 @@ soak: deps
 	SAMLAD_SOAK_FRAMES=$(SOAK_FRAMES) SAMLAD_FAULT_FRAMES=$(FAULT_FRAMES) SAMLAD_OVERLOAD_SECONDS=$(OVERLOAD_SECONDS) \
 		$(GO) test -count=1 -tags matprofile -timeout 60m -v \
 		-run '^(TestSoak|TestSoakInProcessLeaks|TestBrokerRestartsDuringRun|TestOverloadSustained)$$' ./daemon
+
+# The daemon's resident memory at the default engine and input size (224 px),
+# at 5 triggers per second and at twice the sustainable rate, written to
+# docs/results/memory-224.md (the README's memory figures; about 1 minute).
+memory: deps
+	SAMLAD_MEMORY_REPORT=$(CURDIR)/docs/results/memory-224.md $(GO) test -count=1 -timeout 20m -v -run '^TestMemoryAt224$$' ./daemon
 
 # Each fuzz target for FUZZTIME (make test runs their seed corpora only):
 # config parsing, MQTT command payloads, the bank file reader, image decoding.

@@ -81,6 +81,20 @@ type Client struct {
 	reconnects uint64
 	connected  bool // at least once
 	stale      uint64
+
+	// Trigger delivery (delivery.go), under mu.
+	born      time.Time
+	pending   map[string]*pendingMsg // triggers handed on, not yet answered
+	acked     map[string]bool        // recently answered, to spot redeliveries
+	ackedRing []string
+	backlog   backlogState
+	syncs     uint64
+
+	// msgMu serialises command handling with StartCommands; held holds
+	// the messages that came before it (Commands.Hold).
+	msgMu   sync.Mutex
+	started bool
+	held    []mqtt.Message
 }
 
 type heatmapMsg struct {
@@ -122,6 +136,10 @@ func Dial(cfg config.MQTT, act config.Actuate, cmds Commands, log *slog.Logger) 
 	}
 	t := Topics{Prefix: cfg.Prefix}
 	opts.SetWill(t.Available(), Offline, 1, true)
+	// A persistent session: the broker keeps the command subscription and
+	// queues triggers at QoS 1 while samlad is away. Commands are
+	// acknowledged by hand: a trigger only once its verdict is stored.
+	opts.SetCleanSession(false).SetAutoAckDisabled(true)
 
 	store, bad, err := openOutbox(cfg.StoreDir, cfg.StoreLimit, cfg.StoreOverflow, !cfg.StoreNoFsync)
 	if err != nil {
@@ -132,9 +150,13 @@ func Dial(cfg config.MQTT, act config.Actuate, cmds Commands, log *slog.Logger) 
 		cfg: cfg, act: act, log: log.With("broker", cfg.Broker), topics: t, opts: opts, cmds: cmds, store: store,
 		ctx: ctx, cancel: cancel, done: make(chan struct{}), kick: make(chan struct{}, 1),
 		cmdq: make(chan Command, commandBacklog), changed: make(chan struct{}),
-		retained: map[string][]byte{t.Available(): []byte(Online)}, heatmaps: map[uint64]heatmapMsg{},
-		downSince: time.Now(),
+		retained: map[string][]byte{t.Available(): []byte(Online), t.AvailableReason(): []byte(ReasonRunning)}, heatmaps: map[uint64]heatmapMsg{},
+		downSince: time.Now(), born: time.Now(), started: !cmds.Hold,
+		pending: map[string]*pendingMsg{}, acked: map[string]bool{},
 	}
+	// Queued commands arrive right after CONNACK, before the subscription
+	// of this session is made again: they go to the same handler.
+	opts.SetDefaultPublishHandler(c.onMessage)
 	for _, name := range bad {
 		c.PublishEvent(Event{Level: LevelError, Kind: "store", Msg: fmt.Sprintf("outgoing store %s: entry %s is unreadable and was set aside as %s%s", cfg.StoreDir, name, name, corruptExt)})
 	}
@@ -367,8 +389,10 @@ func (c *Client) publishLive(topic string, qos byte, retain bool, body []byte) {
 }
 
 // Close delivers what is in the outgoing store while ctx allows, publishes
-// retained "stopped" on <prefix>/available and disconnects cleanly (so the
-// broker does not publish the Last Will). Verdicts still undelivered stay in
+// retained "offline" on <prefix>/available (as the Last Will would, which
+// Home Assistant and Frigate expect) with "stopped" on
+// <prefix>/available/reason, and disconnects cleanly. Triggers not yet
+// answered stay unacknowledged: the broker keeps them for the next start. Verdicts still undelivered stay in
 // the store for the next start; the error says how many.
 func (c *Client) Close(ctx context.Context) error {
 	c.mu.Lock()
@@ -397,9 +421,10 @@ drain:
 	c.sess = nil
 	c.mu.Unlock()
 	if sess != nil {
-		t := sess.Publish(c.topics.Available(), 1, true, Stopped)
+		sess.Publish(c.topics.AvailableReason(), 1, true, ReasonStopped)
+		t := sess.Publish(c.topics.Available(), 1, true, Offline)
 		if !t.WaitTimeout(2*time.Second) || t.Error() != nil {
-			c.log.Warn("could not publish stopped before disconnecting", "err", t.Error())
+			c.log.Warn("could not publish offline before disconnecting", "err", t.Error())
 		}
 		sess.Disconnect(250)
 	}
@@ -416,10 +441,10 @@ drain:
 func (c *Client) run() {
 	defer close(c.done)
 	delay := time.Duration(0)
-	maxDelay := orDefault(c.cfg.MaxReconnectInterval.D(), 30*time.Second)
+	maxDelay := orDefault(c.cfg.MaxReconnectInterval.D(), time.Second)
 	attempts := 0
 	for c.ctx.Err() == nil {
-		sess, lost, err := c.connect()
+		sess, lost, present, err := c.connect()
 		if c.ctx.Err() != nil {
 			if err == nil { // closing: Close takes over this session
 				c.mu.Lock()
@@ -439,7 +464,7 @@ func (c *Client) run() {
 		}
 		attempts = 0
 		start := time.Now()
-		c.serve(sess, lost)
+		c.serve(sess, lost, present)
 		if c.ctx.Err() != nil {
 			return // Close takes over the session
 		}
@@ -485,35 +510,40 @@ func sleepCtx(ctx context.Context, d time.Duration) bool {
 }
 
 // connect makes one connection attempt with a fresh paho client. lost is
-// closed when that session's connection drops.
-func (c *Client) connect() (mqtt.Client, <-chan struct{}, error) {
-	lost := make(chan struct{})
+// closed when that session's connection drops; present is the broker's
+// "session present": it kept our subscription and what was queued for it.
+func (c *Client) connect() (sess mqtt.Client, lost chan struct{}, present bool, err error) {
+	lost = make(chan struct{})
 	var once sync.Once
 	c.opts.SetConnectionLostHandler(func(_ mqtt.Client, err error) {
 		c.log.Warn("mqtt connection lost", "err", err, "pending", c.store.len())
 		once.Do(func() { close(lost) })
 	})
-	sess := mqtt.NewClient(c.opts) // copies the options
+	sess = mqtt.NewClient(c.opts) // copies the options
 	tok := sess.Connect()
 	select {
 	case <-tok.Done():
 	case <-c.ctx.Done():
 		go func() { <-tok.Done(); sess.Disconnect(0) }()
-		return nil, nil, c.ctx.Err()
+		return nil, nil, false, c.ctx.Err()
 	}
 	if err := tok.Error(); err != nil {
-		return nil, nil, connectError(c.cfg.Broker, c.opts.TLSConfig, c.opts.ConnectTimeout, tok, err)
+		return nil, nil, false, connectError(c.cfg.Broker, c.opts.TLSConfig, c.opts.ConnectTimeout, tok, err)
 	}
-	return sess, lost, nil
+	if ct, ok := tok.(*mqtt.ConnectToken); ok {
+		present = ct.SessionPresent()
+	}
+	return sess, lost, present, nil
 }
 
 // serve runs one session: subscribe, announce, re-publish retained states
 // and queued events, then send the outgoing store in order until the
 // connection drops or the client closes.
-func (c *Client) serve(sess mqtt.Client, lost <-chan struct{}) {
+func (c *Client) serve(sess mqtt.Client, lost <-chan struct{}, present bool) {
+	c.startBacklog(sess, present)
 	if c.cmds.Handler != nil {
 		filter := c.topics.setFilter()
-		t := sess.Subscribe(filter, 1, c.onCommand)
+		t := sess.Subscribe(filter, 1, c.onMessage)
 		switch {
 		case !t.WaitTimeout(10*time.Second) || t.Error() != nil:
 			c.log.Error("cannot subscribe to command topics; commands are ignored this session", "filter", filter, "err", t.Error())
@@ -708,22 +738,154 @@ func (c *Client) reportOverflow(sess mqtt.Client) {
 	c.sendEvent(sess, Event{Time: time.Now(), Level: LevelError, Kind: "store_overflow", Msg: msg})
 }
 
-// onCommand runs on paho's goroutine: validate, then queue for the handler.
-func (c *Client) onCommand(_ mqtt.Client, m mqtt.Message) {
-	camera, setting, _ := c.topics.parseSet(m.Topic())
+// startBacklog begins a session's backlog: on a resumed session the broker
+// first delivers the commands it queued while samlad was away, and the
+// marker published here comes back behind them.
+func (c *Client) startBacklog(sess mqtt.Client, present bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if !present {
+		// A fresh session: the broker kept nothing for us and will resend
+		// nothing, so no earlier message can come back.
+		c.backlog = backlogState{}
+		clear(c.acked)
+		c.ackedRing = c.ackedRing[:0]
+		return
+	}
+	if c.cmds.Handler == nil {
+		return
+	}
+	c.syncs++
+	nonce := fmt.Sprintf("%d-%d-%d", os.Getpid(), c.born.UnixNano(), c.syncs)
+	first := !c.connected
+	away := time.Since(c.downSince)
+	if first {
+		away = time.Since(c.born)
+	}
+	c.backlog = backlogState{nonce: nonce, away: away, process: first}
+	sess.Publish(c.topics.syncTopic(), 1, false, nonce)
+	time.AfterFunc(syncTimeout, func() {
+		c.mu.Lock()
+		defer c.mu.Unlock()
+		if c.backlog.nonce == nonce {
+			c.backlog.nonce = ""
+			c.log.Warn("the backlog marker did not come back: check that the broker's ACL lets samlad publish to its own command topics", "topic", c.topics.syncTopic(), "timeout", syncTimeout)
+		}
+	})
+}
+
+// onMessage runs on paho's goroutine for every command message: validate,
+// then queue for the handler. Settings are acknowledged to the broker at
+// once; a trigger once its verdict is stored (Delivery). Every trigger that
+// cannot be honoured gets an error verdict through TriggerRefuser.
+func (c *Client) onMessage(_ mqtt.Client, m mqtt.Message) {
+	c.msgMu.Lock()
+	defer c.msgMu.Unlock()
+	if !c.started {
+		c.held = append(c.held, m)
+		return
+	}
+	c.handleMessage(m, time.Now())
+}
+
+// StartCommands hands the commands held since the connection (Commands.Hold)
+// to the handler, in order, and every later one as it comes.
+func (c *Client) StartCommands() {
+	c.msgMu.Lock()
+	defer c.msgMu.Unlock()
+	if c.started {
+		return
+	}
+	c.started = true
+	for _, m := range c.held {
+		c.handleMessage(m, time.Now())
+	}
+	c.held = nil
+}
+
+func (c *Client) handleMessage(m mqtt.Message, now time.Time) {
+	if m.Topic() == c.topics.syncTopic() {
+		c.mu.Lock()
+		if c.backlog.nonce != "" && string(m.Payload()) == c.backlog.nonce {
+			c.backlog.nonce = ""
+		}
+		c.mu.Unlock()
+		go m.Ack()
+		return
+	}
+	camera, setting, ok := c.topics.parseSet(m.Topic())
+	if !ok || c.cmds.Handler == nil {
+		go m.Ack()
+		return
+	}
+	if c.redelivery(m) {
+		return
+	}
 	if m.Retained() {
+		go m.Ack()
 		c.commandError(camera, fmt.Sprintf("retained command on %s ignored: a retained /set would replay on every reconnect; publish it without retain and clear the retained one (empty retained payload)", m.Topic()))
 		return
 	}
+	if len(m.Payload()) == 0 {
+		// The broker forwards the empty message that clears a retained /set
+		// to live subscribers without the retain flag: it is never a command.
+		go m.Ack()
+		c.commandError(camera, fmt.Sprintf("empty message on %s ignored: an empty message clears a retained /set and is never a command (to trigger without a part id send {})", m.Topic()))
+		return
+	}
+	if setting != SetTrigger {
+		go m.Ack()
+		cmd, err := c.cmds.ParseCommand(camera, setting, m.Payload())
+		if err != nil {
+			c.commandError(camera, "command refused: "+err.Error())
+			return
+		}
+		select {
+		case c.cmdq <- cmd:
+		default:
+			c.commandError(camera, fmt.Sprintf("command %s/%s dropped: %d commands already waiting", camera, setting, commandBacklog))
+		}
+		return
+	}
+
 	cmd, err := c.cmds.ParseCommand(camera, setting, m.Payload())
+	if err == nil {
+		cmd.Sent, err = triggerTime(m.Payload())
+		if err != nil {
+			err = fmt.Errorf("%s/trigger: %w", camera, err)
+		}
+	}
+	cmd.Received = now
+	c.mu.Lock()
+	if b := c.backlog; b.nonce != "" {
+		cmd.Backlog, cmd.Restarted, cmd.Away = true, b.process, b.away
+	}
+	c.mu.Unlock()
+	cmd.Delivery = c.hold(m)
 	if err != nil {
-		c.commandError(camera, "command refused: "+err.Error())
+		c.refuseTrigger(cmd, "refused trigger: "+err.Error())
 		return
 	}
 	select {
 	case c.cmdq <- cmd:
 	default:
-		c.commandError(camera, fmt.Sprintf("command %s/%s dropped: %d commands already waiting", camera, setting, commandBacklog))
+		c.refuseTrigger(cmd, fmt.Sprintf("refused trigger: command queue full (%d commands already waiting)", commandBacklog))
+	}
+}
+
+// refuseTrigger answers a trigger that cannot be honoured: an error verdict
+// through the handler when it can make one, and an event either way.
+func (c *Client) refuseTrigger(cmd Command, reason string) {
+	c.commandError(cmd.Camera, reason)
+	r, ok := c.cmds.Handler.(TriggerRefuser)
+	if !ok || !contains(c.cmds.Cameras, cmd.Camera) {
+		cmd.Delivery.Done() // no camera to give a verdict: the event is all
+		return
+	}
+	if !r.RefuseTrigger(cmd, reason) {
+		// The camera is not running (samlad is stopping): left
+		// unacknowledged, the broker delivers it again on the next start.
+		c.log.Warn("refused trigger left to the broker for the next start", "camera", cmd.Camera, "part_id", cmd.PartID)
 	}
 }
 
@@ -744,6 +906,9 @@ func (c *Client) handleCommands() {
 			return
 		case cmd := <-c.cmdq:
 			state, err := c.cmds.Handler.HandleCommand(c.ctx, cmd)
+			if _, owns := c.cmds.Handler.(TriggerRefuser); !owns {
+				cmd.Delivery.Done() // a handler that answers no trigger with a verdict
+			}
 			if err != nil {
 				c.commandError(cmd.Camera, fmt.Sprintf("command %s/%s failed: %v", cmd.Camera, cmd.Setting, err))
 				continue

@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"time"
 	"unicode/utf8"
 )
 
@@ -18,7 +19,7 @@ const (
 	SetEnabled   = "enabled"   // payload: true|false|on|off|1|0
 	SetThreshold = "threshold" // payload: a finite number > 0
 	SetRecipe    = "recipe"    // payload: a bank file path under the bank directory
-	SetTrigger   = "trigger"   // payload: empty, a part id, or {"part_id": "..."}
+	SetTrigger   = "trigger"   // payload: a part id, or {"part_id": "...", "ts": ...}; {} for none
 	SetEnroll    = "enroll"    // payload: a folder of good images under the enrol directory
 )
 
@@ -38,6 +39,20 @@ type Command struct {
 	Path string
 	// PartID for SetTrigger; empty when the trigger carried none.
 	PartID string
+
+	// For SetTrigger over MQTT (see Stale and Delivery):
+	// Sent is the trigger's own "ts", zero when it carries none; Received
+	// is when samlad got it.
+	Sent, Received time.Time
+	// Backlog is set when the broker queued the trigger while samlad was
+	// away; Away is how long the link was down before the session that
+	// delivered it (with Restarted: since this process started, a lower
+	// bound, as samlad was not running before).
+	Backlog, Restarted bool
+	Away               time.Duration
+	// Delivery acknowledges the trigger message to the broker: call Done
+	// once the trigger's verdict is stored. Nil outside MQTT.
+	Delivery *Delivery
 }
 
 // CommandHandler applies commands; the daemon implements it. It is called
@@ -49,6 +64,17 @@ type CommandHandler interface {
 	HandleCommand(ctx context.Context, cmd Command) (state string, err error)
 }
 
+// TriggerRefuser is implemented by a CommandHandler that answers a trigger
+// it cannot honour (malformed, stale, or no room in the command queue) with
+// an error verdict that rejects, so that the PLC sees one verdict per
+// trigger. RefuseTrigger is called on the MQTT receive goroutine and must
+// not block for long; it returns false when no verdict can be made (an
+// unknown camera), and then only the event tells. The handler owns
+// cmd.Delivery when it returns true.
+type TriggerRefuser interface {
+	RefuseTrigger(cmd Command, reason string) bool
+}
+
 // Commands configures command handling in Dial.
 type Commands struct {
 	Handler CommandHandler // nil: no command topic is subscribed
@@ -58,6 +84,10 @@ type Commands struct {
 	// commands may name paths under. Empty refuses those commands.
 	BankDir   string
 	EnrollDir string
+	// Hold keeps the commands that arrive (the broker's backlog comes right
+	// after the connection) until StartCommands: the handler cannot act on
+	// them before its cameras run. Unacknowledged meanwhile, they are safe.
+	Hold bool
 }
 
 // ParseCommand validates one command payload for camera and setting. It
@@ -122,12 +152,13 @@ func triggerPartID(p string) (string, error) {
 	id := p
 	if strings.HasPrefix(p, "{") {
 		var body struct {
-			PartID string `json:"part_id"`
+			PartID string          `json:"part_id"`
+			TS     json.RawMessage `json:"ts"` // read by triggerTime
 		}
 		dec := json.NewDecoder(strings.NewReader(p))
 		dec.DisallowUnknownFields()
 		if err := dec.Decode(&body); err != nil {
-			return "", fmt.Errorf("payload %q is not {\"part_id\": \"...\"}: %v", clip(p), err)
+			return "", fmt.Errorf("payload %q is not {\"part_id\": \"...\", \"ts\": ...}: %v", clip(p), err)
 		}
 		if body.PartID == "" {
 			return "", nil

@@ -194,12 +194,12 @@ func TestVerdictRejectStateTopics(t *testing.T) {
 		t.Fatalf("Close: %v", err)
 	}
 	avail := rec.Wait(testPrefix+"/available", 2, 5*time.Second)
-	if got := string(avail[len(avail)-1].Payload); got != Stopped {
-		t.Errorf("available after Close = %q, want stopped", got)
+	if got := string(avail[len(avail)-1].Payload); got != Offline {
+		t.Errorf("available after Close = %q, want offline", got)
 	}
-	time.Sleep(200 * time.Millisecond) // a Last Will would arrive now
-	if got := string(rec.Messages(testPrefix + "/available")[len(rec.Messages(testPrefix+"/available"))-1].Payload); got != Stopped {
-		t.Errorf("after a clean close the broker published %q", got)
+	reason := rec.Wait(testPrefix+"/available/reason", 2, 5*time.Second)
+	if got := string(reason[len(reason)-1].Payload); got != ReasonStopped {
+		t.Errorf("available/reason after Close = %q, want stopped", got)
 	}
 	if err := c.PublishVerdict(sampleVerdict(3, Pass)); !errors.Is(err, ErrClosed) {
 		t.Errorf("PublishVerdict after Close = %v, want ErrClosed", err)
@@ -660,6 +660,8 @@ type recordingHandler struct {
 func (h *recordingHandler) HandleCommand(_ context.Context, cmd Command) (string, error) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
+	// How it was delivered is checked in delivery_test.go.
+	cmd.Received, cmd.Delivery = time.Time{}, nil
 	h.cmds = append(h.cmds, cmd)
 	switch cmd.Setting {
 	case SetThreshold:
@@ -722,11 +724,12 @@ func TestCommands(t *testing.T) {
 	// The good ones, after the bad: the client survived them all.
 	send("cam1/threshold/set", "0.42", false)
 	send("cam1/trigger/set", `{"part_id":"SN-0042"}`, false)
-	send("cam1/trigger/set", "", false)
+	send("cam1/trigger/set", "{}", false)
+	send("cam1/trigger/set", "", false) // as when a retained trigger is cleared: never a part
 	send("cam2/enabled/set", "off", false)
 	send("cam1/recipe/set", "widget-b.bank", false)
 
-	events := rec.Wait(testPrefix+"/events", len(bad)+1, 10*time.Second)
+	events := rec.Wait(testPrefix+"/events", len(bad)+2, 10*time.Second)
 	var msgs []string
 	for _, m := range events {
 		var e Event
@@ -746,6 +749,9 @@ func TestCommands(t *testing.T) {
 	}
 	if !strings.Contains(all, "retained command") {
 		t.Errorf("no event refuses the retained command")
+	}
+	if !strings.Contains(all, "empty message on "+testPrefix+"/cam1/trigger/set ignored") {
+		t.Errorf("no event says the empty trigger message was ignored")
 	}
 
 	rec.Wait(testPrefix+"/cam1/recipe/state", 1, 5*time.Second)

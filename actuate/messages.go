@@ -254,6 +254,9 @@ type Event struct {
 	Kind   string    `json:"kind"` // e.g. "command", "store_overflow", "camera", "reload"
 	Camera string    `json:"camera,omitempty"`
 	Msg    string    `json:"msg"`
+	// LastSeq is set on "restart" events: the last sequence number the
+	// camera handed out before samlad stopped without a clean stop.
+	LastSeq uint64 `json:"last_seq,omitempty"`
 }
 
 // Camera states for PublishCameraState.

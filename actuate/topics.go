@@ -7,7 +7,8 @@ import (
 
 // Topic layout under the configured prefix (see README "MQTT topics").
 const (
-	topicAvailable = "available" // retained online | offline (Last Will) | stopped
+	topicAvailable = "available"        // retained online | offline (Last Will and clean stop)
+	topicReason    = "available/reason" // retained running | stopped
 	topicStats     = "stats"
 	topicEvents    = "events"
 	topicVerdict   = "verdict"
@@ -18,17 +19,25 @@ const (
 	suffixState    = "state"
 )
 
-// Availability payloads.
+// Availability payloads on <prefix>/available.
 const (
 	Online  = "online"
 	Offline = "offline"
-	Stopped = "stopped"
+)
+
+// Reasons on <prefix>/available/reason (retained): "running" from connect on,
+// "stopped" after a clean stop. "offline" with "running" means the link died
+// without a clean stop (crash, kill, power, network): the Last Will.
+const (
+	ReasonRunning = "running"
+	ReasonStopped = "stopped"
 )
 
 // Topics builds topic names under one prefix.
 type Topics struct{ Prefix string }
 
 func (t Topics) Available() string            { return t.Prefix + "/" + topicAvailable }
+func (t Topics) AvailableReason() string      { return t.Prefix + "/" + topicReason }
 func (t Topics) Stats() string                { return t.Prefix + "/" + topicStats }
 func (t Topics) Events() string               { return t.Prefix + "/" + topicEvents }
 func (t Topics) Verdict(camera string) string { return t.Prefix + "/" + camera + "/" + topicVerdict }

@@ -2,16 +2,22 @@ package config
 
 // MQTT configures the broker connection.
 type MQTT struct {
-	Broker   string `toml:"broker"` // tcp://host:1883, ssl://host:8883, ws://...
+	Broker string `toml:"broker"` // tcp://host:1883, ssl://host:8883, ws://...
+	// ClientID names samlad's persistent session on the broker: the broker
+	// keeps its command subscription and queues triggers under it while
+	// samlad is away. Fixed, and unique per appliance.
 	ClientID string `toml:"client_id"`
 	Prefix   string `toml:"prefix"`
 	Username string `toml:"username"`
 	// PasswordFile or PasswordEnv hold the password; never the TOML itself.
-	PasswordFile         string   `toml:"password_file"`
-	PasswordEnv          string   `toml:"password_env"`
-	TLS                  TLS      `toml:"tls"`
-	KeepAlive            Duration `toml:"keepalive"`
-	ConnectTimeout       Duration `toml:"connect_timeout"`
+	PasswordFile   string   `toml:"password_file"`
+	PasswordEnv    string   `toml:"password_env"`
+	TLS            TLS      `toml:"tls"`
+	KeepAlive      Duration `toml:"keepalive"`
+	ConnectTimeout Duration `toml:"connect_timeout"`
+	// MaxReconnectInterval caps the backoff between reconnection attempts
+	// (default 1s): samlad is back within about that long of the broker's
+	// return, and the broker's queue of triggers with it.
 	MaxReconnectInterval Duration `toml:"max_reconnect_interval"`
 	// StoreDir keeps QoS 1 messages published while the broker is down.
 	StoreDir string `toml:"store_dir"`
@@ -60,7 +66,7 @@ func DefaultMQTT() MQTT {
 		Prefix:               "samlad",
 		KeepAlive:            Duration(30e9),
 		ConnectTimeout:       Duration(10e9),
-		MaxReconnectInterval: Duration(30e9),
+		MaxReconnectInterval: Duration(1e9),
 		StoreDir:             "/var/lib/samlad/outbox",
 		StoreLimit:           10000,
 		StoreOverflow:        "drop_oldest",

@@ -16,6 +16,10 @@ import (
 	"github.com/samlad/samlad/infer"
 )
 
+// frameHook runs once per published verdict; nil except in the binary the
+// soak test builds with -tags samlad_leak (leakhook_samlad_leak.go).
+var frameHook func()
+
 // orderSlack bounds the frames admitted but not yet published, beyond the
 // inspection queue. Every admitted frame is published by its deadline, so the
 // backlog drains at least as fast as frames age out; when it is full, intake
@@ -58,6 +62,9 @@ type job struct {
 	ctx    context.Context
 	cancel context.CancelFunc
 	done   chan outcome // buffered 1; receives exactly one outcome
+	// dl acknowledges the MQTT trigger of this frame once its verdict is
+	// stored; nil for frames no MQTT trigger asked for.
+	dl *actuate.Delivery
 }
 
 // outcome is what inspection (or the lack of it) produced for a job.
@@ -93,6 +100,12 @@ type camera struct {
 	srcMu   sync.Mutex
 	src     Source
 	intakes sync.WaitGroup
+
+	// dls holds the Delivery of each software trigger the source accepted,
+	// in order: the source answers every accepted trigger with exactly one
+	// frame, in the same order, so admit pairs them up.
+	dlMu sync.Mutex
+	dls  []*actuate.Delivery
 
 	busy     []atomic.Int64 // per worker: unix nanos when the current inspection began, 0 idle
 	pubBusy  atomic.Int64   // unix nanos when the publisher began waiting on a job, 0 idle
@@ -154,7 +167,7 @@ func (c *camera) openSource() error {
 	go func() {
 		defer c.intakes.Done()
 		for f := range src.Frames() {
-			c.admit(f)
+			c.admit(f, c.takeDelivery())
 		}
 	}()
 	return nil
@@ -216,31 +229,63 @@ func (c *camera) stop() {
 // served (camera disabled, lost, or its trigger queue full) still gets its
 // one verdict: an error verdict with the reason, so the part is not let
 // through unseen.
-func (c *camera) trigger(partID string) error {
+func (c *camera) trigger(partID string, dl *actuate.Delivery) error {
 	c.srcMu.Lock()
 	src := c.src
 	var err error
 	if src == nil {
 		err = fmt.Errorf("camera %s is disabled; enable it first", c.name)
 	} else {
-		err = src.Trigger(partID)
+		// Queued before the trigger, so that its frame finds it.
+		c.dlMu.Lock()
+		c.dls = append(c.dls, dl)
+		c.dlMu.Unlock()
+		if err = src.Trigger(partID); err != nil {
+			c.dlMu.Lock()
+			c.dls = c.dls[:len(c.dls)-1]
+			c.dlMu.Unlock()
+		}
 	}
 	c.srcMu.Unlock()
 	if err != nil {
-		c.admit(Frame{PartID: partID, Capture: time.Now(), Err: err})
+		c.admit(Frame{PartID: partID, Capture: time.Now(), Err: err}, dl)
 	}
 	return err
+}
+
+// takeDelivery returns the Delivery of the oldest accepted software
+// trigger, nil for a camera that takes none.
+func (c *camera) takeDelivery() *actuate.Delivery {
+	if c.cfg.Trigger != "software" {
+		return nil
+	}
+	c.dlMu.Lock()
+	defer c.dlMu.Unlock()
+	if len(c.dls) == 0 {
+		return nil
+	}
+	dl := c.dls[0]
+	c.dls[0] = nil
+	c.dls = c.dls[1:]
+	return dl
+}
+
+// refuse answers a trigger that cannot be honoured with an error verdict
+// carrying reason (which names what was wrong), in sequence order.
+func (c *camera) refuse(partID, reason string, dl *actuate.Delivery) {
+	c.admit(Frame{PartID: partID, Capture: time.Now(), Err: errors.New(reason), refused: true}, dl)
 }
 
 // admit gives a frame its sequence number and queues it. It never drops a
 // frame: a failed capture or a full queue resolves the job at once with an
 // error outcome, and every job goes to the publisher in seq order.
-func (c *camera) admit(f Frame) {
+func (c *camera) admit(f Frame, dl *actuate.Delivery) {
 	c.admitMu.Lock()
 	defer c.admitMu.Unlock()
 	if c.closed {
 		// Only a command racing the shutdown gets here; its caller hears
-		// the error and no sequence number was used.
+		// the error and no sequence number was used. An MQTT trigger stays
+		// unacknowledged: the broker delivers it again on the next start.
 		c.log.Warn("frame after stop not admitted", "part_id", f.PartID)
 		return
 	}
@@ -259,9 +304,11 @@ func (c *camera) admit(f Frame) {
 	if f.Capture.IsZero() {
 		f.Capture = time.Now()
 	}
-	j := &job{seq: seq, frame: f, eng: c.engine.Load(), failAt: f.Capture.Add(ls.deadline - guard(ls.deadline)), done: make(chan outcome, 1)}
+	j := &job{seq: seq, frame: f, eng: c.engine.Load(), failAt: f.Capture.Add(ls.deadline - guard(ls.deadline)), done: make(chan outcome, 1), dl: dl}
 	j.ctx, j.cancel = context.WithDeadline(context.Background(), j.failAt)
 	switch {
+	case f.refused:
+		j.done <- outcome{err: f.Err} // the reason says it all
 	case f.Err != nil:
 		j.done <- outcome{reason: ReasonCapture, err: f.Err}
 	case f.Image == nil:
@@ -334,6 +381,11 @@ func (c *camera) publisher() {
 		if err := c.d.publisher().PublishVerdict(m); err != nil {
 			c.log.Error("publish verdict", "seq", v.Seq, "err", err)
 		}
+		// Stored (or refused for good): the broker may forget the trigger.
+		j.dl.Done()
+		if frameHook != nil {
+			frameHook()
+		}
 		// The publish time (the outgoing store syncs each verdict to disk),
 		// tracked pessimistically: a slow publish counts at once, fast ones
 		// bring the estimate down slowly.
@@ -361,7 +413,10 @@ func (c *camera) verdict(j *job, o outcome) *Verdict {
 		v.Kind = KindError
 		v.Reject = c.d.loop.Load().failSafe != "pass"
 		v.Reason = o.reason
-		if o.err != nil {
+		switch {
+		case o.err != nil && v.Reason == "":
+			v.Reason = o.err.Error()
+		case o.err != nil:
 			v.Reason += ": " + o.err.Error()
 		}
 		return v

@@ -2,6 +2,7 @@ package daemon
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -12,6 +13,20 @@ import (
 	"github.com/samlad/samlad/actuate"
 	"github.com/samlad/samlad/config"
 )
+
+// RefuseTrigger answers a trigger actuate could not hand on (malformed,
+// oversize, command queue full) with an error verdict that rejects, in the
+// camera's sequence. It implements actuate.TriggerRefuser.
+func (d *Daemon) RefuseTrigger(cmd actuate.Command, reason string) bool {
+	d.mu.Lock()
+	c, ok := d.cameras[cmd.Camera]
+	d.mu.Unlock()
+	if !ok {
+		return false
+	}
+	c.refuse(cmd.PartID, reason, cmd.Delivery)
+	return true
+}
 
 // HandleCommand applies one operator command that actuate has parsed and
 // validated (recipe and enrol paths are already confined to [daemon]
@@ -47,8 +62,13 @@ func (d *Daemon) HandleCommand(ctx context.Context, cmd actuate.Command) (string
 		return recipe, nil
 	case actuate.SetTrigger:
 		// An unserved trigger still gets an error verdict; the error also
-		// goes out as an event.
-		if err := c.trigger(cmd.PartID); err != nil {
+		// goes out as an event. So does one that waited past the deadline
+		// before it reached us: the part has left the camera.
+		if reason := cmd.Stale(d.loop.Load().deadline); reason != "" {
+			c.refuse(cmd.PartID, reason, cmd.Delivery)
+			return "", errors.New(reason)
+		}
+		if err := c.trigger(cmd.PartID, cmd.Delivery); err != nil {
 			return "", err
 		}
 		return "", nil

@@ -138,6 +138,11 @@ func (d *Daemon) Run(ctx context.Context) error {
 		d.publishState(c)
 	}
 	d.mu.Unlock()
+	// The commands the broker kept for us (a persistent session) waited
+	// for the cameras; they may come in now.
+	if s, ok := broker.(interface{ StartCommands() }); ok {
+		s.StartCommands()
+	}
 
 	d.ready.Store(true)
 	sd.SdNotify(false, sd.SdNotifyReady+"\n"+fmt.Sprintf("STATUS=inspecting %d camera(s), broker %s", len(d.cfg.Cameras), d.cfg.MQTT.Broker))
@@ -285,6 +290,10 @@ func (d *Daemon) newCamera(cc config.Camera, eng *engineRef) (*camera, error) {
 	seq, err := openSequence(d.cfg.Daemon.StateDir, cc.Name)
 	if err != nil {
 		return nil, fmt.Errorf("camera %s: %w", cc.Name, err)
+	}
+	if unclean, last := seq.Unclean(); unclean {
+		d.event(actuate.Event{Camera: cc.Name, Level: actuate.LevelWarn, Kind: "restart", LastSeq: last, Msg: fmt.Sprintf(
+			"samlad restarted after an unclean stop (crash, kill or power loss); camera %s handed out seq %d last. Every seq after the last verdict you received up to %d was a frame in flight with no verdict: an MQTT trigger among them is answered again under a new seq, any other frame there is a part without a verdict", cc.Name, last, last)})
 	}
 	return newCamera(d, cc, seq, eng, max(d.cfg.Daemon.QueueDepth, 1), max(d.cfg.Daemon.Workers, 1)), nil
 }

@@ -40,6 +40,7 @@ func Connect(log *slog.Logger) func(ctx context.Context, cfg config.Config, h ac
 		}
 		c, err := actuate.Dial(cfg.MQTT, cfg.Actuate, actuate.Commands{
 			Handler: h, Cameras: names, BankDir: cfg.Daemon.BankDir, EnrollDir: cfg.Daemon.EnrollDir,
+			Hold: true, // until the cameras run (Daemon.Run calls StartCommands)
 		}, log)
 		if err != nil {
 			return nil, err

@@ -139,11 +139,12 @@ func TestOverloadThenRecovery(t *testing.T) {
 	dir := t.TempDir()
 	const work = 50 * time.Millisecond // one worker: at most 20 frames/s
 	path := testConfig{broker: b.URL, stateDir: dir, bank: bankA, replay: replay, loop: true, queueDepth: 4, workers: 1, deadline: "1s"}.write(t, dir)
-	r := startDaemon(t, path, func(i Inspector) Inspector { return slowInspector{i, work} })
+	startDaemon(t, path, func(i Inspector) Inspector { return slowInspector{i, work} })
+	hmi := commander(t, b)
 
 	trigger := func(n int, every time.Duration, tag string) {
 		for i := range n {
-			r.d.HandleCommand(context.Background(), actuate.Command{Camera: "cam1", Setting: actuate.SetTrigger, PartID: fmt.Sprintf("%s-%d", tag, i)})
+			send(t, hmi, "trigger", fmt.Sprintf("%s-%d", tag, i)) // through MQTT and the command queue
 			time.Sleep(every)
 		}
 	}

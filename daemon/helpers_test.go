@@ -63,6 +63,12 @@ func TestMain(m *testing.M) {
 	if binary.path != "" {
 		os.RemoveAll(filepath.Dir(binary.path))
 	}
+	tagged.Range(func(_, v any) bool {
+		if p := v.(*taggedBinary).path; p != "" {
+			os.RemoveAll(filepath.Dir(p))
+		}
+		return true
+	})
 	os.Exit(code)
 }
 

@@ -1,7 +1,6 @@
 package daemon
 
 import (
-	"context"
 	"encoding/json"
 	"fmt"
 	"os"
@@ -33,7 +32,8 @@ func TestOverloadSustained(t *testing.T) {
 	dir := t.TempDir()
 	const work, depth = 50 * time.Millisecond, 4 // one worker: at most 20 frames/s
 	path := testConfig{broker: b.URL, stateDir: dir, bank: bankA, replay: replay, loop: true, queueDepth: depth, workers: 1, deadline: "1s"}.write(t, dir)
-	r := startDaemon(t, path, func(i Inspector) Inspector { return slowInspector{i, work} })
+	startDaemon(t, path, func(i Inspector) Inspector { return slowInspector{i, work} })
+	hmi := commander(t, b)
 
 	var mu sync.Mutex
 	var gor []int
@@ -60,7 +60,7 @@ func TestOverloadSustained(t *testing.T) {
 	trigger := func(n int, every time.Duration, tag string) {
 		next := time.Now()
 		for i := range n {
-			r.d.HandleCommand(context.Background(), actuate.Command{Camera: "cam1", Setting: actuate.SetTrigger, PartID: fmt.Sprintf("%s-%d", tag, i)})
+			send(t, hmi, "trigger", fmt.Sprintf("%s-%d", tag, i)) // through MQTT and the command queue
 			next = next.Add(every)
 			time.Sleep(time.Until(next))
 		}

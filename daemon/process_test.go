@@ -29,6 +29,42 @@ var binary struct {
 	out  []byte
 }
 
+// samladBinaryTags builds cmd/samlad with build tags (a test-only variant),
+// once per tag set per test run.
+var tagged sync.Map // tags -> *taggedBinary
+
+type taggedBinary struct {
+	once sync.Once
+	path string
+	err  error
+	out  []byte
+}
+
+func samladBinaryTags(t *testing.T, tags string) string {
+	t.Helper()
+	v, _ := tagged.LoadOrStore(tags, &taggedBinary{})
+	tb := v.(*taggedBinary)
+	tb.once.Do(func() {
+		dir, err := os.MkdirTemp("", "samlad-bin-")
+		if err != nil {
+			tb.err = err
+			return
+		}
+		tb.path = filepath.Join(dir, "samlad") // removed by TestMain
+		gobin, err := exec.LookPath("go")
+		if err != nil {
+			gobin = filepath.Join(runtime.GOROOT(), "bin", "go")
+		}
+		cmd := exec.Command(gobin, "build", "-tags", tags, "-o", tb.path, "./cmd/samlad")
+		cmd.Dir = ".."
+		tb.out, tb.err = cmd.CombinedOutput()
+	})
+	if tb.err != nil {
+		t.Fatalf("go build -tags %s ./cmd/samlad: %v\n%s", tags, tb.err, tb.out)
+	}
+	return tb.path
+}
+
 func samladBinary(t *testing.T) string {
 	t.Helper()
 	binary.once.Do(func() {
@@ -102,11 +138,11 @@ type proc struct {
 	exited chan error
 }
 
-func startProc(t *testing.T, bin, config string, notify *notifySocket) *proc {
+func startProc(t *testing.T, bin, config string, notify *notifySocket, env ...string) *proc {
 	t.Helper()
 	p := &proc{out: &bytes.Buffer{}, exited: make(chan error, 1)}
 	p.cmd = exec.Command(bin, "run", "--config", config)
-	p.cmd.Env = append(os.Environ(), "NOTIFY_SOCKET="+notify.path, "WATCHDOG_USEC=300000")
+	p.cmd.Env = append(append(os.Environ(), "NOTIFY_SOCKET="+notify.path, "WATCHDOG_USEC=300000"), env...)
 	p.cmd.Stdout, p.cmd.Stderr = p.out, p.out
 	if err := p.cmd.Start(); err != nil {
 		t.Fatal(err)
@@ -212,7 +248,14 @@ func TestProcessLifecycle(t *testing.T) {
 	if code := p.wait(t); code != 0 {
 		t.Fatalf("exit code %d after SIGTERM; log:\n%s", code, p.out)
 	}
-	waitUntil(t, "available = stopped", 5*time.Second, func() bool { return avail() == actuate.Stopped })
+	waitUntil(t, "available = offline", 5*time.Second, func() bool { return avail() == actuate.Offline })
+	// What a dashboard connecting now sees, retained: offline, stopped.
+	late := b.Record(t, prefix+"/available/#", mqtttest.RecorderOptions{})
+	for topic, want := range map[string]string{prefix + "/available": actuate.Offline, prefix + "/available/reason": actuate.ReasonStopped} {
+		if m := late.Wait(topic, 1, 5*time.Second); string(m[0].Payload) != want || !m[0].Retained {
+			t.Errorf("after SIGTERM a new subscriber gets %s = %q retained=%t, want retained %q", topic, m[0].Payload, m[0].Retained, want)
+		}
+	}
 	if notify.count("STOPPING=1") == 0 {
 		t.Error("no STOPPING=1 notification")
 	}
@@ -239,13 +282,41 @@ func TestProcessLifecycle(t *testing.T) {
 		seen[v.Seq] = v.Captured
 	}
 
-	// Run 3: after SIGKILL no number is reused for a new frame.
+	if r := rec.Messages(prefix + "/available/reason"); string(r[len(r)-1].Payload) != actuate.ReasonRunning {
+		t.Errorf("after SIGKILL available/reason = %q, want running (offline + running: lost, not stopped)", r[len(r)-1].Payload)
+	}
+	var maxSeen uint64
+	for s := range seen {
+		maxSeen = max(maxSeen, s)
+	}
+
+	// Run 3: after SIGKILL no number is reused for a new frame; a restart
+	// event carries the last seq handed out, and new frames follow it.
 	p = startProc(t, bin, path, notify)
 	rec.Wait(verdictTopic, killedAt+5, 30*time.Second)
+	var firstNew uint64
 	for _, v := range verdicts(t, rec.Messages(verdictTopic))[killedAt:] {
 		if at, ok := seen[v.Seq]; ok && !at.Equal(v.Captured) {
 			t.Fatalf("seq %d reused after SIGKILL: captured %v before, %v now", v.Seq, at, v.Captured)
 		}
+		if _, ok := seen[v.Seq]; !ok && firstNew == 0 {
+			firstNew = v.Seq
+		}
+	}
+	var restart *actuate.Event
+	for _, m := range rec.Messages(prefix + "/events") {
+		var e actuate.Event
+		if json.Unmarshal(m.Payload, &e) == nil && e.Kind == "restart" {
+			restart = &e
+		}
+	}
+	switch {
+	case restart == nil:
+		t.Error("no restart event after SIGKILL")
+	case restart.LastSeq < maxSeen || firstNew != restart.LastSeq+1:
+		t.Errorf("restart event last_seq %d; last verdict received %d, first new seq %d: want last_seq >= %d and the new seqs to follow it", restart.LastSeq, maxSeen, firstNew, maxSeen)
+	default:
+		t.Logf("SIGKILL: last verdict received seq %d, restart event last_seq %d (%d frames in flight), new frames from seq %d", maxSeen, restart.LastSeq, restart.LastSeq-maxSeen, firstNew)
 	}
 	p.cmd.Process.Signal(syscall.SIGTERM)
 	if code := p.wait(t); code != 0 {
@@ -309,7 +380,7 @@ func TestProcessONNXBackendStopsCleanly(t *testing.T) {
 		t.Fatalf("exit code %d after SIGTERM with the onnx backend; log:\n%s", code, p.out)
 	}
 	ms := rec.Messages(prefix + "/available")
-	if len(ms) == 0 || string(ms[len(ms)-1].Payload) != actuate.Stopped {
+	if len(ms) == 0 || string(ms[len(ms)-1].Payload) != actuate.Offline {
 		t.Errorf("availability after SIGTERM: %s", mqtttest.Format(ms))
 	}
 	vs := verdicts(t, rec.Messages(prefix+"/cam1/verdict"))

@@ -353,7 +353,7 @@ func TestStoreOverflowInLongOutage(t *testing.T) {
 // Fault 2: with the broker down the built binary accepts verdicts into its
 // persistent outgoing store and is SIGKILLed. After a restart (broker up
 // again) every stored verdict is delivered, in order, and new frames get
-// new numbers: none reused, the gap is the reserved block (seqBlock).
+// new numbers: none reused, and none skipped but the frames in flight.
 func TestSIGKILLDeliversStoredVerdictsAfterRestart(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds the binary")

@@ -6,8 +6,8 @@ import (
 	"testing"
 )
 
-// A clean stop continues the sequence exactly; a crash (no Close) skips
-// ahead but never hands out a number twice.
+// A clean stop continues the sequence exactly; so does a crash (no Close):
+// the file holds the exact next number, and says the stop was unclean.
 func TestSequencePersistsAcrossRestarts(t *testing.T) {
 	dir := t.TempDir()
 	s, err := openSequence(dir, "cam1")
@@ -26,24 +26,28 @@ func TestSequencePersistsAcrossRestarts(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	if unclean, _ := s.Unclean(); unclean {
+		t.Error("a clean stop reads as unclean")
+	}
 	if got, _ := s.Next(); got != 6 {
 		t.Fatalf("after a clean restart Next = %d, want 6", got)
 	}
 	last := uint64(6)
-	for range seqBlock + 10 { // cross a block boundary
+	for range 1010 {
 		last, _ = s.Next()
 	}
-	// Crash: no Close. The reopened sequence must start above every number used.
+	// Crash: no Close. The reopened sequence starts right after the last
+	// number used, and knows that number.
 	s, err = openSequence(dir, "cam1")
 	if err != nil {
 		t.Fatal(err)
 	}
-	got, _ := s.Next()
-	if got <= last {
-		t.Fatalf("after a crash Next = %d, which reuses a number <= %d", got, last)
+	unclean, prev := s.Unclean()
+	if !unclean || prev != last {
+		t.Fatalf("after a crash Unclean = %t, %d; want true, %d", unclean, prev, last)
 	}
-	if got > last+seqBlock+1 {
-		t.Fatalf("after a crash Next = %d skips more than one block past %d", got, last)
+	if got, _ := s.Next(); got != last+1 {
+		t.Fatalf("after a crash Next = %d, want %d", got, last+1)
 	}
 }
 
@@ -65,7 +69,7 @@ func TestSequenceWriteErrorStillNumbers(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	s.path = filepath.Join(dir, "missing", "seq-cam1")
+	s.f.Close() // the disk went away
 	n, err := s.Next()
 	if err == nil || n != 1 {
 		t.Fatalf("Next = %d, %v; want 1 and an error", n, err)

@@ -26,6 +26,9 @@ type Frame struct {
 	// goroutine only captures.
 	Image image.Image
 	Err   error
+	// refused marks a trigger answered without a capture (stale, malformed,
+	// no room): Err is the whole reason of its error verdict.
+	refused bool
 }
 
 // Source is a running camera. Frames is closed after Close.
