@@ -19,6 +19,12 @@ type Models struct {
 	BoxNMSThreshold    float64 `toml:"box_nms_threshold"`
 	MinRegionArea      int     `toml:"min_region_area"`
 	CropLayers         int     `toml:"crop_layers"`
+	// Prompts: "grid" (points_per_side x points_per_side, SAM's automatic
+	// mask generation; for GPUs) or "segments" (one point inside each
+	// built-in segment of at least min_proposal_area pixels on the engine
+	// grid; a few decoder runs per part, for CPUs).
+	Prompts         string `toml:"prompts"`
+	MinProposalArea int    `toml:"min_proposal_area"`
 }
 
 // Runtime configures ONNX Runtime.
@@ -53,6 +59,8 @@ func DefaultModels() Models {
 		StabilityThreshold: 0.95,
 		StabilityOffset:    1.0,
 		BoxNMSThreshold:    0.7,
+		Prompts:            "grid",
+		MinProposalArea:    20,
 	}
 }
 

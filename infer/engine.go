@@ -148,6 +148,7 @@ func (e *Engine) Inspect(ctx context.Context, img *Image) (*Result, error) {
 
 	// 1. Preprocess: the engine works on input_size x input_size in [0,1].
 	size := e.p.InputSize
+	frame := img // as the camera took it, for a FrameSegmenter (SAM)
 	if img.W != size || img.H != size {
 		img = Resize(img, size, size)
 	}
@@ -169,7 +170,7 @@ func (e *Engine) Inspect(ctx context.Context, img *Image) (*Result, error) {
 	sw.lap(StageRetrieval)
 
 	// 4. Segmentation, once, with the area filter.
-	masks, err := segment(e.be, img, e.cal.MinArea, e.cal.MaxArea, e.p.MaxObjects)
+	masks, err := segment(e.be, frame, img, e.cal.MinArea, e.cal.MaxArea, e.p.MaxObjects)
 	if err != nil {
 		return nil, err
 	}
@@ -307,8 +308,8 @@ func standardize(f *FeatureMap, n ChannelNorm) {
 }
 
 // segment runs the segmenter and the area filter.
-func segment(be *Backend, img *Image, minArea, maxArea float64, maxObjects int) ([]Mask, error) {
-	masks, err := be.Segmenter.Segment(img)
+func segment(be *Backend, frame, img *Image, minArea, maxArea float64, maxObjects int) ([]Mask, error) {
+	masks, err := SegmentFrame(be.Segmenter, frame, img)
 	if err != nil {
 		return nil, fmt.Errorf("segmentation: %w", err)
 	}

@@ -109,6 +109,7 @@ func Enroll(ctx context.Context, be *Backend, p config.Pipeline, good []*Image, 
 		if img == nil || img.W <= 0 || img.H <= 0 || len(img.Pix) != 3*img.W*img.H {
 			return fmt.Errorf("enroll: image %s is malformed", nameOf(names, i))
 		}
+		frame := img // as the camera took it, for a FrameSegmenter (SAM)
 		if img.W != size || img.H != size {
 			img = Resize(img, size, size)
 		}
@@ -119,7 +120,7 @@ func Enroll(ctx context.Context, be *Backend, p config.Pipeline, good []*Image, 
 		if err != nil {
 			return fmt.Errorf("enroll: %s: %w", nameOf(names, i), err)
 		}
-		masks, err := be.Segmenter.Segment(img)
+		masks, err := SegmentFrame(be.Segmenter, frame, img)
 		if err != nil {
 			return fmt.Errorf("enroll: %s: segmentation: %w", nameOf(names, i), err)
 		}

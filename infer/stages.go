@@ -46,6 +46,24 @@ type Segmenter interface {
 	Segment(img *Image) ([]Mask, error)
 }
 
+// FrameSegmenter is an optional form of a Segmenter that sees the frame as
+// the camera took it (SAM: longest side 1024, aspect kept) rather than the
+// engine's input_size x input_size resize, and returns its masks on the
+// engine's w x h grid, which covers the whole frame.
+type FrameSegmenter interface {
+	SegmentFrame(frame *Image, w, h int) ([]Mask, error)
+}
+
+// SegmentFrame segments frame with s, masks on the w x h grid: through
+// FrameSegmenter when s has it, else s.Segment on resized, the frame
+// already resized to w x h (frame itself when it is that size).
+func SegmentFrame(s Segmenter, frame, resized *Image) ([]Mask, error) {
+	if fs, ok := s.(FrameSegmenter); ok && frame != nil {
+		return fs.SegmentFrame(frame, resized.W, resized.H)
+	}
+	return s.Segment(resized)
+}
+
 // Upsampler raises a feature map's resolution by factor, guided by the image
 // (FeatUp JBU, or the built-in joint bilateral upsampler).
 type Upsampler interface {

@@ -95,7 +95,13 @@ func New(rt config.Runtime, m config.Models, p config.Pipeline) (b *Backend, err
 		return nil, err
 	}
 	b.sessions = append(b.sessions, feats.sess)
-	seg, err := newSAM(rt, chain, encMan, decMan, amg)
+	var proposer infer.Segmenter
+	if amg.Prompts == PromptsSegments {
+		if proposer, err = builtin.NewSegmenter(p.Segment, p.Workers); err != nil {
+			return nil, fmt.Errorf("onnx backend: models.prompts = %q: %w", PromptsSegments, err)
+		}
+	}
+	seg, err := newSAM(rt, chain, encMan, decMan, amg, proposer)
 	if err != nil {
 		return nil, err
 	}
