@@ -10,6 +10,14 @@ type Models struct {
 	Upsampler  string `toml:"upsampler"` // FeatUp JBU; empty = built-in JBU in Go
 	SAMEncoder string `toml:"sam_encoder"`
 	SAMDecoder string `toml:"sam_decoder"`
+	// FeatureSource chooses the backbone features of the onnx backend:
+	// "dinov2" (the features manifest), "sam" (SAM's image embeddings,
+	// sharing the segmenter's encoder run) or "builtin" (the handcrafted
+	// extractor in Go). Empty: dinov2 when features is set, else sam.
+	FeatureSource string `toml:"feature_source"`
+	// Segmenter chooses the onnx backend's segmentation: "sam" (default)
+	// or "builtin" (the Go graph-based segmenter).
+	Segmenter string `toml:"segmenter"`
 	// SAM automatic mask generation.
 	PointsPerSide      int     `toml:"points_per_side"`
 	PointsPerBatch     int     `toml:"points_per_batch"`

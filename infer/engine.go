@@ -148,14 +148,14 @@ func (e *Engine) Inspect(ctx context.Context, img *Image) (*Result, error) {
 
 	// 1. Preprocess: the engine works on input_size x input_size in [0,1].
 	size := e.p.InputSize
-	frame := img // as the camera took it, for a FrameSegmenter (SAM)
+	frame := img // as the camera took it, for FrameFeatureExtractor and FrameSegmenter stages (SAM)
 	if img.W != size || img.H != size {
 		img = Resize(img, size, size)
 	}
 	sw.lap(StagePreprocess)
 
 	// 2. Backbone features, once.
-	f, err := extract(e.be, img, e.bank)
+	f, err := extractFrame(e.be, frame, img, e.bank)
 	if err != nil {
 		return nil, err
 	}

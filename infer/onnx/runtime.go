@@ -10,6 +10,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 
 	ort "github.com/yalue/onnxruntime_go"
 
@@ -195,6 +196,8 @@ type session struct {
 	chain    []string
 	manifest *Manifest
 	warm     func(in [][]float32)
+	// runs counts successful runs (warm-up included), for tests and stats.
+	runs atomic.Int64
 }
 
 // currentProvider is the provider the session runs on now.
@@ -349,6 +352,7 @@ func (s *session) runOnce(fill func(in [][]float32), read func(out [][]float32))
 	if err := s.s.Run(); err != nil {
 		return fmt.Errorf("model %s on %s: %w", s.model, s.provider, err)
 	}
+	s.runs.Add(1)
 	if read != nil {
 		read(s.outData)
 	}

@@ -3,6 +3,7 @@ package onnx
 import (
 	"fmt"
 	"image"
+	"math"
 	"slices"
 	"sync"
 
@@ -96,12 +97,14 @@ type sam struct {
 	lowH     int
 	lowW     int
 	embLen   int
+	embShape []int64 // [1,E,h,w]
 	amg      AMG
 	// proposer gives the cheap segments whose interior points prompt SAM
 	// (models.prompts = "segments"); nil for the point grid.
 	proposer infer.Segmenter
 	// spare holds mask buffers of candidates that lost NMS, for reuse.
 	spare sync.Pool
+	cache embCache
 }
 
 // Decoder input and output names of the stock contract.
@@ -155,7 +158,7 @@ func newSAM(rt config.Runtime, chain []string, enc, dec *Manifest, amg AMG, prop
 	}
 	s := &sam{norm: enc.Normalize, side: int(imgSpec.Shape[2]), batch: 1, nMasks: int(maskSpec.Shape[1]),
 		lowH: 4 * int(embShape[2]), lowW: 4 * int(embShape[3]), amg: amg, proposer: proposer,
-		embLen: int(embShape[1] * embShape[2] * embShape[3])}
+		embLen: int(embShape[1] * embShape[2] * embShape[3]), embShape: embShape}
 	if coords.Shape[0] < 0 {
 		s.batch = amg.PointsPerBatch
 	} else if coords.Shape[0] != 1 {
@@ -368,19 +371,75 @@ func (s *sam) geometry(cw, ch int) frameGeometry {
 }
 
 // encode runs the encoder on img (resized longest side to s.side, padded)
-// and hands the embeddings to use, under the encoder's lock.
+// and hands the embeddings to use. Embeddings are cached by the image's
+// content (its size and a hash of its pixels), so that the features stage
+// and the segmenter share one encoder run per frame; use must not keep or
+// change emb.
 func (s *sam) encode(img *infer.Image, use func(emb []float32)) (frameGeometry, error) {
 	g := s.geometry(img.W, img.H)
-	s.enc.mu.Lock()
-	defer s.enc.mu.Unlock()
-	err := s.enc.runLocked(func(in [][]float32) {
+	key := embKey{img.W, img.H, hashPix(img.Pix)}
+	if emb := s.cache.get(key); emb != nil {
+		use(emb)
+		return g, nil
+	}
+	emb := make([]float32, s.embLen)
+	err := s.enc.run(func(in [][]float32) {
 		normalizeInto(in[0], img, g.newW, g.newH, s.side, s.side, s.norm)
-	}, nil)
+	}, func(out [][]float32) {
+		copy(emb, out[0])
+	})
 	if err != nil {
 		return g, err
 	}
-	use(s.enc.outData[0])
+	s.cache.put(key, emb)
+	use(emb)
 	return g, nil
+}
+
+// embKey identifies an encoder input by content.
+type embKey struct {
+	w, h int
+	hash uint64
+}
+
+// embCache holds the embeddings of the last few frames (one per concurrent
+// inspection is enough: features, then segmentation, of the same frame).
+type embCache struct {
+	mu      sync.Mutex
+	keys    []embKey
+	entries [][]float32
+}
+
+const embCacheSize = 4
+
+func (c *embCache) get(k embKey) []float32 {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for i, key := range c.keys {
+		if key == k {
+			return c.entries[i]
+		}
+	}
+	return nil
+}
+
+func (c *embCache) put(k embKey, emb []float32) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if len(c.keys) == embCacheSize {
+		c.keys, c.entries = c.keys[1:], c.entries[1:]
+	}
+	c.keys, c.entries = append(c.keys, k), append(c.entries, emb)
+}
+
+// hashPix is FNV-1a over the pixels' bits.
+func hashPix(pix []float32) uint64 {
+	h := uint64(14695981039346656037)
+	for _, v := range pix {
+		h ^= uint64(math.Float32bits(v))
+		h *= 1099511628211
+	}
+	return h
 }
 
 // gridSamples maps output grid index i (of n covering the frame's fw
@@ -422,8 +481,6 @@ func (s *sam) processCrop(frame *infer.Image, crop [4]int, pts [][2]float32, w, 
 	if len(local) == 0 {
 		return nil, nil
 	}
-	// Lock order encoder -> decoder; the embeddings go straight into the
-	// decoder's input tensor.
 	var locked bool
 	_, err := s.encode(sub, func(emb []float32) {
 		s.dec.mu.Lock()
