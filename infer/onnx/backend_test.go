@@ -484,7 +484,7 @@ func TestStageSources(t *testing.T) {
 	m.SAMEncoder, m.SAMDecoder = "e.toml", "d.toml"
 	for _, c := range []struct {
 		feat, seg, features string
-		want               string // error substring, or "feat/seg"
+		want                string // error substring, or "feat/seg"
 	}{
 		{"", "", "f.toml", "dinov2/sam"},
 		{"", "", "", "sam/sam"},

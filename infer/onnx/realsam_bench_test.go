@@ -128,4 +128,3 @@ func itoa(n int) string {
 	}
 	return itoa(n/10) + itoa(n%10)
 }
-

@@ -229,7 +229,6 @@ func TestRealSAMAutomaticMasksFindParts(t *testing.T) {
 	}
 }
 
-
 // TestRealSAMFeaturesShareEncoder: with models.feature_source = "sam" the
 // backend's features are SAM's embeddings (256 x 32 x 32 at input_size 224),
 // and features plus masks of one frame cost one encoder run; a changed frame
