@@ -89,6 +89,7 @@ func benchSAMFrame(b *testing.B, prov string, frame *infer.Image) {
 		rt := config.DefaultRuntime()
 		rt.Library = ortLibrary(b)
 		rt.Providers = []string{prov}
+		samTensorRT(&rt)
 		m := config.DefaultModels()
 		m.Dir, m.SAMEncoder, m.SAMDecoder = minisamDir, "encoder.toml", "sam.toml"
 		m.Prompts, m.FeatureSource = PromptsSegments, feat

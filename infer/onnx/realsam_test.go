@@ -39,6 +39,7 @@ func minisamStageOn(t testing.TB, providers []string, edit func(m *config.Models
 	if providers != nil {
 		rt.Providers = providers
 	}
+	samTensorRT(&rt)
 	m := config.DefaultModels()
 	m.Dir = minisamDir
 	m.SAMEncoder = "encoder.toml"
@@ -52,6 +53,16 @@ func minisamStageOn(t testing.TB, providers []string, edit func(m *config.Models
 	}
 	t.Cleanup(func() { s.Close() })
 	return s
+}
+
+// samTensorRT sets the TensorRT options the real SAM files need: the
+// profile of the decoder's dynamic point count (2: the prompt and the
+// padding point) and, from SAMLAD_TRT_CACHE, an engine cache directory.
+func samTensorRT(rt *config.Runtime) {
+	rt.TensorRT.ProfileShapes = []string{"point_coords:1x2x2", "point_labels:1x2"}
+	if dir := os.Getenv("SAMLAD_TRT_CACHE"); dir != "" {
+		rt.TensorRT.EngineCacheDir, rt.TensorRT.TimingCacheDir = dir, dir
+	}
 }
 
 // samScene is a generated scene embedded in a non-square frame (the scene
