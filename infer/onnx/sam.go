@@ -364,6 +364,12 @@ type frameGeometry struct {
 	newW, newH int
 }
 
+// sx and sy are the per-axis scales of a cw x ch image (SAM scales
+// coordinates and masks by newW/cw and newH/ch, which differ from scale by
+// the rounding).
+func (g frameGeometry) sx(cw int) float64 { return float64(g.newW) / float64(cw) }
+func (g frameGeometry) sy(ch int) float64 { return float64(g.newH) / float64(ch) }
+
 func (s *sam) geometry(cw, ch int) frameGeometry {
 	// ResizeLongestSide.get_preprocess_shape: round half up.
 	scale := float64(s.side) / float64(max(cw, ch))
@@ -476,7 +482,8 @@ func (s *sam) processCrop(frame *infer.Image, crop [4]int, pts [][2]float32, w, 
 		if fx < float64(crop[0]) || fx >= float64(crop[2]) || fy < float64(crop[1]) || fy >= float64(crop[3]) {
 			continue
 		}
-		local = append(local, [2]float32{float32((fx - float64(crop[0])) * g.scale), float32((fy - float64(crop[1])) * g.scale)})
+		// ResizeLongestSide.apply_coords: each axis by its own new/old ratio.
+		local = append(local, [2]float32{float32((fx - float64(crop[0])) * g.sx(cw)), float32((fy - float64(crop[1])) * g.sy(ch))})
 	}
 	if len(local) == 0 {
 		return nil, nil
@@ -494,8 +501,8 @@ func (s *sam) processCrop(frame *infer.Image, crop [4]int, pts [][2]float32, w, 
 		return nil, fmt.Errorf("segment: %w", err)
 	}
 
-	xs, xin := gridSamples(w, frame.W, crop[0], crop[2], g.scale, s.lowW, s.side)
-	ys, yin := gridSamples(h, frame.H, crop[1], crop[3], g.scale, s.lowH, s.side)
+	xs, xin := gridSamples(w, frame.W, crop[0], crop[2], g.sx(cw), s.lowW, s.side)
+	ys, yin := gridSamples(h, frame.H, crop[1], crop[3], g.sy(ch), s.lowH, s.side)
 	x0, x1 := span(xin)
 	y0, y1 := span(yin)
 	gw, gh := x1-x0, y1-y0

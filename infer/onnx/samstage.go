@@ -114,13 +114,13 @@ func (s *sam) MasksAt(frame *infer.Image, pts [][2]float32, w, h int) ([]infer.M
 	if err != nil {
 		return nil, fmt.Errorf("sam: %w", err)
 	}
-	xs, _ := gridSamples(w, frame.W, 0, frame.W, g.scale, s.lowW, s.side)
-	ys, _ := gridSamples(h, frame.H, 0, frame.H, g.scale, s.lowH, s.side)
+	xs, _ := gridSamples(w, frame.W, 0, frame.W, g.sx(frame.W), s.lowW, s.side)
+	ys, _ := gridSamples(h, frame.H, 0, frame.H, g.sy(frame.H), s.lowH, s.side)
 	logits := make([]float32, w*h)
 	plane := s.lowH * s.lowW
 	local := make([][2]float32, len(pts))
 	for i, p := range pts {
-		local[i] = [2]float32{float32(float64(p[0]) * g.scale), float32(float64(p[1]) * g.scale)}
+		local[i] = [2]float32{float32(float64(p[0]) * g.sx(frame.W)), float32(float64(p[1]) * g.sy(frame.H))}
 	}
 	var out []infer.Mask
 	for start := 0; start < len(local); start += s.batch {
