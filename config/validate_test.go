@@ -48,7 +48,11 @@ func TestValidationPerSection(t *testing.T) {
 		{"[pipeline.segment]\nmerge_colour = -1.0", "pipeline.segment.merge_colour", 2, "[0, 442]"},
 		{"[pipeline.segment]\nref_size = 8", "pipeline.segment.ref_size", 2, "[16, 4096]"},
 
-		{"[pipeline]\nbackend = \"onnx\"\n[models]\nsam_encoder = \"e.toml\"\nsam_decoder = \"d.toml\"", "models.features", 3, "required with pipeline.backend = \"onnx\""},
+		{"[pipeline]\nbackend = \"onnx\"\n[models]\nfeature_source = \"dinov2\"\nsam_encoder = \"e.toml\"\nsam_decoder = \"d.toml\"", "models.features", 3, "required with pipeline.backend = \"onnx\""},
+		{"[pipeline]\nbackend = \"onnx\"\n[models]\nfeature_source = \"builtin\"\nsam_encoder = \"e.toml\"", "models.sam_decoder", 3, "required with pipeline.backend = \"onnx\""},
+		{"[models]\nfeature_source = \"clip\"", "models.feature_source", 2, "dinov2, sam, builtin"},
+		{"[models]\nsegmenter = \"grid\"", "models.segmenter", 2, "sam, builtin"},
+		{"[models]\nprompts = \"boxes\"", "models.prompts", 2, "grid, segments"},
 		{"[pipeline]\nbackend = \"onnx\"\n[models]\nfeatures = \"f.toml\"\nsam_encoder = \"e.toml\"", "models.sam_decoder", 3, "required"},
 		{"\n[pipeline]\nbackend = \"onnx\"\n[runtime]\nlibrary = \"\"\n[models]\nfeatures = \"f.toml\"\nsam_encoder = \"e.toml\"\nsam_decoder = \"d.toml\"", "runtime.library", 5, "libonnxruntime.so"},
 		{"[pipeline]\nbackend = \"onnx\"\nupsample = 16\n[models]\nfeatures = \"f.toml\"\nsam_encoder = \"e.toml\"\nsam_decoder = \"d.toml\"", "models.upsampler", 4, "FeatUp"},
@@ -132,14 +136,14 @@ func TestValidationPerSection(t *testing.T) {
 func TestMissingKeyLocatedAtTheSettingRequiringIt(t *testing.T) {
 	errs := parseErrs(t, "# no [models] section\n[pipeline]\nupsample = 16\nbackend = \"onnx\"\n")
 	for key, line := range map[string]int{
-		"models.upsampler": 3, "models.features": 4, "models.sam_encoder": 4, "models.sam_decoder": 4,
+		"models.upsampler": 3, "models.sam_encoder": 4, "models.sam_decoder": 4,
 	} {
 		if e := errFor(t, errs, key); e.Line != line {
 			t.Errorf("%s: line %d, want %d", key, e.Line, line)
 		}
 	}
-	if len(errs) != 4 {
-		t.Errorf("want 4 errors, got:\n%v", errs)
+	if len(errs) != 3 {
+		t.Errorf("want 3 errors, got:\n%v", errs)
 	}
 }
 

@@ -163,13 +163,14 @@ func (e *Engine) inspect(ctx context.Context, img *Image, exclude int) (*Result,
 
 	// 1. Preprocess: the engine works on input_size x input_size in [0,1].
 	size := e.p.InputSize
+	frame := img // as the camera took it, for FrameFeatureExtractor and FrameSegmenter stages (SAM)
 	if img.W != size || img.H != size {
 		img = Resize(img, size, size)
 	}
 	sw.lap(StagePreprocess)
 
 	// 2. Backbone features, once.
-	f, err := extract(e.be, img, e.bank)
+	f, err := extractFrame(e.be, frame, img, e.bank)
 	if err != nil {
 		return nil, err
 	}
@@ -187,7 +188,7 @@ func (e *Engine) inspect(ctx context.Context, img *Image, exclude int) (*Result,
 	sw.lap(StageRetrieval)
 
 	// 4. Segmentation, once, with the area filter.
-	masks, err := segment(e.be, img, e.cal.MinArea, e.cal.MaxArea, e.p.MaxObjects)
+	masks, err := segment(e.be, frame, img, e.cal.MinArea, e.cal.MaxArea, e.p.MaxObjects)
 	if err != nil {
 		return nil, err
 	}
@@ -332,8 +333,8 @@ func standardize(f *FeatureMap, n ChannelNorm) {
 }
 
 // segment runs the segmenter and the area filter.
-func segment(be *Backend, img *Image, minArea, maxArea float64, maxObjects int) ([]Mask, error) {
-	masks, err := be.Segmenter.Segment(img)
+func segment(be *Backend, frame, img *Image, minArea, maxArea float64, maxObjects int) ([]Mask, error) {
+	masks, err := SegmentFrame(be.Segmenter, frame, img)
 	if err != nil {
 		return nil, fmt.Errorf("segmentation: %w", err)
 	}

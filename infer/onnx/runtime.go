@@ -10,6 +10,8 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
+	"time"
 
 	ort "github.com/yalue/onnxruntime_go"
 
@@ -106,7 +108,15 @@ func sessionOptions(rt config.Runtime, provider string, inputs []string) (*ort.S
 	}
 	switch provider {
 	case ProviderTensorRT:
+		// TensorRT first, CUDA behind it in the same session, as ONNX
+		// Runtime's TensorRT documentation recommends: nodes TensorRT
+		// rejects then run on the GPU rather than the CPU.
 		err = appendTensorRT(opts, rt, inputs)
+		if err == nil {
+			if cerr := appendCUDA(opts, rt); cerr != nil {
+				err = fmt.Errorf("tensorrt registered, but not cuda behind it: %w", cerr)
+			}
+		}
 	case ProviderCUDA:
 		err = appendCUDA(opts, rt)
 	}
@@ -195,7 +205,27 @@ type session struct {
 	chain    []string
 	manifest *Manifest
 	warm     func(in [][]float32)
+	// runs counts successful runs (warm-up included), for tests and stats.
+	runs atomic.Int64
+	// idx is the chain index of the provider in use; home the one the
+	// session first opened on. After a runtime failure moved the model down
+	// the chain, home is tried again once retryAt has passed (the wait
+	// doubling from retryMin to retryMax after each failed try), so that a
+	// transient GPU error does not pin the fallback forever.
+	idx, home int
+	retryAt   time.Time
+	backoff   time.Duration
+	retrying  bool
+	// testFault, when set, fails runs on the providers it says: a
+	// stand-in for a GPU failing at runtime, which tests cannot reach.
+	testFault func(idx int) error
 }
+
+// Retry waits after a runtime provider failure.
+var (
+	retryMin = 30 * time.Second
+	retryMax = 10 * time.Minute
+)
 
 // currentProvider is the provider the session runs on now.
 func (s *session) currentProvider() string {
@@ -240,6 +270,7 @@ func newSession(rt config.Runtime, chain []string, m *Manifest, ins, outs []tens
 		s.close()
 		return nil, err
 	}
+	s.home = s.idx
 	return s, nil
 }
 
@@ -249,6 +280,7 @@ func (s *session) openFrom(from int) error {
 	var errs []error
 	for i := from; i < len(s.chain); i++ {
 		p := s.chain[i]
+		s.idx = i // the warm-up runs on it
 		err := s.open(s.rt, p, s.manifest, s.warm)
 		if err == nil {
 			s.provider = p
@@ -279,7 +311,7 @@ func (s *session) open(rt config.Runtime, provider string, m *Manifest, warm fun
 	env.Lock()
 	prev, known := env.failed[provider]
 	env.Unlock()
-	if known && provider != ProviderCPU {
+	if known && provider != ProviderCPU && !s.retrying {
 		return prev
 	}
 	opts, err := sessionOptions(rt, provider, s.inNames)
@@ -318,25 +350,64 @@ func (s *session) run(fill func(in [][]float32), read func(out [][]float32)) err
 }
 
 // runLocked is run for a caller that holds s.mu. If a GPU provider fails
-// mid-run (device lost, out of memory), the model moves to the next provider
-// in the chain and the run is retried once, rather than failing every frame
-// from then on; the error is returned if that fails too.
+// mid-run (device lost, out of memory), the model file is verified again
+// against its manifest, the model moves to the next provider in the chain
+// and the run is retried once, rather than failing every frame from then
+// on; the error is returned if that fails too. Later runs try the first
+// provider again after a backoff (retryHome).
 func (s *session) runLocked(fill func(in [][]float32), read func(out [][]float32)) error {
+	if s.idx > s.home && !s.retryAt.IsZero() && !time.Now().Before(s.retryAt) {
+		s.retryHome()
+	}
 	err := s.runOnce(fill, read)
-	if err == nil || s.provider == ProviderCPU || s.s == nil {
+	if err == nil || s.idx >= len(s.chain)-1 || s.s == nil {
 		return err
 	}
-	failed := slices.Index(s.chain, s.provider)
+	failed := s.idx
 	slog.Error("onnx: execution provider failed at runtime, moving the model to the next provider",
 		"model", s.model, "provider", s.provider, "err", err)
 	s.s.Destroy()
 	s.s = nil
+	if verr := s.manifest.Verify(); verr != nil {
+		return fmt.Errorf("%w; not reopened on another provider: %v", err, verr)
+	}
 	saveSignals() // the next provider may replace Go's handlers too
 	defer restoreSignals()
 	if rerr := s.openFrom(failed + 1); rerr != nil {
 		return fmt.Errorf("%w; recovery: %v", err, rerr)
 	}
+	s.backoff = retryMin
+	s.retryAt = time.Now().Add(s.backoff)
 	return s.runOnce(fill, read)
+}
+
+// retryHome tries to move the model back to the provider it first opened
+// on, keeping the current session if that fails (and waiting twice as long
+// before the next try). The model file is verified again first.
+func (s *session) retryHome() {
+	if err := s.manifest.Verify(); err != nil {
+		slog.Error("onnx: model file changed; staying on the fallback provider", "model", s.model, "err", err)
+		s.retryAt = time.Time{}
+		return
+	}
+	cur, curProv, curIdx := s.s, s.provider, s.idx
+	s.s = nil
+	saveSignals()
+	defer restoreSignals()
+	s.retrying, s.idx = true, s.home
+	err := s.open(s.rt, s.chain[s.home], s.manifest, s.warm)
+	s.retrying = false
+	if err != nil {
+		s.s, s.idx = cur, curIdx
+		s.backoff = min(2*s.backoff, retryMax)
+		s.retryAt = time.Now().Add(s.backoff)
+		slog.Warn("onnx: execution provider still failing; staying on the fallback", "model", s.model,
+			"provider", s.chain[s.home], "fallback", curProv, "retry_in", s.backoff, "err", err)
+		return
+	}
+	cur.Destroy()
+	s.provider, s.idx, s.retryAt, s.backoff = s.chain[s.home], s.home, time.Time{}, 0
+	slog.Info("onnx: execution provider works again; model moved back", "model", s.model, "provider", s.provider, "from", s.chain[curIdx])
 }
 
 func (s *session) runOnce(fill func(in [][]float32), read func(out [][]float32)) error {
@@ -346,9 +417,15 @@ func (s *session) runOnce(fill func(in [][]float32), read func(out [][]float32))
 	if fill != nil {
 		fill(s.inData)
 	}
+	if s.testFault != nil {
+		if err := s.testFault(s.idx); err != nil {
+			return fmt.Errorf("model %s on %s: %w", s.model, s.provider, err)
+		}
+	}
 	if err := s.s.Run(); err != nil {
 		return fmt.Errorf("model %s on %s: %w", s.model, s.provider, err)
 	}
+	s.runs.Add(1)
 	if read != nil {
 		read(s.outData)
 	}

@@ -61,12 +61,14 @@ func restoreSignals(sigs ...syscall.Signal) {
 	}
 }
 
-// NotifyShutdown re-installs Go's handlers for SIGTERM and SIGINT, as they
-// were before the first backend was created, and relays both signals to c.
-// New already restores them; the daemon calls this after creating its
-// backends as well, so that a provider that re-installs handlers later
-// (e.g. while building TensorRT engines) cannot leave SIGTERM unhandled.
+// NotifyShutdown re-installs Go's handlers for SIGTERM, SIGINT and SIGHUP
+// (the daemon's reload), as they were before the first backend was
+// created, and relays the three signals to c. New already restores every
+// handler; the daemon calls this after creating its backends as well, so
+// that a provider that re-installs handlers later (e.g. while building
+// TensorRT engines) cannot leave a signal to its default action, which for
+// SIGHUP is to kill the process.
 func NotifyShutdown(c chan<- os.Signal) {
-	restoreSignals(syscall.SIGTERM, syscall.SIGINT)
-	signal.Notify(c, syscall.SIGTERM, syscall.SIGINT)
+	restoreSignals(syscall.SIGTERM, syscall.SIGINT, syscall.SIGHUP)
+	signal.Notify(c, syscall.SIGTERM, syscall.SIGINT, syscall.SIGHUP)
 }

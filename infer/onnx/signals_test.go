@@ -31,13 +31,14 @@ func sigtermChild(mode string) int {
 		fmt.Println("new:", err)
 		return 3
 	}
+	sig := childSignal(mode)
 	ch := make(chan os.Signal, 1)
-	signal.Notify(ch, syscall.SIGTERM)
+	signal.Notify(ch, sig)
 	if mode != "plain" {
-		// What the CUDA provider does: replace the SIGTERM handler behind Go's back.
-		setDefaultHandler(syscall.SIGTERM)
+		// What the CUDA provider does: replace the handler behind Go's back.
+		setDefaultHandler(sig)
 	}
-	if mode == "restored" {
+	if strings.HasSuffix(mode, "restored") {
 		NotifyShutdown(ch)
 	}
 	fmt.Println("ready")
@@ -54,6 +55,15 @@ func sigtermChild(mode string) int {
 	b.Close()
 	fmt.Println("clean shutdown")
 	return 0
+}
+
+// childSignal is the signal a child mode is sent: SIGHUP (the daemon's
+// reload) for the hup modes, else SIGTERM.
+func childSignal(mode string) syscall.Signal {
+	if strings.HasPrefix(mode, "hup") {
+		return syscall.SIGHUP
+	}
+	return syscall.SIGTERM
 }
 
 // setDefaultHandler sets sig's disposition to SIG_DFL with a raw
@@ -78,6 +88,8 @@ func TestShutdownOnSIGTERM(t *testing.T) {
 		{"plain", false},    // CPU provider: Go's handler stays in place
 		{"clobbered", true}, // a handler replaced as CUDA does kills the process
 		{"restored", false}, // NotifyShutdown puts Go's handler back
+		{"hup-clobbered", true},
+		{"hup-restored", false}, // SIGHUP (reload) too
 	}
 	for _, c := range cases {
 		t.Run(c.mode, func(t *testing.T) {
@@ -100,7 +112,7 @@ func TestShutdownOnSIGTERM(t *testing.T) {
 			if !ready {
 				t.Fatalf("child never got ready: %v, output %q", cmd.Wait(), lines)
 			}
-			if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {
+			if err := cmd.Process.Signal(childSignal(c.mode)); err != nil {
 				t.Fatal(err)
 			}
 			for sc.Scan() {

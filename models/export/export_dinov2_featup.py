@@ -15,9 +15,21 @@ positional grid) with --size, but then use no FeatUp upsampler (samlad falls
 back to its built-in JBU).
 
     python export_dinov2_featup.py --out ../ --size 224 --max-factor 16
+
+It runs on a CPU-only workstation. FeatUp is not pip-installed: torch.hub
+fetches its pinned commit, whose CUDA extension (adaptive_conv_cuda, built
+only by its setup.py) is never used here and is stubbed, and whose
+get_featurizer moves the featurizer to CUDA, which is turned into a no-op on
+a machine without one. DINOv2, which FeatUp loads from torch.hub by name,
+is redirected to a pinned commit, and xformers is disabled (DINOv2's
+memory-efficient attention needs it on CUDA only).
 """
 import argparse
 import os
+import sys
+import types
+
+os.environ.setdefault("XFORMERS_DISABLED", "1")  # before DINOv2's layers are imported
 
 import torch
 import torch.nn.functional as F
@@ -25,6 +37,26 @@ import torch.nn.functional as F
 import manifest
 
 FEATUP_REF = "mhamilton723/FeatUp:0cda3422d94874c221a13fa519277aa718b67358"
+DINOV2_REF = "facebookresearch/dinov2:12592a9bdfea0a6e4ee4767cd5a8d3195c0e3509"
+
+
+def pin_and_stub():
+    """Pins DINOv2's hub commit, stubs FeatUp's compiled CUDA/C++ extension
+    (AdaptiveConv is replaced below) and keeps .cuda() from failing on CPU."""
+    hub_load = torch.hub.load
+
+    def load(repo, *args, **kwargs):
+        if repo.split(":")[0] == "facebookresearch/dinov2":
+            repo = DINOV2_REF
+            kwargs.setdefault("trust_repo", True)
+            kwargs.setdefault("skip_validation", True)
+        return hub_load(repo, *args, **kwargs)
+
+    torch.hub.load = load
+    for name in ("featup.adaptive_conv_cuda.cuda_impl", "featup.adaptive_conv_cuda.cpp_impl"):
+        sys.modules.setdefault(name, types.ModuleType(name))
+    if not torch.cuda.is_available():
+        torch.nn.Module.cuda = lambda self, device=None: self
 IMAGENET_MEAN, IMAGENET_STD = [0.485, 0.456, 0.406], [0.229, 0.224, 0.225]
 OPSET = 17
 
@@ -61,6 +93,17 @@ def adaptive_conv(hr_padded, kernel, d):
     return out
 
 
+def spatial_kernel(self):
+    """FeatUp 0cda342's JBULearnedRange.get_spatial_kernel, computed here so
+    that the export does not depend on that method's signature (it takes a
+    device at 0cda342 and changed since)."""
+    d = self.diameter
+    dist = torch.linspace(-1, 1, d)
+    x, y = torch.meshgrid(dist, dist, indexing="ij")
+    patch = torch.stack([x, y])
+    return torch.exp(-patch.square().sum(0) / (2 * self.sigma_spatial ** 2)).reshape(1, d * d, 1, 1)
+
+
 def jbu_forward(self, source, guidance):
     """JBULearnedRange.forward with AdaptiveConv and Unfold as slices."""
     _, _, gh, gw = guidance.shape
@@ -70,7 +113,7 @@ def jbu_forward(self, source, guidance):
     queries = torch.stack([padded[:, :, i:i + gh, j:j + gw] for i in range(d) for j in range(d)], 2)
     temp = self.range_temp.exp().clamp_min(1e-4).clamp_max(1e4)
     range_kernel = F.softmax(temp * (queries * proj[:, :, None]).sum(1), dim=1)
-    kernel = range_kernel * self.get_spatial_kernel()
+    kernel = range_kernel * spatial_kernel(self)
     kernel = kernel / kernel.sum(1, keepdim=True).clamp(1e-7)
     kernel = kernel + 0.1 * self.fixup_proj(torch.cat([kernel, guidance], dim=1))
     kernel = kernel.permute(0, 2, 3, 1).reshape(-1, gh, gw, d, d)
@@ -114,11 +157,16 @@ def main():
     if not args.no_upsampler and grid != 16:
         raise SystemExit("FeatUp's DINOv2 JBU is trained on 16x16 tokens: use --size 224 or --no-upsampler")
 
+    pin_and_stub()
+    # The hub puts FeatUp's checkout on sys.path; patch its JBU before the
+    # entry point builds the model. FeatUp's hub entry itself loads
+    # facebookresearch/dinov2's dinov2_vits14 (pinned by pin_and_stub).
+    repo_dir = torch.hub._get_cache_or_reload(FEATUP_REF, force_reload=False, trust_repo=True,
+                                               calling_fn="load", skip_validation=True)
+    sys.path.insert(0, repo_dir)
     from featup.upsamplers import JBULearnedRange
     JBULearnedRange.forward = jbu_forward
-
-    # FeatUp's hub entry itself loads facebookresearch/dinov2's dinov2_vits14.
-    hub = torch.hub.load(FEATUP_REF, "dinov2", use_norm=True, trust_repo=True, skip_validation=True).eval()
+    hub = torch.hub.load(repo_dir, "dinov2", source="local", use_norm=True).eval().cpu()
     dinov2, channel_norm = hub.model[0].model, hub.model[1].norm
     image = torch.rand(1, 3, args.size, args.size)
     feat_path = os.path.join(args.out, f"dinov2_vits14_{args.size}.onnx")

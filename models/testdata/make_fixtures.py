@@ -12,11 +12,18 @@ end to end without downloaded weights. They are stand-ins, not the real models:
                      bilinear 2x per level plus an image-guided term.
   sam_encoder.onnx   SAM encoder contract: image [1,3,1024,1024] ->
                      image_embeddings [1,256,64,64] (16x16 average pool + 1x1 conv).
-  sam_decoder.onnx   SAM decoder contract: embeddings + a batch of points ->
-                     iou_predictions [B,3], low_res_masks [B,3,256,256]; the
-                     mask is the region around the prompt point whose
-                     embedding is close to the one under the point, at three
-                     tolerances and radii.
+  sam_decoder.onnx   the stock segment-anything decoder contract (SamOnnxModel,
+                     multimask): image_embeddings, point_coords [B,N,2],
+                     point_labels [B,N], mask_input, has_mask_input,
+                     orig_im_size -> masks, iou_predictions [B,4],
+                     low_res_masks [B,4,256,256]. The batch B is dynamic here
+                     (the stock export fixes it at 1) so that batching is
+                     tested too. Only each prompt's first point is used (the
+                     rest is SAM's padding point); the mask is the region
+                     around it whose embedding is close to the one under the
+                     point, at four tolerances and radii (mask 0 stands for
+                     the single-mask token). "masks" is low_res_masks again,
+                     not resized to orig_im_size: a stand-in.
   refused/bad_opset.onnx
                      features.onnx stamped with opset 99 (for refusal tests).
   ../builtin/builtin_features.onnx
@@ -148,13 +155,16 @@ def sam_decoder_graph():
     # similar colour within radius r_k, for three (t_k, r_k) like SAM's three
     # granularities; resized to 256x256. iou = mean(sigmoid(4*|logits|)),
     # high for crisp masks.
-    tol = np.array([0.5, 1.5, 3.0], np.float32).reshape(1, 3, 1, 1)
-    radius2 = (np.array([6.0, 12.0, 24.0], np.float32) ** 2).reshape(1, 3, 1, 1)
+    tol = np.array([1.5, 0.5, 1.5, 3.0], np.float32).reshape(1, 4, 1, 1)
+    radius2 = (np.array([12.0, 6.0, 12.0, 24.0], np.float32) ** 2).reshape(1, 4, 1, 1)
     cells = np.arange(64 * 64)
     grid_xy = np.stack([cells % 64, cells // 64]).astype(np.float32)  # [2,4096]
     nodes = [
+        # each prompt's first point; the others (SAM's padding point) are ignored
+        helper.make_node("Slice", ["point_coords", "s0", "s1", "s_ax1"], ["pc"]),  # [B,1,2]
+        helper.make_node("Slice", ["point_labels", "s0", "s1", "s_ax1"], ["pl"]),  # [B,1]
         # point (x, y) in the 1024 frame -> grid_sample coordinates in [-1, 1]
-        helper.make_node("Div", ["point_coords", "c512"], ["pc_half"]),
+        helper.make_node("Div", ["pc", "c512"], ["pc_half"]),
         helper.make_node("Sub", ["pc_half", "one"], ["grid_b"]),  # [B,1,2]
         helper.make_node("Unsqueeze", ["grid_b", "ax0"], ["grid"]),  # [1,B,1,2]
         helper.make_node("GridSample", ["image_embeddings", "grid"], ["vs"], align_corners=0),  # [1,256,B,1]
@@ -169,7 +179,7 @@ def sam_decoder_graph():
         helper.make_node("Add", ["d0", "v2"], ["d"]),
         helper.make_node("Reshape", ["d", "shape_b1hw"], ["d4"]),  # [B,1,64,64]
         # point in cell units: (x / 16 - 0.5, y / 16 - 0.5), one column per axis
-        helper.make_node("Reshape", ["point_coords", "shape_b2"], ["pc2"]),  # [B,2]
+        helper.make_node("Reshape", ["pc", "shape_b2"], ["pc2"]),  # [B,2]
         helper.make_node("Div", ["pc2", "c16"], ["pc_cells0"]),
         helper.make_node("Sub", ["pc_cells0", "half"], ["pc_cells"]),
         helper.make_node("Slice", ["pc_cells", "s0", "s1", "s_ax1"], ["px"]),  # [B,1]
@@ -187,7 +197,7 @@ def sam_decoder_graph():
         helper.make_node("Mul", ["tol", "inside"], ["tol_sp"]),
         helper.make_node("Sub", ["tol_sp", "d4"], ["margin"]),  # [B,3,64,64]
         helper.make_node("Div", ["margin", "scale"], ["lg"]),
-        helper.make_node("Mul", ["point_labels", "two"], ["l2"]),
+        helper.make_node("Mul", ["pl", "two"], ["l2"]),
         helper.make_node("Sub", ["l2", "one"], ["sign"]),  # [B,1]
         helper.make_node("Unsqueeze", ["sign", "ax23"], ["sign4"]),  # [B,1,1,1]
         helper.make_node("Mul", ["lg", "sign4"], ["lg_signed"]),
@@ -196,6 +206,7 @@ def sam_decoder_graph():
         helper.make_node("Mul", ["absl", "four_s"], ["absl4"]),
         helper.make_node("Sigmoid", ["absl4"], ["conf"]),
         helper.make_node("ReduceMean", ["conf"], ["iou_predictions"], axes=[2, 3], keepdims=0),
+        helper.make_node("Identity", ["low_res_masks"], ["masks"]),
     ]
     inits = [
         const("c512", np.array(512.0, np.float32)),
@@ -226,10 +237,13 @@ def sam_decoder_graph():
         "sam_decoder_fixture",
         [
             vinfo("image_embeddings", [1, 256, 64, 64]),
-            vinfo("point_coords", [-1, 1, 2]),
-            vinfo("point_labels", [-1, 1]),
+            vinfo("point_coords", [-1, -1, 2]),
+            vinfo("point_labels", [-1, -1]),
+            vinfo("mask_input", [1, 1, 256, 256]),
+            vinfo("has_mask_input", [1]),
+            vinfo("orig_im_size", [2]),
         ],
-        [vinfo("iou_predictions", [-1, 3]), vinfo("low_res_masks", [-1, 3, 256, 256])],
+        [vinfo("masks", [-1, 4, 256, 256]), vinfo("iou_predictions", [-1, 4]), vinfo("low_res_masks", [-1, 4, 256, 256])],
         inits,
     )
 
