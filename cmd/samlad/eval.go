@@ -10,6 +10,7 @@ import (
 	"os/signal"
 	"path/filepath"
 	"runtime/debug"
+	"slices"
 	"strconv"
 	"strings"
 	"syscall"
@@ -29,7 +30,7 @@ const evalUsage = `usage:
   samlad eval loco  --root DIR [flags]    MVTec LOCO AD layout (every category under DIR)
   samlad eval mvtec --root DIR [flags]    MVTec AD layout
   samlad eval digitanatomy [--seeds 101,202,303] [--data DIR] [flags]
-  samlad eval scenes [--kind bag,box] [--data DIR] [flags]
+  samlad eval scenes [--split tuning|reporting | --kind bag,box] [--data DIR] [flags]
 
 flags:`
 
@@ -64,7 +65,8 @@ func runEval(args []string) int {
 	data := fs.String("data", "", "digitanatomy/scenes: where to write the generated data (default: a temporary folder)")
 	train := fs.Int("train", 0, "digitanatomy/scenes: good training images (default 100 digits, 40 scenes)")
 	test := fs.Int("test", 0, "digitanatomy/scenes: test images per anomaly type and as many good ones (default 40 digits, 12 scenes)")
-	kinds := fs.String("kind", "bag,box", "scenes: comma-separated kinds")
+	kinds := fs.String("kind", "bag,box", "scenes: comma-separated kinds (samlad scenes --list)")
+	split := fs.String("split", "", "scenes: a side of the protocol (eval/scenes): tuning (the tuning kinds over the tuning seeds) or reporting (the reporting kinds over the reporting seeds, defaults only: --config is refused); no recipe is applied; --kind and --seeds given with it narrow it")
 	size := fs.Int("size", 256, "scenes: image side in pixels")
 	fs.Usage = func() {
 		fmt.Fprintln(os.Stderr, evalUsage)
@@ -75,6 +77,10 @@ func runEval(args []string) int {
 	}
 	if fs.NArg() > 0 {
 		fmt.Fprintf(os.Stderr, "samlad eval: unexpected argument %q\n", fs.Arg(0))
+		return 2
+	}
+	if what == "scenes" && scenes.Split(*split) == scenes.ReportingSplit && *cfgPath != "" {
+		fmt.Fprintln(os.Stderr, "samlad eval scenes: --split reporting measures the defaults only; --config is not allowed")
 		return 2
 	}
 	cfg := config.Default()
@@ -129,7 +135,25 @@ func runEval(args []string) int {
 		err = evalDigits(ctx, *seeds, *data, intOrDefault(*train, 100), intOrDefault(*test, 40), strOrDefault(*out, filepath.Join("eval-out", "digitanatomy")), o, command, *ablate)
 	case "scenes":
 		o.Layout = datasets.LOCO
-		if *cfgPath == "" {
+		if *split != "" {
+			ks, ss, ok := scenes.SplitKinds(scenes.Split(*split))
+			if !ok {
+				fmt.Fprintf(os.Stderr, "samlad eval scenes: --split %q: want tuning or reporting\n", *split)
+				return 2
+			}
+			set := map[string]bool{}
+			fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
+			if !set["kind"] {
+				*kinds = joinKinds(ks)
+			}
+			if !set["seeds"] {
+				*seeds = joinSeeds(ss)
+			}
+			if err := checkSplit(scenes.Split(*split), *kinds, *seeds); err != nil {
+				fmt.Fprintf(os.Stderr, "samlad eval scenes: %v\n", err)
+				return 2
+			}
+		} else if *cfgPath == "" {
 			o.Recipe = func(category string, p config.Pipeline) config.Pipeline {
 				return scenes.Recipe(scenes.Kind(category), p)
 			}
@@ -144,6 +168,42 @@ func runEval(args []string) int {
 		return 1
 	}
 	return 0
+}
+
+func joinKinds(ks []scenes.Kind) string {
+	var s []string
+	for _, k := range ks {
+		s = append(s, string(k))
+	}
+	return strings.Join(s, ",")
+}
+
+func joinSeeds(ss []int64) string {
+	var s []string
+	for _, v := range ss {
+		s = append(s, strconv.FormatInt(v, 10))
+	}
+	return strings.Join(s, ",")
+}
+
+// checkSplit refuses kinds and seeds from the other side of the protocol.
+func checkSplit(s scenes.Split, kindList, seedList string) error {
+	ks, ss, _ := scenes.SplitKinds(s)
+	for _, k := range strings.Split(kindList, ",") {
+		if !slices.Contains(ks, scenes.Kind(strings.TrimSpace(k))) {
+			return fmt.Errorf("--split %s: kind %q is not on that side (%s)", s, k, joinKinds(ks))
+		}
+	}
+	seeds, err := parseEvalSeeds(seedList)
+	if err != nil {
+		return err
+	}
+	for _, v := range seeds {
+		if !slices.Contains(ss, v) {
+			return fmt.Errorf("--split %s: seed %d is not on that side (%s)", s, v, joinSeeds(ss))
+		}
+	}
+	return nil
 }
 
 func strOrDefault(s, def string) string {
