@@ -64,7 +64,8 @@ func runEval(args []string) int {
 	seeds := fs.String("seeds", "101,202,303", "digitanatomy/scenes: comma-separated generator seeds, each evaluated (scenes: the first seed's report in --out, the others' in --out/seed-N; --ablate on the first)")
 	data := fs.String("data", "", "digitanatomy/scenes: where to write the generated data (default: a temporary folder)")
 	train := fs.Int("train", 0, "digitanatomy/scenes: good training images (default 100 digits, 40 scenes)")
-	test := fs.Int("test", 0, "digitanatomy/scenes: test images per anomaly type and as many good ones (default 40 digits, 12 scenes)")
+	test := fs.Int("test", 0, "digitanatomy/scenes: test images per anomaly type and as many good ones (default 40 digits, 12 scenes; with --split 10 per type)")
+	testGood := fs.Int("test-good", 0, "scenes: good test images per kind and seed (default: as many as --test; with --split 20)")
 	kinds := fs.String("kind", "bag,box", "scenes: comma-separated kinds (samlad scenes --list)")
 	split := fs.String("split", "", "scenes: a side of the protocol (eval/scenes): tuning (the tuning kinds over the tuning seeds) or reporting (the reporting kinds over the reporting seeds, defaults only: --config is refused); no recipe is applied; --kind and --seeds given with it narrow it")
 	size := fs.Int("size", 256, "scenes: image side in pixels")
@@ -158,7 +159,15 @@ func runEval(args []string) int {
 				return scenes.Recipe(scenes.Kind(category), p)
 			}
 		}
-		err = evalScenes(ctx, *kinds, *seeds, *data, intOrDefault(*train, 40), intOrDefault(*test, 12), *size, strOrDefault(*out, filepath.Join("eval-out", "scenes")), o, command, *ablate)
+		nTest, nGood := intOrDefault(*test, 12), *testGood
+		if *split != "" {
+			// The protocol's sizes: one make eval of the reporting kinds
+			// (6 kinds x 3 seeds, ~90 test images each) stays within about
+			// an hour on 2 cores (docs/evaluation.md).
+			nTest = intOrDefault(*test, SplitTestPerType)
+			nGood = intOrDefault(nGood, SplitTestGood)
+		}
+		err = evalScenes(ctx, *kinds, *seeds, *data, intOrDefault(*train, 40), nTest, intOrDefault(nGood, nTest), *size, strOrDefault(*out, filepath.Join("eval-out", "scenes")), o, command, *ablate)
 	default:
 		fmt.Fprintf(os.Stderr, "samlad eval: unknown data set %q: want loco, mvtec, digitanatomy or scenes\n", what)
 		return 2
@@ -375,7 +384,14 @@ func evalDigits(ctx context.Context, seedList, data string, train, test int, out
 // seed's report goes to out, each further seed's to out/seed-N, and with
 // more than one seed scenes.md tabulates them. The ablation runs on the
 // first seed.
-func evalScenes(ctx context.Context, kindList, seedList, data string, train, test, size int, out string, o runner.Options, command string, ablate bool) error {
+// SplitTestPerType and SplitTestGood are the test images per anomaly type
+// and the good test images per kind and seed of eval scenes --split.
+const (
+	SplitTestPerType = 10
+	SplitTestGood    = 20
+)
+
+func evalScenes(ctx context.Context, kindList, seedList, data string, train, test, testGood, size int, out string, o runner.Options, command string, ablate bool) error {
 	seeds, err := parseEvalSeeds(seedList)
 	if err != nil {
 		return err
@@ -391,12 +407,12 @@ func evalScenes(ctx context.Context, kindList, seedList, data string, train, tes
 		o.Only = append(o.Only, strings.TrimSpace(k))
 	}
 	for i, seed := range seeds {
-		root := filepath.Join(base, fmt.Sprintf("scenes-%d-%d", seed, size))
+		root := filepath.Join(base, fmt.Sprintf("scenes-%d-%d-%d-%d-%d", seed, size, train, test, testGood))
 		for _, kind := range o.Only {
 			dir := filepath.Join(root, kind)
 			if !hasSplit(dir) {
 				_, err := scenes.WriteSplit(dir, scenes.SplitOptions{Kind: scenes.Kind(kind), Layout: scenes.LOCO, Size: size, Seed: seed,
-					TrainGood: train - train/5, ValidationGood: max(1, train/5), TestGood: test, TestPerType: test})
+					TrainGood: train - train/5, ValidationGood: max(1, train/5), TestGood: testGood, TestPerType: test})
 				if err != nil {
 					return err
 				}
@@ -417,8 +433,8 @@ func evalScenes(ctx context.Context, kindList, seedList, data string, train, tes
 	}
 	if len(seeds) > 1 {
 		var md strings.Builder
-		fmt.Fprintf(&md, "# Generated scenes\n\nImage AUROC (%%), %d good training images, %d test images per anomaly type and as many good ones per kind and seed, %d px, backend %s, %s. Command:\n\n```\n%s\n```\n\n",
-			train, test, size, reps[0].Backend, buildName(), command)
+		fmt.Fprintf(&md, "# Generated scenes\n\nImage AUROC (%%), %d good training images, %d test images per anomaly type and %d good ones per kind and seed, %d px, backend %s, %s. Command:\n\n```\n%s\n```\n\n",
+			train, test, testGood, size, reps[0].Backend, buildName(), command)
 		report.CategorySeedsMarkdown(&md, reps, seeds)
 		fmt.Print(md.String())
 		if err := os.WriteFile(filepath.Join(out, "scenes.md"), []byte(md.String()), 0o644); err != nil {

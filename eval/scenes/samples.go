@@ -61,7 +61,7 @@ func partsView(sc Scene) *image.RGBA {
 	img := image.NewRGBA(sc.Image.Rect)
 	for i := 0; i < len(img.Pix); i += 4 {
 		for k := range 3 {
-			img.Pix[i+k] = sc.Image.Pix[i+k] / 3
+			img.Pix[i+k] = sc.Image.Pix[i+k] / 3 &^ 3
 		}
 		img.Pix[i+3] = 255
 	}
@@ -87,10 +87,16 @@ func abs(v float64) float64 {
 	return v
 }
 
-// outlined draws the ground truth's outline in red over the image.
+// outlined draws the ground truth's outline in red over the image, dimmed
+// (which also keeps the sheet's PNG small).
 func outlined(sc Scene) *image.RGBA {
 	img := image.NewRGBA(sc.Image.Rect)
-	copy(img.Pix, sc.Image.Pix)
+	for i := 0; i < len(img.Pix); i += 4 {
+		for k := range 3 {
+			img.Pix[i+k] = sc.Image.Pix[i+k] / 2 &^ 3
+		}
+		img.Pix[i+3] = 255
+	}
 	b := sc.GT.Rect
 	in := func(x, y int) bool { return image.Pt(x, y).In(b) && sc.GT.GrayAt(x, y).Y != 0 }
 	for y := b.Min.Y; y < b.Max.Y; y++ {
