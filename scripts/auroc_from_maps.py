@@ -8,9 +8,11 @@ each anomaly group against the good test images with scikit-learn.
     auroc_from_maps.py MAPS_DIR DATA_ROOT
 
 MAPS_DIR holds <category>/test/<type>/<name>.tiff (samlad eval --maps);
-DATA_ROOT holds the categories in the MVTec LOCO AD layout, whose test
-folders (good, logical_anomalies, structural_anomalies) give the labels.
-Prints JSON: {category: {"logical": auroc, "structural": auroc}} (0..1).
+DATA_ROOT holds the categories in the MVTec LOCO AD or MVTec AD layout; the
+test folders give the labels (good against every other folder: "all"; in
+the LOCO layout also logical_anomalies and structural_anomalies each
+against good). Prints JSON: {category: {"all": auroc, "logical": auroc,
+"structural": auroc}} (0..1).
 Debian: apt install python3-sklearn python3-tifffile.
 """
 import json
@@ -38,6 +40,9 @@ def main(maps_dir, data_root):
             scores[typ] = vals
         good = scores.get("good", [])
         res = {}
+        bad = [v for t, vals in scores.items() if t != "good" for v in vals]
+        if good and bad:
+            res["all"] = float(roc_auc_score([0] * len(good) + [1] * len(bad), good + bad))
         for group in ("logical", "structural"):
             bad = scores.get(group + "_anomalies", [])
             if good and bad:

@@ -237,3 +237,36 @@ func TestEvalScenesSeeds(t *testing.T) {
 		}
 	}
 }
+
+// eval scenes --split: the side's kinds and seeds only, no recipe,
+// --config refused on the reporting side, and the operating points at 1%
+// and 5% in every report and in scenes.md.
+func TestEvalScenesSplit(t *testing.T) {
+	for _, args := range [][]string{
+		{"scenes", "--split", "reporting", "--config", "x.toml"},
+		{"scenes", "--split", "reporting", "--kind", "bag"},
+		{"scenes", "--split", "tuning", "--seeds", "101"},
+		{"scenes", "--split", "holdout"},
+	} {
+		if rc := runEval(args); rc != 2 {
+			t.Errorf("samlad eval %v: exit code %d, want 2", args, rc)
+		}
+	}
+	data, out := t.TempDir(), t.TempDir()
+	if rc := runEval([]string{"scenes", "--split", "tuning", "--kind", "bag", "--seeds", "7,8", "--train", "8", "--test", "1", "--test-good", "3",
+		"--size", "96", "--baseline=false", "--data", data, "--out", out, "--quiet", "--examples", "0"}); rc != 0 {
+		t.Fatalf("exit code %d", rc)
+	}
+	rep := readReport(t, out)
+	c := rep.Categories[0]
+	if c.Name != "bag" || c.Pipeline != nil {
+		t.Errorf("category %s with its own pipeline %v; --split applies no recipe", c.Name, c.Pipeline)
+	}
+	if len(c.Operating) != 2 || c.Operating[0].Rate != 0.01 || c.Operating[1].Rate != 0.05 || c.Operating[0].Good.N != 3 {
+		t.Errorf("operating points %+v", c.Operating)
+	}
+	md, _ := os.ReadFile(filepath.Join(out, "scenes.md"))
+	if !strings.Contains(string(md), "## Operating points (SAM-LAD)") || !strings.Contains(string(md), "| bag | ") {
+		t.Errorf("scenes.md lacks the operating points:\n%s", md)
+	}
+}

@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"testing"
 
+	"github.com/samlad/samlad/eval/digitanatomy"
 	"github.com/samlad/samlad/eval/runner"
 	"github.com/samlad/samlad/eval/scenes"
 )
@@ -37,7 +38,9 @@ func pythonWithSklearn(t *testing.T) string {
 // (scripts/auroc_from_maps.py: scikit-learn on the maxima of the written
 // float32 TIFF maps, as the official MVTec LOCO evaluation scores images)
 // computes equals the report's image AUROC within 0.1 point, per kind and
-// group, for the patch-kNN baseline and (mapCarriesDecision) SAM-LAD.
+// group, for the patch-kNN baseline and (mapCarriesDecision) SAM-LAD: on
+// three zoo kinds in the LOCO layout and on DigitAnatomy (MVTec AD layout,
+// no recipe).
 func TestMapMaximaAUROC(t *testing.T) {
 	py := pythonWithSklearn(t)
 	root := t.TempDir()
@@ -45,9 +48,18 @@ func TestMapMaximaAUROC(t *testing.T) {
 		writeSplit(t, filepath.Join(root, string(k)), scenes.SplitOptions{Kind: k, Layout: scenes.LOCO, Size: 96, Seed: 7,
 			TrainGood: 6, ValidationGood: 2, TestGood: 4, TestPerType: 2})
 	}
+	checkMapMaxima(t, py, root, "loco")
+	digits := t.TempDir()
+	if _, err := digitanatomy.WriteSplit(filepath.Join(digits, "digitanatomy"), digitanatomy.Options{Seed: 7, TrainGood: 10, TestPerType: 3}); err != nil {
+		t.Fatal(err)
+	}
+	checkMapMaxima(t, py, digits, "mvtec")
+}
+
+func checkMapMaxima(t *testing.T, py, root, layout string) {
 	out, maps := t.TempDir(), t.TempDir()
-	if rc := runEval([]string{"loco", "--root", root, "--out", out, "--maps", maps, "--quiet", "--examples", "0"}); rc != 0 {
-		t.Fatalf("exit code %d", rc)
+	if rc := runEval([]string{layout, "--root", root, "--out", out, "--maps", maps, "--quiet", "--examples", "0"}); rc != 0 {
+		t.Fatalf("%s: exit code %d", layout, rc)
 	}
 	rep := readReport(t, out)
 	methods := map[string]string{runner.PatchKNN: filepath.Join(maps, runner.PatchKNN)}
@@ -66,9 +78,12 @@ func TestMapMaximaAUROC(t *testing.T) {
 			t.Fatalf("%s: %v: %s", m, err, b)
 		}
 		for _, c := range rep.Categories {
-			for _, g := range []string{runner.Logical, runner.Structural} {
+			for _, g := range []string{runner.Logical, runner.Structural, runner.All} {
 				want, ok := c.Metrics[m].ImageAUROC[g]
 				got, ok2 := fromMaps[c.Name][g]
+				if layout == "mvtec" && g != runner.All {
+					continue // the folders are types, not groups
+				}
 				if !ok || !ok2 {
 					t.Errorf("%s %s %s: report %v, maps %v", m, c.Name, g, ok, ok2)
 					continue

@@ -98,7 +98,7 @@ func listKinds(w io.Writer) {
 	for _, k := range scenes.ReportingKinds() {
 		side[k] = string(scenes.ReportingSplit)
 	}
-	for _, k := range scenes.Kinds() {
+	for _, k := range scenes.AllKinds() {
 		var lg, st []string
 		for _, a := range scenes.Anomalies(k) {
 			if a.Logical() {

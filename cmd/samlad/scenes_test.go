@@ -59,7 +59,7 @@ func TestRunScenesListAndSamples(t *testing.T) {
 	if rc := runScenes([]string{"--samples", dir, "--size", "64"}); rc != 0 {
 		t.Fatalf("--samples: exit code %d", rc)
 	}
-	for _, k := range scenes.Kinds() {
+	for _, k := range scenes.AllKinds() {
 		if _, err := os.Stat(filepath.Join(dir, string(k)+".png")); err != nil {
 			t.Errorf("no sample sheet for %s", k)
 		}

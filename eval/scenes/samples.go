@@ -112,7 +112,7 @@ func outlined(sc Scene) *image.RGBA {
 // WriteSamples writes one sample sheet per kind, <dir>/<kind>.png.
 func WriteSamples(dir string, seed int64, size int) ([]string, error) {
 	var files []string
-	for _, k := range Kinds() {
+	for _, k := range AllKinds() {
 		img, err := SampleSheet(k, seed, size)
 		if err != nil {
 			return files, fmt.Errorf("sample %s: %w", k, err)

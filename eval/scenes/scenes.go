@@ -179,7 +179,7 @@ func Generate(kind Kind, seed int64, size int, anomaly Anomaly) (Scene, error) {
 	}
 	spec, ok := kindSpecs[kind]
 	if !ok {
-		return Scene{}, fmt.Errorf("scene kind %q: want one of %v", kind, Kinds())
+		return Scene{}, fmt.Errorf("scene kind %q: want one of %v", kind, AllKinds())
 	}
 	if anomaly != Good && !slices.Contains(Anomalies(kind), anomaly) {
 		return Scene{}, fmt.Errorf("anomaly %q is not defined for kind %s: want good or one of %v", anomaly, kind, Anomalies(kind))

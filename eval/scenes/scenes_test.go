@@ -25,7 +25,7 @@ func gen1(t *testing.T, k Kind, seed int64, a Anomaly) Scene {
 }
 
 func allCases() (cases [][2]string) {
-	for _, k := range Kinds() {
+	for _, k := range AllKinds() {
 		cases = append(cases, [2]string{string(k), string(Good)})
 		for _, a := range Anomalies(k) {
 			cases = append(cases, [2]string{string(k), string(a)})

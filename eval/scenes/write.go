@@ -136,7 +136,7 @@ func DefectsConfig(kind Kind, size int, anomalies []Anomaly) datasets.DefectsCon
 // truth.json. It refuses a non-empty dir so it never mixes two data sets.
 func WriteSplit(dir string, o SplitOptions) (Truth, error) {
 	if _, ok := kindSpecs[o.Kind]; !ok {
-		return Truth{}, fmt.Errorf("scene kind %q: want one of %v", o.Kind, Kinds())
+		return Truth{}, fmt.Errorf("scene kind %q: want one of %v", o.Kind, AllKinds())
 	}
 	if o.Layout != MVTecAD && o.Layout != LOCO {
 		return Truth{}, fmt.Errorf("layout %q: want %q or %q", o.Layout, MVTecAD, LOCO)

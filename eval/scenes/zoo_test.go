@@ -40,7 +40,7 @@ func signature(k Kind, sc Scene) string {
 // has them: three juices, three connector sizes); every logical anomaly
 // breaks it, and no structural anomaly does.
 func TestZooRules(t *testing.T) {
-	for _, k := range Kinds() {
+	for _, k := range AllKinds() {
 		if k == Bag || k == Box {
 			continue // TestGoodScenesFollowTheRules
 		}
@@ -67,7 +67,7 @@ func TestZooRules(t *testing.T) {
 }
 
 func TestZooKindsHaveBothGroups(t *testing.T) {
-	for _, k := range Kinds() {
+	for _, k := range AllKinds() {
 		var lg, st int
 		for _, a := range Anomalies(k) {
 			if a.Logical() {
@@ -87,8 +87,8 @@ func TestZooKindsHaveBothGroups(t *testing.T) {
 func TestProtocol(t *testing.T) {
 	all := append(TuningKinds(), ReportingKinds()...)
 	sorted := func(ks []Kind) []Kind { s := slices.Clone(ks); slices.Sort(s); return s }
-	if !slices.Equal(sorted(all), sorted(Kinds())) {
-		t.Errorf("tuning %v + reporting %v is not the zoo %v", TuningKinds(), ReportingKinds(), Kinds())
+	if !slices.Equal(sorted(all), sorted(AllKinds())) {
+		t.Errorf("tuning %v + reporting %v is not the zoo %v", TuningKinds(), ReportingKinds(), AllKinds())
 	}
 	for _, k := range TuningKinds() {
 		if slices.Contains(ReportingKinds(), k) {

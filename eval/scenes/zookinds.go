@@ -173,7 +173,7 @@ func init() {
 
 	// screw_bag: bolts' aux is their length in units (0: the type's).
 	bolt := func(l float64) spec {
-		return spec{color: rgb{0.6, 0.62, 0.66}, radius: l/2 + 0.1, finish: metal, long: true,
+		return spec{color: rgb{0.74, 0.76, 0.8}, radius: l/2 + 0.1, finish: metal, long: true,
 			sdf: func(it *item, x, y, u float64) float64 {
 				ll := l
 				if it.aux > 0 {
@@ -197,7 +197,7 @@ func init() {
 	}
 	specs[BoltLong] = bolt(3.6)
 	specs[BoltShort] = bolt(2.4)
-	specs[HexNut] = spec{color: rgb{0.62, 0.63, 0.66}, radius: 0.85, finish: metal,
+	specs[HexNut] = spec{color: rgb{0.74, 0.75, 0.78}, radius: 0.85, finish: metal,
 		sdf: func(it *item, x, y, u float64) float64 {
 			return math.Max(sdHexagon(x, y, 0.72*u), 0.33*u-math.Hypot(x, y))
 		},
@@ -582,10 +582,10 @@ func (g *gen) layoutScrewBag() error {
 		},
 	}
 	g.paintBG = func(c *canvas) {
-		g.table(c, rgb{0.5, 0.52, 0.55}, 1, 1.2)
+		g.table(c, rgb{0.2, 0.22, 0.27}, 1, 1.2) // a dark mat: steel on it stands out, as a station is lit
 		wr := newValueNoise(g.rr, g.w, g.h, 2*g.u)
 		bag := func(lx, ly float64) float64 { return sdRoundBox(lx, ly, 6.9*g.u, 6.9*g.u, 0.8*g.u) }
-		g.body(c, bag, rgb{0.86, 0.88, 0.92}, 0.3, func(x, y int, lx, ly, d float64) {
+		g.body(c, bag, rgb{0.86, 0.88, 0.92}, 0.15, func(x, y int, lx, ly, d float64) {
 			if w := float64(wr.at(float64(x), float64(y))); w > 0.5 {
 				c.blend(x, y, rgb{1, 1, 1}, float32(0.35*(w-0.5)))
 			}
