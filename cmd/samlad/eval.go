@@ -31,6 +31,8 @@ const evalUsage = `usage:
   samlad eval mvtec --root DIR [flags]    MVTec AD layout
   samlad eval digitanatomy [--seeds 101,202,303] [--data DIR] [flags]
   samlad eval scenes [--split tuning|reporting | --kind bag,box] [--data DIR] [flags]
+  samlad eval parts  [--split tuning|reporting | --kind pcb] [--train 12] [--data DIR]
+                                          the segmenter's part recall on good zoo images
 
 flags:`
 
@@ -134,6 +136,23 @@ func runEval(args []string) int {
 			o.Pipeline = digitanatomy.Recipe(o.Pipeline) // a fixed grid: the layout step
 		}
 		err = evalDigits(ctx, *seeds, *data, intOrDefault(*train, 100), intOrDefault(*test, 40), strOrDefault(*out, filepath.Join("eval-out", "digitanatomy")), o, command, *ablate)
+	case "parts":
+		if *split != "" {
+			ks, ss, ok := scenes.SplitKinds(scenes.Split(*split))
+			if !ok {
+				fmt.Fprintf(os.Stderr, "samlad eval parts: --split %q: want tuning or reporting\n", *split)
+				return 2
+			}
+			set := map[string]bool{}
+			fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
+			if !set["kind"] {
+				*kinds = joinKinds(ks)
+			}
+			if !set["seeds"] {
+				*seeds = joinSeeds(ss)
+			}
+		}
+		err = evalParts(ctx, cfg, *kinds, *seeds, *data, intOrDefault(*train, 12), strOrDefault(*out, filepath.Join("eval-out", "parts")), command)
 	case "scenes":
 		o.Layout = datasets.LOCO
 		if *split != "" {
@@ -169,7 +188,7 @@ func runEval(args []string) int {
 		}
 		err = evalScenes(ctx, *kinds, *seeds, *data, intOrDefault(*train, 40), nTest, intOrDefault(nGood, nTest), *size, strOrDefault(*out, filepath.Join("eval-out", "scenes")), o, command, *ablate)
 	default:
-		fmt.Fprintf(os.Stderr, "samlad eval: unknown data set %q: want loco, mvtec, digitanatomy or scenes\n", what)
+		fmt.Fprintf(os.Stderr, "samlad eval: unknown data set %q: want loco, mvtec, digitanatomy, scenes or parts\n", what)
 		return 2
 	}
 	if err != nil {
@@ -445,4 +464,54 @@ func evalScenes(ctx context.Context, kindList, seedList, data string, train, tes
 		return writeAblation(ctx, sets, out, o, command)
 	}
 	return nil
+}
+
+// evalParts measures the configured segmenter's part recall (runner.
+// PartRecall) on n good images per kind and seed, at the engine's input
+// size, and writes parts.md.
+func evalParts(ctx context.Context, cfg config.Config, kindList, seedList, data string, n int, out, command string) error {
+	seeds, err := parseEvalSeeds(seedList)
+	if err != nil {
+		return err
+	}
+	base, cleanup, err := evalDataDir(data)
+	if err != nil {
+		return err
+	}
+	defer cleanup()
+	be, release, err := evalBackend(cfg)(cfg.Pipeline)
+	if err != nil {
+		return err
+	}
+	defer release()
+	size := cfg.Pipeline.InputSize
+	var table [][]*runner.PartRecall
+	for _, k := range strings.Split(kindList, ",") {
+		k = strings.TrimSpace(k)
+		var runs []*runner.PartRecall
+		for _, seed := range seeds {
+			dir := filepath.Join(base, fmt.Sprintf("parts-%d-%d-%d", seed, size, n), k)
+			if !hasSplit(dir) {
+				if _, err := scenes.WriteSplit(dir, scenes.SplitOptions{Kind: scenes.Kind(k), Layout: scenes.MVTecAD, Size: size, Seed: seed, TrainGood: n}); err != nil {
+					return err
+				}
+			}
+			pr, err := runner.MeasurePartRecall(ctx, be.Segmenter, dir, size)
+			if err != nil {
+				return fmt.Errorf("%s seed %d: %w", k, seed, err)
+			}
+			runs = append(runs, pr)
+		}
+		table = append(table, runs)
+	}
+	var md strings.Builder
+	fmt.Fprintf(&md, "# Part recall of the segmenter\n\nGood images of the product zoo at %d px (the engine's input size), %d per kind and seed, seeds %s, backend %s, %s. "+
+		"A part is found when one segment holds over 80%% of its visible pixels while lying over 80%% inside the part's box. Command:\n\n```\n%s\n```\n\n",
+		size, n, seedList, be.Name, buildName(), command)
+	report.PartRecallMarkdown(&md, table)
+	fmt.Print(md.String())
+	if err := os.MkdirAll(out, 0o755); err != nil {
+		return err
+	}
+	return os.WriteFile(filepath.Join(out, "parts.md"), []byte(md.String()), 0o644)
 }

@@ -295,3 +295,42 @@ func addOperating(dst *runner.OperatingPoint, op runner.OperatingPoint) {
 		dst.Types[t] = runner.Count{K: d.K + c.K, N: d.N + c.N}
 	}
 }
+
+// PartRecallMarkdown writes the segmenter's part recall per kind (each
+// entry one kind, summed over its splits) and per part type.
+func PartRecallMarkdown(w io.Writer, kinds [][]*runner.PartRecall) {
+	fmt.Fprintln(w, "| kind | good images | parts found | segments per image | by part type |")
+	fmt.Fprintln(w, "|---|---|---|---|---|")
+	for _, runs := range kinds {
+		if len(runs) == 0 {
+			continue
+		}
+		var parts runner.Count
+		types := map[string]runner.Count{}
+		images, segs := 0, 0.0
+		for _, r := range runs {
+			parts.K, parts.N = parts.K+r.Parts.K, parts.N+r.Parts.N
+			for t, c := range r.Types {
+				d := types[t]
+				types[t] = runner.Count{K: d.K + c.K, N: d.N + c.N}
+			}
+			images += r.Images
+			segs += r.Segments * float64(r.Images)
+		}
+		var names []string
+		for t := range types {
+			names = append(names, t)
+		}
+		sort.Strings(names)
+		var by []string
+		for _, t := range names {
+			by = append(by, fmt.Sprintf("%s %d/%d", t, types[t].K, types[t].N))
+		}
+		per := 0.0
+		if images > 0 {
+			per = segs / float64(images)
+		}
+		fmt.Fprintf(w, "| %s | %d | %s | %.1f | %s |\n", runs[0].Name, images, countCell(parts), per, strings.Join(by, ", "))
+	}
+	fmt.Fprintln(w)
+}
