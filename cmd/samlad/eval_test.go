@@ -270,3 +270,17 @@ func TestEvalScenesSplit(t *testing.T) {
 		t.Errorf("scenes.md lacks the operating points:\n%s", md)
 	}
 }
+
+// eval parts writes the segmenter's part recall per kind.
+func TestEvalParts(t *testing.T) {
+	out := t.TempDir()
+	if rc := runEval([]string{"parts", "--kind", "blister,box", "--seeds", "3", "--train", "2", "--data", t.TempDir(), "--out", out, "--quiet"}); rc != 0 {
+		t.Fatalf("exit code %d", rc)
+	}
+	md, _ := os.ReadFile(filepath.Join(out, "parts.md"))
+	for _, want := range []string{"| blister | 2 | ", " / 16 (", "| box | 2 | ", "capsule "} {
+		if !strings.Contains(string(md), want) {
+			t.Errorf("parts.md lacks %q:\n%s", want, md)
+		}
+	}
+}
