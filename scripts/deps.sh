@@ -8,7 +8,7 @@ set -euo pipefail
 ORT_VERSION=${ORT_VERSION:-1.24.3}
 ORT_SHA256=${ORT_SHA256:-aa1bb5fa261ea68de05dd53efbba210cd7adf2d2850f4c3a201054c74cc78040}
 ORT_DIR=${ORT_DIR:-third_party/onnxruntime}
-APT_PACKAGES=(libopencv-dev gstreamer1.0-plugins-base pkg-config mosquitto mosquitto-clients python3-onnx python3-numpy systemd openssl python3-tifffile)
+APT_PACKAGES=(libopencv-dev gstreamer1.0-plugins-base pkg-config mosquitto mosquitto-clients python3-onnx python3-numpy systemd openssl python3-tifffile python3-sklearn)
 
 missing=()
 for p in "${APT_PACKAGES[@]}"; do

@@ -10,6 +10,7 @@ import (
 	"os/signal"
 	"path/filepath"
 	"runtime/debug"
+	"slices"
 	"strconv"
 	"strings"
 	"syscall"
@@ -29,7 +30,9 @@ const evalUsage = `usage:
   samlad eval loco  --root DIR [flags]    MVTec LOCO AD layout (every category under DIR)
   samlad eval mvtec --root DIR [flags]    MVTec AD layout
   samlad eval digitanatomy [--seeds 101,202,303] [--data DIR] [flags]
-  samlad eval scenes [--kind bag,box] [--data DIR] [flags]
+  samlad eval scenes [--split tuning|reporting | --kind bag,box] [--data DIR] [flags]
+  samlad eval parts  [--split tuning|reporting | --kind pcb] [--train 12] [--data DIR]
+                                          the segmenter's part recall on good zoo images
 
 flags:`
 
@@ -63,8 +66,10 @@ func runEval(args []string) int {
 	seeds := fs.String("seeds", "101,202,303", "digitanatomy/scenes: comma-separated generator seeds, each evaluated (scenes: the first seed's report in --out, the others' in --out/seed-N; --ablate on the first)")
 	data := fs.String("data", "", "digitanatomy/scenes: where to write the generated data (default: a temporary folder)")
 	train := fs.Int("train", 0, "digitanatomy/scenes: good training images (default 100 digits, 40 scenes)")
-	test := fs.Int("test", 0, "digitanatomy/scenes: test images per anomaly type and as many good ones (default 40 digits, 12 scenes)")
-	kinds := fs.String("kind", "bag,box", "scenes: comma-separated kinds")
+	test := fs.Int("test", 0, "digitanatomy/scenes: test images per anomaly type and as many good ones (default 40 digits, 12 scenes; with --split 10 per type)")
+	testGood := fs.Int("test-good", 0, "scenes: good test images per kind and seed (default: as many as --test; with --split 20)")
+	kinds := fs.String("kind", "bag,box", "scenes: comma-separated kinds (samlad scenes --list)")
+	split := fs.String("split", "", "scenes: a side of the protocol (eval/scenes): tuning (the tuning kinds over the tuning seeds) or reporting (the reporting kinds over the reporting seeds, defaults only: --config is refused); no recipe is applied; --kind and --seeds given with it narrow it")
 	size := fs.Int("size", 256, "scenes: image side in pixels")
 	fs.Usage = func() {
 		fmt.Fprintln(os.Stderr, evalUsage)
@@ -75,6 +80,10 @@ func runEval(args []string) int {
 	}
 	if fs.NArg() > 0 {
 		fmt.Fprintf(os.Stderr, "samlad eval: unexpected argument %q\n", fs.Arg(0))
+		return 2
+	}
+	if what == "scenes" && scenes.Split(*split) == scenes.ReportingSplit && *cfgPath != "" {
+		fmt.Fprintln(os.Stderr, "samlad eval scenes: --split reporting measures the defaults only; --config is not allowed")
 		return 2
 	}
 	cfg := config.Default()
@@ -127,16 +136,59 @@ func runEval(args []string) int {
 			o.Pipeline = digitanatomy.Recipe(o.Pipeline) // a fixed grid: the layout step
 		}
 		err = evalDigits(ctx, *seeds, *data, intOrDefault(*train, 100), intOrDefault(*test, 40), strOrDefault(*out, filepath.Join("eval-out", "digitanatomy")), o, command, *ablate)
+	case "parts":
+		if *split != "" {
+			ks, ss, ok := scenes.SplitKinds(scenes.Split(*split))
+			if !ok {
+				fmt.Fprintf(os.Stderr, "samlad eval parts: --split %q: want tuning or reporting\n", *split)
+				return 2
+			}
+			set := map[string]bool{}
+			fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
+			if !set["kind"] {
+				*kinds = joinKinds(ks)
+			}
+			if !set["seeds"] {
+				*seeds = joinSeeds(ss)
+			}
+		}
+		err = evalParts(ctx, cfg, *kinds, *seeds, *data, intOrDefault(*train, 12), strOrDefault(*out, filepath.Join("eval-out", "parts")), command)
 	case "scenes":
 		o.Layout = datasets.LOCO
-		if *cfgPath == "" {
+		if *split != "" {
+			ks, ss, ok := scenes.SplitKinds(scenes.Split(*split))
+			if !ok {
+				fmt.Fprintf(os.Stderr, "samlad eval scenes: --split %q: want tuning or reporting\n", *split)
+				return 2
+			}
+			set := map[string]bool{}
+			fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
+			if !set["kind"] {
+				*kinds = joinKinds(ks)
+			}
+			if !set["seeds"] {
+				*seeds = joinSeeds(ss)
+			}
+			if err := checkSplit(scenes.Split(*split), *kinds, *seeds); err != nil {
+				fmt.Fprintf(os.Stderr, "samlad eval scenes: %v\n", err)
+				return 2
+			}
+		} else if *cfgPath == "" {
 			o.Recipe = func(category string, p config.Pipeline) config.Pipeline {
 				return scenes.Recipe(scenes.Kind(category), p)
 			}
 		}
-		err = evalScenes(ctx, *kinds, *seeds, *data, intOrDefault(*train, 40), intOrDefault(*test, 12), *size, strOrDefault(*out, filepath.Join("eval-out", "scenes")), o, command, *ablate)
+		nTest, nGood := intOrDefault(*test, 12), *testGood
+		if *split != "" {
+			// The protocol's sizes: one make eval of the reporting kinds
+			// (6 kinds x 3 seeds, ~90 test images each) stays within about
+			// an hour on 2 cores (docs/evaluation.md).
+			nTest = intOrDefault(*test, SplitTestPerType)
+			nGood = intOrDefault(nGood, SplitTestGood)
+		}
+		err = evalScenes(ctx, *kinds, *seeds, *data, intOrDefault(*train, 40), nTest, intOrDefault(nGood, nTest), *size, strOrDefault(*out, filepath.Join("eval-out", "scenes")), o, command, *ablate)
 	default:
-		fmt.Fprintf(os.Stderr, "samlad eval: unknown data set %q: want loco, mvtec, digitanatomy or scenes\n", what)
+		fmt.Fprintf(os.Stderr, "samlad eval: unknown data set %q: want loco, mvtec, digitanatomy, scenes or parts\n", what)
 		return 2
 	}
 	if err != nil {
@@ -144,6 +196,42 @@ func runEval(args []string) int {
 		return 1
 	}
 	return 0
+}
+
+func joinKinds(ks []scenes.Kind) string {
+	var s []string
+	for _, k := range ks {
+		s = append(s, string(k))
+	}
+	return strings.Join(s, ",")
+}
+
+func joinSeeds(ss []int64) string {
+	var s []string
+	for _, v := range ss {
+		s = append(s, strconv.FormatInt(v, 10))
+	}
+	return strings.Join(s, ",")
+}
+
+// checkSplit refuses kinds and seeds from the other side of the protocol.
+func checkSplit(s scenes.Split, kindList, seedList string) error {
+	ks, ss, _ := scenes.SplitKinds(s)
+	for _, k := range strings.Split(kindList, ",") {
+		if !slices.Contains(ks, scenes.Kind(strings.TrimSpace(k))) {
+			return fmt.Errorf("--split %s: kind %q is not on that side (%s)", s, k, joinKinds(ks))
+		}
+	}
+	seeds, err := parseEvalSeeds(seedList)
+	if err != nil {
+		return err
+	}
+	for _, v := range seeds {
+		if !slices.Contains(ss, v) {
+			return fmt.Errorf("--split %s: seed %d is not on that side (%s)", s, v, joinSeeds(ss))
+		}
+	}
+	return nil
 }
 
 func strOrDefault(s, def string) string {
@@ -315,7 +403,14 @@ func evalDigits(ctx context.Context, seedList, data string, train, test int, out
 // seed's report goes to out, each further seed's to out/seed-N, and with
 // more than one seed scenes.md tabulates them. The ablation runs on the
 // first seed.
-func evalScenes(ctx context.Context, kindList, seedList, data string, train, test, size int, out string, o runner.Options, command string, ablate bool) error {
+// SplitTestPerType and SplitTestGood are the test images per anomaly type
+// and the good test images per kind and seed of eval scenes --split.
+const (
+	SplitTestPerType = 10
+	SplitTestGood    = 20
+)
+
+func evalScenes(ctx context.Context, kindList, seedList, data string, train, test, testGood, size int, out string, o runner.Options, command string, ablate bool) error {
 	seeds, err := parseEvalSeeds(seedList)
 	if err != nil {
 		return err
@@ -331,12 +426,12 @@ func evalScenes(ctx context.Context, kindList, seedList, data string, train, tes
 		o.Only = append(o.Only, strings.TrimSpace(k))
 	}
 	for i, seed := range seeds {
-		root := filepath.Join(base, fmt.Sprintf("scenes-%d-%d", seed, size))
+		root := filepath.Join(base, fmt.Sprintf("scenes-%d-%d-%d-%d-%d", seed, size, train, test, testGood))
 		for _, kind := range o.Only {
 			dir := filepath.Join(root, kind)
 			if !hasSplit(dir) {
 				_, err := scenes.WriteSplit(dir, scenes.SplitOptions{Kind: scenes.Kind(kind), Layout: scenes.LOCO, Size: size, Seed: seed,
-					TrainGood: train - train/5, ValidationGood: max(1, train/5), TestGood: test, TestPerType: test})
+					TrainGood: train - train/5, ValidationGood: max(1, train/5), TestGood: testGood, TestPerType: test})
 				if err != nil {
 					return err
 				}
@@ -357,8 +452,8 @@ func evalScenes(ctx context.Context, kindList, seedList, data string, train, tes
 	}
 	if len(seeds) > 1 {
 		var md strings.Builder
-		fmt.Fprintf(&md, "# Generated scenes\n\nImage AUROC (%%), %d good training images, %d test images per anomaly type and as many good ones per kind and seed, %d px, backend %s, %s. Command:\n\n```\n%s\n```\n\n",
-			train, test, size, reps[0].Backend, buildName(), command)
+		fmt.Fprintf(&md, "# Generated scenes\n\nImage AUROC (%%), %d good training images, %d test images per anomaly type and %d good ones per kind and seed, %d px, backend %s, %s. Command:\n\n```\n%s\n```\n\n",
+			train, test, testGood, size, reps[0].Backend, buildName(), command)
 		report.CategorySeedsMarkdown(&md, reps, seeds)
 		fmt.Print(md.String())
 		if err := os.WriteFile(filepath.Join(out, "scenes.md"), []byte(md.String()), 0o644); err != nil {
@@ -369,4 +464,54 @@ func evalScenes(ctx context.Context, kindList, seedList, data string, train, tes
 		return writeAblation(ctx, sets, out, o, command)
 	}
 	return nil
+}
+
+// evalParts measures the configured segmenter's part recall (runner.
+// PartRecall) on n good images per kind and seed, at the engine's input
+// size, and writes parts.md.
+func evalParts(ctx context.Context, cfg config.Config, kindList, seedList, data string, n int, out, command string) error {
+	seeds, err := parseEvalSeeds(seedList)
+	if err != nil {
+		return err
+	}
+	base, cleanup, err := evalDataDir(data)
+	if err != nil {
+		return err
+	}
+	defer cleanup()
+	be, release, err := evalBackend(cfg)(cfg.Pipeline)
+	if err != nil {
+		return err
+	}
+	defer release()
+	size := cfg.Pipeline.InputSize
+	var table [][]*runner.PartRecall
+	for _, k := range strings.Split(kindList, ",") {
+		k = strings.TrimSpace(k)
+		var runs []*runner.PartRecall
+		for _, seed := range seeds {
+			dir := filepath.Join(base, fmt.Sprintf("parts-%d-%d-%d", seed, size, n), k)
+			if !hasSplit(dir) {
+				if _, err := scenes.WriteSplit(dir, scenes.SplitOptions{Kind: scenes.Kind(k), Layout: scenes.MVTecAD, Size: size, Seed: seed, TrainGood: n}); err != nil {
+					return err
+				}
+			}
+			pr, err := runner.MeasurePartRecall(ctx, be.Segmenter, dir, size)
+			if err != nil {
+				return fmt.Errorf("%s seed %d: %w", k, seed, err)
+			}
+			runs = append(runs, pr)
+		}
+		table = append(table, runs)
+	}
+	var md strings.Builder
+	fmt.Fprintf(&md, "# Part recall of the segmenter\n\nGood images of the product zoo at %d px (the engine's input size), %d per kind and seed, seeds %s, backend %s, %s. "+
+		"A part is found when one segment holds over 80%% of its visible pixels while lying over 80%% inside the part's box. Command:\n\n```\n%s\n```\n\n",
+		size, n, seedList, be.Name, buildName(), command)
+	report.PartRecallMarkdown(&md, table)
+	fmt.Print(md.String())
+	if err := os.MkdirAll(out, 0o755); err != nil {
+		return err
+	}
+	return os.WriteFile(filepath.Join(out, "parts.md"), []byte(md.String()), 0o644)
 }

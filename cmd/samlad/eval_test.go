@@ -47,7 +47,7 @@ func writeSplit(t *testing.T, dir string, o scenes.SplitOptions) scenes.Truth {
 // official script's layout, and metrics that agree with the scores.
 func TestEvalLOCO(t *testing.T) {
 	root := t.TempDir()
-	for _, k := range scenes.Kinds() {
+	for _, k := range []scenes.Kind{scenes.Bag, scenes.Box} {
 		writeSplit(t, filepath.Join(root, string(k)), scenes.SplitOptions{Kind: k, Layout: scenes.LOCO, Size: 96, Seed: 7,
 			TrainGood: 6, ValidationGood: 2, TestGood: 3, TestPerType: 1})
 	}
@@ -234,6 +234,53 @@ func TestEvalScenesSeeds(t *testing.T) {
 		fmt.Sprintf(" %.1f | %.1f |", 100*first.Categories[0].Metrics["sam-lad"].ImageAUROC["logical"], 100*second.Categories[0].Metrics["sam-lad"].ImageAUROC["logical"])} {
 		if !strings.Contains(string(md), want) {
 			t.Errorf("scenes.md lacks %q:\n%s", want, md)
+		}
+	}
+}
+
+// eval scenes --split: the side's kinds and seeds only, no recipe,
+// --config refused on the reporting side, and the operating points at 1%
+// and 5% in every report and in scenes.md.
+func TestEvalScenesSplit(t *testing.T) {
+	for _, args := range [][]string{
+		{"scenes", "--split", "reporting", "--config", "x.toml"},
+		{"scenes", "--split", "reporting", "--kind", "bag"},
+		{"scenes", "--split", "tuning", "--seeds", "101"},
+		{"scenes", "--split", "holdout"},
+	} {
+		if rc := runEval(args); rc != 2 {
+			t.Errorf("samlad eval %v: exit code %d, want 2", args, rc)
+		}
+	}
+	data, out := t.TempDir(), t.TempDir()
+	if rc := runEval([]string{"scenes", "--split", "tuning", "--kind", "bag", "--seeds", "7,8", "--train", "8", "--test", "1", "--test-good", "3",
+		"--size", "96", "--baseline=false", "--data", data, "--out", out, "--quiet", "--examples", "0"}); rc != 0 {
+		t.Fatalf("exit code %d", rc)
+	}
+	rep := readReport(t, out)
+	c := rep.Categories[0]
+	if c.Name != "bag" || c.Pipeline != nil {
+		t.Errorf("category %s with its own pipeline %v; --split applies no recipe", c.Name, c.Pipeline)
+	}
+	if len(c.Operating) != 2 || c.Operating[0].Rate != 0.01 || c.Operating[1].Rate != 0.05 || c.Operating[0].Good.N != 3 {
+		t.Errorf("operating points %+v", c.Operating)
+	}
+	md, _ := os.ReadFile(filepath.Join(out, "scenes.md"))
+	if !strings.Contains(string(md), "## Operating points (SAM-LAD)") || !strings.Contains(string(md), "| bag | ") {
+		t.Errorf("scenes.md lacks the operating points:\n%s", md)
+	}
+}
+
+// eval parts writes the segmenter's part recall per kind.
+func TestEvalParts(t *testing.T) {
+	out := t.TempDir()
+	if rc := runEval([]string{"parts", "--kind", "blister,box", "--seeds", "3", "--train", "2", "--data", t.TempDir(), "--out", out, "--quiet"}); rc != 0 {
+		t.Fatalf("exit code %d", rc)
+	}
+	md, _ := os.ReadFile(filepath.Join(out, "parts.md"))
+	for _, want := range []string{"| blister | 2 | ", " / 16 (", "| box | 2 | ", "capsule "} {
+		if !strings.Contains(string(md), want) {
+			t.Errorf("parts.md lacks %q:\n%s", want, md)
 		}
 	}
 }

@@ -24,7 +24,7 @@ var commands = map[string]command{
 	"version": {"print the version and the backends", runVersion},
 	"watch":   {"monitor verdicts live: samlad watch --broker URL [--prefix P]", runWatch},
 	"run":     {"run the inspection daemon: samlad run --config FILE", runRun},
-	"scenes":  {"write a generated data set (bag or box scenes) in MVTec layout", runScenes},
+	"scenes":  {"write a generated data set of the product zoo (samlad scenes --list) in MVTec AD or LOCO layout", runScenes},
 	"eval":    {"evaluate on a data set: samlad eval loco|mvtec|digitanatomy|scenes", runEval},
 	"bench":   {"measure per-stage latency and FPS: samlad bench [--size 224,448] [--upsample 1,2,4,8] [--cameras N]", runBench},
 }

@@ -53,3 +53,28 @@ func TestRunScenes(t *testing.T) {
 		}
 	}
 }
+
+func TestRunScenesListAndSamples(t *testing.T) {
+	dir := t.TempDir()
+	if rc := runScenes([]string{"--samples", dir, "--size", "64"}); rc != 0 {
+		t.Fatalf("--samples: exit code %d", rc)
+	}
+	for _, k := range scenes.AllKinds() {
+		if _, err := os.Stat(filepath.Join(dir, string(k)+".png")); err != nil {
+			t.Errorf("no sample sheet for %s", k)
+		}
+	}
+	if rc := runScenes([]string{"--list"}); rc != 0 {
+		t.Errorf("--list: exit code %d", rc)
+	}
+	zoo := filepath.Join(t.TempDir(), "pcb")
+	if rc := runScenes([]string{"--kind", "pcb", "--layout", "loco", "--out", zoo, "--good", "1", "--test", "1", "--size", "64"}); rc != 0 {
+		t.Fatalf("pcb: exit code %d", rc)
+	}
+	if _, err := os.Stat(filepath.Join(zoo, "parts/train/good/000.png")); err != nil {
+		t.Errorf("no part mask: %v", err)
+	}
+	if _, err := os.Stat(filepath.Join(zoo, recipeFile)); err == nil {
+		t.Error("a zoo kind has no recipe, but recipe.toml was written")
+	}
+}

@@ -121,6 +121,11 @@ func Markdown(w io.Writer, rep *runner.Report, command string) {
 	fmt.Fprintln(w)
 
 	verdictMarkdown(w, rep.Categories)
+	var groups [][]*runner.Category
+	for _, c := range rep.Categories {
+		groups = append(groups, []*runner.Category{c})
+	}
+	OperatingMarkdown(w, groups)
 	matchingMarkdown(w, rep.Categories)
 
 	fmt.Fprintln(w, "## Calibration (learned from the good images)")

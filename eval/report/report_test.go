@@ -116,3 +116,26 @@ func TestSeedsAndAblationTables(t *testing.T) {
 		t.Errorf("ablation table:\n%s", md.String())
 	}
 }
+
+// The operating points are written per category and rate, summed over
+// the runs of a category, with the catch per anomaly type.
+func TestOperatingMarkdown(t *testing.T) {
+	op := func(th float64, good, lg, st runner.Count) runner.OperatingPoint {
+		return runner.OperatingPoint{Threshold: th, Good: good,
+			Groups: map[string]runner.Count{runner.Logical: lg, runner.Structural: st},
+			Types:  map[string]runner.Count{"missing": lg, "scratch": st}}
+	}
+	a := &runner.Category{Name: "pcb", Operating: []runner.OperatingPoint{op(2, runner.Count{K: 0, N: 10}, runner.Count{K: 3, N: 5}, runner.Count{K: 1, N: 5}), op(1, runner.Count{K: 1, N: 10}, runner.Count{K: 4, N: 5}, runner.Count{K: 2, N: 5})}}
+	a.Operating[0].Rate, a.Operating[1].Rate = 0.01, 0.05
+	b := &runner.Category{Name: "pcb", Operating: []runner.OperatingPoint{op(2, runner.Count{K: 1, N: 10}, runner.Count{K: 5, N: 5}, runner.Count{K: 0, N: 5}), op(1, runner.Count{K: 2, N: 10}, runner.Count{K: 5, N: 5}, runner.Count{K: 1, N: 5})}}
+	b.Operating[0].Rate, b.Operating[1].Rate = 0.01, 0.05
+	var md strings.Builder
+	OperatingMarkdown(&md, [][]*runner.Category{{a, b}})
+	for _, want := range []string{"good rejected @1% | logical caught @1% | structural caught @1% | good rejected @5%",
+		"| pcb | 1 / 20 (5%) | 8 / 10 (80%) | 1 / 10 (10%) | 3 / 20 (15%) | 9 / 10 (90%) | 3 / 10 (30%) |",
+		"| pcb | missing (logical) | 8 / 10 (80%) | 9 / 10 (90%) |"} {
+		if !strings.Contains(md.String(), want) {
+			t.Errorf("operating tables lack %q:\n%s", want, md.String())
+		}
+	}
+}

@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"sort"
+	"strconv"
 	"strings"
 
 	"github.com/samlad/samlad/eval/runner"
@@ -147,8 +149,39 @@ func CategorySeedsMarkdown(w io.Writer, reps []*runner.Report, seeds []int64) {
 				fmt.Fprintf(w, " **%.1f** |\n", 100*mu)
 			}
 		}
+		if len(reps[0].Categories) > 1 {
+			for _, m := range reps[0].Methods {
+				fmt.Fprintf(w, "| **mean over kinds** | %s | %s |", m, g)
+				var all []float64
+				for _, r := range reps {
+					v := math.NaN()
+					if r.Mean[m] != nil {
+						if x, ok := r.Mean[m].ImageAUROC[g]; ok {
+							v = x
+						}
+					}
+					all = append(all, v)
+					fmt.Fprintf(w, " %.1f |", 100*v)
+				}
+				mu, _ := meanSD(all)
+				fmt.Fprintf(w, " **%.1f** |\n", 100*mu)
+			}
+		}
 	}
 	fmt.Fprintln(w)
+	var cats [][]*runner.Category
+	for ci := range reps[0].Categories {
+		var runs []*runner.Category
+		for _, r := range reps {
+			if ci < len(r.Categories) {
+				runs = append(runs, r.Categories[ci])
+			}
+		}
+		cats = append(cats, runs)
+	}
+	fmt.Fprintln(w, "Summed over the seeds:")
+	fmt.Fprintln(w)
+	OperatingMarkdown(w, cats)
 	fmt.Fprintf(w, "Verdicts at the calibrated threshold (SAM-LAD), summed over the seeds:\n\n| category | good rejected | logical caught | structural caught |\n|---|---|---|---|\n")
 	for ci, c := range reps[0].Categories {
 		var n, fail [3]int
@@ -158,6 +191,146 @@ func CategorySeedsMarkdown(w io.Writer, reps []*runner.Report, seeds []int64) {
 			}
 		}
 		fmt.Fprintf(w, "| %s | %d / %d | %d / %d | %d / %d |\n", c.Name, fail[0], n[0], fail[1], n[1], fail[2], n[2])
+	}
+	fmt.Fprintln(w)
+}
+
+// OperatingMarkdown writes SAM-LAD's operating points: per category (each
+// entry of cats is one category's runs, one per seed, summed), at each
+// false-reject rate's calibrated threshold, the good parts rejected and
+// the anomalies caught by group; then the catch per anomaly type.
+func OperatingMarkdown(w io.Writer, cats [][]*runner.Category) {
+	if len(cats) == 0 || len(cats[0]) == 0 || len(cats[0][0].Operating) == 0 {
+		return
+	}
+	rates := cats[0][0].Operating
+	fmt.Fprintln(w, "## Operating points (SAM-LAD)")
+	fmt.Fprintln(w)
+	fmt.Fprintln(w, "At the threshold calibrated from the good training images alone for each false-reject rate; a part is rejected when its score exceeds it.")
+	fmt.Fprintln(w)
+	fmt.Fprint(w, "| category |")
+	for _, op := range rates {
+		r := ratePct(op.Rate)
+		fmt.Fprintf(w, " good rejected @%s | logical caught @%s | structural caught @%s |", r, r, r)
+	}
+	fmt.Fprintf(w, "\n|---|%s\n", strings.Repeat("---|", 3*len(rates)))
+	var total []runner.OperatingPoint
+	for _, runs := range cats {
+		sum := sumOperating(runs)
+		fmt.Fprintf(w, "| %s |", runs[0].Name)
+		for i, op := range sum {
+			fmt.Fprintf(w, " %s | %s | %s |", countCell(op.Good), countCell(op.Groups[runner.Logical]), countCell(op.Groups[runner.Structural]))
+			if len(total) <= i {
+				total = append(total, runner.OperatingPoint{Rate: op.Rate, Groups: map[string]runner.Count{}, Types: map[string]runner.Count{}})
+			}
+			addOperating(&total[i], op)
+		}
+		fmt.Fprintln(w)
+	}
+	if len(cats) > 1 {
+		fmt.Fprint(w, "| **all** |")
+		for _, op := range total {
+			fmt.Fprintf(w, " **%s** | **%s** | **%s** |", countCell(op.Good), countCell(op.Groups[runner.Logical]), countCell(op.Groups[runner.Structural]))
+		}
+		fmt.Fprintln(w)
+	}
+	fmt.Fprintln(w)
+	fmt.Fprint(w, "Caught per anomaly type:\n\n| category | type |")
+	for _, op := range rates {
+		fmt.Fprintf(w, " @%s |", ratePct(op.Rate))
+	}
+	fmt.Fprintf(w, "\n|---|---|%s\n", strings.Repeat("---|", len(rates)))
+	for _, runs := range cats {
+		sum := sumOperating(runs)
+		var types []string
+		for t := range sum[0].Types {
+			types = append(types, t)
+		}
+		sort.Slice(types, func(i, j int) bool {
+			gi, gj := runner.GroupOf(types[i]), runner.GroupOf(types[j])
+			if gi != gj {
+				return gi == runner.Logical
+			}
+			return types[i] < types[j]
+		})
+		for _, t := range types {
+			fmt.Fprintf(w, "| %s | %s (%s) |", runs[0].Name, t, runner.GroupOf(t))
+			for _, op := range sum {
+				fmt.Fprintf(w, " %s |", countCell(op.Types[t]))
+			}
+			fmt.Fprintln(w)
+		}
+	}
+	fmt.Fprintln(w)
+}
+
+func ratePct(r float64) string { return strconv.FormatFloat(100*r, 'f', -1, 64) + "%" }
+
+// countCell writes "k / n (p%)", or "–" when n is 0.
+func countCell(c runner.Count) string { return share(c.K, c.N) }
+
+// sumOperating adds a category's operating points over its runs (seeds).
+func sumOperating(runs []*runner.Category) []runner.OperatingPoint {
+	var out []runner.OperatingPoint
+	for _, c := range runs {
+		for i, op := range c.Operating {
+			if len(out) <= i {
+				out = append(out, runner.OperatingPoint{Rate: op.Rate, Groups: map[string]runner.Count{}, Types: map[string]runner.Count{}})
+			}
+			addOperating(&out[i], op)
+		}
+	}
+	return out
+}
+
+func addOperating(dst *runner.OperatingPoint, op runner.OperatingPoint) {
+	dst.Good.K += op.Good.K
+	dst.Good.N += op.Good.N
+	for g, c := range op.Groups {
+		d := dst.Groups[g]
+		dst.Groups[g] = runner.Count{K: d.K + c.K, N: d.N + c.N}
+	}
+	for t, c := range op.Types {
+		d := dst.Types[t]
+		dst.Types[t] = runner.Count{K: d.K + c.K, N: d.N + c.N}
+	}
+}
+
+// PartRecallMarkdown writes the segmenter's part recall per kind (each
+// entry one kind, summed over its splits) and per part type.
+func PartRecallMarkdown(w io.Writer, kinds [][]*runner.PartRecall) {
+	fmt.Fprintln(w, "| kind | good images | parts found | segments per image | by part type |")
+	fmt.Fprintln(w, "|---|---|---|---|---|")
+	for _, runs := range kinds {
+		if len(runs) == 0 {
+			continue
+		}
+		var parts runner.Count
+		types := map[string]runner.Count{}
+		images, segs := 0, 0.0
+		for _, r := range runs {
+			parts.K, parts.N = parts.K+r.Parts.K, parts.N+r.Parts.N
+			for t, c := range r.Types {
+				d := types[t]
+				types[t] = runner.Count{K: d.K + c.K, N: d.N + c.N}
+			}
+			images += r.Images
+			segs += r.Segments * float64(r.Images)
+		}
+		var names []string
+		for t := range types {
+			names = append(names, t)
+		}
+		sort.Strings(names)
+		var by []string
+		for _, t := range names {
+			by = append(by, fmt.Sprintf("%s %d/%d", t, types[t].K, types[t].N))
+		}
+		per := 0.0
+		if images > 0 {
+			per = segs / float64(images)
+		}
+		fmt.Fprintf(w, "| %s | %d | %s | %.1f | %s |\n", runs[0].Name, images, countCell(parts), per, strings.Join(by, ", "))
 	}
 	fmt.Fprintln(w)
 }

@@ -15,6 +15,7 @@ import (
 	_ "image/jpeg" // MVTec-style folders may hold JPEGs
 	_ "image/png"
 	"log/slog"
+	"math"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -54,6 +55,8 @@ var logicalTypes = map[string]bool{
 	datasets.LogicalType: true,
 	"missing":            true, "extra": true, "wrong_type": true, "misplaced": true,
 	"swapped": true, "flipped": true, "zero": true,
+	// the product zoo's further logical types (eval/scenes)
+	"wrong_size": true, "wrong_colour": true, "wrong_combination": true, "rotated": true, "fill_level": true,
 }
 
 // GroupOf returns the anomaly group of a test type ("" for good).
@@ -99,6 +102,31 @@ type Options struct {
 	// for a fixed layout), as a plant sets them per recipe. The backend
 	// keys must stay those of Pipeline (one backend serves all categories).
 	Recipe func(category string, p config.Pipeline) config.Pipeline
+	// Rates are the false-reject rates of the operating points reported
+	// beside the AUROC (nil: DefaultRates).
+	Rates []float64
+}
+
+// DefaultRates are the false-reject rates of the reported operating points.
+var DefaultRates = []float64{0.01, 0.05}
+
+// Count is k of n images.
+type Count struct {
+	K int `json:"k"`
+	N int `json:"n"`
+}
+
+// OperatingPoint is what a line running SAM-LAD at the threshold
+// calibrated (from the good training images alone) for a false-reject
+// rate sees on the test split: good parts rejected, anomalies caught by
+// group and by type. An image is rejected when its score exceeds the
+// threshold, as the engine decides.
+type OperatingPoint struct {
+	Rate      float64          `json:"false_reject_rate"`
+	Threshold float64          `json:"threshold"`
+	Good      Count            `json:"good_rejected"`
+	Groups    map[string]Count `json:"caught_by_group"`
+	Types     map[string]Count `json:"caught_by_type"`
 }
 
 // Metrics are one method's numbers on one category (or their mean).
@@ -158,10 +186,12 @@ type Category struct {
 	Metrics     map[string]*Metrics `json:"metrics"` // per method
 	// Matching is SAM-LAD's matching quality, where a generator's truth
 	// names corresponding objects (nil elsewhere).
-	Matching *Matching     `json:"matching,omitempty"`
-	Timings  []Stat        `json:"timings"`
-	Images   []ImageRecord `json:"images"`
-	Examples []Example     `json:"-"`
+	Matching *Matching `json:"matching,omitempty"`
+	// Operating are SAM-LAD's operating points at Options.Rates.
+	Operating []OperatingPoint `json:"operating_points,omitempty"`
+	Timings   []Stat           `json:"timings"`
+	Images    []ImageRecord    `json:"images"`
+	Examples  []Example        `json:"-"`
 }
 
 // Report is a whole evaluation.
@@ -279,6 +309,19 @@ func evaluateCategory(ctx context.Context, be *infer.Backend, c *datasets.Catego
 		return nil, err
 	}
 	cr.Calibration = eng.Calibration()
+	rates := o.Rates
+	if rates == nil {
+		rates = DefaultRates
+	}
+	for _, r := range rates {
+		pr := p
+		pr.FalseRejectRate = r
+		er, err := infer.NewEngine(be, bank, pr)
+		if err != nil {
+			return nil, fmt.Errorf("threshold at false-reject rate %g: %w", r, err)
+		}
+		cr.Operating = append(cr.Operating, OperatingPoint{Rate: r, Threshold: er.Calibration().Threshold})
+	}
 	anomalyOf := readAnomalies(c.Root)
 
 	o.Progress.Label(c.Name + " test")
@@ -366,6 +409,9 @@ func evaluateCategory(ctx context.Context, be *infer.Backend, c *datasets.Catego
 		o.Progress.Step()
 	}
 	o.Progress.Label(c.Name + " metrics")
+	for i := range cr.Operating {
+		cr.Operating[i].count(cr.Images)
+	}
 	cr.Timings = stats(timings)
 	if cr.Matching != nil {
 		cr.Matching.finish()
@@ -389,6 +435,25 @@ func evaluateCategory(ctx context.Context, be *infer.Backend, c *datasets.Catego
 		cr.Metrics[m] = met
 	}
 	return cr, nil
+}
+
+// count fills an operating point from SAM-LAD's scores.
+func (op *OperatingPoint) count(recs []ImageRecord) {
+	op.Groups, op.Types = map[string]Count{}, map[string]Count{}
+	for _, r := range recs {
+		rej := 0
+		if s := r.Scores[SAMLAD]; s > op.Threshold || math.IsNaN(s) {
+			rej = 1
+		}
+		if r.Group == "" {
+			op.Good.K += rej
+			op.Good.N++
+			continue
+		}
+		g, t := op.Groups[r.Group], op.Types[r.Anomaly]
+		g.K, g.N, t.K, t.N = g.K+rej, g.N+1, t.K+rej, t.N+1
+		op.Groups[r.Group], op.Types[r.Anomaly] = g, t
+	}
 }
 
 func msSince(t time.Time) float64 { return float64(time.Since(t).Microseconds()) / 1000 }
@@ -647,7 +712,7 @@ func writeMaps(dir string, c *datasets.Category, s datasets.Sample, t *testImage
 }
 
 // resizeMap stretches a map that covers the whole image to w x h
-// (bilinear, pixel centres aligned).
+// (bilinear, pixel centres aligned), keeping its maximum (keepCells).
 func resizeMap(m []float32, mw, mh, w, h int) []float32 {
 	out := make([]float32, w*h)
 	if mw == 0 || mh == 0 || len(m) < mw*mh {
@@ -660,11 +725,13 @@ func resizeMap(m []float32, mw, mh, w, h int) []float32 {
 			out[y*w+x] = infer.Bilinear(m, mw, mh, (float64(x)+0.5)*sx-0.5, fy)
 		}
 	}
+	keepCells(out, w, h, m, mw, mh, 1/sx, 1/sy)
 	return out
 }
 
 // resizeCovering resizes a patch map whose cells cover the first cover
-// pixels of a size-pixel square image (the remainder repeats the edge).
+// pixels of a size-pixel square image (the remainder repeats the edge),
+// keeping its maximum (keepCells).
 func resizeCovering(m []float32, mw, mh, cover, size, w, h int) []float32 {
 	out := make([]float32, w*h)
 	k := float64(cover) / float64(mw) // input pixels per cell
@@ -675,7 +742,30 @@ func resizeCovering(m []float32, mw, mh, cover, size, w, h int) []float32 {
 			out[y*w+x] = infer.Bilinear(m, mw, mh, ((float64(x)+0.5)*sx)/k-0.5, fy)
 		}
 	}
+	keepCells(out, w, h, m, mw, mh, k/sx, k/sy)
 	return out
+}
+
+// keepCells writes each cell's own value at the output pixel nearest the
+// cell's centre (the largest where several cells share a pixel). Bilinear
+// interpolation alone lands between cell centres and lowers a peak, so a
+// written map's maximum would fall below the image score it comes from;
+// with the cells kept, the maximum of a written map is its map's maximum,
+// as the official evaluation, which scores an image by its map's maximum,
+// needs. px and py are output pixels per cell.
+func keepCells(out []float32, w, h int, m []float32, mw, mh int, px, py float64) {
+	seen := make(map[int]bool, mw*mh)
+	for j := range mh {
+		y := min(h-1, max(0, int((float64(j)+0.5)*py)))
+		for i := range mw {
+			x := min(w-1, max(0, int((float64(i)+0.5)*px)))
+			o := y*w + x
+			if v := m[j*mw+i]; !seen[o] || v > out[o] {
+				out[o] = v
+			}
+			seen[o] = true
+		}
+	}
 }
 
 func example(t *testImage, maps map[string][]float32, scores map[string]float64, size int) Example {

@@ -25,6 +25,7 @@ const (
 	matte finish = iota
 	metal
 	sphere
+	flat // print: no bevel, no relief
 )
 
 // spec is the appearance of an object type. Sizes are in units u (1/16 of
@@ -33,30 +34,52 @@ type spec struct {
 	color  rgb
 	radius float64 // bounding radius, units
 	finish finish
+	// The zoo's part types give their shape and surface as functions
+	// (local pixel coordinates); bag and box types use baseSDF and texture.
+	sdf func(it *item, x, y, u float64) float64
+	// tex returns a brightness factor and a colour mixed in with weight a.
+	tex func(it *item, x, y, u float64) (f float64, mix rgb, a float64)
+	// long: the part is slender (a wire, a pin, a bolt) and can be cut or bent.
+	long bool
 }
 
 // specs: distinct hues and sizes so that a classical colour, gradient and
 // texture feature can tell the types apart, as real part families differ.
 var specs = map[string]spec{
-	Nut:        {rgb{0.80, 0.63, 0.24}, 1.10, metal},  // brass hex nut
-	Washer:     {rgb{0.56, 0.58, 0.62}, 1.05, metal},  // steel washer
-	LongScrew:  {rgb{0.34, 0.45, 0.72}, 1.95, metal},  // blue-zinc screw
-	ShortScrew: {rgb{0.16, 0.16, 0.18}, 1.15, metal},  // black-oxide screw
-	Block:      {rgb{0.20, 0.62, 0.26}, 1.20, matte},  // green rubber block
-	Cap:        {rgb{0.96, 0.50, 0.10}, 0.78, matte},  // orange cap
-	Ball:       {rgb{0.16, 0.30, 0.82}, 0.58, sphere}, // blue ball
-	Bar:        {rgb{0.95, 0.80, 0.16}, 1.66, matte},  // yellow bar
+	Nut:        {color: rgb{0.80, 0.63, 0.24}, radius: 1.10, finish: metal},  // brass hex nut
+	Washer:     {color: rgb{0.56, 0.58, 0.62}, radius: 1.05, finish: metal},  // steel washer
+	LongScrew:  {color: rgb{0.34, 0.45, 0.72}, radius: 1.95, finish: metal},  // blue-zinc screw
+	ShortScrew: {color: rgb{0.16, 0.16, 0.18}, radius: 1.15, finish: metal},  // black-oxide screw
+	Block:      {color: rgb{0.20, 0.62, 0.26}, radius: 1.20, finish: matte},  // green rubber block
+	Cap:        {color: rgb{0.96, 0.50, 0.10}, radius: 0.78, finish: matte},  // orange cap
+	Ball:       {color: rgb{0.16, 0.30, 0.82}, radius: 0.58, finish: sphere}, // blue ball
+	Bar:        {color: rgb{0.95, 0.80, 0.16}, radius: 1.66, finish: matte},  // yellow bar
 }
 
-// notch is a circular bite out of an object (a dent), in local pixels.
-type notch struct{ x, y, r float64 }
+// notch is a circular bite out of an object (a dent or a chip), in local
+// pixels.
+type notch struct {
+	x, y, r float64
+	chip    bool
+}
 
 // item is one placed object: type, centre in pixels, rotation in radians.
+// The zoo's fields are zero for bag and box parts.
 type item struct {
 	typ    string
 	cx, cy float64
 	ang    float64
 	notch  *notch
+
+	scale  float64      // size factor (0: 1)
+	col    *rgb         // colour instead of the type's
+	bend   float64      // radians, bent about local x = bendAt (pixels)
+	bendAt float64      //
+	cutAt  *float64     // local x (pixels) where a gap severs the part
+	aux    float64      // a type's own parameter (a length, a level, a pole count)
+	poly   [][2]float64 // a type's own path (wires), local pixels
+	rad    float64      // bounding radius in pixels where the type's varies
+	grow   float64      // pixels a bent part reaches beyond its radius
 }
 
 func screwLength(typ string) float64 {
@@ -98,16 +121,61 @@ func (it item) local(px, py float64) (float64, float64) {
 	return dx*c + dy*s, -dx*s + dy*c
 }
 
+// shape is the part's signed distance in local pixels before a notch.
+func (it item) shape(x, y, u float64) float64 {
+	sp := specs[it.typ]
+	if sp.sdf == nil && it.scale == 0 && it.bend == 0 && it.cutAt == nil {
+		return baseSDF(it.typ, x, y, u)
+	}
+	s := 1.0
+	if it.scale != 0 {
+		s = it.scale
+		x, y = x/s, y/s
+	}
+	if it.bend != 0 && x > it.bendAt {
+		c, sn := math.Cos(it.bend), math.Sin(it.bend)
+		dx := x - it.bendAt
+		x, y = it.bendAt+dx*c+y*sn, -dx*sn+y*c
+	}
+	var d float64
+	if sp.sdf != nil {
+		d = sp.sdf(&it, x, y, u)
+	} else {
+		d = baseSDF(it.typ, x, y, u)
+	}
+	if it.cutAt != nil {
+		d = math.Max(d, 0.22*u-math.Abs(x-*it.cutAt))
+	}
+	return d * s
+}
+
 func (it item) sdf(px, py, u float64) float64 {
 	x, y := it.local(px, py)
-	d := baseSDF(it.typ, x, y, u)
+	d := it.shape(x, y, u)
 	if it.notch != nil {
 		d = math.Max(d, it.notch.r-math.Hypot(x-it.notch.x, y-it.notch.y))
 	}
 	return d
 }
 
-func (it item) bound(u float64) float64 { return specs[it.typ].radius * u }
+func (it item) bound(u float64) float64 {
+	b := specs[it.typ].radius * u
+	if it.rad > 0 {
+		b = it.rad
+	}
+	if it.scale > 1 {
+		b *= it.scale
+	}
+	return b + it.grow
+}
+
+// colour is the part's base colour.
+func (it item) colour() rgb {
+	if it.col != nil {
+		return *it.col
+	}
+	return specs[it.typ].color
+}
 
 func (it item) coverage(w, h int, u float64) mask {
 	return rasterize(w, h, it.cx, it.cy, it.bound(u), func(x, y float64) float64 { return it.sdf(x, y, u) })
@@ -119,7 +187,7 @@ var lightX, lightY = -0.6, -0.8
 // paint draws the object with its shading over the canvas where m covers it.
 func (it item) paint(c *canvas, m mask, u float64, grain *valueNoise) {
 	sp := specs[it.typ]
-	rb := it.bound(u)
+	rb := it.bound(u) - it.grow
 	bevel := 0.18*u + 1
 	for y := m.r.Min.Y; y < m.r.Max.Y; y++ {
 		for x := m.r.Min.X; x < m.r.Max.X; x++ {
@@ -134,8 +202,13 @@ func (it item) paint(c *canvas, m mask, u float64, grain *valueNoise) {
 			var f float64
 			var spec float64
 			switch sp.finish {
+			case flat:
+				f = 1
 			case sphere:
 				r := 0.55 * u
+				if sp.sdf != nil {
+					r = it.bound(u)
+				}
 				nx, ny := (px-it.cx)/r, (py-it.cy)/r
 				nz := math.Sqrt(math.Max(0, 1-nx*nx-ny*ny))
 				diff := math.Max(0, (nx*lightX*0.6 + ny*lightY*0.6 + nz*0.8))
@@ -149,15 +222,32 @@ func (it item) paint(c *canvas, m mask, u float64, grain *valueNoise) {
 					f += 0.3 * (1 - e) * toLight
 				}
 			}
-			f *= texture(it.typ, lx, ly, u)
+			col := sp.color
+			if sp.tex != nil {
+				tf, mix, ma := sp.tex(&it, lx, ly, u)
+				f *= tf
+				col = it.colour()
+				for k := range col {
+					col[k] += (mix[k] - col[k]) * float32(ma)
+				}
+			} else {
+				f *= texture(it.typ, lx, ly, u)
+				if it.col != nil {
+					col = *it.col
+				}
+			}
 			if it.notch != nil {
-				// Deformed metal around a dent catches less light.
+				// Deformed metal around a dent catches less light; a chip
+				// shows a bright fracture face.
 				if dn := math.Hypot(lx-it.notch.x, ly-it.notch.y) - it.notch.r; dn < 0.12*u+1.2 {
-					f *= 0.62
+					if it.notch.chip {
+						f = f*0.5 + 0.55
+					} else {
+						f *= 0.62
+					}
 				}
 			}
 			f *= 1 + 0.06*float64(grain.at(px, py))
-			col := sp.color
 			var out rgb
 			for k := 0; k < 3; k++ {
 				out[k] = float32(float64(col[k])*f + spec)

@@ -1,12 +1,18 @@
 // Package scenes renders seeded, deterministic inspection scenes with logical
-// and structural anomalies and their pixel and per-object ground truth.
+// and structural anomalies and their pixel and per-object ground truth: the
+// product zoo.
 //
-// Two kinds exist. A Bag is a tray of randomly placed fasteners with fixed
-// counts (2 nuts, 2 washers, 1 long and 1 short screw); a Box is a kit box
-// with four compartments whose rules fix the item type and count (1 block,
-// 2 caps, 3 balls, 1 bar). Scenes have a textured background, sensor noise,
-// soft shadows and random poses. The same (kind, seed, size, anomaly) always
-// gives the same pixels.
+// A Bag is a tray of randomly placed fasteners with fixed counts (2 nuts, 2
+// washers, 1 long and 1 short screw); a Box is a kit box with four
+// compartments whose rules fix the item type and count (1 block, 2 caps, 3
+// balls, 1 bar). The zoo's other kinds (kinds.go, zoo.go) follow the logic
+// of MVTec LOCO AD's five categories and of products a plant inspects, and
+// are rendered as a camera sees them: textured backgrounds, soft shadows,
+// lighting gain, tint and gradient that drift, pose jitter of the whole
+// product, blur and sensor noise, varied per image (camera.go). The same
+// (kind, seed, size, anomaly) always gives the same pixels. The split of
+// the kinds into tuning and reporting kinds is the evaluation protocol
+// (TuningKinds, ReportingKinds).
 package scenes
 
 import (
@@ -26,9 +32,6 @@ const (
 	Box Kind = "box"
 )
 
-// Kinds lists the scene families.
-func Kinds() []Kind { return []Kind{Bag, Box} }
-
 // Anomaly is the defect type of a scene; Good means none.
 type Anomaly string
 
@@ -41,21 +44,39 @@ const (
 	Scratch   Anomaly = "scratch"
 	Dent      Anomaly = "dent"  // a notch bitten out of an object's edge
 	Stain     Anomaly = "stain" // contamination
+
+	WrongSize        Anomaly = "wrong_size"        // a part of a size (length, amount) no good image has
+	WrongColour      Anomaly = "wrong_colour"      // a part of a colour no good image has at its place
+	WrongCombination Anomaly = "wrong_combination" // parts that are each fine but do not go together
+	Swapped          Anomaly = "swapped"           // two parts in each other's place (wrong order)
+	Rotated          Anomaly = "rotated"           // a part in the wrong orientation
+	FillLevel        Anomaly = "fill_level"        // a fill level that is too high or too low
+	Crack            Anomaly = "crack"             // a dark, jagged fracture line
+	Chip             Anomaly = "chip"              // a piece broken off an edge
+	Contamination    Anomaly = "contamination"     // loose particles on a part
+	Cut              Anomaly = "cut"               // a part severed across
+	Bent             Anomaly = "bent"              // a part bent out of shape
 )
+
+var logicalAnomalies = map[Anomaly]bool{Missing: true, Extra: true, WrongType: true, Misplaced: true,
+	WrongSize: true, WrongColour: true, WrongCombination: true, Swapped: true, Rotated: true, FillLevel: true}
 
 // Logical reports whether the anomaly breaks a layout rule rather than
 // damaging a surface.
-func (a Anomaly) Logical() bool {
-	return a == Missing || a == Extra || a == WrongType || a == Misplaced
+func (a Anomaly) Logical() bool { return logicalAnomalies[a] }
+
+// LogicalAnomalies lists every logical anomaly type of the zoo.
+func LogicalAnomalies() []Anomaly {
+	var out []Anomaly
+	for a := range logicalAnomalies {
+		out = append(out, a)
+	}
+	slices.Sort(out)
+	return out
 }
 
 // Anomalies lists the anomaly types defined for a kind, logical first.
-func Anomalies(k Kind) []Anomaly {
-	if k == Box {
-		return []Anomaly{Missing, Extra, WrongType, Misplaced, Scratch, Dent, Stain}
-	}
-	return []Anomaly{Missing, Extra, WrongType, Scratch, Dent, Stain}
-}
+func Anomalies(k Kind) []Anomaly { return slices.Clone(kindSpecs[k].anomalies) }
 
 // Object is the truth for one object. Across images of a kind, a query
 // object corresponds to a reference object when Type and Slot agree.
@@ -65,6 +86,18 @@ type Object struct {
 	Slot      int             `json:"slot"` // box compartment 0..3, -1 in a bag
 	Box       image.Rectangle `json:"box"`
 	Anomalous bool            `json:"anomalous"` // extra, wrong type, misplaced or damaged
+	// Angle is the part's rotation relative to the product (radians).
+	Angle float64 `json:"angle"`
+	// Scale, Colour and Param are set where a part differs from its type:
+	// its size factor, its colour (#rrggbb) instead of the type's, and the
+	// type's own parameter in units (a bolt's length, the juice's half
+	// height, a resistor's value, the cable's pole offset).
+	Scale float64 `json:"scale,omitempty"`
+	// Place is the part's centre in the product's frame, in units (1/16 of
+	// the image side), free of the product's pose jitter.
+	Place  [2]float64 `json:"place"`
+	Colour string     `json:"colour,omitempty"`
+	Param  float64    `json:"param,omitempty"`
 }
 
 // Defect is one connected defect region (one channel in MVTec LOCO terms).
@@ -115,6 +148,28 @@ type gen struct {
 	// slotType is the rule of each box compartment.
 	slotType []string
 	paintBG  func(c *canvas)
+
+	// The zoo's kinds (zoo.go): the seed (for the camera stream), the
+	// product's pose, its slots, the anomaly steps a kind does its own way,
+	// and whether the camera model applies (bag and box keep their
+	// original rendering).
+	seed   int64
+	pose   pose
+	slots  []slot
+	types  []string // the part types wrong_type draws from
+	margin float64  // clearance between parts' bounding circles, units (negative: they may touch)
+	hooks  map[Anomaly]func() error
+	camera bool
+	// surface selects the parts that carry surface defects (nil: large ones).
+	surface func(p placed) bool
+	// sizeable and colourable select the parts wrong_size and wrong_colour
+	// may change (nil: any); forbidden are colours a wrong colour may not be.
+	sizeable, colourable func(p placed) bool
+	forbidden            []rgb
+	// fixedAngle holds the relative angle of parts that keep one
+	// orientation; others turn freely.
+	fixedAngle map[string]float64
+	shadowK    float64 // shadow strength of the parts (0: 0.45)
 }
 
 // Generate renders one scene. Bad arguments return an error, never a panic.
@@ -122,37 +177,26 @@ func Generate(kind Kind, seed int64, size int, anomaly Anomaly) (Scene, error) {
 	if size < MinSize {
 		return Scene{}, fmt.Errorf("scene size %d: must be at least %d pixels", size, MinSize)
 	}
-	if kind != Bag && kind != Box {
-		return Scene{}, fmt.Errorf("scene kind %q: want one of %v", kind, Kinds())
+	spec, ok := kindSpecs[kind]
+	if !ok {
+		return Scene{}, fmt.Errorf("scene kind %q: want one of %v", kind, AllKinds())
 	}
 	if anomaly != Good && !slices.Contains(Anomalies(kind), anomaly) {
 		return Scene{}, fmt.Errorf("anomaly %q is not defined for kind %s: want good or one of %v", anomaly, kind, Anomalies(kind))
 	}
 	g := &gen{kind: kind, w: size, h: size, u: float64(size) / 16,
-		rng: newRng(seed, 1), rr: newRng(seed, 3)}
-	var err error
-	if kind == Bag {
-		err = g.layoutBag()
-	} else {
-		err = g.layoutBox()
-	}
-	if err != nil {
+		rng: newRng(seed, 1), rr: newRng(seed, 3), seed: seed}
+	if err := spec.layout(g); err != nil {
 		return Scene{}, fmt.Errorf("generate %s seed %d: %w", kind, seed, err)
 	}
 	// Separate streams keep an anomalous scene identical to the good scene
 	// of the same seed everywhere except around the defect.
 	g.rng = newRng(seed, 2)
-	switch anomaly {
-	case Missing:
-		err = g.missing()
-	case Extra:
-		err = g.extra()
-	case WrongType:
-		err = g.wrongType()
-	case Misplaced:
-		err = g.misplaced()
-	case Dent:
-		err = g.dent()
+	var err error
+	if h := g.hooks[anomaly]; h != nil {
+		err = h()
+	} else {
+		err = g.layoutAnomaly(anomaly)
 	}
 	if err != nil {
 		return Scene{}, fmt.Errorf("generate %s/%s seed %d: %w", kind, anomaly, seed, err)
@@ -164,7 +208,11 @@ func Generate(kind Kind, seed int64, size int, anomaly Anomaly) (Scene, error) {
 	for i, p := range g.items {
 		covs[i] = p.coverage(g.w, g.h, g.u)
 	}
-	g.shadows(c, covs, 0.45)
+	shadowK := float32(0.45)
+	if g.shadowK > 0 {
+		shadowK = float32(g.shadowK)
+	}
+	g.shadows(c, covs, shadowK)
 	grain := newValueNoise(g.rr, g.w, g.h, 1.3)
 	for i, p := range g.items {
 		p.paint(c, covs[i], g.u, grain)
@@ -174,13 +222,21 @@ func Generate(kind Kind, seed int64, size int, anomaly Anomaly) (Scene, error) {
 		err = g.scratch(c, covs)
 	case Stain:
 		err = g.stain(c, covs)
+	case Crack:
+		err = g.crack(c, covs)
+	case Contamination:
+		err = g.contamination(c, covs)
 	}
 	if err != nil {
 		return Scene{}, fmt.Errorf("generate %s/%s seed %d: %w", kind, anomaly, seed, err)
 	}
+	noise := 0.012
+	if g.camera {
+		noise = g.applyCamera(c)
+	}
 
 	sc := Scene{Kind: kind, Anomaly: anomaly, Defects: g.defects,
-		Image:  c.toRGBA(g.rr, 0.012),
+		Image:  c.toRGBA(g.rr, noise),
 		GT:     image.NewGray(image.Rect(0, 0, g.w, g.h)),
 		Labels: image.NewGray16(image.Rect(0, 0, g.w, g.h))}
 	for _, d := range g.defects {
@@ -189,7 +245,7 @@ func Generate(kind Kind, seed int64, size int, anomaly Anomaly) (Scene, error) {
 		}
 	}
 	for i, p := range g.items {
-		sc.Objects = append(sc.Objects, p.truth(covs[i]))
+		sc.Objects = append(sc.Objects, g.truth(p, covs[i]))
 		m := covs[i]
 		for y := m.r.Min.Y; y < m.r.Max.Y; y++ {
 			for x := m.r.Min.X; x < m.r.Max.X; x++ {
@@ -200,16 +256,47 @@ func Generate(kind Kind, seed int64, size int, anomaly Anomaly) (Scene, error) {
 		}
 	}
 	for _, p := range g.absent {
-		sc.Absent = append(sc.Absent, p.truth(p.coverage(g.w, g.h, g.u)))
+		sc.Absent = append(sc.Absent, g.truth(p, p.coverage(g.w, g.h, g.u)))
 	}
 	return sc, nil
+}
+
+// layoutAnomaly applies an anomaly that changes the parts before painting;
+// the painted ones (scratch, stain, crack, contamination) come later.
+func (g *gen) layoutAnomaly(anomaly Anomaly) error {
+	var err error
+	switch anomaly {
+	case Missing:
+		err = g.missing()
+	case Extra:
+		err = g.extra()
+	case WrongType:
+		err = g.wrongType()
+	case Misplaced:
+		err = g.misplaced()
+	case Dent:
+		err = g.dent(false)
+	case Chip:
+		err = g.dent(true)
+	case Swapped:
+		err = g.swapped()
+	case WrongSize:
+		err = g.wrongSize()
+	case WrongColour:
+		err = g.wrongColour()
+	case Cut:
+		err = g.cut()
+	case Bent:
+		err = g.bent()
+	}
+	return err
 }
 
 func newRng(seed int64, stream uint64) *rand.Rand {
 	return rand.New(rand.NewPCG(uint64(seed), 0x5ca1ab1e00+stream))
 }
 
-func (p placed) truth(m mask) Object {
+func (g *gen) truth(p placed, m mask) Object {
 	var r image.Rectangle
 	for y := m.r.Min.Y; y < m.r.Max.Y; y++ {
 		for x := m.r.Min.X; x < m.r.Max.X; x++ {
@@ -218,7 +305,21 @@ func (p placed) truth(m mask) Object {
 			}
 		}
 	}
-	return Object{ID: p.id, Type: p.typ, Slot: p.slot, Box: r, Anomalous: p.anomalous}
+	o := Object{ID: p.id, Type: p.typ, Slot: p.slot, Box: r, Anomalous: p.anomalous,
+		Angle: math.Remainder(p.ang-g.pose.ang, 2*math.Pi), Scale: p.scale}
+	if g.camera {
+		lx, ly := g.local(p.cx, p.cy)
+		o.Place = [2]float64{math.Round(lx/g.u*100) / 100, math.Round(ly/g.u*100) / 100}
+	}
+	if p.col != nil {
+		o.Colour = fmt.Sprintf("#%02x%02x%02x", uint8(255*p.col[0]), uint8(255*p.col[1]), uint8(255*p.col[2]))
+	}
+	if p.typ == JuiceOrange || p.typ == JuiceCherry || p.typ == JuiceBanana {
+		o.Param = math.Round(p.aux/g.u*100) / 100
+	} else {
+		o.Param = p.aux
+	}
+	return o
 }
 
 // shadows darkens the canvas under a blurred, offset copy of the objects.
@@ -235,7 +336,11 @@ func (g *gen) shadows(c *canvas, covs []mask, strength float32) {
 			}
 		}
 	}
-	boxBlur(f, g.w, g.h, max(1, int(0.16*g.u)), 3)
+	if g.camera {
+		blurExact(f, g.w, g.h, max(1, int(0.16*g.u)), 3)
+	} else {
+		boxBlur(f, g.w, g.h, max(1, int(0.16*g.u)), 3)
+	}
 	for y := 0; y < g.h; y++ {
 		for x := 0; x < g.w; x++ {
 			c.scale(x, y, 1-strength*f[y*g.w+x])
@@ -275,6 +380,9 @@ func (g *gen) missing() error {
 }
 
 func (g *gen) extra() error {
+	if g.slots != nil {
+		return g.extraZoo()
+	}
 	for _, slot := range g.rng.Perm(max(1, len(g.slotType))) {
 		typ := g.randomType()
 		if g.kind == Box {
@@ -295,6 +403,8 @@ func (g *gen) randomType() string {
 	types := []string{Nut, Washer, LongScrew, ShortScrew}
 	if g.kind == Box {
 		types = g.slotType
+	} else if g.types != nil {
+		types = g.types
 	}
 	return types[g.rng.IntN(len(types))]
 }
@@ -322,6 +432,9 @@ func (g *gen) wrongType() error {
 
 // misplaced moves one box item into another compartment.
 func (g *gen) misplaced() error {
+	if g.slots != nil {
+		return g.misplacedZoo()
+	}
 	for _, i := range g.rng.Perm(len(g.items)) {
 		p := g.items[i]
 		for _, slot := range g.rng.Perm(len(g.slotType)) {
@@ -353,22 +466,31 @@ func (g *gen) randomInside(it item) (float64, float64, bool) {
 	return 0, 0, false
 }
 
-// dent bites a circular notch out of an object's outer edge.
-func (g *gen) dent() error {
-	i, ok := g.pick(large)
+// dent bites a circular notch out of an object's outer edge; a chip is the
+// same bite with a bright fracture face instead of dark deformed metal.
+func (g *gen) dent(chip bool) error {
+	i, ok := g.pick(g.large)
 	if !ok {
 		return fmt.Errorf("no object large enough for a dent")
 	}
 	p := &g.items[i]
 	r := math.Max(2, 0.5*g.u)
-	theta := g.rng.Float64() * 2 * math.Pi
-	ct, st := math.Cos(theta), math.Sin(theta)
-	// March in from outside along the ray to the outer boundary.
-	t := p.bound(g.u) + 1
-	for t > 0 && baseSDF(p.typ, t*ct, t*st, g.u) > 0 {
-		t -= 0.25
+	var ct, st, t float64
+	for try := 0; ; try++ {
+		theta := g.rng.Float64() * 2 * math.Pi
+		ct, st = math.Cos(theta), math.Sin(theta)
+		// March in from outside along the ray to the outer boundary.
+		t = p.bound(g.u) + 1
+		for t > 0 && p.shape(t*ct, t*st, g.u) > 0 {
+			t -= 0.25
+		}
+		// The zoo's parts take the bite where the part is thick, not on a
+		// pin's needle or a wire's end.
+		if !g.camera || try == 30 || p.shape((t-0.35*g.u)*ct, (t-0.35*g.u)*st, g.u) < -0.15*g.u {
+			break
+		}
 	}
-	n := notch{x: (t + 0.3*r) * ct, y: (t + 0.3*r) * st, r: r}
+	n := notch{x: (t + 0.3*r) * ct, y: (t + 0.3*r) * st, r: r, chip: chip}
 	orig := p.item
 	p.notch = &n
 	p.anomalous = true
@@ -377,14 +499,18 @@ func (g *gen) dent() error {
 		lx, ly := orig.local(x, y)
 		return math.Max(orig.sdf(x, y, g.u), math.Hypot(lx-n.x, ly-n.y)-n.r-rim)
 	})
-	g.defects = append(g.defects, Defect{Dent, m.gray(g.w, g.h, 0.5)})
+	a := Dent
+	if chip {
+		a = Chip
+	}
+	g.defects = append(g.defects, Defect{a, m.gray(g.w, g.h, 0.5)})
 	return nil
 }
 
 // scratch draws a thin, slightly curved line across one of the larger
 // objects; of a few random candidates it keeps the longest visible one.
 func (g *gen) scratch(c *canvas, covs []mask) error {
-	i, ok := g.pick(large)
+	i, ok := g.pick(g.large)
 	if !ok {
 		return fmt.Errorf("no object large enough for a scratch")
 	}
@@ -413,8 +539,8 @@ func (g *gen) scratch(c *canvas, covs []mask) error {
 		return fmt.Errorf("no surface for a scratch on %s", p.typ)
 	}
 	col := rgb{0.92, 0.92, 0.95} // bare metal or stress-whitened plastic
-	sp := specs[p.typ]
-	if 0.3*sp.color[0]+0.59*sp.color[1]+0.11*sp.color[2] > 0.6 {
+	sp := p.colour()
+	if 0.3*sp[0]+0.59*sp[1]+0.11*sp[2] > 0.6 {
 		col = rgb{0.25, 0.22, 0.2}
 	}
 	gt := image.NewGray(image.Rect(0, 0, g.w, g.h))
@@ -434,8 +560,14 @@ func (g *gen) scratch(c *canvas, covs []mask) error {
 	return nil
 }
 
-// large selects objects big enough to carry a visible surface defect.
-func large(p placed) bool { return specs[p.typ].radius >= 1 }
+// large selects objects big enough to carry a visible surface defect; a
+// zoo kind may name its own (g.surface).
+func (g *gen) large(p placed) bool {
+	if g.surface != nil {
+		return g.surface(p)
+	}
+	return specs[p.typ].radius >= 1
+}
 
 // scratchLine rasterises a quadratic Bezier stroke through a random point
 // of the object.
@@ -445,6 +577,9 @@ func (g *gen) scratchLine(it item, hw float64) (mask, bool) {
 		return mask{}, false
 	}
 	half := 0.8 * it.bound(g.u)
+	if g.camera {
+		half = math.Min(half, 1.4*g.u) // a scratch, not a stroke across a bottle
+	}
 	th := g.rng.Float64() * math.Pi
 	dx, dy := math.Cos(th)*half, math.Sin(th)*half
 	bend := (g.rng.Float64()*2 - 1) * 0.25 * half

@@ -39,6 +39,10 @@ type SplitOptions struct {
 	Anomalies      []Anomaly // nil means all anomalies of the kind
 }
 
+// PartsDir is the folder at the split root that holds the per-part truth
+// masks, mirroring the image paths. The official layouts' readers ignore it.
+const PartsDir = "parts"
+
 // TruthFile is the name of the per-image truth written at the split root.
 // It is not part of the official layouts; readers of those ignore it.
 const TruthFile = "truth.json"
@@ -55,7 +59,12 @@ type Truth struct {
 // TruthImage is the truth for one written image; paths are slash-separated
 // and relative to the split root.
 type TruthImage struct {
-	Path    string   `json:"path"`
+	Path string `json:"path"`
+	// Parts is the image's per-part truth mask (PartsDir + "/" + Path): an
+	// 8-bit PNG whose pixel value k > 0 marks the visible pixels of
+	// Objects[k-1], 0 elsewhere. It is written for every image, good ones
+	// included, for measuring a segmenter's part recall.
+	Parts   string   `json:"parts"`
 	Split   string   `json:"split"` // train, validation or test
 	Anomaly Anomaly  `json:"anomaly"`
 	Seed    int64    `json:"seed"`
@@ -99,6 +108,10 @@ func generateImage(kind Kind, seed int64, split string, a Anomaly, i, size int) 
 // type saturates at its full region area, except a missing object, which
 // saturates at an absolute area of about two thirds of a small object, so a
 // detector only has to flag a good part of where the object should be.
+//
+// The missing object's area is the kind's (kindSpec.missingSat, in units²:
+// about two thirds of its smallest part), so that a missing pin saturates
+// as a missing orange does.
 func DefectsConfig(kind Kind, size int, anomalies []Anomaly) datasets.DefectsConfig {
 	if anomalies == nil {
 		anomalies = Anomalies(kind)
@@ -108,7 +121,11 @@ func DefectsConfig(kind Kind, size int, anomalies []Anomaly) datasets.DefectsCon
 	for i, a := range anomalies {
 		d := datasets.DefectConfig{Name: string(a), PixelValue: 255 - i, SaturationThreshold: 1, RelativeSaturation: true}
 		if a == Missing {
-			d.SaturationThreshold, d.RelativeSaturation = math.Max(1, math.Round(1.5*u*u)), false
+			sat := kindSpecs[kind].missingSat
+			if sat == 0 {
+				sat = 1.5
+			}
+			d.SaturationThreshold, d.RelativeSaturation = math.Max(1, math.Round(sat*u*u)), false
 		}
 		c = append(c, d)
 	}
@@ -118,8 +135,8 @@ func DefectsConfig(kind Kind, size int, anomalies []Anomaly) datasets.DefectsCon
 // WriteSplit renders a data set into dir in the chosen layout, plus
 // truth.json. It refuses a non-empty dir so it never mixes two data sets.
 func WriteSplit(dir string, o SplitOptions) (Truth, error) {
-	if o.Kind != Bag && o.Kind != Box {
-		return Truth{}, fmt.Errorf("scene kind %q: want one of %v", o.Kind, Kinds())
+	if _, ok := kindSpecs[o.Kind]; !ok {
+		return Truth{}, fmt.Errorf("scene kind %q: want one of %v", o.Kind, AllKinds())
 	}
 	if o.Layout != MVTecAD && o.Layout != LOCO {
 		return Truth{}, fmt.Errorf("layout %q: want %q or %q", o.Layout, MVTecAD, LOCO)
@@ -205,8 +222,15 @@ func (w *splitWriter) goods(split, sub string, n int) error {
 // scene writes the image, its masks in the layout's form, and its truth.
 func (w *splitWriter) scene(sc Scene, split string, seed int64, sub string, n int) error {
 	rel := path.Join(sub, fmt.Sprintf("%03d.png", n))
-	ti := TruthImage{Path: rel, Split: split, Anomaly: sc.Anomaly, Seed: seed, Objects: sc.Objects, Absent: sc.Absent}
+	ti := TruthImage{Path: rel, Parts: path.Join(PartsDir, rel), Split: split, Anomaly: sc.Anomaly, Seed: seed, Objects: sc.Objects, Absent: sc.Absent}
 	if err := splitfile.WritePNG(filepath.Join(w.dir, filepath.FromSlash(rel)), sc.Image); err != nil {
+		return err
+	}
+	parts := image.NewGray(sc.Labels.Rect)
+	for i := range parts.Pix {
+		parts.Pix[i] = uint8(min(255, int(sc.Labels.Pix[2*i])<<8|int(sc.Labels.Pix[2*i+1])))
+	}
+	if err := splitfile.WritePNG(filepath.Join(w.dir, filepath.FromSlash(ti.Parts)), parts); err != nil {
 		return err
 	}
 	if sc.Anomaly != Good {
