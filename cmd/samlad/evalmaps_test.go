@@ -12,14 +12,6 @@ import (
 	"github.com/samlad/samlad/eval/scenes"
 )
 
-// mapCarriesDecision says whether SAM-LAD paints every finding (missing,
-// extra, mismatched, out of place) into its anomaly map with its score, so
-// that the map's maximum equals the image score (issue #13, part 4). The
-// engine's painting lands in infer/ on its own branch; until it is merged
-// this is false and TestMapMaximaAUROC checks the baseline's maps only.
-// Flip it at that merge: it is the only switch of the check.
-const mapCarriesDecision = false
-
 // pythonWithSklearn returns a Python interpreter that imports scikit-learn
 // and tifffile (Debian's python3-sklearn and python3-tifffile, installed by
 // make deps; an interpreter earlier on PATH may lack them).
@@ -38,7 +30,7 @@ func pythonWithSklearn(t *testing.T) string {
 // (scripts/auroc_from_maps.py: scikit-learn on the maxima of the written
 // float32 TIFF maps, as the official MVTec LOCO evaluation scores images)
 // computes equals the report's image AUROC within 0.1 point, per kind and
-// group, for the patch-kNN baseline and (mapCarriesDecision) SAM-LAD: on
+// group, for the patch-kNN baseline and SAM-LAD (every term paints its value into the map, so its maximum is the image score): on
 // three zoo kinds in the LOCO layout and on DigitAnatomy (MVTec AD layout,
 // no recipe).
 func TestMapMaximaAUROC(t *testing.T) {
@@ -62,12 +54,7 @@ func checkMapMaxima(t *testing.T, py, root, layout string) {
 		t.Fatalf("%s: exit code %d", layout, rc)
 	}
 	rep := readReport(t, out)
-	methods := map[string]string{runner.PatchKNN: filepath.Join(maps, runner.PatchKNN)}
-	if mapCarriesDecision {
-		methods[runner.SAMLAD] = maps
-	} else {
-		t.Log("mapCarriesDecision is false: SAM-LAD's maps are not checked until the engine paints its findings")
-	}
+	methods := map[string]string{runner.PatchKNN: filepath.Join(maps, runner.PatchKNN), runner.SAMLAD: maps}
 	for m, dir := range methods {
 		b, err := exec.Command(py, "../../scripts/auroc_from_maps.py", dir, root).Output()
 		if err != nil {
