@@ -131,10 +131,10 @@ func goodScores(b *Bank, p config.Pipeline) []float64 {
 	return out
 }
 
-// weights are the term weights the bank learned, or all 1 when the config
-// turns them off.
-func (b *Bank) weights(p config.Pipeline) TermWeights {
-	if !p.LearnWeights || b.SelfCheck == nil {
+// weights are the term weights the bank's self-check chose (all 1 when it
+// was enrolled without pipeline.learn_weights).
+func (b *Bank) weights(config.Pipeline) TermWeights {
+	if b.SelfCheck == nil {
 		return unitWeights()
 	}
 	return b.SelfCheck.Weights

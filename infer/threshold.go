@@ -21,7 +21,10 @@ import (
 // fitted to them underestimates. Why a fit at all: forty
 // good images say little about a 1% tail, and their largest score, the
 // rule before, let one odd good image set a threshold above every
-// anomaly. Medians keep such an image from moving the fit.
+// anomaly. Medians keep such an image from moving the fit. The fit never
+// goes below the good images' own (1 - rate) quantile: where their tail is
+// heavier than the law (fused terms whose weights leave many images alike),
+// the threshold rejects no larger share of them than the rate.
 // thresholdCheck reports how many good images score above the threshold,
 // so that a tail heavier than the fit shows at enrolment.
 
@@ -43,7 +46,7 @@ func falseRejectThreshold(scores []float64, rate float64) float64 {
 	if len(exc) > 0 {
 		scale = max(median(exc)/math.Ln2, thresholdScaleFloor)
 	}
-	return med + scale*math.Log(0.5/rate)
+	return max(med+scale*math.Log(0.5/rate), quantile(slices.Clone(scores), 1-rate))
 }
 
 // thresholdScaleFloor keeps the tail's scale from collapsing when the good
