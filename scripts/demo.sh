@@ -6,7 +6,7 @@
 #  3. start mosquitto on a free loopback port;
 #  4. run `samlad run` on the test scenes replayed as a camera, with the
 #     built-in backend, and print every verdict as it arrives over MQTT;
-#  5. stop it with SIGTERM and check that it published `stopped` and exited 0.
+#  5. stop it with SIGTERM and check that it published `offline` and exited 0.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 BIN=${BIN:-bin/samlad}
@@ -133,12 +133,12 @@ rc=0
 wait "$run" || rc=$?
 sleep 0.5
 got=$(grep -c '/verdict ' "$work/sub.log" || true)
-if [ "$rc" -ne 0 ] || ! grep -q 'available stopped' "$work/sub.log" || [ "$got" -ne "$frames" ]; then
+if [ "$rc" -ne 0 ] || ! grep -q 'available offline' "$work/sub.log" || [ "$got" -ne "$frames" ]; then
 	echo "demo: FAILED (exit $rc, $got verdicts for $frames frames); daemon log:" >&2
 	cat "$work/samlad.log" >&2
 	exit 1
 fi
-echo "demo: $got verdicts for $frames frames, 'stopped' published, samlad exited 0"
+echo "demo: $got verdicts for $frames frames, 'offline' published, samlad exited 0"
 python3 - "$work/sub.log" "$work/replay" "$FALSE_REJECT_RATE" <<'PY'
 import json, os, sys
 truth = [n[:-4] for n in sorted(os.listdir(sys.argv[2]))]
