@@ -25,6 +25,25 @@ func rssBytes(t *testing.T, pid int) int64 {
 	return pages * int64(os.Getpagesize())
 }
 
+// rssAnonBytes reads the anonymous part of process pid's resident set
+// (RssAnon: heap, C allocations, stacks). A leak grows it; the file-backed
+// part (shared libraries' code) is left out, because the kernel evicts and
+// reloads those pages under memory pressure from other processes.
+func rssAnonBytes(t *testing.T, pid int) int64 {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
+	if err != nil {
+		t.Skipf("no /proc/%d/status: %v", pid, err)
+	}
+	for _, l := range strings.Split(string(b), "\n") {
+		if v, ok := strings.CutPrefix(l, "RssAnon:"); ok {
+			kb, _ := strconv.ParseInt(strings.TrimSuffix(strings.TrimSpace(v), " kB"), 10, 64)
+			return kb << 10
+		}
+	}
+	t.Skipf("no RssAnon in /proc/%d/status", pid)
+	return 0
+}
+
 func soakFrames(t *testing.T) int {
 	frames := 300
 	if s := os.Getenv("SAMLAD_SOAK_FRAMES"); s != "" {
@@ -37,13 +56,13 @@ func soakFrames(t *testing.T) int {
 	return frames
 }
 
-// soakLimitKiB is the RSS growth TestSoak allows, in KiB per 1,000 frames,
-// as the robust (Theil-Sen) slope of RSS against frames after warm-up. A
-// bounded daemon measures near 0 here; GC and the allocator move RSS in
-// steps of a few MiB that the median of pairwise slopes shrugs off. The
-// leak TestSoakCatchesInjectedLeak injects (5 MiB per 1,000 frames) is
-// 2.5 times the limit.
-const soakLimitKiB = 2048
+// soakLimitKiB is the growth of anonymous RSS TestSoak allows, in KiB per
+// 1,000 frames, as the robust (Theil-Sen) slope against frames after
+// warm-up. A bounded daemon measured between -1.6 and +1.5 MiB per 1,000
+// frames on the loaded build box (the Go heap wanders with what is in
+// flight); the leak TestSoakCatchesInjectedLeak injects (5 MiB per 1,000
+// frames) measured +7.0 and +8.0 (the heap goal grows with it).
+const soakLimitKiB = 3072
 
 // soakWarmup is how many frames pass before RSS is sampled: the engine,
 // the outgoing store, paho and the GC reach their working sizes.
@@ -85,7 +104,7 @@ type soakResult struct {
 }
 
 // runSoak runs bin on a free-running camera at 60 fps for frames frames and
-// samples its RSS every frames/60 verdicts after warm-up.
+// samples its anonymous RSS about 180 times after warm-up.
 func runSoak(t *testing.T, bin string, frames int) soakResult {
 	replay, bankA, _ := testFixture(t)
 	b := mqtttest.Start(t, mqtttest.Options{})
@@ -103,10 +122,10 @@ func runSoak(t *testing.T, bin string, frames int) soakResult {
 	warm := min(soakWarmup, frames/2)
 	rec.Wait("", warm, 5*time.Minute)
 	r := soakResult{frames: frames, th0: threads(t, pid), kinds: map[string]int{}}
-	step := max((frames-warm)/60, 1)
+	step := max((frames-warm)/180, 1)
 	for n := warm; n <= frames; n += step {
 		rec.Wait("", n, time.Duration(frames)*time.Second)
-		r.samples = append(r.samples, soakSample{len(rec.Messages("")), rssBytes(t, pid)})
+		r.samples = append(r.samples, soakSample{len(rec.Messages("")), rssAnonBytes(t, pid)})
 	}
 	r.th1 = threads(t, pid)
 	p.cmd.Process.Signal(syscall.SIGTERM)
@@ -123,14 +142,14 @@ func runSoak(t *testing.T, bin string, frames int) soakResult {
 	for _, s := range r.samples {
 		r.rssMaxSeen = max(r.rssMaxSeen, s.rss)
 	}
-	t.Logf("%d frames at 60 fps: %v; %d RSS samples after %d warm-up frames: %.1f -> %.1f MiB (max %.1f), slope %+.0f KiB per 1,000 frames (limit %d); threads %d -> %d",
+	t.Logf("%d frames at 60 fps: %v; %d anonymous RSS samples after %d warm-up frames: %.1f -> %.1f MiB (max %.1f), slope %+.0f KiB per 1,000 frames (limit %d); threads %d -> %d",
 		len(vs), r.kinds, len(r.samples), warm, mib(r.rssFirst), mib(r.rssLast), mib(r.rssMaxSeen), r.slope, soakLimitKiB, r.th0, r.th1)
 	if testing.Verbose() {
 		var b strings.Builder
 		for _, s := range r.samples {
 			fmt.Fprintf(&b, " %d:%.1f", s.frames, mib(s.rss))
 		}
-		t.Logf("RSS MiB by frame:%s", b.String())
+		t.Logf("anonymous RSS MiB by frame:%s", b.String())
 	}
 	return r
 }
@@ -140,7 +159,7 @@ func runSoak(t *testing.T, bin string, frames int) soakResult {
 func soakFailures(r soakResult) []string {
 	var out []string
 	if r.slope >= soakLimitKiB {
-		out = append(out, fmt.Sprintf("RSS grows %.0f KiB per 1,000 frames after warm-up (limit %d): a leak", r.slope, soakLimitKiB))
+		out = append(out, fmt.Sprintf("anonymous RSS grows %.0f KiB per 1,000 frames after warm-up (limit %d): a leak", r.slope, soakLimitKiB))
 	}
 	if r.th1 > r.th0+2 {
 		out = append(out, fmt.Sprintf("threads grew from %d to %d", r.th0, r.th1))
@@ -152,12 +171,12 @@ func soakLength(t *testing.T) int {
 	if os.Getenv("SAMLAD_SOAK_FRAMES") != "" {
 		return soakFrames(t)
 	}
-	return 1500
+	return 2400
 }
 
-// The built binary on a free-running camera at 60 fps for 1,500 frames
+// The built binary on a free-running camera at 60 fps for 2,400 frames
 // (SAMLAD_SOAK_FRAMES in `make soak`): after a warm-up of 600 frames its
-// RSS, sampled 60 times, grows less than soakLimitKiB per 1,000 frames
+// anonymous RSS, sampled 180 times, grows less than soakLimitKiB per 1,000 frames
 // (Theil-Sen slope: single readings are at the mercy of GC), its threads
 // stay put, every frame has its verdict in order, and it stops cleanly.
 func TestSoak(t *testing.T) {
