@@ -22,9 +22,10 @@ import (
 // good images say little about a 1% tail, and their largest score, the
 // rule before, let one odd good image set a threshold above every
 // anomaly. Medians keep such an image from moving the fit. The fit never
-// goes below the good images' own (1 - rate) quantile: where their tail is
-// heavier than the law (fused terms whose weights leave many images alike),
-// the threshold rejects no larger share of them than the rate.
+// goes below the good images' own (1 - rate) quantile at the rank below
+// (lowerQuantile): where their tail is heavier than the law, the threshold
+// rejects hardly more of them than the rate, and still no single image
+// sets it.
 // thresholdCheck reports how many good images score above the threshold,
 // so that a tail heavier than the fit shows at enrolment.
 
@@ -46,7 +47,16 @@ func falseRejectThreshold(scores []float64, rate float64) float64 {
 	if len(exc) > 0 {
 		scale = max(median(exc)/math.Ln2, thresholdScaleFloor)
 	}
-	return max(med+scale*math.Log(0.5/rate), quantile(slices.Clone(scores), 1-rate))
+	return max(med+scale*math.Log(0.5/rate), lowerQuantile(scores, 1-rate))
+}
+
+// lowerQuantile is the q quantile of xs taken at the rank below (no
+// interpolation toward a larger score): of 40 scores, 0.99 is the second
+// largest, so one odd good image never sets the threshold.
+func lowerQuantile(xs []float64, q float64) float64 {
+	s := slices.Clone(xs)
+	slices.Sort(s)
+	return s[int(math.Floor(q*float64(len(s)-1)))]
 }
 
 // thresholdScaleFloor keeps the tail's scale from collapsing when the good

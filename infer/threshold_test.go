@@ -19,6 +19,17 @@ func TestFalseRejectThresholdByHand(t *testing.T) {
 	if got := falseRejectThreshold(scores, 0.05); math.Abs(got-want) > 1e-9 {
 		t.Errorf("with one score at 1000: threshold %.6f, want %.6f", got, want)
 	}
+	// A tail heavier than the law: the threshold stays at or above the
+	// good scores' own quantile at the rank below, the second largest of 40
+	// at 1%.
+	heavy := make([]float64, 40)
+	for i := range heavy {
+		heavy[i] = float64(i) / 40
+	}
+	heavy[38], heavy[39] = 5, 6
+	if got := falseRejectThreshold(heavy, 0.01); got != 5 {
+		t.Errorf("heavy tail: threshold %.4f, want the second largest score 5", got)
+	}
 	// A rate config validation refuses counts as the default.
 	if a, b := falseRejectThreshold(scores, 0), falseRejectThreshold(scores, 0.01); a != b {
 		t.Errorf("rate 0 gave %.4f, the default rate 0.01 %.4f", a, b)
