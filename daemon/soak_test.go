@@ -74,6 +74,30 @@ type soakSample struct {
 	rss    int64
 }
 
+// soakFloorWindow is how many consecutive samples one floor point takes
+// its minimum over.
+const soakFloorWindow = 15
+
+// floors is the lower envelope of the samples: the smallest RSS of each
+// window of n consecutive ones. Between collections RSS saws up and down by
+// more than a run's leak, and on a loaded machine the collections come at
+// other times, so raw samples give slopes of several MiB per 1,000 frames
+// with nothing leaking; what a collection leaves, the floor, only rises
+// with memory that stays alive.
+func floors(s []soakSample, n int) []soakSample {
+	var out []soakSample
+	for i := 0; i < len(s); i += n {
+		lo := s[i]
+		for _, x := range s[i:min(i+n, len(s))] {
+			if x.rss < lo.rss {
+				lo = x
+			}
+		}
+		out = append(out, lo)
+	}
+	return out
+}
+
 // theilSen is the median of the slopes between every pair of samples, in
 // KiB per 1,000 frames.
 func theilSen(s []soakSample) float64 {
@@ -137,7 +161,7 @@ func runSoak(t *testing.T, bin string, frames int) soakResult {
 	for _, v := range vs {
 		r.kinds[v.Verdict]++
 	}
-	r.slope = theilSen(r.samples)
+	r.slope = theilSen(floors(r.samples, soakFloorWindow))
 	r.rssFirst, r.rssLast = r.samples[0].rss, r.samples[len(r.samples)-1].rss
 	for _, s := range r.samples {
 		r.rssMaxSeen = max(r.rssMaxSeen, s.rss)
