@@ -120,7 +120,11 @@ func runInspect(args []string) int {
 	failed := 0
 	used := map[string]bool{} // heatmap names written, to keep same-named inputs apart
 	var scored []labelledScore
+	bar := newProgress(os.Stderr)
+	bar.AddTotal(len(paths))
+	bar.Label("inspect")
 	for _, p := range paths {
+		bar.Step()
 		img, orig, err := rd.read(p)
 		if err != nil {
 			continue
@@ -153,6 +157,7 @@ func runInspect(args []string) int {
 			}
 		}
 	}
+	bar.Done()
 	code := rd.exitCode()
 	if baseline != nil {
 		if err := writeTable(*tablePath, scored); err != nil {
