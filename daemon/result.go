@@ -20,10 +20,13 @@ func toMessage(v *Verdict) actuate.Verdict {
 		Captured: v.Capture, Inspected: v.Inspected,
 		Verdict: v.Kind, Reject: v.Reject, Reason: v.Reason,
 		Score: v.Score, Threshold: v.Threshold,
-		BankID: v.Bank, Recipe: v.Recipe,
+		BankID: v.BankID, Recipe: v.Recipe,
 		Findings: []actuate.Finding{},
 	}
 	if v.Result == nil {
+		// No inspection result: the verdict has no score, and no threshold
+		// it was judged against; both are published as null, never 0.
+		m.Score, m.Threshold = math.NaN(), math.NaN()
 		return m
 	}
 	sx, sy := 1.0, 1.0
