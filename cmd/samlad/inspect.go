@@ -12,6 +12,7 @@ import (
 	"path/filepath"
 	"strings"
 
+	"github.com/samlad/samlad/actuate/heatmap"
 	"github.com/samlad/samlad/capture"
 	"github.com/samlad/samlad/infer"
 	"github.com/samlad/samlad/infer/backends"
@@ -151,7 +152,7 @@ func runInspect(args []string) int {
 		}
 		enc.Encode(line)
 		if *heatDir != "" {
-			if err := writeHeatmap(*heatDir, heatmapName(p, used), orig, res, cfg.Pipeline.InputSize); err != nil {
+			if err := writeHeatmap(*heatDir, heatmapName(p, used), heatmapLabel(p), orig, res, cfg.Pipeline.InputSize); err != nil {
 				failed++
 				fmt.Fprintf(os.Stderr, "heatmap %s: %v\n", p, err)
 			}
@@ -200,27 +201,38 @@ func toOriginal(fs []infer.Finding, b image.Rectangle, size int) []infer.Finding
 	return out
 }
 
-// heatmapName is <base>.png, or <parent>_<base>.png when an earlier input
-// of this run had the same base name (test/extra/000.png, test/good/000.png).
+// heatmapName is always <parent>_<base>.png (test/dent/000.png and
+// test/good/000.png give dent_000.png and good_000.png), with _<n> added
+// when an earlier input of this run already took the name.
 func heatmapName(path string, used map[string]bool) string {
-	base := strings.TrimSuffix(filepath.Base(path), filepath.Ext(path))
-	name := base + ".png"
-	for n := 0; used[name]; n++ {
-		name = filepath.Base(filepath.Dir(path)) + "_" + base + ".png"
-		if n > 0 {
-			name = fmt.Sprintf("%s_%s_%d.png", filepath.Base(filepath.Dir(path)), base, n)
-		}
+	stem := filepath.Base(filepath.Dir(path)) + "_" + strings.TrimSuffix(filepath.Base(path), filepath.Ext(path))
+	name := stem + ".png"
+	for n := 1; used[name]; n++ {
+		name = fmt.Sprintf("%s_%d.png", stem, n)
 	}
 	used[name] = true
 	return name
 }
 
-func writeHeatmap(dir, name string, orig image.Image, res *infer.Result, size int) error {
+// heatmapLabel is what a heatmap's header names the image by: its folder
+// and file name, as a test split labels it (dent/000).
+func heatmapLabel(path string) string {
+	return filepath.Base(filepath.Dir(path)) + "/" + strings.TrimSuffix(filepath.Base(path), filepath.Ext(path))
+}
+
+// writeHeatmap renders res over the original image at its own resolution
+// (actuate/heatmap: colour map with legend, verdict header, findings).
+func writeHeatmap(dir, name, label string, orig image.Image, res *infer.Result, size int) error {
+	in := heatmap.Input{Frame: orig, Map: res.Map, MapW: res.MapW, MapH: res.MapH,
+		Score: res.Score, Threshold: res.Threshold, Verdict: res.Verdict, PartID: label}
+	for _, f := range toOriginal(res.Findings, orig.Bounds(), size) {
+		in.Findings = append(in.Findings, heatmap.Finding{Kind: f.Kind, Box: f.Box, Score: f.Score})
+	}
 	f, err := os.Create(filepath.Join(dir, name))
 	if err != nil {
 		return err
 	}
-	if err := png.Encode(f, infer.Overlay(orig, res, size)); err != nil {
+	if err := png.Encode(f, heatmap.Render(in)); err != nil {
 		f.Close()
 		return err
 	}

@@ -4,14 +4,32 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"image"
+	"image/color"
+	"image/png"
 	"io"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
+	"github.com/samlad/samlad/actuate/heatmap"
 	"github.com/samlad/samlad/eval/metrics"
 )
+
+func decodePNG(t *testing.T, path string) image.Image {
+	t.Helper()
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	img, err := png.Decode(f)
+	if err != nil {
+		t.Fatalf("%s: %v", path, err)
+	}
+	return img
+}
 
 // capture runs fn with stdout and stderr redirected and returns them.
 func captureOutput(t *testing.T, fn func() int) (rc int, stdout, stderr string) {
@@ -91,6 +109,22 @@ func TestEnrollInspectCLI(t *testing.T) {
 		}
 		if r.Verdict != "pass" && r.Verdict != "fail" || r.Threshold <= 0 || len(r.Timings) != 11 {
 			t.Errorf("line %q: incomplete result", l)
+		}
+		// Its heatmap: <folder>_<name>.png at the image's own size plus the
+		// header and legend, the header in the verdict's colour.
+		name := filepath.Base(filepath.Dir(r.Path)) + "_" + filepath.Base(r.Path)
+		hm := decodePNG(t, filepath.Join(heat, name))
+		orig := decodePNG(t, r.Path).Bounds()
+		hdr, leg := heatmap.Layout(orig)
+		if got, want := hm.Bounds().Size(), image.Pt(orig.Dx()+leg, orig.Dy()+hdr); got != want {
+			t.Errorf("%s: size %v, want %v", name, got, want)
+		}
+		want := heatmap.PassColour
+		if r.Verdict == "fail" {
+			want = heatmap.FailColour
+		}
+		if c := color.RGBAModel.Convert(hm.At(hm.Bounds().Max.X-1, 0)); c != want {
+			t.Errorf("%s: header %v, want %v for %s", name, c, want, r.Verdict)
 		}
 	}
 
