@@ -355,7 +355,11 @@ func (c *camera) worker(i int) {
 			o.reason, o.err = ReasonInspect, errors.New("engine returned no result")
 		default:
 			// Encoded here, in parallel, so that the publisher only publishes.
-			o.heatmap = c.d.heatmap(img, res, c.fails(res))
+			thr := res.Threshold
+			if t := c.thresholdOverride(); t > 0 {
+				thr = t
+			}
+			o.heatmap = c.d.heatmap(j.frame, res, thr, c.fails(res))
 		}
 		j.done <- o
 	}

@@ -337,8 +337,10 @@ func TestCommands(t *testing.T) {
 			t.Errorf("score %v with threshold %v: %q reject=%t, want %q", v.Score, tc.threshold, v.Verdict, v.Reject, tc.want)
 		}
 	}
-	if len(rec.Messages(prefix+"/cam1/heatmap")) == 0 {
+	if hms := rec.Messages(prefix + "/cam1/heatmap"); len(hms) == 0 {
 		t.Error("no heatmap published for the failed part (actuate.heatmap = fail)")
+	} else {
+		checkHeatmapJPEG(t, hms[0].Payload, filepath.Join(fixture.single, "top.png"))
 	}
 	// "auto", what the state shows when no override is set, is accepted as
 	// a command: the bank's threshold decides again.
