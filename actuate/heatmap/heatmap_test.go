@@ -100,3 +100,41 @@ func TestRenderPassAndError(t *testing.T) {
 		}
 	}
 }
+
+// The objects panel: a matched pair in one colour on both sides, an extra
+// query object and a missing reference object dashed in their colours, the
+// missing one also where it would be in the query.
+func TestRenderObjects(t *testing.T) {
+	q := grey(100, 80)
+	out := RenderObjects(ObjectsInput{Query: q, RefName: "005.png", Verdict: "fail", Title: "extra/000", Notes: []string{"rule 1", "rule 2"},
+		Pairs: []Pair{
+			{Query: 0, Object: 3, QueryBox: image.Rect(10, 10, 30, 30), RefBox: image.Rect(12, 11, 32, 31), Prob: 0.9},
+			{Query: 1, Object: -1, QueryBox: image.Rect(50, 40, 70, 60), Prob: 0.6},
+			{Query: -1, Object: 4, RefBox: image.Rect(60, 10, 90, 30), Prob: 0.7},
+		}})
+	const gap, title = 8, 19
+	if got, want := out.Bounds().Size(), image.Pt(2*100+gap, title+80+2*15+6); got != want {
+		t.Fatalf("size %v, want %v", got, want)
+	}
+	if c := out.RGBAAt(out.Bounds().Dx()-1, 0); c != FailColour {
+		t.Errorf("title %v, want %v", c, FailColour)
+	}
+	at := func(x, y int) color.RGBA { return out.RGBAAt(x, y) }
+	if at(10, title+20) != PairColour(0) || at(100+gap+12, title+20) != PairColour(0) {
+		t.Errorf("matched pair not boxed in one colour on both sides: %v %v", at(10, title+20), at(100+gap+12, title+20))
+	}
+	on, off := 0, 0
+	for x := 50; x < 70; x++ {
+		if at(x, title+59) == ExtraColour {
+			on++
+		} else {
+			off++
+		}
+	}
+	if on == 0 || off == 0 {
+		t.Errorf("extra box bottom edge: %d on, %d off; want dashed red", on, off)
+	}
+	if at(100+gap+60, title+12) != MissingColour || at(60, title+12) != MissingColour {
+		t.Errorf("missing object not marked in the reference and the query: %v %v", at(100+gap+60, title+12), at(60, title+12))
+	}
+}

@@ -42,9 +42,11 @@ func runInspect(args []string) int {
 	bankPath := fs.String("bank", "", "bank file made by samlad enroll")
 	cfgPath := fs.String("config", "", "config file (TOML); default: the bank's enrolled settings")
 	heatDir := fs.String("heatmaps", "", "write heatmap overlays as PNG into this folder")
+	objDir := fs.String("objects", "", "write an objects panel per image as PNG into this folder: the segmented objects, their matches in the nearest reference, what is extra or missing, and the rules enrolment learned")
+	refsDir := fs.String("refs", "", "with --objects: the folder enrolled from, so that the panels show the reference images (default: objects only)")
 	tablePath := fs.String("table", "", "also score each image with the patch-kNN baseline on the bank's features and write a Markdown table of image AUROC, SAM-LAD beside the baseline, into this file (- for stderr); an image's label is its folder: good or an anomaly type, as in a test split")
 	fs.Usage = func() {
-		fmt.Fprintln(os.Stderr, "usage: samlad inspect --bank FILE [--config FILE] [--heatmaps DIR] [--table FILE] IMAGE|DIR...")
+		fmt.Fprintln(os.Stderr, "usage: samlad inspect --bank FILE [--config FILE] [--heatmaps DIR] [--objects DIR] [--table FILE] IMAGE|DIR...")
 		fs.PrintDefaults()
 	}
 	// Flags may follow the image paths (samlad inspect --bank b *.png --heatmaps out).
@@ -94,12 +96,16 @@ func runInspect(args []string) int {
 			return 1
 		}
 	}
-	if *heatDir != "" {
-		if err := os.MkdirAll(*heatDir, 0o755); err != nil {
-			fmt.Fprintf(os.Stderr, "samlad inspect: heatmaps: %v\n", err)
+	for _, d := range []struct{ flag, dir string }{{"--heatmaps", *heatDir}, {"--objects", *objDir}} {
+		if d.dir == "" {
+			continue
+		}
+		if err := os.MkdirAll(d.dir, 0o755); err != nil {
+			fmt.Fprintf(os.Stderr, "samlad inspect: %s: %v\n", d.flag, err)
 			return 1
 		}
 	}
+	objUsed := map[string]bool{}
 	var paths []string
 	for _, a := range files {
 		if st, err := os.Stat(a); err == nil && st.IsDir() {
@@ -151,6 +157,13 @@ func runInspect(args []string) int {
 			}
 		}
 		enc.Encode(line)
+		if *objDir != "" {
+			name := strings.TrimSuffix(heatmapName(p, objUsed), ".png") + ".objects.png"
+			if err := writeObjects(filepath.Join(*objDir, name), heatmapLabel(p), *refsDir, img, res, bank, cfg.Pipeline.InputSize); err != nil {
+				failed++
+				fmt.Fprintf(os.Stderr, "objects %s: %v\n", p, err)
+			}
+		}
 		if *heatDir != "" {
 			if err := writeHeatmap(*heatDir, heatmapName(p, used), heatmapLabel(p), orig, res, cfg.Pipeline.InputSize); err != nil {
 				failed++
@@ -249,4 +262,61 @@ func writeTable(path string, scored []labelledScore) error {
 		return err
 	}
 	return os.WriteFile(path, []byte(b.String()), 0o644)
+}
+
+// writeObjects writes the objects panel of one inspected image: the query
+// at the engine's input size with its objects, the nearest reference (its
+// image when found under refsDir or at the bank's path for it, else a
+// blank canvas) with its objects, matched pairs in one colour each, extra and
+// missing objects dashed, and the rules the bank learned.
+func writeObjects(path, label, refsDir string, img *infer.Image, res *infer.Result, bank *infer.Bank, size int) error {
+	in := heatmap.ObjectsInput{Query: img.ToRGBA(), Scale: 2, Verdict: res.Verdict,
+		Title: fmt.Sprintf("%s  %s  %.2f / %.2f  %s", label, strings.ToUpper(res.Verdict), res.Score, res.Threshold, summarizeFindings(res.Findings))}
+	if len(res.References) > 0 {
+		in.RefName = res.References[0]
+		refPath := res.References[0]
+		if refsDir != "" && !filepath.IsAbs(refPath) {
+			refPath = filepath.Join(refsDir, refPath)
+		}
+		if data, err := os.ReadFile(refPath); err == nil {
+			if ref, err := capture.DecodeImage(data); err == nil {
+				in.Ref = infer.FromImage(ref, size).ToRGBA()
+			}
+		}
+		if in.Ref == nil {
+			in.RefName += " (image not found: give --refs DIR)"
+		}
+	}
+	for _, m := range res.Matches {
+		if m.Ref == 0 {
+			in.Pairs = append(in.Pairs, heatmap.Pair{QueryBox: m.QueryBox, RefBox: m.RefBox, Query: m.Query, Object: m.Object, Prob: m.Prob})
+		}
+	}
+	in.Notes = append([]string{"learned at enrolment:"}, strings.Split(strings.TrimSpace(bank.Rules.String()), "\n")...)
+	f, err := os.Create(path)
+	if err != nil {
+		return err
+	}
+	if err := png.Encode(f, heatmap.RenderObjects(in)); err != nil {
+		f.Close()
+		return err
+	}
+	return f.Close()
+}
+
+// summarizeFindings counts findings by kind: "1 missing, 2 extra".
+func summarizeFindings(fs []infer.Finding) string {
+	var kinds []string
+	n := map[string]int{}
+	for _, f := range fs {
+		if n[f.Kind] == 0 {
+			kinds = append(kinds, f.Kind)
+		}
+		n[f.Kind]++
+	}
+	parts := make([]string, len(kinds))
+	for i, k := range kinds {
+		parts[i] = fmt.Sprintf("%d %s", n[k], k)
+	}
+	return strings.Join(parts, ", ")
 }

@@ -211,3 +211,67 @@ func TestInspectTable(t *testing.T) {
 		t.Errorf("unlabelled images: rc %d, stderr %q", rc, stderr)
 	}
 }
+
+// inspect --objects: one panel per image, the query beside its nearest
+// reference (found under --refs), both at twice the input size, the title in
+// the verdict's colour, matched objects boxed in the same colour on both
+// sides.
+func TestInspectObjects(t *testing.T) {
+	dir := t.TempDir()
+	data := filepath.Join(dir, "box")
+	if rc := runScenes([]string{"--kind", "box", "--out", data, "--good", "5", "--test", "1", "--size", "112", "--anomalies", "extra"}); rc != 0 {
+		t.Fatalf("scenes: exit code %d", rc)
+	}
+	cfg := filepath.Join(dir, "line.toml")
+	os.WriteFile(cfg, []byte("[pipeline]\ninput_size = 112\nupsample = 2\nk = 2\n"), 0o644)
+	bank := filepath.Join(dir, "line.bank")
+	good := filepath.Join(data, "train", "good")
+	if rc, _, stderr := captureOutput(t, func() int { return runEnroll([]string{"--config", cfg, "--good", good, "--out", bank}) }); rc != 0 {
+		t.Fatalf("enroll: %d %s", rc, stderr)
+	}
+	objs := filepath.Join(dir, "objects")
+	rc, stdout, stderr := captureOutput(t, func() int {
+		return runInspect([]string{"--bank", bank, "--objects", objs, "--refs", good, filepath.Join(data, "test")})
+	})
+	if rc != 0 {
+		t.Fatalf("inspect: %d %s", rc, stderr)
+	}
+	for _, l := range strings.Split(strings.TrimSpace(stdout), "\n") {
+		var r inspectLine
+		if err := json.Unmarshal([]byte(l), &r); err != nil {
+			t.Fatal(err)
+		}
+		name := filepath.Base(filepath.Dir(r.Path)) + "_" + strings.TrimSuffix(filepath.Base(r.Path), ".png") + ".objects.png"
+		img := decodePNG(t, filepath.Join(objs, name))
+		if w := img.Bounds().Dx(); w != 2*2*112+8 {
+			t.Errorf("%s: width %d, want two panels of 224 and a gap", name, w)
+		}
+		want := heatmap.PassColour
+		if r.Verdict == "fail" {
+			want = heatmap.FailColour
+		}
+		if c := color.RGBAModel.Convert(img.At(img.Bounds().Max.X-1, 0)); c != want {
+			t.Errorf("%s: title %v, want %v for %s", name, c, want, r.Verdict)
+		}
+		// The first matched pair's colour on both sides; the reference image
+		// itself (not the blank canvas) on the right.
+		left, right := 0, 0
+		for y := 0; y < img.Bounds().Dy(); y++ {
+			for x := 0; x < img.Bounds().Dx(); x++ {
+				if color.RGBAModel.Convert(img.At(x, y)) == heatmap.PairColour(0) {
+					if x < 224 {
+						left++
+					} else {
+						right++
+					}
+				}
+			}
+		}
+		if left == 0 || right == 0 {
+			t.Errorf("%s: first matched pair drawn %d times left, %d right", name, left, right)
+		}
+		if c := color.RGBAModel.Convert(img.At(224+8+112, 19+112)); c == (color.RGBA{0x40, 0x40, 0x40, 0xff}) {
+			t.Errorf("%s: the reference panel is blank though --refs names its folder", name)
+		}
+	}
+}
