@@ -24,8 +24,11 @@ deps:
 models:
 	@scripts/models.sh
 
+# The build time, and the commit for checkouts Go does not stamp itself (a
+# linked git worktree); `samlad version` prints both.
+LDFLAGS ?= -X main.buildTime=$(shell date -u +%Y-%m-%dT%H:%M:%SZ) -X main.commit=$(shell git rev-parse HEAD 2>/dev/null)
 build: deps
-	$(GO) build -o $(BIN) ./cmd/samlad
+	$(GO) build -ldflags '$(LDFLAGS)' -o $(BIN) ./cmd/samlad
 
 test: deps models
 	$(GO) vet ./...

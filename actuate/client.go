@@ -141,6 +141,12 @@ func Dial(cfg config.MQTT, act config.Actuate, cmds Commands, log *slog.Logger) 
 	// acknowledged by hand: a trigger only once its verdict is stored.
 	opts.SetCleanSession(false).SetAutoAckDisabled(true)
 
+	var disc []DiscoveryMessage
+	if cfg.Discovery.Enabled {
+		if disc, err = Discovery(cfg.Discovery.Prefix, clientID, t, cmds.Cameras); err != nil {
+			return nil, err
+		}
+	}
 	store, bad, err := openOutbox(cfg.StoreDir, cfg.StoreLimit, cfg.StoreOverflow, !cfg.StoreNoFsync)
 	if err != nil {
 		return nil, err
@@ -153,6 +159,9 @@ func Dial(cfg config.MQTT, act config.Actuate, cmds Commands, log *slog.Logger) 
 		retained: map[string][]byte{t.Available(): []byte(Online), t.AvailableReason(): []byte(ReasonRunning)}, heatmaps: map[uint64]heatmapMsg{},
 		downSince: time.Now(), born: time.Now(), started: !cmds.Hold,
 		pending: map[string]*pendingMsg{}, acked: map[string]bool{},
+	}
+	for _, m := range disc {
+		c.retained[m.Topic] = m.Payload
 	}
 	// Queued commands arrive right after CONNACK, before the subscription
 	// of this session is made again: they go to the same handler.

@@ -17,7 +17,7 @@ import (
 // Settings a command may set on <prefix>/<camera>/<setting>/set.
 const (
 	SetEnabled   = "enabled"   // payload: true|false|on|off|1|0
-	SetThreshold = "threshold" // payload: a finite number > 0
+	SetThreshold = "threshold" // payload: a finite number > 0, or "auto" (the bank's threshold)
 	SetRecipe    = "recipe"    // payload: a bank file path under the bank directory
 	SetTrigger   = "trigger"   // payload: a part id, or {"part_id": "...", "ts": ...}; {} for none
 	SetEnroll    = "enroll"    // payload: a folder of good images under the enrol directory
@@ -32,7 +32,8 @@ type Command struct {
 	Setting string
 	// Enabled for SetEnabled.
 	Enabled bool
-	// Threshold for SetThreshold.
+	// Threshold for SetThreshold; 0 for "auto": the bank's calibrated
+	// threshold again, which the state topic shows as "auto".
 	Threshold float64
 	// Path for SetRecipe (a bank file) and SetEnroll (a folder): already
 	// resolved under the configured directory by SafeJoin.
@@ -114,9 +115,12 @@ func (cs Commands) ParseCommand(camera, setting string, payload []byte) (Command
 			return cmd, fmt.Errorf("%s/enabled: %q is not a switch value (send true/false, on/off or 1/0)", camera, clip(p))
 		}
 	case SetThreshold:
+		if strings.EqualFold(p, "auto") {
+			return cmd, nil
+		}
 		t, err := strconv.ParseFloat(p, 64)
 		if err != nil || math.IsNaN(t) || math.IsInf(t, 0) || t <= 0 {
-			return cmd, fmt.Errorf("%s/threshold: %q is not a finite number > 0", camera, clip(p))
+			return cmd, fmt.Errorf("%s/threshold: %q is not a finite number > 0 or \"auto\" (the bank's calibrated threshold)", camera, clip(p))
 		}
 		cmd.Threshold = t
 	case SetRecipe:

@@ -66,6 +66,8 @@ func TestParseCommand(t *testing.T) {
 		{SetEnabled, "1", Command{Enabled: true}},
 		{SetThreshold, "0.35", Command{Threshold: 0.35}},
 		{SetThreshold, "2e-1", Command{Threshold: 0.2}},
+		{SetThreshold, "auto", Command{Threshold: 0}}, // what threshold/state shows
+		{SetThreshold, " AUTO\n", Command{Threshold: 0}},
 		{SetTrigger, "", Command{}},
 		{SetTrigger, "SN:2026/11#7", Command{PartID: "SN:2026/11#7"}},
 		{SetTrigger, `{"part_id":"A-1"}`, Command{PartID: "A-1"}},
@@ -82,6 +84,7 @@ func TestParseCommand(t *testing.T) {
 		{"cam1", SetEnabled, "yes please"},
 		{"cam1", SetThreshold, "-1"},
 		{"cam1", SetThreshold, "0"},
+		{"cam1", SetThreshold, "automatic"},
 		{"cam1", SetThreshold, "Inf"},
 		{"cam1", SetThreshold, ""},
 		{"cam1", SetTrigger, strings.Repeat("x", 65)},

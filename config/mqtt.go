@@ -32,6 +32,17 @@ type MQTT struct {
 	StoreNoFsync bool `toml:"store_no_fsync"`
 	// StatsInterval is the period of <prefix>/stats.
 	StatsInterval Duration `toml:"stats_interval"`
+	// Discovery announces each camera's entities to Home Assistant.
+	Discovery Discovery `toml:"discovery"`
+}
+
+// Discovery configures Home Assistant MQTT discovery (docs/mqtt.md).
+type Discovery struct {
+	// Enabled publishes the entities' config messages, retained, at every
+	// connection. Off by default.
+	Enabled bool `toml:"enabled"`
+	// Prefix is Home Assistant's discovery prefix (its default: "homeassistant").
+	Prefix string `toml:"prefix"`
 }
 
 // TLS configures TLS and mutual TLS.
@@ -71,6 +82,7 @@ func DefaultMQTT() MQTT {
 		StoreLimit:           10000,
 		StoreOverflow:        "drop_oldest",
 		StatsInterval:        Duration(10e9),
+		Discovery:            Discovery{Prefix: "homeassistant"},
 	}
 }
 

@@ -393,6 +393,9 @@ func (v *validator) mqtt(m MQTT) {
 	v.positiveDuration(s+"stats_interval", m.StatsInterval)
 	v.atLeast(s+"store_limit", m.StoreLimit, 1, " messages")
 	v.oneOf(s+"store_overflow", m.StoreOverflow, "drop_oldest", "refuse_new")
+	if d := m.Discovery; d.Enabled && (d.Prefix == "" || strings.ContainsAny(d.Prefix, "+#\x00") || strings.HasPrefix(d.Prefix, "/") || strings.HasSuffix(d.Prefix, "/")) {
+		v.bad(s+"discovery.prefix", d.Prefix, "must be Home Assistant's discovery prefix, a topic without wildcards (+ #) or leading/trailing '/' (its default: \"homeassistant\")")
+	}
 	if m.StoreNoFsync {
 		v.warn(s+"store_no_fsync", true, "verdicts buffered during a broker outage can be lost on a power cut")
 	}

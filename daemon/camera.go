@@ -33,6 +33,7 @@ const orderSlack = 256
 type engineRef struct {
 	insp     Inspector
 	bank     string
+	bankID   string // the bank file's hash, see bankID
 	recipe   string
 	provider string
 }
@@ -175,23 +176,31 @@ func (c *camera) openSource() error {
 
 // onState publishes the camera's connection state (retained) and logs it.
 func (c *camera) onState(e capture.StateEvent) {
-	state, detail := actuate.CameraOK, ""
-	switch e.State {
-	case capture.StateOpening, capture.StateReconnecting:
-		state = actuate.CameraOpening
-	case capture.StateLost:
-		state = actuate.CameraLost
+	state, detail := cameraState(e.State, c.enabled.Load()), ""
+	if e.State == capture.StateLost {
 		detail = fmt.Sprintf("%v; retry %d in %v", e.Err, e.Attempt, e.Retry.Round(time.Millisecond))
 		c.log.Warn("camera lost", "err", e.Err, "attempt", e.Attempt, "retry", e.Retry)
-	case capture.StateEnded, capture.StateStopped:
-		state = string(e.State)
-		if !c.enabled.Load() {
-			state = actuate.CameraDisabled
-		}
 	}
 	if err := c.d.publisher().PublishCameraState(c.name, state, detail); err != nil {
 		c.log.Warn("publish camera state", "err", err)
 	}
+}
+
+// cameraState is the state published on <prefix>/<camera>/status for a
+// capture state (README "MQTT topics" lists them).
+func cameraState(s capture.State, enabled bool) string {
+	switch s {
+	case capture.StateOpening, capture.StateReconnecting:
+		return actuate.CameraOpening
+	case capture.StateLost:
+		return actuate.CameraLost
+	case capture.StateEnded, capture.StateStopped:
+		if !enabled {
+			return actuate.CameraDisabled
+		}
+		return string(s)
+	}
+	return actuate.CameraOK
 }
 
 // closeSource stops triggers and waits until every frame the source had
@@ -346,7 +355,11 @@ func (c *camera) worker(i int) {
 			o.reason, o.err = ReasonInspect, errors.New("engine returned no result")
 		default:
 			// Encoded here, in parallel, so that the publisher only publishes.
-			o.heatmap = c.d.heatmap(img, res, c.fails(res))
+			thr := res.Threshold
+			if t := c.thresholdOverride(); t > 0 {
+				thr = t
+			}
+			o.heatmap = c.d.heatmap(j.frame, res, thr, c.fails(res))
 		}
 		j.done <- o
 	}
@@ -407,7 +420,7 @@ func (c *camera) verdict(j *job, o outcome) *Verdict {
 	eng := j.eng
 	v := &Verdict{
 		Camera: c.name, Seq: j.seq, PartID: j.frame.PartID, Capture: j.frame.Capture,
-		Inspected: o.inspected, Bank: eng.bank, Recipe: eng.recipe, Frame: j.frame.Image, Image: o.img,
+		Inspected: o.inspected, Bank: eng.bank, BankID: eng.bankID, Recipe: eng.recipe, Frame: j.frame.Image, Image: o.img,
 	}
 	if o.res == nil {
 		v.Kind = KindError

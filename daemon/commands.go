@@ -92,7 +92,7 @@ func (d *Daemon) swapBank(c *camera, cfg config.Config, path, recipe string) err
 	if err != nil {
 		return fmt.Errorf("load bank %s: %w", path, err)
 	}
-	c.engine.Store(&engineRef{insp: insp, bank: path, recipe: recipe, provider: provider})
+	c.engine.Store(&engineRef{insp: insp, bank: path, bankID: bankID(path), recipe: recipe, provider: provider})
 	d.log.Info("recipe switched", "camera", c.name, "recipe", recipe, "bank", path)
 	return nil
 }

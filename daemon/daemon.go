@@ -98,7 +98,7 @@ func (d *Daemon) Ready() bool { return d.ready.Load() }
 // fail-safe), `stopped` is published. A nil error means a clean stop.
 func (d *Daemon) Run(ctx context.Context) error {
 	d.started = time.Now()
-	for _, w := range exposedSecrets(d.configPath, d.cfg) {
+	for _, w := range exposedSecrets(d.cfg) {
 		d.log.Warn("secret exposed", "detail", w)
 	}
 	engines, err := d.buildEngines(d.cfg)
@@ -281,7 +281,7 @@ func (d *Daemon) buildEngines(cfg config.Config) (map[string]*engineRef, error) 
 		if err != nil {
 			return nil, fmt.Errorf("camera %s: bank %s: %w", cc.Name, cc.Bank, err)
 		}
-		out[cc.Name] = &engineRef{insp: insp, bank: cc.Bank, recipe: recipeName(cc), provider: provider}
+		out[cc.Name] = &engineRef{insp: insp, bank: cc.Bank, bankID: bankID(cc.Bank), recipe: recipeName(cc), provider: provider}
 	}
 	return out, nil
 }
@@ -317,7 +317,7 @@ func (d *Daemon) reload() {
 		d.event(actuate.Event{Level: actuate.LevelError, Kind: "reload", Msg: msg})
 		return
 	}
-	for _, w := range exposedSecrets(d.configPath, cfg) {
+	for _, w := range exposedSecrets(cfg) {
 		d.log.Warn("secret exposed", "detail", w)
 	}
 	d.mu.Lock()

@@ -51,7 +51,7 @@ func TestTriggeredFramesGetOneVerdictEachInOrder(t *testing.T) {
 		if v.Captured.IsZero() || v.Inspected.Before(v.Captured) || v.Published.Before(v.Inspected) {
 			t.Errorf("verdict %d timestamps out of order: capture %v inspect %v publish %v", i, v.Captured, v.Inspected, v.Published)
 		}
-		if v.BankID != bankA || v.Recipe != "bag" {
+		if v.BankID != bankID(bankA) || !bankIDRe.MatchString(v.BankID) || v.Recipe != "bag" {
 			t.Errorf("verdict %d: bank %q recipe %q", i, v.BankID, v.Recipe)
 		}
 		if math.IsNaN(v.Score) || v.Threshold <= 0 {
@@ -253,7 +253,7 @@ func TestReloadRefusesBrokenConfigAndSwapsBankAtomically(t *testing.T) {
 	// Frames admitted before the swap finish on bank A; wait for bank B.
 	waitUntil(t, "a verdict on bank B", 30*time.Second, func() bool {
 		ms := rec.Messages(prefix + "/cam1/verdict")
-		return len(ms) > 0 && strings.Contains(string(ms[len(ms)-1].Payload), filepath.Base(bankB))
+		return len(ms) > 0 && strings.Contains(string(ms[len(ms)-1].Payload), `"bank_id":"`+bankID(bankB)+`"`)
 	})
 	n := len(rec.Messages(prefix + "/cam1/verdict"))
 	vs := verdicts(t, rec.Wait(prefix+"/cam1/verdict", n+3, 30*time.Second))
@@ -261,11 +261,11 @@ func TestReloadRefusesBrokenConfigAndSwapsBankAtomically(t *testing.T) {
 	switched := -1
 	for i, v := range vs {
 		switch v.BankID {
-		case bankA:
+		case bankID(bankA):
 			if switched >= 0 {
 				t.Fatalf("verdict seq %d on bank A after seq %d was on bank B", v.Seq, vs[switched].Seq)
 			}
-		case bankB:
+		case bankID(bankB):
 			if switched < 0 {
 				switched = i
 			}
@@ -337,8 +337,20 @@ func TestCommands(t *testing.T) {
 			t.Errorf("score %v with threshold %v: %q reject=%t, want %q", v.Score, tc.threshold, v.Verdict, v.Reject, tc.want)
 		}
 	}
-	if len(rec.Messages(prefix+"/cam1/heatmap")) == 0 {
+	if hms := rec.Messages(prefix + "/cam1/heatmap"); len(hms) == 0 {
 		t.Error("no heatmap published for the failed part (actuate.heatmap = fail)")
+	} else {
+		checkHeatmapJPEG(t, hms[0].Payload, filepath.Join(fixture.single, "top.png"))
+	}
+	// "auto", what the state shows when no override is set, is accepted as
+	// a command: the bank's threshold decides again.
+	send(t, hmi, "threshold", "auto")
+	if st := rec.Wait(prefix+"/cam1/threshold/state", 4, 10*time.Second); string(st[3].Payload) != "auto" || string(st[0].Payload) != "auto" {
+		t.Errorf("threshold states %s, want auto at start and after the auto command", mqtttest.Format(st))
+	}
+	send(t, hmi, "trigger", "t-auto")
+	if v := verdicts(t, rec.Wait(prefix+"/cam1/verdict", 4, 30*time.Second))[3]; v.Threshold != first.Threshold || v.Verdict != first.Verdict {
+		t.Errorf("after threshold auto: %s with threshold %v, want %s with the bank's %v", v.Verdict, v.Threshold, first.Verdict, first.Threshold)
 	}
 
 	send(t, hmi, "recipe", "../"+filepath.Base(bankA))
@@ -346,16 +358,21 @@ func TestCommands(t *testing.T) {
 	send(t, hmi, "recipe", "other.bank")
 	rec.Wait(prefix+"/cam1/recipe/state", 2, 30*time.Second)
 	send(t, hmi, "trigger", "t-3")
-	if v := verdicts(t, rec.Wait(prefix+"/cam1/verdict", 4, 30*time.Second))[3]; v.BankID != filepath.Join(banks, "other.bank") || v.Recipe != "other" {
+	if v := verdicts(t, rec.Wait(prefix+"/cam1/verdict", 5, 30*time.Second))[4]; v.BankID != bankID(filepath.Join(banks, "other.bank")) || v.Recipe != "other" {
 		t.Errorf("after the recipe switch: bank %q recipe %q", v.BankID, v.Recipe)
 	}
 
 	send(t, hmi, "enabled", "false")
 	rec.Wait(prefix+"/cam1/enabled/state", 2, 10*time.Second)
 	send(t, hmi, "trigger", "t-4")
-	vs := verdicts(t, rec.Wait(prefix+"/cam1/verdict", 5, 30*time.Second))
-	if v := vs[4]; v.PartID != "t-4" || v.Verdict != actuate.Error || !v.Reject || !strings.Contains(v.Reason, "disabled") {
+	raw := rec.Wait(prefix+"/cam1/verdict", 6, 30*time.Second)
+	vs := verdicts(t, raw)
+	if v := vs[5]; v.PartID != "t-4" || v.Verdict != actuate.Error || !v.Reject || !strings.Contains(v.Reason, "disabled") {
 		t.Errorf("trigger on a disabled camera: %+v", v)
+	}
+	// An error verdict has no score and no threshold: null, not 0.
+	if p := string(raw[5].Payload); !strings.Contains(p, `"score":null,"threshold":null`) {
+		t.Errorf("error verdict does not carry null score and threshold: %s", p)
 	}
 	checkOrder(t, vs)
 }
@@ -413,7 +430,7 @@ func TestEnrollCommand(t *testing.T) {
 	}
 	send(t, hmi, "trigger", "after-enrol")
 	v := verdicts(t, rec.Wait(prefix+"/cam1/verdict", 1, 30*time.Second))[0]
-	if v.BankID != filepath.Join(banks, recipe+".bank") || v.Recipe != recipe || v.Verdict == actuate.Error {
+	if v.BankID != bankID(filepath.Join(banks, recipe+".bank")) || v.Recipe != recipe || v.Verdict == actuate.Error {
 		t.Errorf("verdict after enrolment: bank %q recipe %q %s %s", v.BankID, v.Recipe, v.Verdict, v.Reason)
 	}
 }

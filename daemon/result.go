@@ -3,12 +3,16 @@ package daemon
 import (
 	"bytes"
 	"encoding/json"
+	"image"
 	"image/jpeg"
 	"image/png"
 	"math"
 	"time"
 
+	xdraw "golang.org/x/image/draw"
+
 	"github.com/samlad/samlad/actuate"
+	"github.com/samlad/samlad/actuate/heatmap"
 	"github.com/samlad/samlad/infer"
 )
 
@@ -20,10 +24,13 @@ func toMessage(v *Verdict) actuate.Verdict {
 		Captured: v.Capture, Inspected: v.Inspected,
 		Verdict: v.Kind, Reject: v.Reject, Reason: v.Reason,
 		Score: v.Score, Threshold: v.Threshold,
-		BankID: v.Bank, Recipe: v.Recipe,
+		BankID: v.BankID, Recipe: v.Recipe,
 		Findings: []actuate.Finding{},
 	}
 	if v.Result == nil {
+		// No inspection result: the verdict has no score, and no threshold
+		// it was judged against; both are published as null, never 0.
+		m.Score, m.Threshold = math.NaN(), math.NaN()
 		return m
 	}
 	sx, sy := 1.0, 1.0
@@ -52,17 +59,39 @@ func encodeFrameJPEG(v *Verdict) ([]byte, error) {
 	return b.Bytes(), nil
 }
 
-// encodeHeatmapPNG is the anomaly map over the frame with the findings
-// outlined; nil when there is no map (error verdicts).
+// encodeHeatmapPNG is the archived heatmap, at the frame's size (see
+// renderHeatmap); nil when there is no map (error verdicts).
 func encodeHeatmapPNG(v *Verdict) ([]byte, error) {
-	if v.Result == nil || v.Result.MapW == 0 || v.Image == nil {
+	if v.Result == nil || v.Result.MapW == 0 || v.Image == nil || v.Frame == nil {
 		return nil, nil
 	}
 	var b bytes.Buffer
-	if err := png.Encode(&b, infer.Overlay(v.Image.ToRGBA(), v.Result, v.Image.W)); err != nil {
+	if err := png.Encode(&b, renderHeatmap(v.Frame, v.Image.W, v.Result, v.Kind, v.PartID, v.Threshold, 0)); err != nil {
 		return nil, err
 	}
 	return b.Bytes(), nil
+}
+
+// renderHeatmap draws res over the camera frame, scaled down to maxSide
+// when it is larger (0: full size), with the legend, the verdict header and
+// the findings (actuate/heatmap). size is the engine's square input size,
+// in which the findings' boxes are.
+func renderHeatmap(frame image.Image, size int, res *infer.Result, verdict, partID string, threshold float64, maxSide int) image.Image {
+	fb := frame.Bounds()
+	if side := max(fb.Dx(), fb.Dy()); maxSide > 0 && side > maxSide {
+		small := image.NewRGBA(image.Rect(0, 0, max(1, fb.Dx()*maxSide/side), max(1, fb.Dy()*maxSide/side)))
+		xdraw.ApproxBiLinear.Scale(small, small.Bounds(), frame, fb, xdraw.Src, nil)
+		frame, fb = small, small.Bounds()
+	}
+	in := heatmap.Input{Frame: frame, Map: res.Map, MapW: res.MapW, MapH: res.MapH,
+		Score: res.Score, Threshold: threshold, Verdict: verdict, PartID: partID}
+	sx, sy := float64(fb.Dx())/float64(size), float64(fb.Dy())/float64(size)
+	for _, f := range res.Findings {
+		b := f.Box
+		in.Findings = append(in.Findings, heatmap.Finding{Kind: f.Kind, Score: f.Score, Box: image.Rect(
+			int(float64(b.Min.X)*sx), int(float64(b.Min.Y)*sy), int(math.Ceil(float64(b.Max.X)*sx)), int(math.Ceil(float64(b.Max.Y)*sy)))})
+	}
+	return heatmap.Render(in)
 }
 
 // encodeVerdictJSON is the verdict as published, with the archive time.
@@ -72,24 +101,27 @@ func encodeVerdictJSON(v *Verdict) ([]byte, error) {
 	return json.MarshalIndent(m, "", "  ")
 }
 
-// heatmap encodes the JPEG overlay published with a verdict, when
-// actuate.heatmap asks for one ("all", or "fail" and the frame failed).
-// An encoding error only costs the heatmap, never the verdict.
-func (d *Daemon) heatmap(img *infer.Image, res *infer.Result, failed bool) []byte {
+// heatmap encodes the JPEG published with a verdict, when actuate.heatmap
+// asks for one ("all", or "fail" and the frame failed): the camera frame
+// (at most actuate.heatmap_max_side) with the map, legend, header and
+// findings. An encoding error only costs the heatmap, never the verdict.
+func (d *Daemon) heatmap(frame Frame, res *infer.Result, threshold float64, failed bool) []byte {
 	ls := d.loop.Load()
 	a := ls.heatmap
-	if res.MapW == 0 || a.Heatmap == actuate.HeatmapOff || (a.Heatmap != actuate.HeatmapAll && !failed) {
+	if res.MapW == 0 || frame.Image == nil || a.Heatmap == actuate.HeatmapOff || (a.Heatmap != actuate.HeatmapAll && !failed) {
 		return nil
 	}
-	if side := max(img.W, img.H); a.HeatmapMaxSide > 0 && side > a.HeatmapMaxSide {
-		img = infer.Resize(img, img.W*a.HeatmapMaxSide/side, img.H*a.HeatmapMaxSide/side)
+	verdict := actuate.Pass
+	if failed {
+		verdict = actuate.Fail
 	}
 	var b bytes.Buffer
 	q := a.HeatmapQuality
 	if q <= 0 || q > 100 {
 		q = jpeg.DefaultQuality
 	}
-	if err := jpeg.Encode(&b, infer.Overlay(img.ToRGBA(), res, ls.size), &jpeg.Options{Quality: q}); err != nil {
+	img := renderHeatmap(frame.Image, ls.size, res, verdict, frame.PartID, threshold, a.HeatmapMaxSide)
+	if err := jpeg.Encode(&b, img, &jpeg.Options{Quality: q}); err != nil {
 		d.log.Warn("heatmap not encoded", "err", err)
 		return nil
 	}

@@ -75,7 +75,8 @@ type Verdict struct {
 	Inspected time.Time // zero when inspection did not finish
 	Score     float64
 	Threshold float64
-	Bank      string
+	Bank      string // the bank file's path
+	BankID    string // the bank file's hash (bank_id in the verdict)
 	Recipe    string
 	// Result is the engine's result (findings, anomaly map); nil for errors.
 	Result *infer.Result

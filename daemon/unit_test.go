@@ -83,22 +83,30 @@ func TestFindingBoxesInFramePixels(t *testing.T) {
 	}
 }
 
-// The daemon warns about a config file or secret file others can read.
+// The daemon warns about a secret file others can read, and not about a
+// config file others can read: it holds no secret.
 func TestExposedSecretsWarned(t *testing.T) {
 	dir := t.TempDir()
 	cfgPath, pw := filepath.Join(dir, "samlad.toml"), filepath.Join(dir, "pw")
-	for _, p := range []string{cfgPath, pw} {
-		if err := os.WriteFile(p, []byte("x"), 0o640); err != nil {
-			t.Fatal(err)
-		}
+	if err := os.WriteFile(cfgPath, []byte("[mqtt]\nbroker = \"tcp://127.0.0.1:1883\"\n"), 0o644); err != nil {
+		t.Fatal(err)
 	}
-	cfg := config.Default()
+	if err := os.WriteFile(pw, []byte("x"), 0o640); err != nil {
+		t.Fatal(err)
+	}
+	cfg, err := config.Load(cfgPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if w := exposedSecrets(cfg); len(w) != 0 {
+		t.Fatalf("a 0644 config without secrets reported: %v", w)
+	}
 	cfg.MQTT.PasswordFile = pw
-	if w := exposedSecrets(cfgPath, cfg); len(w) != 0 {
-		t.Fatalf("0640 files reported: %v", w)
+	if w := exposedSecrets(cfg); len(w) != 0 {
+		t.Fatalf("0640 password file reported: %v", w)
 	}
 	os.Chmod(pw, 0o644)
-	if w := exposedSecrets(cfgPath, cfg); len(w) != 1 || !strings.Contains(w[0], pw) {
+	if w := exposedSecrets(cfg); len(w) != 1 || !strings.Contains(w[0], pw) {
 		t.Fatalf("world-readable password file: %v", w)
 	}
 }

@@ -79,6 +79,14 @@ func runBench(args []string) int {
 	if bank != nil && (len(sizeList) > 1 || len(upList) > 1) {
 		return fail(fmt.Errorf("a bank holds one input size and upsampling; give one --size and --upsample (or none) with --bank"))
 	}
+	// The same header as `samlad version`: a report says what it ran on.
+	if *asJSON {
+		writeVersionHeader(os.Stderr, cfg)
+	} else {
+		var hdr strings.Builder
+		writeVersionHeader(&hdr, cfg)
+		fmt.Fprintf(os.Stdout, "```\n%s```\n\n", hdr.String())
+	}
 	var query []*infer.Image
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()

@@ -21,9 +21,10 @@ func runConfig(args []string) int {
 	return runConfigCheck(args[1:], os.Stdout, os.Stderr)
 }
 
-// runConfigCheck validates a config file. It prints the effective config as
-// TOML (defaults filled in, relative paths resolved) and any warnings, or
-// every error with its file and line and exits 1.
+// runConfigCheck validates a config file and checks that every file and
+// device it names exists. It prints the effective config as TOML (defaults
+// filled in, relative paths resolved) and any warnings, or every error with
+// its file and line and exits 1.
 func runConfigCheck(args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("config check", flag.ContinueOnError)
 	quiet := fs.Bool("q", false, "print nothing when the file is valid")
@@ -43,7 +44,7 @@ func runConfigCheck(args []string, stdout, stderr io.Writer) int {
 		return 2
 	}
 	path := fs.Arg(0)
-	cfg, err := config.Load(path)
+	cfg, err := config.CheckFiles(path)
 	if err != nil {
 		fmt.Fprintln(stderr, err)
 		var errs config.Errors

@@ -63,8 +63,12 @@ func runEnroll(args []string) int {
 	rd := newImageReader(cfg.Pipeline.InputSize)
 	var good []*infer.Image
 	var names []string
+	bar := newProgress(os.Stderr)
+	bar.AddTotal(len(paths))
+	bar.Label("read good images")
 	for _, p := range paths {
 		img, _, err := rd.read(p)
+		bar.Step()
 		if err != nil {
 			continue
 		}
@@ -74,6 +78,11 @@ func runEnroll(args []string) int {
 		} else {
 			names = append(names, filepath.Base(p))
 		}
+	}
+	bar.Done()
+	if bar != nil {
+		// Enrolment is one call with no steps to count; say what it does.
+		fmt.Fprintf(os.Stderr, "enrolling %d good images: features, calibration, self-check...\n", len(good))
 	}
 	start := time.Now()
 	bank, err := infer.Enroll(context.Background(), be.Backend, cfg.Pipeline, good, names)

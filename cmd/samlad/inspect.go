@@ -12,6 +12,7 @@ import (
 	"path/filepath"
 	"strings"
 
+	"github.com/samlad/samlad/actuate/heatmap"
 	"github.com/samlad/samlad/capture"
 	"github.com/samlad/samlad/infer"
 	"github.com/samlad/samlad/infer/backends"
@@ -41,9 +42,11 @@ func runInspect(args []string) int {
 	bankPath := fs.String("bank", "", "bank file made by samlad enroll")
 	cfgPath := fs.String("config", "", "config file (TOML); default: the bank's enrolled settings")
 	heatDir := fs.String("heatmaps", "", "write heatmap overlays as PNG into this folder")
+	objDir := fs.String("objects", "", "write an objects panel per image as PNG into this folder: the segmented objects, their matches in the nearest reference, what is extra or missing, and the rules enrolment learned")
+	refsDir := fs.String("refs", "", "with --objects: the folder enrolled from, so that the panels show the reference images (default: objects only)")
 	tablePath := fs.String("table", "", "also score each image with the patch-kNN baseline on the bank's features and write a Markdown table of image AUROC, SAM-LAD beside the baseline, into this file (- for stderr); an image's label is its folder: good or an anomaly type, as in a test split")
 	fs.Usage = func() {
-		fmt.Fprintln(os.Stderr, "usage: samlad inspect --bank FILE [--config FILE] [--heatmaps DIR] [--table FILE] IMAGE|DIR...")
+		fmt.Fprintln(os.Stderr, "usage: samlad inspect --bank FILE [--config FILE] [--heatmaps DIR] [--objects DIR] [--table FILE] IMAGE|DIR...")
 		fs.PrintDefaults()
 	}
 	// Flags may follow the image paths (samlad inspect --bank b *.png --heatmaps out).
@@ -93,12 +96,16 @@ func runInspect(args []string) int {
 			return 1
 		}
 	}
-	if *heatDir != "" {
-		if err := os.MkdirAll(*heatDir, 0o755); err != nil {
-			fmt.Fprintf(os.Stderr, "samlad inspect: heatmaps: %v\n", err)
+	for _, d := range []struct{ flag, dir string }{{"--heatmaps", *heatDir}, {"--objects", *objDir}} {
+		if d.dir == "" {
+			continue
+		}
+		if err := os.MkdirAll(d.dir, 0o755); err != nil {
+			fmt.Fprintf(os.Stderr, "samlad inspect: %s: %v\n", d.flag, err)
 			return 1
 		}
 	}
+	objUsed := map[string]bool{}
 	var paths []string
 	for _, a := range files {
 		if st, err := os.Stat(a); err == nil && st.IsDir() {
@@ -120,7 +127,11 @@ func runInspect(args []string) int {
 	failed := 0
 	used := map[string]bool{} // heatmap names written, to keep same-named inputs apart
 	var scored []labelledScore
+	bar := newProgress(os.Stderr)
+	bar.AddTotal(len(paths))
+	bar.Label("inspect")
 	for _, p := range paths {
+		bar.Step()
 		img, orig, err := rd.read(p)
 		if err != nil {
 			continue
@@ -146,13 +157,21 @@ func runInspect(args []string) int {
 			}
 		}
 		enc.Encode(line)
+		if *objDir != "" {
+			name := strings.TrimSuffix(heatmapName(p, objUsed), ".png") + ".objects.png"
+			if err := writeObjects(filepath.Join(*objDir, name), heatmapLabel(p), *refsDir, img, res, bank, cfg.Pipeline.InputSize); err != nil {
+				failed++
+				fmt.Fprintf(os.Stderr, "objects %s: %v\n", p, err)
+			}
+		}
 		if *heatDir != "" {
-			if err := writeHeatmap(*heatDir, heatmapName(p, used), orig, res, cfg.Pipeline.InputSize); err != nil {
+			if err := writeHeatmap(*heatDir, heatmapName(p, used), heatmapLabel(p), orig, res, cfg.Pipeline.InputSize); err != nil {
 				failed++
 				fmt.Fprintf(os.Stderr, "heatmap %s: %v\n", p, err)
 			}
 		}
 	}
+	bar.Done()
 	code := rd.exitCode()
 	if baseline != nil {
 		if err := writeTable(*tablePath, scored); err != nil {
@@ -195,27 +214,38 @@ func toOriginal(fs []infer.Finding, b image.Rectangle, size int) []infer.Finding
 	return out
 }
 
-// heatmapName is <base>.png, or <parent>_<base>.png when an earlier input
-// of this run had the same base name (test/extra/000.png, test/good/000.png).
+// heatmapName is always <parent>_<base>.png (test/dent/000.png and
+// test/good/000.png give dent_000.png and good_000.png), with _<n> added
+// when an earlier input of this run already took the name.
 func heatmapName(path string, used map[string]bool) string {
-	base := strings.TrimSuffix(filepath.Base(path), filepath.Ext(path))
-	name := base + ".png"
-	for n := 0; used[name]; n++ {
-		name = filepath.Base(filepath.Dir(path)) + "_" + base + ".png"
-		if n > 0 {
-			name = fmt.Sprintf("%s_%s_%d.png", filepath.Base(filepath.Dir(path)), base, n)
-		}
+	stem := filepath.Base(filepath.Dir(path)) + "_" + strings.TrimSuffix(filepath.Base(path), filepath.Ext(path))
+	name := stem + ".png"
+	for n := 1; used[name]; n++ {
+		name = fmt.Sprintf("%s_%d.png", stem, n)
 	}
 	used[name] = true
 	return name
 }
 
-func writeHeatmap(dir, name string, orig image.Image, res *infer.Result, size int) error {
+// heatmapLabel is what a heatmap's header names the image by: its folder
+// and file name, as a test split labels it (dent/000).
+func heatmapLabel(path string) string {
+	return filepath.Base(filepath.Dir(path)) + "/" + strings.TrimSuffix(filepath.Base(path), filepath.Ext(path))
+}
+
+// writeHeatmap renders res over the original image at its own resolution
+// (actuate/heatmap: colour map with legend, verdict header, findings).
+func writeHeatmap(dir, name, label string, orig image.Image, res *infer.Result, size int) error {
+	in := heatmap.Input{Frame: orig, Map: res.Map, MapW: res.MapW, MapH: res.MapH,
+		Score: res.Score, Threshold: res.Threshold, Verdict: res.Verdict, PartID: label}
+	for _, f := range toOriginal(res.Findings, orig.Bounds(), size) {
+		in.Findings = append(in.Findings, heatmap.Finding{Kind: f.Kind, Box: f.Box, Score: f.Score})
+	}
 	f, err := os.Create(filepath.Join(dir, name))
 	if err != nil {
 		return err
 	}
-	if err := png.Encode(f, infer.Overlay(orig, res, size)); err != nil {
+	if err := png.Encode(f, heatmap.Render(in)); err != nil {
 		f.Close()
 		return err
 	}
@@ -232,4 +262,61 @@ func writeTable(path string, scored []labelledScore) error {
 		return err
 	}
 	return os.WriteFile(path, []byte(b.String()), 0o644)
+}
+
+// writeObjects writes the objects panel of one inspected image: the query
+// at the engine's input size with its objects, the nearest reference (its
+// image when found under refsDir or at the bank's path for it, else a
+// blank canvas) with its objects, matched pairs in one colour each, extra and
+// missing objects dashed, and the rules the bank learned.
+func writeObjects(path, label, refsDir string, img *infer.Image, res *infer.Result, bank *infer.Bank, size int) error {
+	in := heatmap.ObjectsInput{Query: img.ToRGBA(), Scale: 2, Verdict: res.Verdict,
+		Title: fmt.Sprintf("%s  %s  %.2f / %.2f  %s", label, strings.ToUpper(res.Verdict), res.Score, res.Threshold, summarizeFindings(res.Findings))}
+	if len(res.References) > 0 {
+		in.RefName = res.References[0]
+		refPath := res.References[0]
+		if refsDir != "" && !filepath.IsAbs(refPath) {
+			refPath = filepath.Join(refsDir, refPath)
+		}
+		if data, err := os.ReadFile(refPath); err == nil {
+			if ref, err := capture.DecodeImage(data); err == nil {
+				in.Ref = infer.FromImage(ref, size).ToRGBA()
+			}
+		}
+		if in.Ref == nil {
+			in.RefName += " (image not found: give --refs DIR)"
+		}
+	}
+	for _, m := range res.Matches {
+		if m.Ref == 0 {
+			in.Pairs = append(in.Pairs, heatmap.Pair{QueryBox: m.QueryBox, RefBox: m.RefBox, Query: m.Query, Object: m.Object, Prob: m.Prob})
+		}
+	}
+	in.Notes = append([]string{"learned at enrolment:"}, strings.Split(strings.TrimSpace(bank.Rules.String()), "\n")...)
+	f, err := os.Create(path)
+	if err != nil {
+		return err
+	}
+	if err := png.Encode(f, heatmap.RenderObjects(in)); err != nil {
+		f.Close()
+		return err
+	}
+	return f.Close()
+}
+
+// summarizeFindings counts findings by kind: "1 missing, 2 extra".
+func summarizeFindings(fs []infer.Finding) string {
+	var kinds []string
+	n := map[string]int{}
+	for _, f := range fs {
+		if n[f.Kind] == 0 {
+			kinds = append(kinds, f.Kind)
+		}
+		n[f.Kind]++
+	}
+	parts := make([]string, len(kinds))
+	for i, k := range kinds {
+		parts[i] = fmt.Sprintf("%d %s", n[k], k)
+	}
+	return strings.Join(parts, ", ")
 }

@@ -4,14 +4,32 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"image"
+	"image/color"
+	"image/png"
 	"io"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
+	"github.com/samlad/samlad/actuate/heatmap"
 	"github.com/samlad/samlad/eval/metrics"
 )
+
+func decodePNG(t *testing.T, path string) image.Image {
+	t.Helper()
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	img, err := png.Decode(f)
+	if err != nil {
+		t.Fatalf("%s: %v", path, err)
+	}
+	return img
+}
 
 // capture runs fn with stdout and stderr redirected and returns them.
 func captureOutput(t *testing.T, fn func() int) (rc int, stdout, stderr string) {
@@ -91,6 +109,22 @@ func TestEnrollInspectCLI(t *testing.T) {
 		}
 		if r.Verdict != "pass" && r.Verdict != "fail" || r.Threshold <= 0 || len(r.Timings) != 11 {
 			t.Errorf("line %q: incomplete result", l)
+		}
+		// Its heatmap: <folder>_<name>.png at the image's own size plus the
+		// header and legend, the header in the verdict's colour.
+		name := filepath.Base(filepath.Dir(r.Path)) + "_" + filepath.Base(r.Path)
+		hm := decodePNG(t, filepath.Join(heat, name))
+		orig := decodePNG(t, r.Path).Bounds()
+		hdr, leg := heatmap.Layout(orig)
+		if got, want := hm.Bounds().Size(), image.Pt(orig.Dx()+leg, orig.Dy()+hdr); got != want {
+			t.Errorf("%s: size %v, want %v", name, got, want)
+		}
+		want := heatmap.PassColour
+		if r.Verdict == "fail" {
+			want = heatmap.FailColour
+		}
+		if c := color.RGBAModel.Convert(hm.At(hm.Bounds().Max.X-1, 0)); c != want {
+			t.Errorf("%s: header %v, want %v for %s", name, c, want, r.Verdict)
 		}
 	}
 
@@ -175,5 +209,69 @@ func TestInspectTable(t *testing.T) {
 	})
 	if rc != 1 || !strings.Contains(stderr, `0 in a folder named "good"`) {
 		t.Errorf("unlabelled images: rc %d, stderr %q", rc, stderr)
+	}
+}
+
+// inspect --objects: one panel per image, the query beside its nearest
+// reference (found under --refs), both at twice the input size, the title in
+// the verdict's colour, matched objects boxed in the same colour on both
+// sides.
+func TestInspectObjects(t *testing.T) {
+	dir := t.TempDir()
+	data := filepath.Join(dir, "box")
+	if rc := runScenes([]string{"--kind", "box", "--out", data, "--good", "5", "--test", "1", "--size", "112", "--anomalies", "extra"}); rc != 0 {
+		t.Fatalf("scenes: exit code %d", rc)
+	}
+	cfg := filepath.Join(dir, "line.toml")
+	os.WriteFile(cfg, []byte("[pipeline]\ninput_size = 112\nupsample = 2\nk = 2\n"), 0o644)
+	bank := filepath.Join(dir, "line.bank")
+	good := filepath.Join(data, "train", "good")
+	if rc, _, stderr := captureOutput(t, func() int { return runEnroll([]string{"--config", cfg, "--good", good, "--out", bank}) }); rc != 0 {
+		t.Fatalf("enroll: %d %s", rc, stderr)
+	}
+	objs := filepath.Join(dir, "objects")
+	rc, stdout, stderr := captureOutput(t, func() int {
+		return runInspect([]string{"--bank", bank, "--objects", objs, "--refs", good, filepath.Join(data, "test")})
+	})
+	if rc != 0 {
+		t.Fatalf("inspect: %d %s", rc, stderr)
+	}
+	for _, l := range strings.Split(strings.TrimSpace(stdout), "\n") {
+		var r inspectLine
+		if err := json.Unmarshal([]byte(l), &r); err != nil {
+			t.Fatal(err)
+		}
+		name := filepath.Base(filepath.Dir(r.Path)) + "_" + strings.TrimSuffix(filepath.Base(r.Path), ".png") + ".objects.png"
+		img := decodePNG(t, filepath.Join(objs, name))
+		if w := img.Bounds().Dx(); w != 2*2*112+8 {
+			t.Errorf("%s: width %d, want two panels of 224 and a gap", name, w)
+		}
+		want := heatmap.PassColour
+		if r.Verdict == "fail" {
+			want = heatmap.FailColour
+		}
+		if c := color.RGBAModel.Convert(img.At(img.Bounds().Max.X-1, 0)); c != want {
+			t.Errorf("%s: title %v, want %v for %s", name, c, want, r.Verdict)
+		}
+		// The first matched pair's colour on both sides; the reference image
+		// itself (not the blank canvas) on the right.
+		left, right := 0, 0
+		for y := 0; y < img.Bounds().Dy(); y++ {
+			for x := 0; x < img.Bounds().Dx(); x++ {
+				if color.RGBAModel.Convert(img.At(x, y)) == heatmap.PairColour(0) {
+					if x < 224 {
+						left++
+					} else {
+						right++
+					}
+				}
+			}
+		}
+		if left == 0 || right == 0 {
+			t.Errorf("%s: first matched pair drawn %d times left, %d right", name, left, right)
+		}
+		if c := color.RGBAModel.Convert(img.At(224+8+112, 19+112)); c == (color.RGBA{0x40, 0x40, 0x40, 0xff}) {
+			t.Errorf("%s: the reference panel is blank though --refs names its folder", name)
+		}
 	}
 }
