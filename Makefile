@@ -12,7 +12,7 @@ PREFIX  ?= /usr/local
 DESTDIR ?=
 UNITDIR ?= /etc/systemd/system
 
-.PHONY: all deps models build test bench lint demo eval eval-tuning eval-recipes zoo-samples install clean soak fuzz memory
+.PHONY: all deps models build test bench lint demo eval eval-bagbox eval-tuning eval-recipes zoo-samples install clean soak fuzz memory
 
 all: build
 
@@ -66,6 +66,11 @@ eval: build
 
 # The tuning side of the protocol: the tuning kinds over the tuning seeds,
 # defaults only. Engine defaults are chosen on this, never on make eval.
+# The bag and the box with the defaults (an empty config, no recipe) on the
+# seeds their old recipe figures were reported on.
+eval-bagbox: build
+	$(BIN) eval scenes --kind bag,box --seeds 101,202,303 --config /dev/null --baseline=false --data $(EVAL_DATA) --out eval/results/bagbox-defaults
+
 eval-tuning: build
 	$(BIN) eval scenes --split tuning --baseline=false --data $(EVAL_DATA) --out eval-out/tuning
 
