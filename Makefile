@@ -12,7 +12,7 @@ PREFIX  ?= /usr/local
 DESTDIR ?=
 UNITDIR ?= /etc/systemd/system
 
-.PHONY: all deps models build test bench lint demo eval eval-bagbox eval-tuning eval-recipes zoo-samples install clean soak fuzz memory
+.PHONY: all deps models build test bench lint demo eval eval-bagbox eval-digits eval-tuning eval-recipes zoo-samples install clean soak fuzz memory
 
 all: build
 
@@ -70,6 +70,10 @@ eval: build
 # seeds their old recipe figures were reported on.
 eval-bagbox: build
 	$(BIN) eval scenes --kind bag,box --seeds 101,202,303 --config /dev/null --baseline=false --data $(EVAL_DATA) --out eval/results/bagbox-defaults
+
+# DigitAnatomy with the defaults (no recipe) on its reported seeds.
+eval-digits: build
+	$(BIN) eval digitanatomy --config /dev/null --baseline=false --data $(EVAL_DATA) --out eval/results/digitanatomy-defaults
 
 eval-tuning: build
 	$(BIN) eval scenes --split tuning --baseline=false --data $(EVAL_DATA) --out eval-out/tuning
