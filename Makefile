@@ -58,14 +58,15 @@ demo: build
 # ReportingKinds) over the three reporting seeds, with the defaults only
 # (no recipe, no --config), side by side with the patch-kNN baseline in
 # the same run, with the operating points at 1 % and 5 % false rejects
-# (docs/evaluation.md). Reports go to eval/results/zoo/ (only their
-# Markdown is committed); data to EVAL_DATA.
+# (docs/evaluation.md), and the segmenter's part recall per kind. Reports go
+# to eval/results/ (the overlay sheets are not committed: about 3 MB each);
+# data to EVAL_DATA.
 EVAL_DATA ?= out/eval-data
 eval: build
 	$(BIN) eval scenes --split reporting --data $(EVAL_DATA) --out eval/results/zoo
+	$(BIN) eval parts --split reporting --data $(EVAL_DATA) --out eval/results/parts/reporting
+	$(BIN) eval parts --split tuning --data $(EVAL_DATA) --out eval/results/parts/tuning
 
-# The tuning side of the protocol: the tuning kinds over the tuning seeds,
-# defaults only. Engine defaults are chosen on this, never on make eval.
 # The bag and the box with the defaults (an empty config, no recipe) on the
 # seeds their old recipe figures were reported on.
 eval-bagbox: build
@@ -75,6 +76,8 @@ eval-bagbox: build
 eval-digits: build
 	$(BIN) eval digitanatomy --config /dev/null --baseline=false --data $(EVAL_DATA) --out eval/results/digitanatomy-defaults
 
+# The tuning side of the protocol: the tuning kinds over the tuning seeds,
+# defaults only. Engine defaults are chosen on this, never on make eval.
 eval-tuning: build
 	$(BIN) eval scenes --split tuning --baseline=false --data $(EVAL_DATA) --out eval-out/tuning
 
