@@ -58,11 +58,11 @@ func soakFrames(t *testing.T) int {
 
 // soakLimitKiB is the growth of anonymous RSS TestSoak allows, in KiB per
 // 1,000 frames, as the robust (Theil-Sen) slope against frames after
-// warm-up. A bounded daemon measured between -1.6 and +1.5 MiB per 1,000
-// frames on the loaded build box (the Go heap wanders with what is in
-// flight); the leak TestSoakCatchesInjectedLeak injects (5 MiB per 1,000
-// frames) measured +7.0 and +8.0 (the heap goal grows with it).
-const soakLimitKiB = 3072
+// warm-up, midway between what a bounded daemon and the injected leak
+// measure on a loaded machine (docs/reliability.md: at most +3.2 MiB per
+// 1,000 frames bounded, at least +8.0 with the leak, whose heap goal grows
+// with it).
+const soakLimitKiB = 4608
 
 // soakWarmup is how many frames pass before RSS is sampled: the engine,
 // the outgoing store, paho and the GC reach their working sizes.
