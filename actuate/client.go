@@ -528,6 +528,7 @@ func (c *Client) connect() (sess mqtt.Client, lost chan struct{}, present bool, 
 		c.log.Warn("mqtt connection lost", "err", err, "pending", c.store.len())
 		once.Do(func() { close(lost) })
 	})
+	c.awaitBacklog()
 	sess = mqtt.NewClient(c.opts) // copies the options
 	tok := sess.Connect()
 	select {
@@ -746,6 +747,28 @@ func (c *Client) reportOverflow(sess mqtt.Client) {
 	c.log.Error(msg)
 	c.sendEvent(sess, Event{Time: time.Now(), Level: LevelError, Kind: "store_overflow", Msg: msg})
 }
+
+// awaitBacklog counts every command that arrives from now until
+// startBacklog as backlog: a resumed session's queued messages can come
+// right after the broker's CONNACK, before startBacklog runs, and on a fresh
+// session nothing arrives before the subscription.
+func (c *Client) awaitBacklog() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.cmds.Handler == nil {
+		return
+	}
+	first := !c.connected
+	away := time.Since(c.downSince)
+	if first {
+		away = time.Since(c.born)
+	}
+	c.backlog = backlogState{nonce: connectingNonce, away: away, process: first}
+}
+
+// connectingNonce marks the backlog between connecting and startBacklog; no
+// marker carries it.
+const connectingNonce = "connecting"
 
 // startBacklog begins a session's backlog: on a resumed session the broker
 // first delivers the commands it queued while samlad was away, and the
