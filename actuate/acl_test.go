@@ -12,20 +12,20 @@ import (
 	"github.com/samlad/samlad/config"
 )
 
-// readmeACL returns the ACL block of the README's "Plant ACL example".
+// readmeACL returns the ACL block of docs/mqtt.md's "Plant ACL example".
 func readmeACL(t *testing.T) string {
-	b, err := os.ReadFile("../README.md")
+	b, err := os.ReadFile("../docs/mqtt.md")
 	if err != nil {
 		t.Fatal(err)
 	}
 	_, sec, ok := strings.Cut(string(b), "### Plant ACL example")
 	if !ok {
-		t.Fatal("README has no \"### Plant ACL example\" section")
+		t.Fatal("docs/mqtt.md has no \"### Plant ACL example\" section")
 	}
 	_, block, _ := strings.Cut(sec, "```\n")
 	block, _, _ = strings.Cut(block, "```")
 	if !strings.Contains(block, "user plc") {
-		t.Fatalf("README ACL block not found:\n%s", block)
+		t.Fatalf("docs/mqtt.md ACL block not found:\n%s", block)
 	}
 	return block
 }

@@ -5,7 +5,7 @@ import (
 	"strings"
 )
 
-// Topic layout under the configured prefix (see README "MQTT topics").
+// Topic layout under the configured prefix (see docs/mqtt.md).
 const (
 	topicAvailable = "available"        // retained online | offline (Last Will and clean stop)
 	topicReason    = "available/reason" // retained running | stopped

@@ -17,7 +17,7 @@ type Pipeline struct {
 	// Descriptor is the object pooling: "dcga" (GMP + channel/object graph
 	// attention, the paper), "gmp" or "gap" (plain pooling). The default
 	// "gap" was chosen by measurement on the generated scenes with the
-	// built-in features (README "How the engine decides").
+	// built-in features (docs/engine.md "How the engine decides").
 	Descriptor string `toml:"descriptor"`
 	// DCGAPooling is the squeeze inside DCGA: "gmp" (paper) or "gap".
 	DCGAPooling string `toml:"dcga_pooling"`

@@ -187,7 +187,7 @@ func (c *camera) onState(e capture.StateEvent) {
 }
 
 // cameraState is the state published on <prefix>/<camera>/status for a
-// capture state (README "MQTT topics" lists them).
+// capture state (docs/mqtt.md lists them).
 func cameraState(s capture.State, enabled bool) string {
 	switch s {
 	case capture.StateOpening, capture.StateReconnecting:

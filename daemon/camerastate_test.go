@@ -27,7 +27,7 @@ func TestCameraStatesMatchTheREADME(t *testing.T) {
 	}
 	sort.Strings(want)
 
-	src, err := os.ReadFile("../README.md")
+	src, err := readDocs("../docs/mqtt.md", "../docs/cameras.md")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -46,20 +46,33 @@ func TestCameraStatesMatchTheREADME(t *testing.T) {
 	// The MQTT table row of the status topic lists every state.
 	row := regexp.MustCompile("(?m)^\\| `plant/line1/<cam>/status` .*states (.*)\\|$").FindStringSubmatch(readme)
 	if row == nil {
-		t.Fatal("README: no status row in the MQTT topics table")
+		t.Fatal("docs: no status row in the MQTT topics table")
 	}
 	if got := states(row[1]); !slices.Equal(got, want) {
-		t.Errorf("README MQTT table lists camera states %v; the daemon publishes %v", got, want)
+		t.Errorf("docs/mqtt.md table lists camera states %v; the daemon publishes %v", got, want)
 	}
 	// The camera section names a subset, and nothing the daemon never says.
 	i := strings.Index(readme, "folder unmounted) is reported")
 	if i < 0 {
-		t.Fatal("README: the camera section on lost sources is gone")
+		t.Fatal("docs: the camera section on lost sources is gone")
 	}
 	sentence := readme[i : i+strings.Index(readme[i:], ") and reopened")]
 	for _, s := range states(sentence) {
 		if !published[s] {
-			t.Errorf("README camera section names state %q, which the daemon never publishes (it publishes %v)", s, want)
+			t.Errorf("docs/cameras.md camera section names state %q, which the daemon never publishes (it publishes %v)", s, want)
 		}
 	}
+}
+
+// readDocs is the named documents, one after the other.
+func readDocs(paths ...string) ([]byte, error) {
+	var out []byte
+	for _, p := range paths {
+		b, err := os.ReadFile(p)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, b...)
+	}
+	return out, nil
 }

@@ -1,6 +1,6 @@
 package daemon
 
-// Fault-injection tests (README "Reliability") beyond those in faults_test.go
+// Fault-injection tests (docs/reliability.md) beyond those in faults_test.go
 // and process_test.go: repeated broker outages
 // measured on the built binary, SIGKILL with verdicts waiting in the
 // outgoing store, store overflow in a long outage, a camera folder that

@@ -14,7 +14,7 @@ import (
 // This file depends only on the public API (Enroll, NewEngine, Inspect,
 // Result.Timings), so that it also builds against older versions of the
 // engine: copy it into a worktree of an old commit and compare the two runs
-// with benchstat (README "Performance").
+// with benchstat (docs/performance.md).
 
 // benchSetup is one enrolled engine and its query frames.
 type benchSetup struct {

@@ -9,7 +9,7 @@ import (
 	"github.com/samlad/samlad/config"
 )
 
-// Calibration rules (also in README "How the engine decides"). Everything
+// Calibration rules (also in docs/engine.md "How the engine decides"). Everything
 // is learned from the good images alone, by leave-one-out: each good image
 // in turn is inspected against the other good images as if it were a frame.
 //

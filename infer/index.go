@@ -29,7 +29,7 @@ import (
 // axes, the best headBudget of those on all pcaDims axes, and computes the
 // full distance of the best exactBudget, most promising first. Banks up to
 // exactBudget references are scanned exactly; beyond, the answer is an
-// approximation (README "Performance" gives its recall).
+// approximation (docs/performance.md gives its recall).
 type refIndex struct {
 	n    int
 	full [][]float32 // the references' global vectors (not copied)
