@@ -181,7 +181,7 @@ func (e *Engine) inspect(ctx context.Context, img *Image, exclude int) (*Result,
 
 	// 3. Image-level kNN retrieval of the k references.
 	bufs.global = globalVectorInto(f, bufs.global)
-	refIdx := e.index.nearest(bufs.global, k, &bufs.ret)
+	refIdx := e.index.nearest(bufs.global, k, &bufs.ret) // no copy on the hot path
 	if exclude >= 0 {
 		refIdx = e.nearestExcept(bufs.global, k, exclude, &bufs.ret)
 	}

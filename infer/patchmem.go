@@ -56,6 +56,7 @@ type patchScratch struct {
 	q     []float32 // query cells, HWC
 	bound []float32 // per cell: squared distance, bound or exact
 	order []int
+	cells []float32 // per cell: weighted z-score (patchOutcome.cells)
 }
 
 // patchRefs are the references' cells laid out HWC once per engine.
@@ -215,7 +216,8 @@ func (e *Engine) patchTerm(f *FeatureMap, near []int, exclude int, s *patchScrat
 		return nil
 	}
 	raw := pm.patchScore(e.patchRefs, f, near, exclude, s)
-	po := &patchOutcome{z: e.p.PatchWeight * pm.z(raw), cells: make([]float32, len(s.bound)), cw: f.W, ch: f.H, cell: -1}
+	s.cells = slices.Grow(s.cells[:0], len(s.bound))[:len(s.bound)]
+	po := &patchOutcome{z: e.p.PatchWeight * pm.z(raw), cells: s.cells, cw: f.W, ch: f.H, cell: -1}
 	best := float32(math.Inf(-1))
 	for i, d := range s.bound {
 		po.cells[i] = float32(e.p.PatchWeight * pm.z(math.Sqrt(float64(d))))

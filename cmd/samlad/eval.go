@@ -137,37 +137,15 @@ func runEval(args []string) int {
 		}
 		err = evalDigits(ctx, *seeds, *data, intOrDefault(*train, 100), intOrDefault(*test, 40), strOrDefault(*out, filepath.Join("eval-out", "digitanatomy")), o, command, *ablate)
 	case "parts":
-		if *split != "" {
-			ks, ss, ok := scenes.SplitKinds(scenes.Split(*split))
-			if !ok {
-				fmt.Fprintf(os.Stderr, "samlad eval parts: --split %q: want tuning or reporting\n", *split)
-				return 2
-			}
-			set := map[string]bool{}
-			fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
-			if !set["kind"] {
-				*kinds = joinKinds(ks)
-			}
-			if !set["seeds"] {
-				*seeds = joinSeeds(ss)
-			}
+		if !splitDefaults(fs, "parts", *split, kinds, seeds) {
+			return 2
 		}
 		err = evalParts(ctx, cfg, *kinds, *seeds, *data, intOrDefault(*train, 12), strOrDefault(*out, filepath.Join("eval-out", "parts")), command)
 	case "scenes":
 		o.Layout = datasets.LOCO
 		if *split != "" {
-			ks, ss, ok := scenes.SplitKinds(scenes.Split(*split))
-			if !ok {
-				fmt.Fprintf(os.Stderr, "samlad eval scenes: --split %q: want tuning or reporting\n", *split)
+			if !splitDefaults(fs, "scenes", *split, kinds, seeds) {
 				return 2
-			}
-			set := map[string]bool{}
-			fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
-			if !set["kind"] {
-				*kinds = joinKinds(ks)
-			}
-			if !set["seeds"] {
-				*seeds = joinSeeds(ss)
 			}
 			if err := checkSplit(scenes.Split(*split), *kinds, *seeds); err != nil {
 				fmt.Fprintf(os.Stderr, "samlad eval scenes: %v\n", err)
@@ -514,4 +492,27 @@ func evalParts(ctx context.Context, cfg config.Config, kindList, seedList, data 
 		return err
 	}
 	return os.WriteFile(filepath.Join(out, "parts.md"), []byte(md.String()), 0o644)
+}
+
+// splitDefaults sets kinds and seeds to the protocol side split names,
+// unless given on the command line (they then narrow it); with no split it
+// leaves them. It reports false, having said why, for an unknown split.
+func splitDefaults(fs *flag.FlagSet, what, split string, kinds, seeds *string) bool {
+	if split == "" {
+		return true
+	}
+	ks, ss, ok := scenes.SplitKinds(scenes.Split(split))
+	if !ok {
+		fmt.Fprintf(os.Stderr, "samlad eval %s: --split %q: want tuning or reporting\n", what, split)
+		return false
+	}
+	set := map[string]bool{}
+	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
+	if !set["kind"] {
+		*kinds = joinKinds(ks)
+	}
+	if !set["seeds"] {
+		*seeds = joinSeeds(ss)
+	}
+	return true
 }
