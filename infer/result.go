@@ -3,6 +3,7 @@ package infer
 import (
 	"encoding/json"
 	"image"
+	"math"
 )
 
 // Verdicts of a Result.
@@ -52,6 +53,19 @@ type Result struct {
 	// terms are the standardised terms before the learned weights, for
 	// the enrolment self-check.
 	terms terms
+}
+
+// Terms returns the frame's standardised terms before the learned weights,
+// by TermNames (a term that is off is absent), for the evaluation's
+// per-term diagnostics.
+func (r *Result) Terms() map[string]float64 {
+	out := make(map[string]float64, numTerms)
+	for i, v := range r.terms {
+		if !math.IsInf(v, -1) {
+			out[TermNames[i]] = v
+		}
+	}
+	return out
 }
 
 // Finding is one object that contributes to the verdict.

@@ -120,6 +120,7 @@ func Markdown(w io.Writer, rep *runner.Report, command string) {
 	}
 	fmt.Fprintln(w)
 
+	termMarkdown(w, rep.Categories)
 	verdictMarkdown(w, rep.Categories)
 	var groups [][]*runner.Category
 	for _, c := range rep.Categories {
@@ -243,4 +244,35 @@ func share(k, n int) string {
 		return "–"
 	}
 	return fmt.Sprintf("%d / %d (%.0f%%)", k, n, 100*float64(k)/float64(n))
+}
+
+// termMarkdown writes the image AUROC of each of SAM-LAD's terms alone: a
+// diagnostic for tuning (which terms see the anomalies), not a method.
+func termMarkdown(w io.Writer, cats []*runner.Category) {
+	var names []string
+	for _, n := range infer.TermNames {
+		for _, c := range cats {
+			if _, ok := c.TermAUROC[n]; ok {
+				names = append(names, n)
+				break
+			}
+		}
+	}
+	if len(names) == 0 {
+		return
+	}
+	fmt.Fprintln(w, "## Image AUROC of each SAM-LAD term alone (logical / structural)")
+	fmt.Fprintln(w)
+	fmt.Fprintln(w, "A diagnostic: each standardised term ranks the test images on its own; the fused score is the first table's.")
+	fmt.Fprintln(w)
+	fmt.Fprintf(w, "| category | %s |\n|---|%s\n", strings.Join(names, " | "), strings.Repeat("---|", len(names)))
+	for _, c := range cats {
+		fmt.Fprintf(w, "| %s |", c.Name)
+		for _, n := range names {
+			g := c.TermAUROC[n]
+			fmt.Fprintf(w, " %s / %s |", pct(g, runner.Logical), pct(g, runner.Structural))
+		}
+		fmt.Fprintln(w)
+	}
+	fmt.Fprintln(w)
 }

@@ -33,9 +33,10 @@ func handReport() *runner.Report {
 			runner.PatchKNN: {ImageAUROC: map[string]float64{runner.Logical: 0.5, runner.Structural: 1, runner.Mean: 0.75},
 				TypeAUROC: map[string]float64{"missing": 0.5, "scratch": 1}},
 		},
-		Matching: &runner.Matching{Pairs: 10, Mapped: 8, Correct: 6, Relevant: 9, Found: 6, Precision: 0.75, Recall: 2.0 / 3, F1: 12.0 / 17},
-		Timings:  []runner.Stat{{Name: "features", N: 4, Median: 12.25, P95: 20}},
-		Examples: []runner.Example{{Anomaly: "missing", Image: img, GT: gt, Maps: maps, Scores: recs[2].Scores}},
+		TermAUROC: map[string]map[string]float64{"patch": {runner.Logical: 0.5, runner.Structural: 1}},
+		Matching:  &runner.Matching{Pairs: 10, Mapped: 8, Correct: 6, Relevant: 9, Found: 6, Precision: 0.75, Recall: 2.0 / 3, F1: 12.0 / 17},
+		Timings:   []runner.Stat{{Name: "features", N: 4, Median: 12.25, P95: 20}},
+		Examples:  []runner.Example{{Anomaly: "missing", Image: img, GT: gt, Maps: maps, Scores: recs[2].Scores}},
 	}
 	rep := &runner.Report{Dataset: "hand", Layout: "loco", Backend: "builtin", Methods: []string{runner.SAMLAD, runner.PatchKNN},
 		Categories: []*runner.Category{c}}
@@ -61,6 +62,8 @@ func TestWrite(t *testing.T) {
 		"| cat | features | 4 | 12.2 | 20.0 |",
 		"samlad eval loco --root X",
 		"## Matching (Table 5)",
+		"| category | patch |",
+		"| cat | 50.0 / 100.0 |",
 		"| cat | 10 | 8 | 6 | 75.0 | 66.7 | 70.6 |",
 	} {
 		if !strings.Contains(string(md), want) {

@@ -151,6 +151,9 @@ type ImageRecord struct {
 	Group   string             `json:"group"`   // logical, structural, or "" when good
 	Scores  map[string]float64 `json:"scores"`
 	Verdict string             `json:"verdict"`
+	// Terms are SAM-LAD's standardised terms (infer.TermNames), for
+	// per-term diagnostics.
+	Terms map[string]float64 `json:"terms,omitempty"`
 	// Findings are SAM-LAD's explanations (boxes in input_size pixels).
 	Findings []infer.Finding `json:"findings,omitempty"`
 }
@@ -187,6 +190,10 @@ type Category struct {
 	// Matching is SAM-LAD's matching quality, where a generator's truth
 	// names corresponding objects (nil elsewhere).
 	Matching *Matching `json:"matching,omitempty"`
+	// TermAUROC is the image AUROC of each of SAM-LAD's terms alone
+	// (infer.TermNames), by group: which terms see the anomalies, and which
+	// only add noise to the fused score.
+	TermAUROC map[string]map[string]float64 `json:"term_auroc,omitempty"`
 	// Operating are SAM-LAD's operating points at Options.Rates.
 	Operating []OperatingPoint `json:"operating_points,omitempty"`
 	Timings   []Stat           `json:"timings"`
@@ -361,7 +368,7 @@ func evaluateCategory(ctx context.Context, be *infer.Backend, c *datasets.Catego
 		for _, st := range res.Timings {
 			timings[st.Stage] = append(timings[st.Stage], st.Ms)
 		}
-		rec.Scores[SAMLAD], rec.Verdict, rec.Findings = res.Score, res.Verdict, res.Findings
+		rec.Scores[SAMLAD], rec.Verdict, rec.Findings, rec.Terms = res.Score, res.Verdict, res.Findings, res.Terms()
 		if t, ok := objTruth[rec.Path]; ok && len(refTruth) > 0 {
 			refs := make([][]truthObject, len(res.References))
 			for i, name := range res.References {
@@ -434,7 +441,30 @@ func evaluateCategory(ctx context.Context, be *infer.Backend, c *datasets.Catego
 		}
 		cr.Metrics[m] = met
 	}
+	cr.TermAUROC = termAUROC(recs)
 	return cr, nil
+}
+
+// termAUROC is the image AUROC of each term alone by group (logical,
+// structural, mean); a term that is off on some image is left out.
+func termAUROC(recs []ImageRecord) map[string]map[string]float64 {
+	out := map[string]map[string]float64{}
+	for _, name := range infer.TermNames {
+		complete := true
+		for _, r := range recs {
+			if _, ok := r.Terms[name]; !ok {
+				complete = false
+				break
+			}
+		}
+		if !complete || len(recs) == 0 {
+			continue
+		}
+		met := &Metrics{ImageAUROC: map[string]float64{}, TypeAUROC: map[string]float64{}}
+		imageAUROC(recs, func(r ImageRecord) float64 { return r.Terms[name] }, met)
+		out[name] = met.ImageAUROC
+	}
+	return out
 }
 
 // count fills an operating point from SAM-LAD's scores.

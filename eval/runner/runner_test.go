@@ -92,3 +92,20 @@ func TestGroupOf(t *testing.T) {
 		}
 	}
 }
+
+// TestTermAUROC: each term is ranked on its own; a term that separates
+// logical anomalies from good images scores 1, one that ranks them below
+// scores 0, and a term missing on some image is left out.
+func TestTermAUROC(t *testing.T) {
+	rec := func(group string, logical, patch float64) ImageRecord {
+		return ImageRecord{Group: group, Terms: map[string]float64{"logical": logical, "patch": patch}}
+	}
+	recs := []ImageRecord{rec("", 0, 5), rec("", 1, 6), rec(Logical, 3, 1), rec(Logical, 4, 2)}
+	got := termAUROC(recs)
+	if got["logical"][Logical] != 1 || got["patch"][Logical] != 0 {
+		t.Errorf("logical term %v, patch term %v; want 1 and 0 on the logical group", got["logical"], got["patch"])
+	}
+	if _, ok := got["structural"]; ok {
+		t.Error("a term no image has must be left out")
+	}
+}
