@@ -110,11 +110,21 @@ func TestEnrollInspectCLI(t *testing.T) {
 		if r.Verdict != "pass" && r.Verdict != "fail" || r.Threshold <= 0 || len(r.Timings) != 11 {
 			t.Errorf("line %q: incomplete result", l)
 		}
+		// One box form, the verdict message's: {x,y,w,h} in the image's
+		// pixels, inside it.
+		orig := decodePNG(t, r.Path).Bounds()
+		for _, f := range r.Findings {
+			if b := f.Box; b.W <= 0 || b.H <= 0 || !image.Rect(b.X, b.Y, b.X+b.W, b.Y+b.H).In(orig) {
+				t.Errorf("line %q: finding box %+v not in the image %v", l, b, orig)
+			}
+		}
+		if len(r.Findings) > 0 && !strings.Contains(l, `"box":{"x":`) {
+			t.Errorf("line %q: box not in the {x,y,w,h} form", l)
+		}
 		// Its heatmap: <folder>_<name>.png at the image's own size plus the
 		// header and legend, the header in the verdict's colour.
 		name := filepath.Base(filepath.Dir(r.Path)) + "_" + filepath.Base(r.Path)
 		hm := decodePNG(t, filepath.Join(heat, name))
-		orig := decodePNG(t, r.Path).Bounds()
 		hdr, leg := heatmap.Layout(orig)
 		if got, want := hm.Bounds().Size(), image.Pt(orig.Dx()+leg, orig.Dy()+hdr); got != want {
 			t.Errorf("%s: size %v, want %v", name, got, want)
