@@ -27,10 +27,10 @@ import (
 // {x,y,w,h} in the original image's pixels), so that a line reads like a
 // verdict on MQTT.
 type inspectLine struct {
-	Path      string  `json:"path"`
-	Score     float64 `json:"score"`
-	Threshold float64 `json:"threshold"`
-	Verdict   string  `json:"verdict"`
+	Path      string   `json:"path"`
+	Score     finiteOr `json:"score"`
+	Threshold finiteOr `json:"threshold"`
+	Verdict   string   `json:"verdict"`
 	// Reason says why, for an error verdict (a non-finite score).
 	Reason     string              `json:"reason,omitempty"`
 	Structural float64             `json:"structural"`
@@ -44,23 +44,16 @@ type inspectLine struct {
 	Baseline *float64 `json:"baseline,omitempty"`
 }
 
-// MarshalJSON writes a non-finite score or threshold as null, as the
-// verdict message does: JSON has no NaN, and a line must never fail to
-// encode.
-func (l inspectLine) MarshalJSON() ([]byte, error) {
-	type plain inspectLine
-	return json.Marshal(struct {
-		plain
-		Score     *float64 `json:"score"`
-		Threshold *float64 `json:"threshold"`
-	}{plain(l), finiteOrNil(l.Score), finiteOrNil(l.Threshold)})
-}
+// finiteOr is a number written as null when it is not finite, as the
+// verdict message writes its score and threshold: JSON has no NaN, and a
+// line must never fail to encode.
+type finiteOr float64
 
-func finiteOrNil(x float64) *float64 {
-	if math.IsNaN(x) || math.IsInf(x, 0) {
-		return nil
+func (x finiteOr) MarshalJSON() ([]byte, error) {
+	if f := float64(x); math.IsNaN(f) || math.IsInf(f, 0) {
+		return []byte("null"), nil
 	}
-	return &x
+	return json.Marshal(float64(x))
 }
 
 // runInspect scores image files against a bank and prints one JSON line each.
@@ -171,7 +164,7 @@ func runInspect(args []string) int {
 		}
 		dec := daemon.Rule{}.Decide(res, "")
 		findings := daemon.WireFindings(res.Findings, cfg.Pipeline.InputSize, orig.Bounds())
-		line := inspectLine{Path: p, Score: dec.Score, Threshold: dec.Threshold, Verdict: dec.Verdict, Reason: dec.Reason,
+		line := inspectLine{Path: p, Score: finiteOr(dec.Score), Threshold: finiteOr(dec.Threshold), Verdict: dec.Verdict, Reason: dec.Reason,
 			Structural: res.Structural, Logical: res.Logical, Layout: res.Layout, Patch: res.Patch, Findings: findings, Timings: res.Timings, References: res.References}
 		if baseline != nil {
 			if b, _, _, _, err := baseline.Score(img); err != nil {

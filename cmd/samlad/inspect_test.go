@@ -8,11 +8,13 @@ import (
 	"image/color"
 	"image/png"
 	"io"
+	"math"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
+	"github.com/samlad/samlad/actuate"
 	"github.com/samlad/samlad/actuate/heatmap"
 	"github.com/samlad/samlad/eval/metrics"
 )
@@ -188,10 +190,10 @@ func TestInspectTable(t *testing.T) {
 		}
 		typ := labelOf(r.Path)
 		if typ != "scratch" {
-			sam, base, logical = append(sam, r.Score), append(base, *r.Baseline), append(logical, typ != "good")
+			sam, base, logical = append(sam, float64(r.Score)), append(base, *r.Baseline), append(logical, typ != "good")
 		}
 		if typ == "good" || typ == "scratch" {
-			structural, structLabels = append(structural, r.Score), append(structLabels, typ == "scratch")
+			structural, structLabels = append(structural, float64(r.Score)), append(structLabels, typ == "scratch")
 		}
 	}
 	md, err := os.ReadFile(table)
@@ -283,5 +285,17 @@ func TestInspectObjects(t *testing.T) {
 		if c := color.RGBAModel.Convert(img.At(224+8+112, 19+112)); c == (color.RGBA{0x40, 0x40, 0x40, 0xff}) {
 			t.Errorf("%s: the reference panel is blank though --refs names its folder", name)
 		}
+	}
+}
+
+// An inspect line keeps its field order and writes a score that is not a
+// number as null, as the verdict message does, instead of failing to encode.
+func TestInspectLineNonFinite(t *testing.T) {
+	b, err := json.Marshal(inspectLine{Path: "a.png", Score: finiteOr(math.NaN()), Threshold: 2, Verdict: "error", Reason: "inspect: engine returned score NaN", Findings: []actuate.Finding{}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := `{"path":"a.png","score":null,"threshold":2,"verdict":"error","reason":"inspect: engine returned score NaN",`; !strings.HasPrefix(string(b), want) {
+		t.Errorf("line %s, want it to begin %s", b, want)
 	}
 }
