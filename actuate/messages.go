@@ -100,6 +100,9 @@ func finite(x float64) *float64 {
 // normalize makes a verdict safe to publish: an unknown kind becomes error, a
 // pass without a finite score and threshold becomes error (a pass is never
 // invented), and Reject is forced on for fail. It returns what it changed.
+// It decides nothing: the daemon decides the verdict (daemon.Rule.Decide),
+// and a verdict it made never needs a change here; this only keeps a
+// malformed one off the wire, on the safe side.
 func (v *Verdict) normalize() []string {
 	var fixed []string
 	switch v.Verdict {

@@ -3,6 +3,7 @@ package actuate
 import (
 	"encoding/json"
 	"math"
+	"os"
 	"strings"
 	"testing"
 )
@@ -92,5 +93,29 @@ func TestTopicsAndNames(t *testing.T) {
 	}
 	if !ValidCamera("cam_1-a") || ValidCamera("Cam1") || ValidCamera("a/b") || ValidCamera("+") {
 		t.Errorf("ValidCamera")
+	}
+}
+
+// The verdict example in docs/mqtt.md is a Verdict: every field is one of
+// the message's, and boxes have the one form {x,y,w,h}.
+func TestDocsVerdictExample(t *testing.T) {
+	b, err := os.ReadFile("../docs/mqtt.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, sec, ok := strings.Cut(string(b), "A verdict (`verdict` is")
+	if !ok {
+		t.Fatal("docs/mqtt.md has no verdict example")
+	}
+	_, block, _ := strings.Cut(sec, "```json\n")
+	block, _, _ = strings.Cut(block, "```")
+	dec := json.NewDecoder(strings.NewReader(block))
+	dec.DisallowUnknownFields()
+	var v Verdict
+	if err := dec.Decode(&v); err != nil {
+		t.Fatalf("docs/mqtt.md verdict example: %v\n%s", err, block)
+	}
+	if v.Verdict != Fail || len(v.Findings) != 2 || v.Findings[0].Box != (Box{X: 412, Y: 96, W: 60, H: 58}) {
+		t.Errorf("docs/mqtt.md verdict example read as %+v", v)
 	}
 }

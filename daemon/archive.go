@@ -38,7 +38,7 @@ type archive struct {
 	cfg   config.Archive
 	log   *slog.Logger
 	event func(actuate.Event)
-	in    chan *Verdict
+	in    chan *record
 	done  chan struct{}
 
 	inMu   sync.RWMutex // an offer racing close (on reload) must not send on a closed channel
@@ -57,7 +57,7 @@ func newArchive(cfg config.Archive, log *slog.Logger, event func(actuate.Event))
 	if !cfg.Enabled {
 		return nil
 	}
-	a := &archive{cfg: cfg, log: log.With("part", "archive"), event: event, in: make(chan *Verdict, archiveQueue), done: make(chan struct{})}
+	a := &archive{cfg: cfg, log: log.With("part", "archive"), event: event, in: make(chan *record, archiveQueue), done: make(chan struct{})}
 	a.scan()
 	go a.run()
 	return a
@@ -79,8 +79,8 @@ func (a *archive) scan() {
 }
 
 // offer hands a verdict to the archive without blocking.
-func (a *archive) offer(v *Verdict) {
-	if a == nil || v.Frame == nil || (a.cfg.Keep != "all" && v.Kind == KindPass) {
+func (a *archive) offer(v *record) {
+	if a == nil || v.frame == nil || (a.cfg.Keep != "all" && v.msg.Verdict == actuate.Pass) {
 		return
 	}
 	a.inMu.RLock()
@@ -131,14 +131,14 @@ func (a *archive) run() {
 				a.mu.Unlock()
 				msg := fmt.Sprintf("archive paused for %v, inspection continues: %v", archiveRetry, err)
 				a.log.Warn(msg)
-				a.event(actuate.Event{Camera: v.Camera, Level: actuate.LevelWarn, Kind: "archive", Msg: msg})
+				a.event(actuate.Event{Camera: v.msg.Camera, Level: actuate.LevelWarn, Kind: "archive", Msg: msg})
 				continue
 			}
 		case paused:
 			a.paused = false
 			a.mu.Unlock()
 			a.log.Info("archive resumed")
-			a.event(actuate.Event{Camera: v.Camera, Level: actuate.LevelInfo, Kind: "archive", Msg: "archive resumed"})
+			a.event(actuate.Event{Camera: v.msg.Camera, Level: actuate.LevelInfo, Kind: "archive", Msg: "archive resumed"})
 			continue
 		}
 		a.mu.Unlock()
@@ -146,15 +146,15 @@ func (a *archive) run() {
 }
 
 // save writes one verdict's files, then rotates.
-func (a *archive) save(v *Verdict) error {
-	dir := filepath.Join(a.cfg.Dir, v.Camera, v.Capture.UTC().Format("20060102"))
+func (a *archive) save(v *record) error {
+	dir := filepath.Join(a.cfg.Dir, v.msg.Camera, v.msg.Captured.UTC().Format("20060102"))
 	if err := os.MkdirAll(dir, 0o750); err != nil {
 		return fmt.Errorf("archive dir %s: %w", dir, err)
 	}
-	base := filepath.Join(dir, fmt.Sprintf("%010d-%s", v.Seq, v.Kind))
+	base := filepath.Join(dir, fmt.Sprintf("%010d-%s", v.msg.Seq, v.msg.Verdict))
 	parts := []struct {
 		ext    string
-		encode func(*Verdict) ([]byte, error)
+		encode func(*record) ([]byte, error)
 	}{{".jpg", encodeFrameJPEG}, {".heat.png", encodeHeatmapPNG}, {".json", encodeVerdictJSON}}
 	for _, p := range parts {
 		b, err := p.encode(v)

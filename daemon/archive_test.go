@@ -40,9 +40,11 @@ func testImage(w, h int) *infer.Image {
 	return img
 }
 
-func ngVerdict(seq uint64) *Verdict {
+func ngVerdict(seq uint64) *record {
 	img := testImage(64, 64)
-	return &Verdict{Camera: "cam1", Seq: seq, Kind: KindError, Reject: true, Reason: "deadline: test", Capture: time.Now(), Image: img, Frame: img.ToRGBA()}
+	dec := Rule{}.Decide(nil, "deadline: test")
+	return &record{msg: actuate.Verdict{Camera: "cam1", Seq: seq, Verdict: dec.Verdict, Reject: dec.Reject, Reason: dec.Reason,
+		Score: dec.Score, Threshold: dec.Threshold, Captured: time.Now()}, img: img, frame: img.ToRGBA()}
 }
 
 func dirSize(t *testing.T, dir string) (total int64, files int) {

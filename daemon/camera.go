@@ -57,7 +57,7 @@ func guard(deadline time.Duration) time.Duration {
 // job is one admitted frame on its way to a verdict.
 type job struct {
 	seq    uint64
-	frame  Frame
+	frame  capture.Frame
 	eng    *engineRef
 	failAt time.Time
 	ctx    context.Context
@@ -75,7 +75,22 @@ type outcome struct {
 	reason    string // error verdicts: ReasonDeadline, ReasonInspect, ...
 	inspected time.Time
 	img       *infer.Image // the engine's input, once converted
-	heatmap   []byte       // JPEG overlay, when actuate.heatmap wants one
+	// decided is the verdict, when the worker decided it already (for the
+	// heatmap, which shows it); nil otherwise.
+	decided *Decision
+	heatmap []byte // JPEG overlay, when actuate.heatmap wants one
+}
+
+// failure is why the outcome has no usable result ("" when it has one):
+// the reason, then the error.
+func (o outcome) failure() string {
+	switch {
+	case o.err == nil:
+		return o.reason
+	case o.reason == "":
+		return o.err.Error()
+	}
+	return o.reason + ": " + o.err.Error()
 }
 
 // camera runs one camera's capture -> queue -> inspect -> publish loop.
@@ -168,7 +183,7 @@ func (c *camera) openSource() error {
 	go func() {
 		defer c.intakes.Done()
 		for f := range src.Frames() {
-			c.admit(f, c.takeDelivery())
+			c.admit(f, false, c.takeDelivery())
 		}
 	}()
 	return nil
@@ -257,7 +272,7 @@ func (c *camera) trigger(partID string, dl *actuate.Delivery) error {
 	}
 	c.srcMu.Unlock()
 	if err != nil {
-		c.admit(Frame{PartID: partID, Capture: time.Now(), Err: err}, dl)
+		c.admit(capture.Frame{Camera: c.name, PartID: partID, Time: time.Now(), Err: err}, false, dl)
 	}
 	return err
 }
@@ -282,13 +297,15 @@ func (c *camera) takeDelivery() *actuate.Delivery {
 // refuse answers a trigger that cannot be honoured with an error verdict
 // carrying reason (which names what was wrong), in sequence order.
 func (c *camera) refuse(partID, reason string, dl *actuate.Delivery) {
-	c.admit(Frame{PartID: partID, Capture: time.Now(), Err: errors.New(reason), refused: true}, dl)
+	c.admit(capture.Frame{Camera: c.name, PartID: partID, Time: time.Now(), Err: errors.New(reason)}, true, dl)
 }
 
 // admit gives a frame its sequence number and queues it. It never drops a
 // frame: a failed capture or a full queue resolves the job at once with an
-// error outcome, and every job goes to the publisher in seq order.
-func (c *camera) admit(f Frame, dl *actuate.Delivery) {
+// error outcome, and every job goes to the publisher in seq order. refused
+// marks a trigger answered without a capture (stale, malformed, no room):
+// f.Err is the whole reason of its error verdict.
+func (c *camera) admit(f capture.Frame, refused bool, dl *actuate.Delivery) {
 	c.admitMu.Lock()
 	defer c.admitMu.Unlock()
 	if c.closed {
@@ -310,13 +327,16 @@ func (c *camera) admit(f Frame, dl *actuate.Delivery) {
 	} else {
 		c.seqFault.Store(false)
 	}
-	if f.Capture.IsZero() {
-		f.Capture = time.Now()
+	if f.Time.IsZero() {
+		f.Time = time.Now()
 	}
-	j := &job{seq: seq, frame: f, eng: c.engine.Load(), failAt: f.Capture.Add(ls.deadline - guard(ls.deadline)), done: make(chan outcome, 1), dl: dl}
+	if f.Err != nil {
+		f.Image = nil // an error frame's verdict carries no picture
+	}
+	j := &job{seq: seq, frame: f, eng: c.engine.Load(), failAt: f.Time.Add(ls.deadline - guard(ls.deadline)), done: make(chan outcome, 1), dl: dl}
 	j.ctx, j.cancel = context.WithDeadline(context.Background(), j.failAt)
 	switch {
-	case f.refused:
+	case refused:
 		j.done <- outcome{err: f.Err} // the reason says it all
 	case f.Err != nil:
 		j.done <- outcome{reason: ReasonCapture, err: f.Err}
@@ -354,12 +374,12 @@ func (c *camera) worker(i int) {
 		case res == nil:
 			o.reason, o.err = ReasonInspect, errors.New("engine returned no result")
 		default:
-			// Encoded here, in parallel, so that the publisher only publishes.
-			thr := res.Threshold
-			if t := c.thresholdOverride(); t > 0 {
-				thr = t
-			}
-			o.heatmap = c.d.heatmap(j.frame, res, thr, c.fails(res))
+			// Decided here, so that the heatmap shows the verdict that is
+			// published, and encoded here, in parallel, so that the
+			// publisher only publishes.
+			dec := c.rule().Decide(res, "")
+			o.decided = &dec
+			o.heatmap = c.d.heatmap(j.frame, res, dec)
 		}
 		j.done <- o
 	}
@@ -388,11 +408,11 @@ func (c *camera) publisher() {
 		t.Stop()
 		j.cancel()
 		v := c.verdict(j, o)
-		m := toMessage(v)
+		m := v.msg
 		m.Heatmap = o.heatmap
 		start := time.Now()
 		if err := c.d.publisher().PublishVerdict(m); err != nil {
-			c.log.Error("publish verdict", "seq", v.Seq, "err", err)
+			c.log.Error("publish verdict", "seq", m.Seq, "err", err)
 		}
 		// Stored (or refused for good): the broker may forget the trigger.
 		j.dl.Done()
@@ -408,56 +428,43 @@ func (c *camera) publisher() {
 		} else {
 			c.pubCost.Store((7*cost + took) / 8)
 		}
-		c.stats.record(v, time.Since(v.Capture))
+		c.stats.record(v.msg.Verdict, time.Since(v.msg.Captured))
 		c.d.archive.Load().offer(v)
 		c.pubBusy.Store(0)
 	}
 }
 
-// verdict turns an outcome into the published verdict. Only a result the
-// engine computed can become a pass.
-func (c *camera) verdict(j *job, o outcome) *Verdict {
+// verdict turns an outcome into the published verdict, decided by Decide
+// under the camera's rule (the worker's decision when it made one). Boxes go
+// from the engine's square input to the camera frame's pixels.
+func (c *camera) verdict(j *job, o outcome) *record {
+	var dec Decision
+	if o.decided != nil {
+		dec = *o.decided
+	} else {
+		dec = c.rule().Decide(o.res, o.failure())
+	}
 	eng := j.eng
-	v := &Verdict{
-		Camera: c.name, Seq: j.seq, PartID: j.frame.PartID, Capture: j.frame.Capture,
-		Inspected: o.inspected, Bank: eng.bank, BankID: eng.bankID, Recipe: eng.recipe, Frame: j.frame.Image, Image: o.img,
-	}
-	if o.res == nil {
-		v.Kind = KindError
-		v.Reject = c.d.loop.Load().failSafe != "pass"
-		v.Reason = o.reason
-		switch {
-		case o.err != nil && v.Reason == "":
-			v.Reason = o.err.Error()
-		case o.err != nil:
-			v.Reason += ": " + o.err.Error()
+	r := &record{frame: j.frame.Image, img: o.img, msg: actuate.Verdict{
+		Camera: c.name, Seq: j.seq, PartID: j.frame.PartID,
+		Captured: j.frame.Time, Inspected: o.inspected,
+		Verdict: dec.Verdict, Reject: dec.Reject, Reason: dec.Reason,
+		Score: dec.Score, Threshold: dec.Threshold,
+		BankID: eng.bankID, Recipe: eng.recipe,
+		Findings: []actuate.Finding{},
+	}}
+	if o.failure() == "" && o.res != nil {
+		r.result = o.res
+		if o.img != nil && j.frame.Image != nil {
+			r.msg.Findings = WireFindings(o.res.Findings, o.img.W, j.frame.Image.Bounds())
 		}
-		return v
 	}
-	v.Result = o.res
-	v.Score, v.Threshold = o.res.Score, o.res.Threshold
-	if t := c.thresholdOverride(); t > 0 {
-		v.Threshold = t
-	}
-	switch {
-	case math.IsNaN(v.Score) || math.IsInf(v.Score, 0):
-		v.Kind, v.Reject = KindError, c.d.loop.Load().failSafe != "pass"
-		v.Reason = fmt.Sprintf("%s: engine returned score %v", ReasonInspect, v.Score)
-	case c.fails(o.res):
-		v.Kind, v.Reject = KindFail, true
-	default:
-		v.Kind = KindPass
-	}
-	return v
+	return r
 }
 
-// fails applies the operator's threshold when one is set, else the engine's
-// own verdict.
-func (c *camera) fails(res *infer.Result) bool {
-	if t := c.thresholdOverride(); t > 0 {
-		return res.Score > t
-	}
-	return res.Verdict != infer.VerdictPass
+// rule is what this camera's verdicts are decided under now.
+func (c *camera) rule() Rule {
+	return Rule{Threshold: c.thresholdOverride(), FailSafe: c.d.loop.Load().failSafe}
 }
 
 func (c *camera) setThreshold(t float64) { c.threshold.Store(math.Float64bits(t)) }

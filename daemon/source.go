@@ -8,12 +8,10 @@ import (
 	"github.com/samlad/samlad/config"
 )
 
-// captureSource runs a capture.Camera and hands its frames on.
+// captureSource runs a capture.Camera; its frames go to the loop as they are.
 type captureSource struct {
 	cam    *capture.Camera
-	frames chan Frame
 	cancel context.CancelFunc
-	done   chan struct{}
 }
 
 // openCapture starts camera cc. State changes go to onState.
@@ -23,26 +21,15 @@ func openCapture(cc config.Camera, onState func(capture.StateEvent), log *slog.L
 		return nil, err
 	}
 	ctx, cancel := context.WithCancel(context.Background())
-	s := &captureSource{cam: cam, frames: make(chan Frame), cancel: cancel, done: make(chan struct{})}
 	go func() {
 		if err := cam.Run(ctx); err != nil {
 			log.Error("camera stopped with an error", "camera", cc.Name, "err", err)
 		}
 	}()
-	go func() {
-		defer close(s.done)
-		defer close(s.frames)
-		for f := range cam.Frames() {
-			out := Frame{PartID: f.PartID, Capture: f.Time, Err: f.Err}
-			if f.Err == nil && f.Image != nil {
-				out.Image = f.Image
-			}
-			s.frames <- out
-		}
-	}()
-	return s, nil
+	return &captureSource{cam: cam, cancel: cancel}, nil
 }
 
-func (s *captureSource) Frames() <-chan Frame        { return s.frames }
-func (s *captureSource) Trigger(partID string) error { return s.cam.Trigger(partID) }
-func (s *captureSource) Close() error                { s.cancel(); return nil }
+// Frames is closed when the camera's Run returns, after Close.
+func (s *captureSource) Frames() <-chan capture.Frame { return s.cam.Frames() }
+func (s *captureSource) Trigger(partID string) error  { return s.cam.Trigger(partID) }
+func (s *captureSource) Close() error                 { s.cancel(); return nil }

@@ -25,13 +25,14 @@ func newCamStats() *camStats {
 	return &camStats{lat: make([]time.Duration, 0, latencyWindow), last: time.Now()}
 }
 
-func (s *camStats) record(v *Verdict, latency time.Duration) {
+// record counts one verdict (actuate.Pass, Fail or Error).
+func (s *camStats) record(verdict string, latency time.Duration) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	switch v.Kind {
-	case KindPass:
+	switch verdict {
+	case actuate.Pass:
 		s.pass++
-	case KindFail:
+	case actuate.Fail:
 		s.fail++
 	default:
 		s.error++

@@ -9,31 +9,17 @@ package daemon
 import (
 	"context"
 	"image"
-	"time"
 
 	"github.com/samlad/samlad/actuate"
+	"github.com/samlad/samlad/capture"
 	"github.com/samlad/samlad/infer"
 )
 
-// Frame is one frame handed over by a camera source. A triggered frame that
-// could not be captured still arrives, with Err set, so that it gets an error
-// verdict instead of vanishing.
-type Frame struct {
-	PartID  string
-	Capture time.Time
-	// Image is the camera frame as captured. The inspection workers
-	// convert it to the engine's input, in parallel, so that the capture
-	// goroutine only captures.
-	Image image.Image
-	Err   error
-	// refused marks a trigger answered without a capture (stale, malformed,
-	// no room): Err is the whole reason of its error verdict.
-	refused bool
-}
-
 // Source is a running camera. Frames is closed after Close.
 type Source interface {
-	Frames() <-chan Frame
+	// A triggered frame that could not be captured still arrives, with
+	// Err set, so that it gets an error verdict instead of vanishing.
+	Frames() <-chan capture.Frame
 	// Trigger asks for one frame for partID (software trigger).
 	Trigger(partID string) error
 	Close() error
@@ -45,13 +31,6 @@ type Inspector interface {
 	Inspect(ctx context.Context, img *infer.Image) (*infer.Result, error)
 }
 
-// Verdict kinds.
-const (
-	KindPass  = "pass"
-	KindFail  = "fail"
-	KindError = "error"
-)
-
 // Reasons for an error verdict.
 const (
 	ReasonDeadline = "deadline"
@@ -60,30 +39,17 @@ const (
 	ReasonOverload = "overload"
 )
 
-// Verdict is the one outcome of one frame.
-type Verdict struct {
-	Camera string
-	Seq    uint64
-	PartID string
-	// Kind is pass, fail or error. Reject is what the gate must do: a fail
-	// always rejects; an error rejects unless the fail-safe is "pass".
-	Kind   string
-	Reject bool
-	// Reason explains an error verdict ("deadline: ...", "overload: ...").
-	Reason    string
-	Capture   time.Time
-	Inspected time.Time // zero when inspection did not finish
-	Score     float64
-	Threshold float64
-	Bank      string // the bank file's path
-	BankID    string // the bank file's hash (bank_id in the verdict)
-	Recipe    string
-	// Result is the engine's result (findings, anomaly map); nil for errors.
-	Result *infer.Result
-	// Frame is the camera frame (nil when capture failed) and Image the
+// record is the one verdict of one frame: the message as published (Rule.
+// Decide decided it) and what the archive keeps beside it.
+type record struct {
+	msg actuate.Verdict
+	// result is the engine's result (findings, anomaly map); nil for
+	// errors without one.
+	result *infer.Result
+	// frame is the camera frame (nil when capture failed) and img the
 	// engine's input made from it (nil when inspection never started).
-	Frame image.Image
-	Image *infer.Image
+	frame *image.RGBA
+	img   *infer.Image
 }
 
 // Publisher sends what the daemon decides to the plant. *actuate.Client

@@ -1,10 +1,13 @@
 package daemon
 
 import (
+	"encoding/json"
 	"image"
+	"math"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -71,15 +74,109 @@ func TestHealthDetectsStuckLoop(t *testing.T) {
 	}
 }
 
-// Findings are reported in the camera frame's pixels, not the engine's.
+// Findings are reported in the camera frame's pixels, not the engine's,
+// with boxes grown outwards to whole pixels.
 func TestFindingBoxesInFramePixels(t *testing.T) {
-	v := &Verdict{
-		Kind: KindFail, Image: &infer.Image{W: 100, H: 100}, Frame: image.NewRGBA(image.Rect(0, 0, 400, 200)),
-		Result: &infer.Result{Findings: []infer.Finding{{Kind: infer.KindMissing, Box: image.Rect(10, 20, 30, 50), Area: 300}}},
+	fs := []infer.Finding{
+		{Kind: infer.KindMissing, Box: image.Rect(10, 20, 30, 50), Area: 300},
+		{Kind: infer.KindExtra, Box: image.Rect(1, 1, 2, 2), Area: 1},
 	}
-	f := toMessage(v).Findings[0]
-	if f.Box != (actuate.Box{X: 40, Y: 40, W: 80, H: 60}) || f.Area != 2400 {
-		t.Errorf("box %+v area %d, want {40 40 80 60} and 2400", f.Box, f.Area)
+	got := WireFindings(fs, 100, image.Rect(0, 0, 400, 200))
+	want := []actuate.Finding{
+		{Kind: infer.KindMissing, Box: actuate.Box{X: 40, Y: 40, W: 80, H: 60}, Area: 2400},
+		{Kind: infer.KindExtra, Box: actuate.Box{X: 4, Y: 2, W: 4, H: 2}, Area: 8},
+	}
+	if !slices.Equal(got, want) {
+		t.Errorf("findings %+v, want %+v", got, want)
+	}
+	// Downscaling keeps a box's far edges outside it (rounded up).
+	if f := WireFindings(fs[:1], 224, image.Rect(0, 0, 100, 100))[0]; f.Box != (actuate.Box{X: 4, Y: 8, W: 10, H: 15}) {
+		t.Errorf("downscaled box %+v, want {4 8 10 15}", f.Box)
+	}
+	if f := WireFindings(nil, 100, image.Rect(0, 0, 1, 1)); f == nil || len(f) != 0 {
+		t.Errorf("no findings gave %#v, want an empty list", f)
+	}
+}
+
+// There is one box form: the engine's findings (eval reports) encode as
+// the verdict message's do, {"x","y","w","h"}.
+func TestOneBoxForm(t *testing.T) {
+	f := infer.Finding{Kind: infer.KindStructural, Box: image.Rect(3, 4, 10, 20), Area: 50, Score: 1.5}
+	a, err := json.Marshal(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := json.Marshal(WireFindings([]infer.Finding{f}, 64, image.Rect(0, 0, 64, 64))[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	if string(a) != string(b) || !strings.Contains(string(b), `"box":{"x":3,"y":4,"w":7,"h":16}`) {
+		t.Errorf("engine finding %s, wire finding %s; want both with box {x:3,y:4,w:7,h:16}", a, b)
+	}
+	var back infer.Finding
+	if err := json.Unmarshal(a, &back); err != nil || back != f {
+		t.Errorf("round trip: %+v, %v; want %+v", back, err, f)
+	}
+}
+
+// Decide is the one place a verdict is made: the operator's threshold, the
+// non-finite checks and the fail-safe.
+func TestDecide(t *testing.T) {
+	nan, inf := math.NaN(), math.Inf(1)
+	res := func(score, threshold float64) *infer.Result {
+		return &infer.Result{Score: score, Threshold: threshold, Verdict: infer.VerdictPass}
+	}
+	deadline := ReasonDeadline + ": no result in time for the 500ms deadline"
+	for _, tc := range []struct {
+		name    string
+		rule    Rule
+		res     *infer.Result
+		failure string
+		want    Decision
+	}{
+		{"pass", Rule{}, res(1, 2), "", Decision{Verdict: actuate.Pass, Score: 1, Threshold: 2}},
+		{"at the threshold passes", Rule{}, res(2, 2), "", Decision{Verdict: actuate.Pass, Score: 2, Threshold: 2}},
+		{"fail", Rule{}, res(3, 2), "", Decision{Verdict: actuate.Fail, Reject: true, Score: 3, Threshold: 2}},
+		{"fail ignores the engine's own verdict", Rule{}, &infer.Result{Score: 3, Threshold: 2, Verdict: infer.VerdictPass}, "",
+			Decision{Verdict: actuate.Fail, Reject: true, Score: 3, Threshold: 2}},
+		{"operator threshold fails a bank pass", Rule{Threshold: 0.5}, res(1, 2), "", Decision{Verdict: actuate.Fail, Reject: true, Score: 1, Threshold: 0.5}},
+		{"operator threshold passes a bank fail", Rule{Threshold: 5}, res(3, 2), "", Decision{Verdict: actuate.Pass, Score: 3, Threshold: 5}},
+		{"NaN score", Rule{}, res(nan, 2), "", Decision{Verdict: actuate.Error, Reject: true, Reason: "inspect: engine returned score NaN", Score: nan, Threshold: 2}},
+		{"NaN score, operator threshold", Rule{Threshold: 5}, res(nan, 2), "", Decision{Verdict: actuate.Error, Reject: true, Reason: "inspect: engine returned score NaN", Score: nan, Threshold: 5}},
+		{"+Inf score", Rule{}, res(inf, 2), "", Decision{Verdict: actuate.Error, Reject: true, Reason: "inspect: engine returned score +Inf", Score: inf, Threshold: 2}},
+		{"-Inf score", Rule{}, res(-inf, 2), "", Decision{Verdict: actuate.Error, Reject: true, Reason: "inspect: engine returned score -Inf", Score: -inf, Threshold: 2}},
+		{"NaN score, fail-safe pass", Rule{FailSafe: "pass"}, res(nan, 2), "", Decision{Verdict: actuate.Error, Reason: "inspect: engine returned score NaN", Score: nan, Threshold: 2}},
+		{"missing threshold", Rule{}, res(1, 0), "", Decision{Verdict: actuate.Error, Reject: true,
+			Reason: "inspect: no threshold to judge score 1 against (bank threshold 0)", Score: 1, Threshold: nan}},
+		{"NaN threshold", Rule{}, res(1, nan), "", Decision{Verdict: actuate.Error, Reject: true,
+			Reason: "inspect: no threshold to judge score 1 against (bank threshold NaN)", Score: 1, Threshold: nan}},
+		{"missing threshold, operator's set", Rule{Threshold: 2}, res(1, 0), "", Decision{Verdict: actuate.Pass, Score: 1, Threshold: 2}},
+		{"deadline, fail-safe reject", Rule{FailSafe: "fail"}, nil, deadline, Decision{Verdict: actuate.Error, Reject: true, Reason: deadline, Score: nan, Threshold: nan}},
+		{"deadline, default fail-safe rejects", Rule{}, nil, deadline, Decision{Verdict: actuate.Error, Reject: true, Reason: deadline, Score: nan, Threshold: nan}},
+		{"deadline, fail-safe pass", Rule{FailSafe: "pass"}, nil, deadline, Decision{Verdict: actuate.Error, Reason: deadline, Score: nan, Threshold: nan}},
+		{"stage error", Rule{Threshold: 5}, nil, "inspect: features: out of memory", Decision{Verdict: actuate.Error, Reject: true, Reason: "inspect: features: out of memory", Score: nan, Threshold: nan}},
+		{"a failure outweighs a result", Rule{}, res(1, 2), "deadline: late", Decision{Verdict: actuate.Error, Reject: true, Reason: "deadline: late", Score: nan, Threshold: nan}},
+		{"no result", Rule{}, nil, "", Decision{Verdict: actuate.Error, Reject: true, Reason: "inspect: engine returned no result", Score: nan, Threshold: nan}},
+	} {
+		got := tc.rule.Decide(tc.res, tc.failure)
+		same := func(a, b float64) bool { return a == b || math.IsNaN(a) && math.IsNaN(b) }
+		if got.Verdict != tc.want.Verdict || got.Reject != tc.want.Reject || got.Reason != tc.want.Reason ||
+			!same(got.Score, tc.want.Score) || !same(got.Threshold, tc.want.Threshold) {
+			t.Errorf("%s: got %+v, want %+v", tc.name, got, tc.want)
+		}
+	}
+}
+
+// An error verdict without a result publishes "score":null and
+// "threshold":null, never 0.
+func TestErrorVerdictHasNullScore(t *testing.T) {
+	dec := Rule{}.Decide(nil, ReasonCapture+": empty frame")
+	b, err := json.Marshal(actuate.Verdict{Verdict: dec.Verdict, Reject: dec.Reject, Reason: dec.Reason, Score: dec.Score, Threshold: dec.Threshold})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s := string(b); !strings.Contains(s, `"score":null`) || !strings.Contains(s, `"threshold":null`) {
+		t.Errorf("error verdict %s, want score and threshold null", s)
 	}
 }
 

@@ -6,7 +6,10 @@ import (
 	"math"
 )
 
-// Verdicts of a Result.
+// Verdicts of a Result: the engine's own verdict at the bank's threshold,
+// a convenience for the lab. The appliance and inspect decide the
+// published verdict in one place (daemon.Rule.Decide), from Score and
+// Threshold; the words are the wire's (actuate.Pass, actuate.Fail).
 const (
 	VerdictPass = "pass"
 	VerdictFail = "fail"
@@ -26,7 +29,9 @@ type Result struct {
 	// leave-one-out scores of the good images (see "How the engine decides").
 	Score     float64 `json:"score"`
 	Threshold float64 `json:"threshold"`
-	Verdict   string  `json:"verdict"`
+	// Verdict is VerdictFail when Score is above Threshold (or NaN), else
+	// VerdictPass; see the constants.
+	Verdict string `json:"verdict"`
 	// Structural and Logical are the two parts of Score: the standardised
 	// appearance score of the objects and the standardised soft count of
 	// unmatched objects (0 in light mode, which has no logical part).
@@ -72,7 +77,8 @@ func (r *Result) Terms() map[string]float64 {
 type Finding struct {
 	Kind string `json:"kind"`
 	// Box is in input_size pixel coordinates (the engine's square image);
-	// in JSON it is [x0, y0, x1, y1].
+	// in JSON it is {"x","y","w","h"}, the box form of the verdict message
+	// (actuate.Box), which daemon.WireFindings scales to frame pixels.
 	Box   image.Rectangle
 	Area  int
 	Score float64
@@ -99,18 +105,26 @@ const (
 	StageResult       = "result"
 )
 
-// findingJSON is Finding's wire form: the box as [x0, y0, x1, y1].
+// findingJSON is Finding's JSON form, the verdict message's: the box as
+// {"x","y","w","h"}, its top-left corner and size.
 type findingJSON struct {
-	Kind  string  `json:"kind"`
-	Box   [4]int  `json:"box"`
+	Kind string `json:"kind"`
+	Box  struct {
+		X int `json:"x"`
+		Y int `json:"y"`
+		W int `json:"w"`
+		H int `json:"h"`
+	} `json:"box"`
 	Area  int     `json:"area"`
 	Score float64 `json:"score"`
 }
 
-// MarshalJSON writes the box as [x0, y0, x1, y1] (x1, y1 exclusive).
+// MarshalJSON writes the box as {"x","y","w","h"}.
 func (f Finding) MarshalJSON() ([]byte, error) {
-	b := f.Box
-	return json.Marshal(findingJSON{f.Kind, [4]int{b.Min.X, b.Min.Y, b.Max.X, b.Max.Y}, f.Area, f.Score})
+	j := findingJSON{Kind: f.Kind, Area: f.Area, Score: f.Score}
+	b := f.Box.Canon()
+	j.Box.X, j.Box.Y, j.Box.W, j.Box.H = b.Min.X, b.Min.Y, b.Dx(), b.Dy()
+	return json.Marshal(j)
 }
 
 // UnmarshalJSON reads the form MarshalJSON writes.
@@ -119,6 +133,7 @@ func (f *Finding) UnmarshalJSON(data []byte) error {
 	if err := json.Unmarshal(data, &j); err != nil {
 		return err
 	}
-	*f = Finding{Kind: j.Kind, Box: image.Rect(j.Box[0], j.Box[1], j.Box[2], j.Box[3]), Area: j.Area, Score: j.Score}
+	b := j.Box
+	*f = Finding{Kind: j.Kind, Box: image.Rect(b.X, b.Y, b.X+b.W, b.Y+b.H), Area: j.Area, Score: j.Score}
 	return nil
 }

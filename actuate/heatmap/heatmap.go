@@ -18,6 +18,8 @@ import (
 	"golang.org/x/image/font"
 	"golang.org/x/image/font/basicfont"
 	"golang.org/x/image/math/fixed"
+
+	"github.com/samlad/samlad/actuate"
 )
 
 // Finding is one outlined region.
@@ -38,7 +40,7 @@ type Input struct {
 	MapW, MapH int
 	Score      float64
 	Threshold  float64
-	Verdict    string // pass, fail or error
+	Verdict    string // actuate.Pass, Fail or Error
 	PartID     string
 	Findings   []Finding
 }
@@ -143,9 +145,9 @@ func Render(in Input) *image.RGBA {
 	// Header: the verdict's colour, the verdict, score / threshold, part id.
 	bg := ErrorColour
 	switch in.Verdict {
-	case "pass":
+	case actuate.Pass:
 		bg = PassColour
-	case "fail":
+	case actuate.Fail:
 		bg = FailColour
 	}
 	draw.Draw(out, image.Rect(0, 0, W+leg, hdr), image.NewUniform(bg), image.Point{}, draw.Src)

@@ -5,6 +5,8 @@ import (
 	"image"
 	"image/color"
 	"image/draw"
+
+	"github.com/samlad/samlad/actuate"
 )
 
 // Pair is one outcome of the object matching against a reference: a query
@@ -64,9 +66,9 @@ func RenderObjects(in ObjectsInput) *image.RGBA {
 
 	bg := ErrorColour
 	switch in.Verdict {
-	case "pass":
+	case actuate.Pass:
 		bg = PassColour
-	case "fail":
+	case actuate.Fail:
 		bg = FailColour
 	}
 	draw.Draw(out, image.Rect(0, 0, out.Bounds().Dx(), title), image.NewUniform(bg), image.Point{}, draw.Src)

@@ -8,32 +8,52 @@ import (
 	"image"
 	"image/png"
 	"io/fs"
+	"math"
 	"os"
 	"path/filepath"
 	"strings"
 
+	"github.com/samlad/samlad/actuate"
 	"github.com/samlad/samlad/actuate/heatmap"
 	"github.com/samlad/samlad/capture"
+	"github.com/samlad/samlad/daemon"
 	"github.com/samlad/samlad/infer"
 	"github.com/samlad/samlad/infer/backends"
 )
 
-// inspectLine is the JSON line printed per image. Finding boxes are in the
-// original image's pixels.
+// inspectLine is the JSON line printed per image. The verdict is decided
+// as the daemon decides it (daemon.Rule.Decide, the bank's threshold) and
+// the findings are in the verdict message's form (actuate.Finding: boxes
+// {x,y,w,h} in the original image's pixels), so that a line reads like a
+// verdict on MQTT.
 type inspectLine struct {
-	Path       string              `json:"path"`
-	Score      float64             `json:"score"`
-	Threshold  float64             `json:"threshold"`
-	Verdict    string              `json:"verdict"`
+	Path      string   `json:"path"`
+	Score     finiteOr `json:"score"`
+	Threshold finiteOr `json:"threshold"`
+	Verdict   string   `json:"verdict"`
+	// Reason says why, for an error verdict (a non-finite score).
+	Reason     string              `json:"reason,omitempty"`
 	Structural float64             `json:"structural"`
 	Logical    float64             `json:"logical"`
 	Layout     float64             `json:"layout"`
 	Patch      float64             `json:"patch"`
-	Findings   []infer.Finding     `json:"findings"`
+	Findings   []actuate.Finding   `json:"findings"`
 	Timings    []infer.StageTiming `json:"timings"`
 	References []string            `json:"references"`
 	// Baseline is the patch-kNN baseline's score (with --table).
 	Baseline *float64 `json:"baseline,omitempty"`
+}
+
+// finiteOr is a number written as null when it is not finite, as the
+// verdict message writes its score and threshold: JSON has no NaN, and a
+// line must never fail to encode.
+type finiteOr float64
+
+func (x finiteOr) MarshalJSON() ([]byte, error) {
+	if f := float64(x); math.IsNaN(f) || math.IsInf(f, 0) {
+		return []byte("null"), nil
+	}
+	return json.Marshal(float64(x))
 }
 
 // runInspect scores image files against a bank and prints one JSON line each.
@@ -142,11 +162,10 @@ func runInspect(args []string) int {
 			fmt.Fprintf(os.Stderr, "skip %s: %v\n", p, err)
 			continue
 		}
-		line := inspectLine{Path: p, Score: res.Score, Threshold: res.Threshold, Verdict: res.Verdict,
-			Structural: res.Structural, Logical: res.Logical, Layout: res.Layout, Patch: res.Patch, Findings: toOriginal(res.Findings, orig.Bounds(), cfg.Pipeline.InputSize), Timings: res.Timings, References: res.References}
-		if line.Findings == nil {
-			line.Findings = []infer.Finding{}
-		}
+		dec := daemon.Rule{}.Decide(res, "")
+		findings := daemon.WireFindings(res.Findings, cfg.Pipeline.InputSize, orig.Bounds())
+		line := inspectLine{Path: p, Score: finiteOr(dec.Score), Threshold: finiteOr(dec.Threshold), Verdict: dec.Verdict, Reason: dec.Reason,
+			Structural: res.Structural, Logical: res.Logical, Layout: res.Layout, Patch: res.Patch, Findings: findings, Timings: res.Timings, References: res.References}
 		if baseline != nil {
 			if b, _, _, _, err := baseline.Score(img); err != nil {
 				failed++
@@ -156,16 +175,19 @@ func runInspect(args []string) int {
 				scored = append(scored, labelledScore{typ: labelOf(p), samlad: res.Score, baseline: b})
 			}
 		}
-		enc.Encode(line)
+		if err := enc.Encode(line); err != nil {
+			failed++
+			fmt.Fprintf(os.Stderr, "%s: %v\n", p, err)
+		}
 		if *objDir != "" {
 			name := strings.TrimSuffix(heatmapName(p, objUsed), ".png") + ".objects.png"
-			if err := writeObjects(filepath.Join(*objDir, name), heatmapLabel(p), *refsDir, img, res, bank, cfg.Pipeline.InputSize); err != nil {
+			if err := writeObjects(filepath.Join(*objDir, name), heatmapLabel(p), *refsDir, img, res, dec, bank, cfg.Pipeline.InputSize); err != nil {
 				failed++
 				fmt.Fprintf(os.Stderr, "objects %s: %v\n", p, err)
 			}
 		}
 		if *heatDir != "" {
-			if err := writeHeatmap(*heatDir, heatmapName(p, used), heatmapLabel(p), orig, res, cfg.Pipeline.InputSize); err != nil {
+			if err := writeHeatmap(*heatDir, heatmapName(p, used), heatmapLabel(p), orig, res, dec, findings); err != nil {
 				failed++
 				fmt.Fprintf(os.Stderr, "heatmap %s: %v\n", p, err)
 			}
@@ -202,18 +224,6 @@ func imagesUnder(dir string) ([]string, error) {
 	return out, err
 }
 
-// toOriginal rescales findings from input_size pixels to the original image.
-func toOriginal(fs []infer.Finding, b image.Rectangle, size int) []infer.Finding {
-	sx, sy := float64(b.Dx())/float64(size), float64(b.Dy())/float64(size)
-	out := make([]infer.Finding, len(fs))
-	for i, f := range fs {
-		f.Box = image.Rect(int(float64(f.Box.Min.X)*sx), int(float64(f.Box.Min.Y)*sy), int(float64(f.Box.Max.X)*sx+0.5), int(float64(f.Box.Max.Y)*sy+0.5))
-		f.Area = int(float64(f.Area) * sx * sy)
-		out[i] = f
-	}
-	return out
-}
-
 // heatmapName is always <parent>_<base>.png (test/dent/000.png and
 // test/good/000.png give dent_000.png and good_000.png), with _<n> added
 // when an earlier input of this run already took the name.
@@ -234,12 +244,14 @@ func heatmapLabel(path string) string {
 }
 
 // writeHeatmap renders res over the original image at its own resolution
-// (actuate/heatmap: colour map with legend, verdict header, findings).
-func writeHeatmap(dir, name, label string, orig image.Image, res *infer.Result, size int) error {
+// (actuate/heatmap: colour map with legend, verdict header, findings, the
+// latter in the original image's pixels as printed).
+func writeHeatmap(dir, name, label string, orig image.Image, res *infer.Result, dec daemon.Decision, findings []actuate.Finding) error {
 	in := heatmap.Input{Frame: orig, Map: res.Map, MapW: res.MapW, MapH: res.MapH,
-		Score: res.Score, Threshold: res.Threshold, Verdict: res.Verdict, PartID: label}
-	for _, f := range toOriginal(res.Findings, orig.Bounds(), size) {
-		in.Findings = append(in.Findings, heatmap.Finding{Kind: f.Kind, Box: f.Box, Score: f.Score})
+		Score: res.Score, Threshold: dec.Threshold, Verdict: dec.Verdict, PartID: label}
+	for _, f := range findings {
+		b := f.Box
+		in.Findings = append(in.Findings, heatmap.Finding{Kind: f.Kind, Box: image.Rect(b.X, b.Y, b.X+b.W, b.Y+b.H), Score: f.Score})
 	}
 	f, err := os.Create(filepath.Join(dir, name))
 	if err != nil {
@@ -269,9 +281,9 @@ func writeTable(path string, scored []labelledScore) error {
 // image when found under refsDir or at the bank's path for it, else a
 // blank canvas) with its objects, matched pairs in one colour each, extra and
 // missing objects dashed, and the rules the bank learned.
-func writeObjects(path, label, refsDir string, img *infer.Image, res *infer.Result, bank *infer.Bank, size int) error {
-	in := heatmap.ObjectsInput{Query: img.ToRGBA(), Scale: 2, Verdict: res.Verdict,
-		Title: fmt.Sprintf("%s  %s  %.2f / %.2f  %s", label, strings.ToUpper(res.Verdict), res.Score, res.Threshold, summarizeFindings(res.Findings))}
+func writeObjects(path, label, refsDir string, img *infer.Image, res *infer.Result, dec daemon.Decision, bank *infer.Bank, size int) error {
+	in := heatmap.ObjectsInput{Query: img.ToRGBA(), Scale: 2, Verdict: dec.Verdict,
+		Title: fmt.Sprintf("%s  %s  %.2f / %.2f  %s", label, strings.ToUpper(dec.Verdict), res.Score, dec.Threshold, summarizeFindings(res.Findings))}
 	if len(res.References) > 0 {
 		in.RefName = res.References[0]
 		refPath := res.References[0]

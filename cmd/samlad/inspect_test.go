@@ -8,11 +8,13 @@ import (
 	"image/color"
 	"image/png"
 	"io"
+	"math"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
+	"github.com/samlad/samlad/actuate"
 	"github.com/samlad/samlad/actuate/heatmap"
 	"github.com/samlad/samlad/eval/metrics"
 )
@@ -110,11 +112,21 @@ func TestEnrollInspectCLI(t *testing.T) {
 		if r.Verdict != "pass" && r.Verdict != "fail" || r.Threshold <= 0 || len(r.Timings) != 11 {
 			t.Errorf("line %q: incomplete result", l)
 		}
+		// One box form, the verdict message's: {x,y,w,h} in the image's
+		// pixels, inside it.
+		orig := decodePNG(t, r.Path).Bounds()
+		for _, f := range r.Findings {
+			if b := f.Box; b.W <= 0 || b.H <= 0 || !image.Rect(b.X, b.Y, b.X+b.W, b.Y+b.H).In(orig) {
+				t.Errorf("line %q: finding box %+v not in the image %v", l, b, orig)
+			}
+		}
+		if len(r.Findings) > 0 && !strings.Contains(l, `"box":{"x":`) {
+			t.Errorf("line %q: box not in the {x,y,w,h} form", l)
+		}
 		// Its heatmap: <folder>_<name>.png at the image's own size plus the
 		// header and legend, the header in the verdict's colour.
 		name := filepath.Base(filepath.Dir(r.Path)) + "_" + filepath.Base(r.Path)
 		hm := decodePNG(t, filepath.Join(heat, name))
-		orig := decodePNG(t, r.Path).Bounds()
 		hdr, leg := heatmap.Layout(orig)
 		if got, want := hm.Bounds().Size(), image.Pt(orig.Dx()+leg, orig.Dy()+hdr); got != want {
 			t.Errorf("%s: size %v, want %v", name, got, want)
@@ -178,10 +190,10 @@ func TestInspectTable(t *testing.T) {
 		}
 		typ := labelOf(r.Path)
 		if typ != "scratch" {
-			sam, base, logical = append(sam, r.Score), append(base, *r.Baseline), append(logical, typ != "good")
+			sam, base, logical = append(sam, float64(r.Score)), append(base, *r.Baseline), append(logical, typ != "good")
 		}
 		if typ == "good" || typ == "scratch" {
-			structural, structLabels = append(structural, r.Score), append(structLabels, typ == "scratch")
+			structural, structLabels = append(structural, float64(r.Score)), append(structLabels, typ == "scratch")
 		}
 	}
 	md, err := os.ReadFile(table)
@@ -273,5 +285,17 @@ func TestInspectObjects(t *testing.T) {
 		if c := color.RGBAModel.Convert(img.At(224+8+112, 19+112)); c == (color.RGBA{0x40, 0x40, 0x40, 0xff}) {
 			t.Errorf("%s: the reference panel is blank though --refs names its folder", name)
 		}
+	}
+}
+
+// An inspect line keeps its field order and writes a score that is not a
+// number as null, as the verdict message does, instead of failing to encode.
+func TestInspectLineNonFinite(t *testing.T) {
+	b, err := json.Marshal(inspectLine{Path: "a.png", Score: finiteOr(math.NaN()), Threshold: 2, Verdict: "error", Reason: "inspect: engine returned score NaN", Findings: []actuate.Finding{}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := `{"path":"a.png","score":null,"threshold":2,"verdict":"error","reason":"inspect: engine returned score NaN",`; !strings.HasPrefix(string(b), want) {
+		t.Errorf("line %s, want it to begin %s", b, want)
 	}
 }
