@@ -320,12 +320,10 @@ func collectTriggers(cfg config.MQTT, camera string, cam *capture.Camera, note f
 		go func() {
 			t.Wait()
 			err := t.Error()
-			if err == nil {
-				for _, q := range t.(*mqtt.SubscribeToken).Result() {
-					if q == 0x80 {
-						err = fmt.Errorf("the broker refused the subscription to %s (ACL?)", topic)
-					}
-				}
+			// The availability topic is a courtesy (the appliance's ACL
+			// may not let it be read); the trigger topic is the job.
+			if q, ok := t.(*mqtt.SubscribeToken).Result()[topic]; err == nil && ok && q == 0x80 {
+				err = fmt.Errorf("the broker refused the subscription to %s: the config's MQTT user needs read access to it (the ACL)", topic)
 			}
 			select {
 			case subscribed <- err:

@@ -194,24 +194,7 @@ func TestCollectSoftwareTriggerMQTT(t *testing.T) {
 	go func() {
 		done <- collectFrames(context.Background(), collectOptions{cfg: cfg, camera: cfg.Cameras[0], out: out, count: 3, prefix: "line1"}, &stdout, &stderr)
 	}()
-	// The PLC: a trigger every 100 ms until collect has its 3 frames (a
-	// trigger sent before collect subscribed is simply not seen).
-	var rc int
-	ticker := time.NewTicker(100 * time.Millisecond)
-	defer ticker.Stop()
-	timeout := time.After(30 * time.Second)
-wait:
-	for i := 1; ; {
-		select {
-		case rc = <-done:
-			break wait
-		case <-ticker.C:
-			pub.Publish(topic, 1, false, fmt.Sprintf(`{"part_id":"SN-%d"}`, i)).Wait()
-			i++
-		case <-timeout:
-			t.Fatalf("collect did not stop after 3 triggered frames:\n%s", stderr.String())
-		}
-	}
+	rc := triggerUntilDone(t, pub, topic, done, &stderr)
 	if rc != 0 {
 		t.Fatalf("rc %d:\n%s", rc, stderr.String())
 	}
@@ -230,6 +213,70 @@ wait:
 		}
 	}
 	pub.Publish(topic, 1, true, "").Wait() // clear the retained trigger
+}
+
+// triggerUntilDone is the PLC: a trigger every 100 ms until collect
+// returns (a trigger sent before collect subscribed is simply not seen).
+func triggerUntilDone(t *testing.T, pub mqtt.Client, topic string, done <-chan int, stderr *syncBuffer) int {
+	t.Helper()
+	ticker := time.NewTicker(100 * time.Millisecond)
+	defer ticker.Stop()
+	timeout := time.After(30 * time.Second)
+	for i := 1; ; i++ {
+		select {
+		case rc := <-done:
+			return rc
+		case <-ticker.C:
+			pub.Publish(topic, 1, false, fmt.Sprintf(`{"part_id":"SN-%d"}`, i)).Wait()
+		case <-timeout:
+			t.Fatalf("collect did not stop after its triggered frames:\n%s", stderr.String())
+		}
+	}
+}
+
+// Under the plant ACL of docs/mqtt.md, with the PLC's trigger write that
+// docs/quickstart-line.md adds, collect runs as the appliance's user: it
+// reads the trigger topic (the availability topic it may not read is only
+// a courtesy).
+func TestCollectUnderPlantACL(t *testing.T) {
+	doc, err := os.ReadFile("../../docs/mqtt.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, sec, _ := strings.Cut(string(doc), "### Plant ACL example")
+	_, acl, _ := strings.Cut(sec, "```\n")
+	acl, _, _ = strings.Cut(acl, "```")
+	const reject = "topic read plant/line1/+/reject\n"
+	if !strings.Contains(acl, "user plc\n"+reject) {
+		t.Fatalf("docs/mqtt.md's ACL has no plc user reading rejects:\n%s", acl)
+	}
+	acl = strings.Replace(acl, reject, reject+"topic write plant/line1/+/trigger/set\n", 1)
+	quick, err := os.ReadFile("../../docs/quickstart-line.md")
+	if err != nil || !strings.Contains(string(quick), "`topic write plant/line1/+/trigger/set`") {
+		t.Fatalf("docs/quickstart-line.md no longer gives the PLC's trigger line this test adds (%v)", err)
+	}
+	b := mqtttest.Start(t, mqtttest.Options{Users: map[string]string{"samlad": "pw-app", "plc": "pw-plc"}, ACL: acl})
+	pwFile := filepath.Join(t.TempDir(), "pw")
+	os.WriteFile(pwFile, []byte("pw-app\n"), 0o600)
+	good := goodFolder(t, 3)
+	cfg := collectConfig(t, fmt.Sprintf("[mqtt]\nbroker = %q\nprefix = \"plant/line1\"\nusername = \"samlad\"\npassword_file = %q\n\n[[camera]]\nname = \"line1\"\nsource = \"folder\"\nfolder = %q\nloop = true\ntrigger = \"software\"\nbank = \"b.bank\"\n", b.URL, pwFile, good))
+	pub := mqtt.NewClient(mqtt.NewClientOptions().AddBroker(b.URL).SetClientID("collect-test-plc").SetProtocolVersion(4).SetUsername("plc").SetPassword("pw-plc"))
+	if tok := pub.Connect(); tok.Wait() && tok.Error() != nil {
+		t.Fatal(tok.Error())
+	}
+	defer pub.Disconnect(100)
+	out := filepath.Join(t.TempDir(), "collected")
+	done := make(chan int)
+	var stdout, stderr syncBuffer
+	go func() {
+		done <- collectFrames(context.Background(), collectOptions{cfg: cfg, camera: cfg.Cameras[0], out: out, count: 2, prefix: "line1"}, &stdout, &stderr)
+	}()
+	if rc := triggerUntilDone(t, pub, "plant/line1/line1/trigger/set", done, &stderr); rc != 0 {
+		t.Fatalf("rc %d:\n%s", rc, stderr.String())
+	}
+	if names := collected(t, out, 64); len(names) != 2 {
+		t.Errorf("%d files, want 2: %v\n%s", len(names), names, stderr.String())
+	}
 }
 
 // A hardware-triggered camera: each frame it delivers is saved (a
