@@ -12,7 +12,6 @@ import (
 	"io"
 	"os"
 	"path/filepath"
-	"reflect"
 
 	"github.com/samlad/samlad/config"
 )
@@ -327,17 +326,13 @@ func CheckBank(bank *Bank, be *Backend, p config.Pipeline) error {
 	if bank.Backend != be.Name {
 		return fmt.Errorf("bank was enrolled with backend %q, the config selects %q; re-enrol with this backend or set pipeline.backend = %q", bank.Backend, be.Name, bank.Backend)
 	}
+	// The pipeline keys before the fingerprint: a segmenter key that
+	// differs changes both, and the key is what the user can act on.
+	if d := BankDiffs(bank, p); len(d) > 0 {
+		return &BankMismatchError{Diffs: d}
+	}
 	if bank.Fingerprint != be.Fingerprint {
 		return fmt.Errorf("bank was enrolled with backend %s fingerprint %q, this backend is %q (different models or parameters); re-enrol", be.Name, bank.Fingerprint, be.Fingerprint)
-	}
-	want := bankConfigOf(p)
-	bv, wv := reflect.ValueOf(bank.Config), reflect.ValueOf(want)
-	t := bv.Type()
-	for i := 0; i < t.NumField(); i++ {
-		if !reflect.DeepEqual(bv.Field(i).Interface(), wv.Field(i).Interface()) {
-			return fmt.Errorf("bank was enrolled with pipeline.%s = %v, the config says %v; re-enrol with this config or restore the key",
-				t.Field(i).Tag.Get("toml"), bv.Field(i).Interface(), wv.Field(i).Interface())
-		}
 	}
 	return nil
 }

@@ -95,8 +95,9 @@ func runInspect(args []string) int {
 		fmt.Fprintf(os.Stderr, "samlad inspect: %v\n", err)
 		return 1
 	}
-	if *cfgPath == "" {
-		cfg.Pipeline = bank.Pipeline(cfg.Pipeline)
+	if cfg.Pipeline, err = pipelineForBank(bank, cfg, *cfgPath); err != nil {
+		fmt.Fprintf(os.Stderr, "samlad inspect: bank %s: %v\n", *bankPath, err)
+		return 1
 	}
 	be, err := backends.Open(cfg.Runtime, cfg.Models, cfg.Pipeline)
 	if err != nil {

@@ -18,6 +18,7 @@ type command struct {
 }
 
 var commands = map[string]command{
+	"collect": {"save good frames from the station's camera for enrolment: samlad collect --config F --out DIR [--count N]", runCollect},
 	"config":  {"check a config file: samlad config check FILE", runConfig},
 	"enroll":  {"build a bank from good images: samlad enroll --config F --good DIR --out F.bank", runEnroll},
 	"inspect": {"inspect image files: samlad inspect --bank F.bank IMAGES... [--heatmaps DIR]", runInspect},
