@@ -45,7 +45,7 @@ func handReport() *runner.Report {
 
 func TestWrite(t *testing.T) {
 	dir := t.TempDir()
-	if err := Write(dir, handReport(), "samlad eval loco --root X"); err != nil {
+	if err := Write(dir, handReport(), "samlab eval loco --root X"); err != nil {
 		t.Fatal(err)
 	}
 	md, err := os.ReadFile(filepath.Join(dir, "report.md"))
@@ -59,7 +59,7 @@ func TestWrite(t *testing.T) {
 		"| cat | missing (logical) | 100.0 | 50.0 |",
 		"| cat | scratch (structural) | 50.0 | 100.0 |",
 		"| cat | features | 4 | 12.2 | 20.0 |",
-		"samlad eval loco --root X",
+		"samlab eval loco --root X",
 		"## Matching (Table 5)",
 		"| cat | 10 | 8 | 6 | 75.0 | 66.7 | 70.6 |",
 	} {

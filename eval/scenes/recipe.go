@@ -60,7 +60,7 @@ const LayoutRadius = 6.8 / 16 / 2
 // there), beside SAM-LAD's own scores. Its excess term finds one part too
 // many of a kind, which the OMM's soft count often lets pass when the
 // part matches well. Tuning seeds 7/8/9/11/12, 36 test images per type
-// (`samlad eval scenes --kind bag --seeds 7,8,9,11,12 --test 36
+// (`samlab eval scenes --kind bag --seeds 7,8,9,11,12 --test 36
 // --baseline=false --config` with the keys), logical (structural) image
 // AUROC: 86.5 (59.3) with base; at radius 0.67, missing and excess
 // weights 0 and 1 89.0 (55.4), 0.5 and 1 89.3 (57.0), 0.5 and 0.75 90.2

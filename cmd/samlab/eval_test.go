@@ -42,7 +42,7 @@ func writeSplit(t *testing.T, dir string, o scenes.SplitOptions) scenes.Truth {
 	return tr
 }
 
-// samlad eval loco --root on two categories generated in the official
+// samlab eval loco --root on two categories generated in the official
 // MVTec LOCO AD layout: reports, TIFF maps at full resolution in the
 // official script's layout, and metrics that agree with the scores.
 func TestEvalLOCO(t *testing.T) {
@@ -133,7 +133,7 @@ func maxOf(v []float32) float64 {
 	return m
 }
 
-// samlad eval mvtec --root on a category generated in the MVTec AD layout:
+// samlab eval mvtec --root on a category generated in the MVTec AD layout:
 // one folder per defect type, single-mask ground truth.
 func TestEvalMVTec(t *testing.T) {
 	root := t.TempDir()
@@ -145,6 +145,9 @@ func TestEvalMVTec(t *testing.T) {
 		t.Fatalf("exit code %d", rc)
 	}
 	rep := readReport(t, out)
+	if want := "samlab eval mvtec --root " + cat; !strings.HasPrefix(rep.Command, want) {
+		t.Errorf("report command %q, want it to start %q", rep.Command, want)
+	}
 	if len(rep.Categories) != 1 || rep.Categories[0].Name != "bag" {
 		t.Fatalf("categories %+v", rep.Categories)
 	}
@@ -180,12 +183,12 @@ func TestEvalBadInput(t *testing.T) {
 		{[]string{"mvtec", "--root", t.TempDir(), "--backend", "tpu"}, 1},
 	} {
 		if rc := runEval(c.args); rc != c.rc {
-			t.Errorf("samlad eval %v: exit code %d, want %d", c.args, rc, c.rc)
+			t.Errorf("samlab eval %v: exit code %d, want %d", c.args, rc, c.rc)
 		}
 	}
 }
 
-// samlad eval with --backend onnx and --models on the fixture models (the
+// samlab eval with --backend onnx and --models on the fixture models (the
 // real models' I/O contracts) runs end to end on the CPU provider.
 func TestEvalONNXFixtureModels(t *testing.T) {
 	lib := os.Getenv("SAMLAD_ORT_LIB")
@@ -249,7 +252,7 @@ func TestEvalScenesSplit(t *testing.T) {
 		{"scenes", "--split", "holdout"},
 	} {
 		if rc := runEval(args); rc != 2 {
-			t.Errorf("samlad eval %v: exit code %d, want 2", args, rc)
+			t.Errorf("samlab eval %v: exit code %d, want 2", args, rc)
 		}
 	}
 	data, out := t.TempDir(), t.TempDir()
@@ -283,4 +286,13 @@ func TestEvalParts(t *testing.T) {
 			t.Errorf("parts.md lacks %q:\n%s", want, md)
 		}
 	}
+}
+
+func writeConfig(t *testing.T, src string) string {
+	t.Helper()
+	p := filepath.Join(t.TempDir(), "line1.toml")
+	if err := os.WriteFile(p, []byte(src), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return p
 }

@@ -9,7 +9,6 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
-	"runtime/debug"
 	"slices"
 	"strconv"
 	"strings"
@@ -27,11 +26,11 @@ import (
 )
 
 const evalUsage = `usage:
-  samlad eval loco  --root DIR [flags]    MVTec LOCO AD layout (every category under DIR)
-  samlad eval mvtec --root DIR [flags]    MVTec AD layout
-  samlad eval digitanatomy [--seeds 101,202,303] [--data DIR] [flags]
-  samlad eval scenes [--split tuning|reporting | --kind bag,box] [--data DIR] [flags]
-  samlad eval parts  [--split tuning|reporting | --kind pcb] [--train 12] [--data DIR]
+  samlab eval loco  --root DIR [flags]    MVTec LOCO AD layout (every category under DIR)
+  samlab eval mvtec --root DIR [flags]    MVTec AD layout
+  samlab eval digitanatomy [--seeds 101,202,303] [--data DIR] [flags]
+  samlab eval scenes [--split tuning|reporting | --kind bag,box] [--data DIR] [flags]
+  samlab eval parts  [--split tuning|reporting | --kind pcb] [--train 12] [--data DIR]
                                           the segmenter's part recall on good zoo images
 
 flags:`
@@ -68,7 +67,7 @@ func runEval(args []string) int {
 	train := fs.Int("train", 0, "digitanatomy/scenes: good training images (default 100 digits, 40 scenes)")
 	test := fs.Int("test", 0, "digitanatomy/scenes: test images per anomaly type and as many good ones (default 40 digits, 12 scenes; with --split 10 per type)")
 	testGood := fs.Int("test-good", 0, "scenes: good test images per kind and seed (default: as many as --test; with --split 20)")
-	kinds := fs.String("kind", "bag,box", "scenes: comma-separated kinds (samlad scenes --list)")
+	kinds := fs.String("kind", "bag,box", "scenes: comma-separated kinds (samlab scenes --list)")
 	split := fs.String("split", "", "scenes: a side of the protocol (eval/scenes): tuning (the tuning kinds over the tuning seeds) or reporting (the reporting kinds over the reporting seeds, defaults only: --config is refused); no recipe is applied; --kind and --seeds given with it narrow it")
 	size := fs.Int("size", 256, "scenes: image side in pixels")
 	fs.Usage = func() {
@@ -79,25 +78,25 @@ func runEval(args []string) int {
 		return code
 	}
 	if fs.NArg() > 0 {
-		fmt.Fprintf(os.Stderr, "samlad eval: unexpected argument %q\n", fs.Arg(0))
+		fmt.Fprintf(os.Stderr, "samlab eval: unexpected argument %q\n", fs.Arg(0))
 		return 2
 	}
 	if what == "scenes" && scenes.Split(*split) == scenes.ReportingSplit && *cfgPath != "" {
-		fmt.Fprintln(os.Stderr, "samlad eval scenes: --split reporting measures the defaults only; --config is not allowed")
+		fmt.Fprintln(os.Stderr, "samlab eval scenes: --split reporting measures the defaults only; --config is not allowed")
 		return 2
 	}
 	cfg := config.Default()
 	if *cfgPath != "" {
 		var err error
 		if cfg, err = config.Load(*cfgPath); err != nil {
-			fmt.Fprintf(os.Stderr, "samlad eval: %v\n", err)
+			fmt.Fprintf(os.Stderr, "samlab eval: %v\n", err)
 			return 1
 		}
 	}
 	if *models != "" {
 		m, err := onnx.ModelsIn(*models, cfg.Models)
 		if err != nil {
-			fmt.Fprintf(os.Stderr, "samlad eval: %v\n", err)
+			fmt.Fprintf(os.Stderr, "samlab eval: %v\n", err)
 			return 1
 		}
 		cfg.Models, cfg.Pipeline.Backend = m, onnx.Name
@@ -112,13 +111,13 @@ func runEval(args []string) int {
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	command := "samlad eval " + strings.Join(args, " ")
+	command := "samlab eval " + strings.Join(args, " ")
 
 	var err error
 	switch what {
 	case "loco", "mvtec":
 		if *root == "" {
-			fmt.Fprintf(os.Stderr, "samlad eval %s: --root DIR is required\n", what)
+			fmt.Fprintf(os.Stderr, "samlab eval %s: --root DIR is required\n", what)
 			return 2
 		}
 		o.Layout = datasets.LOCO
@@ -148,7 +147,7 @@ func runEval(args []string) int {
 				return 2
 			}
 			if err := checkSplit(scenes.Split(*split), *kinds, *seeds); err != nil {
-				fmt.Fprintf(os.Stderr, "samlad eval scenes: %v\n", err)
+				fmt.Fprintf(os.Stderr, "samlab eval scenes: %v\n", err)
 				return 2
 			}
 		} else if *cfgPath == "" {
@@ -166,11 +165,11 @@ func runEval(args []string) int {
 		}
 		err = evalScenes(ctx, *kinds, *seeds, *data, intOrDefault(*train, 40), nTest, intOrDefault(nGood, nTest), *size, strOrDefault(*out, filepath.Join("eval-out", "scenes")), o, command, *ablate)
 	default:
-		fmt.Fprintf(os.Stderr, "samlad eval: unknown data set %q: want loco, mvtec, digitanatomy, scenes or parts\n", what)
+		fmt.Fprintf(os.Stderr, "samlab eval: unknown data set %q: want loco, mvtec, digitanatomy, scenes or parts\n", what)
 		return 2
 	}
 	if err != nil {
-		fmt.Fprintf(os.Stderr, "samlad eval %s: %v\n", what, err)
+		fmt.Fprintf(os.Stderr, "samlab eval %s: %v\n", what, err)
 		return 1
 	}
 	return 0
@@ -235,22 +234,6 @@ func evalBackend(cfg config.Config) runner.NewBackend {
 		}
 		return be.Backend, func() { be.Close() }, nil
 	}
-}
-
-// buildName is the binary's version and VCS revision, for reports.
-func buildName() string {
-	s := "samlad " + version
-	if bi, ok := debug.ReadBuildInfo(); ok {
-		for _, kv := range bi.Settings {
-			switch {
-			case kv.Key == "vcs.revision" && len(kv.Value) >= 12:
-				s += " " + kv.Value[:12]
-			case kv.Key == "vcs.modified" && kv.Value == "true":
-				s += " (modified)"
-			}
-		}
-	}
-	return s
 }
 
 // evalOne evaluates one data set root and writes its report.
@@ -503,7 +486,7 @@ func splitDefaults(fs *flag.FlagSet, what, split string, kinds, seeds *string) b
 	}
 	ks, ss, ok := scenes.SplitKinds(scenes.Split(split))
 	if !ok {
-		fmt.Fprintf(os.Stderr, "samlad eval %s: --split %q: want tuning or reporting\n", what, split)
+		fmt.Fprintf(os.Stderr, "samlab eval %s: --split %q: want tuning or reporting\n", what, split)
 		return false
 	}
 	set := map[string]bool{}
