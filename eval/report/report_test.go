@@ -115,6 +115,24 @@ func TestSeedsAndAblationTables(t *testing.T) {
 	if !strings.Contains(md.String(), "| k | 2 | 50.0 (25.0 / 75.0) * | 50.0 |") {
 		t.Errorf("ablation table:\n%s", md.String())
 	}
+	md.Reset()
+	SweepMarkdown(&md, []runner.AblationRow{
+		{Factor: "k", Value: "1", Default: map[string]bool{"box seed 7": true},
+			Results: map[string]map[string]float64{"box seed 7": {runner.Mean: 0.5, runner.Logical: 0.25, runner.Structural: 0.75}, "box seed 8": {runner.Mean: 0.7, runner.Logical: 0.45, runner.Structural: 0.95}},
+			Types:   map[string]map[string]float64{"box seed 7": {"missing": 0.2, "scratch": 0.6}, "box seed 8": {"missing": 0.4}}},
+		{Factor: "k", Value: "x", Error: "box seed 7: bad | value"},
+	}, []string{"box seed 7", "box seed 8"})
+	for _, want := range []string{
+		"| key | value | box seed 7 | box seed 8 | mean |",
+		"| k | 1 | 50.0 (25.0 / 75.0) * | 70.0 (45.0 / 95.0) | **60.0 (35.0 / 85.0)** |",
+		"| k | x | could not run: box seed 7: bad / value | | |",
+		"| key | value | missing | scratch |",
+		"| k | 1 | 30.0 | 60.0 |",
+	} {
+		if !strings.Contains(md.String(), want) {
+			t.Errorf("sweep table lacks %q:\n%s", want, md.String())
+		}
+	}
 }
 
 // The operating points are written per category and rate, summed over
