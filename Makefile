@@ -3,6 +3,9 @@
 #   make build ORT_LIB=/usr/lib/aarch64-linux-gnu/libonnxruntime.so
 GO      ?= go
 BIN     := bin/samlad
+# The lab binary: eval, sweeps and the zoo's data generator (cmd/samlab);
+# the appliance (BIN) links none of its plotting, fonts or MNIST.
+LAB     := bin/samlab
 ORT_LIB ?= $(CURDIR)/third_party/onnxruntime/libonnxruntime.so
 export SAMLAD_ORT_LIB := $(ORT_LIB)
 TEST_TIMEOUT ?= 30m
@@ -12,7 +15,7 @@ PREFIX  ?= /usr/local
 DESTDIR ?=
 UNITDIR ?= /etc/systemd/system
 
-.PHONY: all deps models build test bench lint demo eval eval-bagbox eval-digits eval-tuning eval-recipes zoo-samples install clean soak fuzz memory
+.PHONY: all deps models build sizes test bench lint demo eval eval-bagbox eval-digits eval-tuning eval-recipes zoo-samples install clean soak fuzz memory
 
 all: build
 
@@ -29,6 +32,11 @@ models:
 LDFLAGS ?= -X main.buildTime=$(shell date -u +%Y-%m-%dT%H:%M:%SZ) -X main.commit=$(shell git rev-parse HEAD 2>/dev/null)
 build: deps
 	$(GO) build -ldflags '$(LDFLAGS)' -o $(BIN) ./cmd/samlad
+	$(GO) build -ldflags '$(LDFLAGS)' -o $(LAB) ./cmd/samlab
+
+# The size of each binary as make build writes it, in bytes and MiB.
+sizes: build
+	@for b in $(BIN) $(LAB); do stat -c '%s %n' $$b; done | awk '{ printf "%-12s %10d bytes %6.1f MiB\n", $$2, $$1, $$1 / 1048576 }'
 
 test: deps models
 	$(GO) vet ./...
@@ -63,38 +71,38 @@ demo: build
 # data to EVAL_DATA.
 EVAL_DATA ?= out/eval-data
 eval: build
-	$(BIN) eval scenes --split reporting --data $(EVAL_DATA) --out eval/results/zoo
-	$(BIN) eval parts --split reporting --data $(EVAL_DATA) --out eval/results/parts/reporting
-	$(BIN) eval parts --split tuning --data $(EVAL_DATA) --out eval/results/parts/tuning
+	$(LAB) eval scenes --split reporting --data $(EVAL_DATA) --out eval/results/zoo
+	$(LAB) eval parts --split reporting --data $(EVAL_DATA) --out eval/results/parts/reporting
+	$(LAB) eval parts --split tuning --data $(EVAL_DATA) --out eval/results/parts/tuning
 
 # The bag and the box with the defaults (an empty config, no recipe) on the
 # seeds their old recipe figures were reported on.
 eval-bagbox: build
-	$(BIN) eval scenes --kind bag,box --seeds 101,202,303 --config /dev/null --baseline=false --data $(EVAL_DATA) --out eval/results/bagbox-defaults
+	$(LAB) eval scenes --kind bag,box --seeds 101,202,303 --config /dev/null --baseline=false --data $(EVAL_DATA) --out eval/results/bagbox-defaults
 
 # DigitAnatomy with the defaults (no recipe) on its reported seeds.
 eval-digits: build
-	$(BIN) eval digitanatomy --config /dev/null --baseline=false --data $(EVAL_DATA) --out eval/results/digitanatomy-defaults
+	$(LAB) eval digitanatomy --config /dev/null --baseline=false --data $(EVAL_DATA) --out eval/results/digitanatomy-defaults
 
 # The tuning side of the protocol: the tuning kinds over the tuning seeds,
 # defaults only. Engine defaults are chosen on this, never on make eval.
 eval-tuning: build
-	$(BIN) eval scenes --split tuning --baseline=false --data $(EVAL_DATA) --out eval-out/tuning
+	$(LAB) eval scenes --split tuning --baseline=false --data $(EVAL_DATA) --out eval-out/tuning
 
 # The per-product recipe figures (bag and box recipes, the DigitAnatomy
 # recipe) and the ablation grids, labelled as recipe figures in the docs
 # (about an hour on 2 cores).
 eval-recipes: build
-	$(BIN) eval scenes --data $(EVAL_DATA) --out eval/results/scenes --ablate
-	$(BIN) eval digitanatomy --data $(EVAL_DATA) --out eval/results/digitanatomy
-	$(BIN) eval digitanatomy --seeds 101 --baseline=false --data $(EVAL_DATA) --out eval/results/digitanatomy/ablation-101 --ablate
-	$(BIN) eval scenes --seeds 7 --baseline=false --data $(EVAL_DATA) --out eval/results/scenes/ablation-7 --ablate
-	$(BIN) eval digitanatomy --seeds 7 --baseline=false --data $(EVAL_DATA) --out eval/results/digitanatomy/ablation-7 --ablate
+	$(LAB) eval scenes --data $(EVAL_DATA) --out eval/results/scenes --ablate
+	$(LAB) eval digitanatomy --data $(EVAL_DATA) --out eval/results/digitanatomy
+	$(LAB) eval digitanatomy --seeds 101 --baseline=false --data $(EVAL_DATA) --out eval/results/digitanatomy/ablation-101 --ablate
+	$(LAB) eval scenes --seeds 7 --baseline=false --data $(EVAL_DATA) --out eval/results/scenes/ablation-7 --ablate
+	$(LAB) eval digitanatomy --seeds 7 --baseline=false --data $(EVAL_DATA) --out eval/results/digitanatomy/ablation-7 --ablate
 
 # One sample sheet per kind of the zoo (docs/zoo/, linked from
 # docs/evaluation.md): good, a logical and a structural anomaly.
 zoo-samples: build
-	$(BIN) scenes --samples docs/zoo --seed 1 --size 192
+	$(LAB) scenes --samples docs/zoo --seed 1 --size 192
 
 # The long forms of the reliability tests (README "Reliability"), not part of
 # make test (about 6 minutes on 2 cores): the soak over SOAK_FRAMES frames on

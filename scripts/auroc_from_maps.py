@@ -7,7 +7,7 @@ each anomaly group against the good test images with scikit-learn.
 
     auroc_from_maps.py MAPS_DIR DATA_ROOT
 
-MAPS_DIR holds <category>/test/<type>/<name>.tiff (samlad eval --maps);
+MAPS_DIR holds <category>/test/<type>/<name>.tiff (samlab eval --maps);
 DATA_ROOT holds the categories in the MVTec LOCO AD or MVTec AD layout; the
 test folders give the labels (good against every other folder: "all"; in
 the LOCO layout also logical_anomalies and structural_anomalies each

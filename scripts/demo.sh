@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # make demo: the appliance end to end on this machine, in about a minute.
 #  1. generate bag scenes (good parts, and parts with logical and structural
-#     anomalies) with `samlad scenes`;
+#     anomalies) with the lab's generator, `samlab scenes`;
 #  2. enrol the good ones into a bank with `samlad enroll`;
 #  3. start mosquitto on a free loopback port;
 #  4. run `samlad run` on the test scenes replayed as a camera, with the
@@ -10,12 +10,15 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 BIN=${BIN:-bin/samlad}
+LAB=${LAB:-bin/samlab}
 SIZE=${SIZE:-224}
 RATE=${RATE:-2}
 # The share of good parts this demo line accepts to reject (the product's
 # default is 1%): at 5% the threshold lets fewer anomalies through.
 FALSE_REJECT_RATE=${FALSE_REJECT_RATE:-0.05}
-[ -x "$BIN" ] || { echo "demo: $BIN missing; run make demo (it builds first)" >&2; exit 1; }
+for b in "$BIN" "$LAB"; do
+	[ -x "$b" ] || { echo "demo: $b missing; run make demo (it builds first)" >&2; exit 1; }
+done
 for tool in mosquitto mosquitto_sub python3; do
 	command -v "$tool" >/dev/null || [ -x "/usr/sbin/$tool" ] || { echo "demo: $tool missing; run make deps" >&2; exit 1; }
 done
@@ -31,7 +34,7 @@ cleanup() {
 trap cleanup EXIT
 
 echo "== 1. scenes: good bags to enrol, test bags to inspect ($work)"
-"$BIN" scenes --kind bag --out "$work/scenes" --good 40 --test 2 --size "$SIZE" --seed 7 >"$work/scenes.log" 2>&1 ||
+"$LAB" scenes --kind bag --out "$work/scenes" --good 40 --test 2 --size "$SIZE" --seed 7 >"$work/scenes.log" 2>&1 ||
 	{ cat "$work/scenes.log" >&2; exit 1; }
 mkdir -p "$work/replay"
 for f in "$work"/scenes/test/*/*.png; do # flat, named after the truth: good_000.png, missing_001.png, ...

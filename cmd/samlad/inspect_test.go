@@ -17,6 +17,7 @@ import (
 	"github.com/samlad/samlad/actuate"
 	"github.com/samlad/samlad/actuate/heatmap"
 	"github.com/samlad/samlad/eval/metrics"
+	"github.com/samlad/samlad/eval/scenes"
 )
 
 func decodePNG(t *testing.T, path string) image.Image {
@@ -53,9 +54,7 @@ func captureOutput(t *testing.T, fn func() int) (rc int, stdout, stderr string) 
 func TestEnrollInspectCLI(t *testing.T) {
 	dir := t.TempDir()
 	data := filepath.Join(dir, "bag")
-	if rc := runScenes([]string{"--kind", "bag", "--out", data, "--good", "6", "--test", "1", "--size", "128", "--anomalies", "extra"}); rc != 0 {
-		t.Fatalf("scenes: exit code %d", rc)
-	}
+	writeScenes(t, data, scenes.Bag, 6, 1, 128, scenes.Extra)
 	cfg := filepath.Join(dir, "line.toml")
 	os.WriteFile(cfg, []byte("[pipeline]\ninput_size = 112\nupsample = 4\nk = 2\n"), 0o644)
 	bank := filepath.Join(dir, "line.bank")
@@ -154,9 +153,7 @@ func TestEnrollInspectCLI(t *testing.T) {
 func TestInspectTable(t *testing.T) {
 	dir := t.TempDir()
 	data := filepath.Join(dir, "box")
-	if rc := runScenes([]string{"--kind", "box", "--out", data, "--good", "6", "--test", "2", "--size", "112", "--anomalies", "missing,extra,scratch"}); rc != 0 {
-		t.Fatalf("scenes: exit code %d", rc)
-	}
+	writeScenes(t, data, scenes.Box, 6, 2, 112, scenes.Missing, scenes.Extra, scenes.Scratch)
 	cfg := filepath.Join(dir, "line.toml")
 	os.WriteFile(cfg, []byte("[pipeline]\ninput_size = 112\nupsample = 2\nk = 2\n"), 0o644)
 	bank := filepath.Join(dir, "line.bank")
@@ -231,9 +228,7 @@ func TestInspectTable(t *testing.T) {
 func TestInspectObjects(t *testing.T) {
 	dir := t.TempDir()
 	data := filepath.Join(dir, "box")
-	if rc := runScenes([]string{"--kind", "box", "--out", data, "--good", "5", "--test", "1", "--size", "112", "--anomalies", "extra"}); rc != 0 {
-		t.Fatalf("scenes: exit code %d", rc)
-	}
+	writeScenes(t, data, scenes.Box, 5, 1, 112, scenes.Extra)
 	cfg := filepath.Join(dir, "line.toml")
 	os.WriteFile(cfg, []byte("[pipeline]\ninput_size = 112\nupsample = 2\nk = 2\n"), 0o644)
 	bank := filepath.Join(dir, "line.bank")

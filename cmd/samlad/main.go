@@ -1,6 +1,9 @@
 // Command samlad is the SAM-LAD inline inspection appliance: a daemon that
 // inspects triggered camera frames and publishes verdicts over MQTT, plus the
-// tools to enrol good parts, inspect files and evaluate on data sets.
+// tools to enrol good parts, inspect files and measure the station's speed.
+// Evaluation on data sets and the zoo's data generator are in the lab
+// binary, cmd/samlab, so that the appliance links no plotting, fonts or
+// MNIST data (TestApplianceDeps).
 package main
 
 import (
@@ -25,23 +28,31 @@ var commands = map[string]command{
 	"version": {"print the version and the backends", runVersion},
 	"watch":   {"monitor verdicts live: samlad watch --broker URL [--prefix P]", runWatch},
 	"run":     {"run the inspection daemon: samlad run --config FILE", runRun},
-	"scenes":  {"write a generated data set of the product zoo (samlad scenes --list) in MVTec AD or LOCO layout", runScenes},
-	"eval":    {"evaluate on a data set: samlad eval loco|mvtec|digitanatomy|scenes", runEval},
 	"bench":   {"measure per-stage latency and FPS: samlad bench [--size 224,448] [--upsample 1,2,4,8] [--cameras N]", runBench},
 }
 
-func main() {
-	if len(os.Args) < 2 || os.Args[1] == "-h" || os.Args[1] == "--help" || os.Args[1] == "help" {
+// labCommands are the subcommands that moved to samlab; samlad names it.
+var labCommands = map[string]bool{"eval": true, "scenes": true}
+
+func main() { os.Exit(dispatch(os.Args[1:])) }
+
+// dispatch runs the subcommand args name and returns the exit code.
+func dispatch(args []string) int {
+	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
 		usage()
-		os.Exit(2)
+		return 2
 	}
-	cmd, ok := commands[os.Args[1]]
+	cmd, ok := commands[args[0]]
+	if !ok && labCommands[args[0]] {
+		fmt.Fprintf(os.Stderr, "samlad: %[1]s is in the lab binary: run samlab %[1]s (make build builds bin/samlab)\n", args[0])
+		return 2
+	}
 	if !ok {
-		fmt.Fprintf(os.Stderr, "samlad: unknown command %q\n\n", os.Args[1])
+		fmt.Fprintf(os.Stderr, "samlad: unknown command %q\n\n", args[0])
 		usage()
-		os.Exit(2)
+		return 2
 	}
-	os.Exit(cmd.run(os.Args[2:]))
+	return cmd.run(args[1:])
 }
 
 func usage() {

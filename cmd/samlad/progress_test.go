@@ -8,6 +8,8 @@ import (
 	"testing"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/samlad/samlad/eval/scenes"
 )
 
 // openPTY returns the follower side of a fresh pseudo-terminal.
@@ -63,9 +65,7 @@ func TestProgressOnlyOnATerminal(t *testing.T) {
 func TestEnrollInspectQuietOffTerminal(t *testing.T) {
 	dir := t.TempDir()
 	data := filepath.Join(dir, "bag")
-	if rc := runScenes([]string{"--kind", "bag", "--out", data, "--good", "4", "--test", "1", "--size", "96", "--anomalies", "extra"}); rc != 0 {
-		t.Fatalf("scenes: exit code %d", rc)
-	}
+	writeScenes(t, data, scenes.Bag, 4, 1, 96, scenes.Extra)
 	cfg := filepath.Join(dir, "line.toml")
 	if err := os.WriteFile(cfg, []byte("[pipeline]\ninput_size = 96\nupsample = 2\nk = 2\n"), 0o600); err != nil {
 		t.Fatal(err)

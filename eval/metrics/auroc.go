@@ -1,5 +1,5 @@
 // Package metrics computes the anomaly-detection metrics reported by
-// samlad eval: image AUROC, pixel AUROC and AU-sPRO as defined by the
+// samlab eval: image AUROC, pixel AUROC and AU-sPRO as defined by the
 // official MVTec LOCO AD evaluation.
 package metrics
 

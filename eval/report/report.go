@@ -1,4 +1,4 @@
-// Package report writes the results of samlad eval: a Markdown summary and
+// Package report writes the results of samlab eval: a Markdown summary and
 // the full JSON (per category, per anomaly type, the mean, timings), ROC
 // curves and a grid of heatmap overlays as PNG (gonum.org/v1/plot).
 package report
@@ -71,7 +71,7 @@ func pctp(v *float64) string {
 
 // Markdown writes the summary tables.
 func Markdown(w io.Writer, rep *runner.Report, command string) {
-	fmt.Fprintf(w, "# samlad eval: %s\n\n", rep.Dataset)
+	fmt.Fprintf(w, "# samlab eval: %s\n\n", rep.Dataset)
 	build := ""
 	if rep.Build != "" {
 		build = ", " + rep.Build

@@ -46,7 +46,7 @@ func handReport() *runner.Report {
 
 func TestWrite(t *testing.T) {
 	dir := t.TempDir()
-	if err := Write(dir, handReport(), "samlad eval loco --root X"); err != nil {
+	if err := Write(dir, handReport(), "samlab eval loco --root X"); err != nil {
 		t.Fatal(err)
 	}
 	md, err := os.ReadFile(filepath.Join(dir, "report.md"))
@@ -60,7 +60,7 @@ func TestWrite(t *testing.T) {
 		"| cat | missing (logical) | 100.0 | 50.0 |",
 		"| cat | scratch (structural) | 50.0 | 100.0 |",
 		"| cat | features | 4 | 12.2 | 20.0 |",
-		"samlad eval loco --root X",
+		"samlab eval loco --root X",
 		"## Matching (Table 5)",
 		"| category | patch |",
 		"| cat | 50.0 / 100.0 |",
@@ -117,6 +117,24 @@ func TestSeedsAndAblationTables(t *testing.T) {
 		Results: map[string]map[string]float64{"bag": {runner.Mean: 0.5, runner.Logical: 0.25, runner.Structural: 0.75}, "box": {runner.Mean: 0.5}}}}, []string{"bag", "box"})
 	if !strings.Contains(md.String(), "| k | 2 | 50.0 (25.0 / 75.0) * | 50.0 |") {
 		t.Errorf("ablation table:\n%s", md.String())
+	}
+	md.Reset()
+	SweepMarkdown(&md, []runner.AblationRow{
+		{Factor: "k", Value: "1", Default: map[string]bool{"box seed 7": true},
+			Results: map[string]map[string]float64{"box seed 7": {runner.Mean: 0.5, runner.Logical: 0.25, runner.Structural: 0.75}, "box seed 8": {runner.Mean: 0.7, runner.Logical: 0.45, runner.Structural: 0.95}},
+			Types:   map[string]map[string]float64{"box seed 7": {"missing": 0.2, "scratch": 0.6}, "box seed 8": {"missing": 0.4}}},
+		{Factor: "k", Value: "x", Error: "box seed 7: bad | value"},
+	}, []string{"box seed 7", "box seed 8"})
+	for _, want := range []string{
+		"| key | value | box seed 7 | box seed 8 | mean |",
+		"| k | 1 | 50.0 (25.0 / 75.0) * | 70.0 (45.0 / 95.0) | **60.0 (35.0 / 85.0)** |",
+		"| k | x | could not run: box seed 7: bad / value | | |",
+		"| key | value | missing | scratch |",
+		"| k | 1 | 30.0 | 60.0 |",
+	} {
+		if !strings.Contains(md.String(), want) {
+			t.Errorf("sweep table lacks %q:\n%s", want, md.String())
+		}
 	}
 }
 

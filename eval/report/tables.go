@@ -28,17 +28,7 @@ func AblationMarkdown(w io.Writer, rows []runner.AblationRow, labels []string) {
 			continue
 		}
 		for _, l := range labels {
-			m := r.Results[l]
-			cell := pct(m, runner.Mean)
-			if _, lg := m[runner.Logical]; lg {
-				if _, st := m[runner.Structural]; st {
-					cell += fmt.Sprintf(" (%s / %s)", pct(m, runner.Logical), pct(m, runner.Structural))
-				}
-			}
-			if r.Default[l] {
-				cell += " *"
-			}
-			fmt.Fprintf(w, " %s |", cell)
+			fmt.Fprintf(w, " %s |", groupsCell(r.Results[l], r.Default[l]))
 		}
 		fmt.Fprintln(w)
 	}
@@ -333,4 +323,85 @@ func PartRecallMarkdown(w io.Writer, kinds [][]*runner.PartRecall) {
 		fmt.Fprintf(w, "| %s | %d | %s | %.1f | %s |\n", runs[0].Name, images, countCell(parts), per, strings.Join(by, ", "))
 	}
 	fmt.Fprintln(w)
+}
+
+// SweepMarkdown writes a sweep (runner.Sweep variants run by
+// runner.Ablate): the ablation table with a last column, the mean over the
+// data sets of each group's AUROC; then per anomaly type the image AUROC
+// averaged over the data sets that have that type, one row per value.
+func SweepMarkdown(w io.Writer, rows []runner.AblationRow, labels []string) {
+	fmt.Fprintf(w, "| key | value | %s | mean |\n|---|---|%s---|\n", strings.Join(labels, " | "), strings.Repeat("---|", len(labels)))
+	typeSet := map[string]bool{}
+	for _, r := range rows {
+		fmt.Fprintf(w, "| %s | %s |", r.Factor, r.Value)
+		if r.Error != "" {
+			fmt.Fprintf(w, " could not run: %s |%s\n", strings.ReplaceAll(r.Error, "|", "/"), strings.Repeat(" |", len(labels)))
+			continue
+		}
+		sums := map[string]float64{}
+		counts := map[string]int{}
+		for _, l := range labels {
+			m := r.Results[l]
+			for g, v := range m {
+				sums[g] += v
+				counts[g]++
+			}
+			for t := range r.Types[l] {
+				typeSet[t] = true
+			}
+			fmt.Fprintf(w, " %s |", groupsCell(m, r.Default[l]))
+		}
+		mean := map[string]float64{}
+		for g, s := range sums {
+			mean[g] = s / float64(counts[g])
+		}
+		fmt.Fprintf(w, " **%s** |\n", groupsCell(mean, false))
+	}
+	fmt.Fprintln(w)
+	if len(typeSet) == 0 {
+		return
+	}
+	types := make([]string, 0, len(typeSet))
+	for t := range typeSet {
+		types = append(types, t)
+	}
+	sort.Strings(types)
+	fmt.Fprintf(w, "Per anomaly type, mean over the data sets that have it:\n\n| key | value | %s |\n|---|---|%s\n", strings.Join(types, " | "), strings.Repeat("---|", len(types)))
+	for _, r := range rows {
+		if r.Error != "" {
+			continue
+		}
+		fmt.Fprintf(w, "| %s | %s |", r.Factor, r.Value)
+		for _, t := range types {
+			var s float64
+			n := 0
+			for _, l := range labels {
+				if v, ok := r.Types[l][t]; ok {
+					s, n = s+v, n+1
+				}
+			}
+			cell := "–"
+			if n > 0 {
+				cell = fmt.Sprintf("%.1f", 100*s/float64(n))
+			}
+			fmt.Fprintf(w, " %s |", cell)
+		}
+		fmt.Fprintln(w)
+	}
+	fmt.Fprintln(w)
+}
+
+// groupsCell is the mean image AUROC with the logical / structural ones in
+// brackets where both are there, and * for a data set's default.
+func groupsCell(m map[string]float64, def bool) string {
+	cell := pct(m, runner.Mean)
+	if _, lg := m[runner.Logical]; lg {
+		if _, st := m[runner.Structural]; st {
+			cell += fmt.Sprintf(" (%s / %s)", pct(m, runner.Logical), pct(m, runner.Structural))
+		}
+	}
+	if def {
+		cell += " *"
+	}
+	return cell
 }

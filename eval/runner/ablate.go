@@ -88,12 +88,24 @@ type AblationRow struct {
 	// Unused says why the variant was not run: no data set's recipe uses
 	// the factor.
 	Unused string `json:"unused,omitempty"`
+	// Types per data set label: image AUROC by anomaly type.
+	Types map[string]map[string]float64 `json:"types,omitempty"`
 }
 
 // Dataset is one data set of an ablation: a label and its root.
 type Dataset struct {
 	Label string
 	Root  string
+	// Category is the category name a recipe (Options.Recipe) is looked up
+	// by, where the label is not it (e.g. "box seed 7"); empty: the label.
+	Category string
+}
+
+func (d Dataset) category() string {
+	if d.Category != "" {
+		return d.Category
+	}
+	return d.Label
 }
 
 // Ablate evaluates every variant on every data set (image AUROC only,
@@ -106,15 +118,15 @@ type Dataset struct {
 func Ablate(ctx context.Context, sets []Dataset, o Options, grid []Variant) ([]AblationRow, error) {
 	o.Baseline, o.ImageOnly, o.Examples, o.MapsDir = false, true, 0, ""
 	base, recipe := o.Pipeline, o.Recipe
-	cache := map[string]map[string]float64{} // data set label + pipeline -> AUROCs
+	type result struct{ groups, types map[string]float64 }
+	cache := map[string]result{} // data set label + pipeline -> AUROCs
 	var rows []AblationRow
 	// effective is what a data set's category is inspected with under a
-	// variant (the data set's label names its category, as in the scene
-	// and DigitAnatomy splits).
-	effective := func(v *Variant, label string) config.Pipeline {
+	// variant.
+	effective := func(v *Variant, ds Dataset) config.Pipeline {
 		p := base
 		if recipe != nil {
-			p = recipe(label, p)
+			p = recipe(ds.category(), p)
 		}
 		if v != nil {
 			v.Apply(&p)
@@ -124,14 +136,14 @@ func Ablate(ctx context.Context, sets []Dataset, o Options, grid []Variant) ([]A
 	for _, v := range grid {
 		row := AblationRow{Factor: v.Factor, Value: v.Value, Default: map[string]bool{}}
 		for _, ds := range sets {
-			row.Default[ds.Label] = reflect.DeepEqual(effective(&v, ds.Label), effective(nil, ds.Label))
+			row.Default[ds.Label] = reflect.DeepEqual(effective(&v, ds), effective(nil, ds))
 		}
 		if v.Matching && !usesMatching(sets, effective) {
 			row.Unused = "not used: every data set's recipe scores with the layout step alone (layout.only)"
 			rows = append(rows, row)
 			continue
 		}
-		row.Results = map[string]map[string]float64{}
+		row.Results, row.Types = map[string]map[string]float64{}, map[string]map[string]float64{}
 		o.Pipeline = base
 		v.Apply(&o.Pipeline)
 		o.Recipe = func(category string, p config.Pipeline) config.Pipeline {
@@ -142,9 +154,9 @@ func Ablate(ctx context.Context, sets []Dataset, o Options, grid []Variant) ([]A
 			return p
 		}
 		for _, ds := range sets {
-			key := fmt.Sprintf("%s|%+v", ds.Label, inUse(effective(&v, ds.Label)))
+			key := fmt.Sprintf("%s|%+v", ds.Label, inUse(effective(&v, ds)))
 			if r, ok := cache[key]; ok {
-				row.Results[ds.Label] = r
+				row.Results[ds.Label], row.Types[ds.Label] = r.groups, r.types
 				continue
 			}
 			o.Progress.Label(fmt.Sprintf("%s=%s %s", v.Factor, v.Value, ds.Label))
@@ -158,8 +170,8 @@ func Ablate(ctx context.Context, sets []Dataset, o Options, grid []Variant) ([]A
 				row.Error = fmt.Sprintf("%s: %v", ds.Label, err)
 				break
 			}
-			row.Results[ds.Label] = rep.Mean[SAMLAD].ImageAUROC
-			cache[key] = row.Results[ds.Label]
+			row.Results[ds.Label], row.Types[ds.Label] = rep.Mean[SAMLAD].ImageAUROC, rep.Mean[SAMLAD].TypeAUROC
+			cache[key] = result{row.Results[ds.Label], row.Types[ds.Label]}
 		}
 		rows = append(rows, row)
 	}
@@ -177,9 +189,9 @@ func inUse(p config.Pipeline) config.Pipeline {
 
 // usesMatching reports whether any data set is scored with SAM-LAD's own
 // scores (not the layout step alone).
-func usesMatching(sets []Dataset, effective func(*Variant, string) config.Pipeline) bool {
+func usesMatching(sets []Dataset, effective func(*Variant, Dataset) config.Pipeline) bool {
 	for _, ds := range sets {
-		if l := effective(nil, ds.Label).Layout; !l.Enabled || !l.Only {
+		if l := effective(nil, ds).Layout; !l.Enabled || !l.Only {
 			return true
 		}
 	}

@@ -11,7 +11,7 @@ import (
 	"github.com/samlad/samlad/infer/builtin"
 )
 
-// The baseline samlad eval runs (infer.PatchKNN on the built-in features)
+// The baseline samlab eval runs (infer.PatchKNN on the built-in features)
 // scores scratched parts in generated box scenes above good scenes, with
 // and without a coreset.
 func TestBaselineScoresStructuralAboveGood(t *testing.T) {

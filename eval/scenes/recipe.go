@@ -44,7 +44,9 @@ const LayoutRadius = 6.8 / 16 / 2
 // without the excess term; 92.0 (81.7) with it; 92.5 (83.9) with missing
 // 0.25 (extra parts 80.6 -> 93.8, misplaced 87.7 -> 92.7); missing 0.1
 // 92.4 (84.8), 0.5 92.0, 1 89.3; excess 0.8 92.2, 1.2 92.7 (83.4).
-// Measured with TestBoxLayoutSweep (infer/box_sweep_test.go).
+// Measured with the layout sweep test of the time (since replaced by
+// samlab eval scenes --kind box --seeds 7,8,9,11,12 --test 36
+// --sweep layout.missing_weight=0.1,0.25,0.5,1, one key per --sweep).
 //
 // With those two terms the object term only adds noise
 // (layout.object_weight 0): same seeds, logical (structural) 92.5 (83.9) with it,
@@ -60,7 +62,7 @@ const LayoutRadius = 6.8 / 16 / 2
 // there), beside SAM-LAD's own scores. Its excess term finds one part too
 // many of a kind, which the OMM's soft count often lets pass when the
 // part matches well. Tuning seeds 7/8/9/11/12, 36 test images per type
-// (`samlad eval scenes --kind bag --seeds 7,8,9,11,12 --test 36
+// (`samlab eval scenes --kind bag --seeds 7,8,9,11,12 --test 36
 // --baseline=false --config` with the keys), logical (structural) image
 // AUROC: 86.5 (59.3) with base; at radius 0.67, missing and excess
 // weights 0 and 1 89.0 (55.4), 0.5 and 1 89.3 (57.0), 0.5 and 0.75 90.2

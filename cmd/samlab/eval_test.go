@@ -42,7 +42,7 @@ func writeSplit(t *testing.T, dir string, o scenes.SplitOptions) scenes.Truth {
 	return tr
 }
 
-// samlad eval loco --root on two categories generated in the official
+// samlab eval loco --root on two categories generated in the official
 // MVTec LOCO AD layout: reports, TIFF maps at full resolution in the
 // official script's layout, and metrics that agree with the scores.
 func TestEvalLOCO(t *testing.T) {
@@ -133,7 +133,7 @@ func maxOf(v []float32) float64 {
 	return m
 }
 
-// samlad eval mvtec --root on a category generated in the MVTec AD layout:
+// samlab eval mvtec --root on a category generated in the MVTec AD layout:
 // one folder per defect type, single-mask ground truth.
 func TestEvalMVTec(t *testing.T) {
 	root := t.TempDir()
@@ -145,6 +145,9 @@ func TestEvalMVTec(t *testing.T) {
 		t.Fatalf("exit code %d", rc)
 	}
 	rep := readReport(t, out)
+	if want := "samlab eval mvtec --root " + cat; !strings.HasPrefix(rep.Command, want) {
+		t.Errorf("report command %q, want it to start %q", rep.Command, want)
+	}
 	if len(rep.Categories) != 1 || rep.Categories[0].Name != "bag" {
 		t.Fatalf("categories %+v", rep.Categories)
 	}
@@ -180,12 +183,12 @@ func TestEvalBadInput(t *testing.T) {
 		{[]string{"mvtec", "--root", t.TempDir(), "--backend", "tpu"}, 1},
 	} {
 		if rc := runEval(c.args); rc != c.rc {
-			t.Errorf("samlad eval %v: exit code %d, want %d", c.args, rc, c.rc)
+			t.Errorf("samlab eval %v: exit code %d, want %d", c.args, rc, c.rc)
 		}
 	}
 }
 
-// samlad eval with --backend onnx and --models on the fixture models (the
+// samlab eval with --backend onnx and --models on the fixture models (the
 // real models' I/O contracts) runs end to end on the CPU provider.
 func TestEvalONNXFixtureModels(t *testing.T) {
 	lib := os.Getenv("SAMLAD_ORT_LIB")
@@ -249,7 +252,7 @@ func TestEvalScenesSplit(t *testing.T) {
 		{"scenes", "--split", "holdout"},
 	} {
 		if rc := runEval(args); rc != 2 {
-			t.Errorf("samlad eval %v: exit code %d, want 2", args, rc)
+			t.Errorf("samlab eval %v: exit code %d, want 2", args, rc)
 		}
 	}
 	data, out := t.TempDir(), t.TempDir()
@@ -281,6 +284,85 @@ func TestEvalParts(t *testing.T) {
 	for _, want := range []string{"| blister | 2 | ", " / 16 (", "| box | 2 | ", "capsule "} {
 		if !strings.Contains(string(md), want) {
 			t.Errorf("parts.md lacks %q:\n%s", want, md)
+		}
+	}
+}
+
+func writeConfig(t *testing.T, src string) string {
+	t.Helper()
+	p := filepath.Join(t.TempDir(), "line1.toml")
+	if err := os.WriteFile(p, []byte(src), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+// eval scenes --sweep: each value of each key on every kind and seed (one
+// here, the test being slow enough), a
+// row per value with the recipe's default marked, per data set, their
+// mean and per anomaly type; no reports. Bad specs exit 2.
+func TestEvalSweep(t *testing.T) {
+	for _, args := range [][]string{
+		{"scenes", "--sweep", "nokey=1"},
+		{"scenes", "--sweep", "k=0"},
+		{"scenes", "--sweep", "k"},
+		{"parts", "--sweep", "k=1,2"},
+		{"scenes", "--sweep", "k=1,2", "--ablate"},
+	} {
+		if rc := runEval(args); rc != 2 {
+			t.Errorf("samlab eval %v: exit code %d, want 2", args, rc)
+		}
+	}
+	data, out := t.TempDir(), t.TempDir()
+	// The box recipe sets k = 8: that row shares layout.grid = 1's runs.
+	if rc := runEval([]string{"scenes", "--kind", "box", "--seeds", "5", "--train", "10", "--test", "1", "--test-good", "2", "--size", "96",
+		"--sweep", "layout.grid=1,3", "--sweep", "k=8", "--data", data, "--out", out, "--quiet"}); rc != 0 {
+		t.Fatalf("exit code %d", rc)
+	}
+	md, err := os.ReadFile(filepath.Join(out, "sweep.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{
+		"samlab eval scenes --kind box --seeds 5 ",
+		"| key | value | box seed 5 | mean |",
+		"| layout.grid | 1 | ", "| layout.grid | 3 | ", "| k | 8 | ",
+		"Per anomaly type", " missing | ",
+	} {
+		if !strings.Contains(string(md), want) {
+			t.Errorf("sweep.md lacks %q:\n%s", want, md)
+		}
+	}
+	// The box's recipe sets layout.grid = 1: that row is its default (the
+	// label, "box seed 5", is not the category the recipe is looked up by);
+	// so is k = 8, with the same figures.
+	rows := map[string]string{}
+	for _, line := range strings.Split(string(md), "\n") {
+		if f := strings.SplitN(line, " | ", 3); len(f) == 3 && strings.Contains(line, " (") {
+			rows[f[0]+"="+f[1]] = f[2]
+		}
+	}
+	for key, want := range map[string]int{"| layout.grid=1": 1, "| layout.grid=3": 0, "| k=8": 1} {
+		if got := strings.Count(rows[key], " * |"); got != want {
+			t.Errorf("%s: %d defaults marked, want %d: %s", key, got, want, rows[key])
+		}
+	}
+	if rows["| k=8"] != rows["| layout.grid=1"] {
+		t.Errorf("k = 8 and layout.grid = 1 are both the default, yet differ:\n%s\n%s", rows["| k=8"], rows["| layout.grid=1"])
+	}
+	if _, err := os.Stat(filepath.Join(out, "report.md")); err == nil {
+		t.Error("--sweep wrote the full report too")
+	}
+	var js struct {
+		Rows []runner.AblationRow `json:"rows"`
+	}
+	b, _ := os.ReadFile(filepath.Join(out, "sweep.json"))
+	if err := json.Unmarshal(b, &js); err != nil || len(js.Rows) != 3 {
+		t.Fatalf("sweep.json: %d rows, %v; want 3", len(js.Rows), err)
+	}
+	for _, r := range js.Rows {
+		if r.Error != "" || len(r.Results) != 1 || len(r.Types["box seed 5"]) == 0 {
+			t.Errorf("%s=%s: error %q, %d data sets, types %v", r.Factor, r.Value, r.Error, len(r.Results), r.Types)
 		}
 	}
 }

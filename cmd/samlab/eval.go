@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
@@ -9,7 +10,6 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
-	"runtime/debug"
 	"slices"
 	"strconv"
 	"strings"
@@ -27,12 +27,14 @@ import (
 )
 
 const evalUsage = `usage:
-  samlad eval loco  --root DIR [flags]    MVTec LOCO AD layout (every category under DIR)
-  samlad eval mvtec --root DIR [flags]    MVTec AD layout
-  samlad eval digitanatomy [--seeds 101,202,303] [--data DIR] [flags]
-  samlad eval scenes [--split tuning|reporting | --kind bag,box] [--data DIR] [flags]
-  samlad eval parts  [--split tuning|reporting | --kind pcb] [--train 12] [--data DIR]
+  samlab eval loco  --root DIR [flags]    MVTec LOCO AD layout (every category under DIR)
+  samlab eval mvtec --root DIR [flags]    MVTec AD layout
+  samlab eval digitanatomy [--seeds 101,202,303] [--data DIR] [flags]
+  samlab eval scenes [--split tuning|reporting | --kind bag,box] [--data DIR] [flags]
+  samlab eval parts  [--split tuning|reporting | --kind pcb] [--train 12] [--data DIR]
                                           the segmenter's part recall on good zoo images
+  samlab eval scenes|digitanatomy|loco|mvtec ... --sweep key=v1,v2 [--sweep key2=...]
+                                          each value of a pipeline key on every data set: sweep.md, not the reports
 
 flags:`
 
@@ -62,13 +64,15 @@ func runEval(args []string) int {
 	coreset := fs.Float64("coreset", 0, "patch-kNN coreset fraction (0 = all patches)")
 	examples := fs.Int("examples", 2, "test images per anomaly type in the overlay grid")
 	ablate := fs.Bool("ablate", false, "also run the one-key-at-a-time ablation grid (descriptor, upsampling, alignment, k, position weight, light mode, layout step keys)")
+	var sweeps sweepFlag
+	fs.Var(&sweeps, "sweep", "key=v1,v2,...: instead of the reports, evaluate each value of one pipeline key (by its TOML path, e.g. k, layout.grid) on every data set (scenes: every kind and seed; digitanatomy: every seed), SAM-LAD only, image AUROC, and write sweep.md: a row per value, per data set, their mean and per anomaly type; repeat for more keys (one key at a time, as --ablate)")
 	quiet := fs.Bool("quiet", false, "no progress bar")
 	seeds := fs.String("seeds", "101,202,303", "digitanatomy/scenes: comma-separated generator seeds, each evaluated (scenes: the first seed's report in --out, the others' in --out/seed-N; --ablate on the first)")
 	data := fs.String("data", "", "digitanatomy/scenes: where to write the generated data (default: a temporary folder)")
 	train := fs.Int("train", 0, "digitanatomy/scenes: good training images (default 100 digits, 40 scenes)")
 	test := fs.Int("test", 0, "digitanatomy/scenes: test images per anomaly type and as many good ones (default 40 digits, 12 scenes; with --split 10 per type)")
 	testGood := fs.Int("test-good", 0, "scenes: good test images per kind and seed (default: as many as --test; with --split 20)")
-	kinds := fs.String("kind", "bag,box", "scenes: comma-separated kinds (samlad scenes --list)")
+	kinds := fs.String("kind", "bag,box", "scenes: comma-separated kinds (samlab scenes --list)")
 	split := fs.String("split", "", "scenes: a side of the protocol (eval/scenes): tuning (the tuning kinds over the tuning seeds) or reporting (the reporting kinds over the reporting seeds, defaults only: --config is refused); no recipe is applied; --kind and --seeds given with it narrow it")
 	size := fs.Int("size", 256, "scenes: image side in pixels")
 	fs.Usage = func() {
@@ -79,25 +83,38 @@ func runEval(args []string) int {
 		return code
 	}
 	if fs.NArg() > 0 {
-		fmt.Fprintf(os.Stderr, "samlad eval: unexpected argument %q\n", fs.Arg(0))
+		fmt.Fprintf(os.Stderr, "samlab eval: unexpected argument %q\n", fs.Arg(0))
+		return 2
+	}
+	var grid []runner.Variant
+	for _, spec := range sweeps {
+		vs, err := runner.Sweep(spec)
+		if err != nil {
+			fmt.Fprintf(os.Stderr, "samlab eval: %v\n", err)
+			return 2
+		}
+		grid = append(grid, vs...)
+	}
+	if len(grid) > 0 && (*ablate || what == "parts") {
+		fmt.Fprintln(os.Stderr, "samlab eval: --sweep goes with loco, mvtec, digitanatomy or scenes, without --ablate")
 		return 2
 	}
 	if what == "scenes" && scenes.Split(*split) == scenes.ReportingSplit && *cfgPath != "" {
-		fmt.Fprintln(os.Stderr, "samlad eval scenes: --split reporting measures the defaults only; --config is not allowed")
+		fmt.Fprintln(os.Stderr, "samlab eval scenes: --split reporting measures the defaults only; --config is not allowed")
 		return 2
 	}
 	cfg := config.Default()
 	if *cfgPath != "" {
 		var err error
 		if cfg, err = config.Load(*cfgPath); err != nil {
-			fmt.Fprintf(os.Stderr, "samlad eval: %v\n", err)
+			fmt.Fprintf(os.Stderr, "samlab eval: %v\n", err)
 			return 1
 		}
 	}
 	if *models != "" {
 		m, err := onnx.ModelsIn(*models, cfg.Models)
 		if err != nil {
-			fmt.Fprintf(os.Stderr, "samlad eval: %v\n", err)
+			fmt.Fprintf(os.Stderr, "samlab eval: %v\n", err)
 			return 1
 		}
 		cfg.Models, cfg.Pipeline.Backend = m, onnx.Name
@@ -112,13 +129,13 @@ func runEval(args []string) int {
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	command := "samlad eval " + strings.Join(args, " ")
+	command := "samlab eval " + strings.Join(args, " ")
 
 	var err error
 	switch what {
 	case "loco", "mvtec":
 		if *root == "" {
-			fmt.Fprintf(os.Stderr, "samlad eval %s: --root DIR is required\n", what)
+			fmt.Fprintf(os.Stderr, "samlab eval %s: --root DIR is required\n", what)
 			return 2
 		}
 		o.Layout = datasets.LOCO
@@ -126,6 +143,10 @@ func runEval(args []string) int {
 			o.Layout = datasets.MVTecAD
 		}
 		dir := strOrDefault(*out, filepath.Join("eval-out", what))
+		if len(grid) > 0 {
+			err = writeSweep(ctx, []runner.Dataset{{Label: filepath.Base(filepath.Clean(*root)), Root: *root}}, dir, o, command, grid)
+			break
+		}
 		var rep *runner.Report
 		if rep, err = evalOne(ctx, *root, dir, o, command); err == nil && *ablate {
 			err = writeAblation(ctx, []runner.Dataset{{Label: rep.Dataset, Root: *root}}, dir, o, command)
@@ -135,7 +156,7 @@ func runEval(args []string) int {
 		if *cfgPath == "" {
 			o.Pipeline = digitanatomy.Recipe(o.Pipeline) // a fixed grid: the layout step
 		}
-		err = evalDigits(ctx, *seeds, *data, intOrDefault(*train, 100), intOrDefault(*test, 40), strOrDefault(*out, filepath.Join("eval-out", "digitanatomy")), o, command, *ablate)
+		err = evalDigits(ctx, *seeds, *data, intOrDefault(*train, 100), intOrDefault(*test, 40), strOrDefault(*out, filepath.Join("eval-out", "digitanatomy")), o, command, *ablate, grid)
 	case "parts":
 		if !splitDefaults(fs, "parts", *split, kinds, seeds) {
 			return 2
@@ -148,7 +169,7 @@ func runEval(args []string) int {
 				return 2
 			}
 			if err := checkSplit(scenes.Split(*split), *kinds, *seeds); err != nil {
-				fmt.Fprintf(os.Stderr, "samlad eval scenes: %v\n", err)
+				fmt.Fprintf(os.Stderr, "samlab eval scenes: %v\n", err)
 				return 2
 			}
 		} else if *cfgPath == "" {
@@ -164,13 +185,13 @@ func runEval(args []string) int {
 			nTest = intOrDefault(*test, SplitTestPerType)
 			nGood = intOrDefault(nGood, SplitTestGood)
 		}
-		err = evalScenes(ctx, *kinds, *seeds, *data, intOrDefault(*train, 40), nTest, intOrDefault(nGood, nTest), *size, strOrDefault(*out, filepath.Join("eval-out", "scenes")), o, command, *ablate)
+		err = evalScenes(ctx, *kinds, *seeds, *data, intOrDefault(*train, 40), nTest, intOrDefault(nGood, nTest), *size, strOrDefault(*out, filepath.Join("eval-out", "scenes")), o, command, *ablate, grid)
 	default:
-		fmt.Fprintf(os.Stderr, "samlad eval: unknown data set %q: want loco, mvtec, digitanatomy, scenes or parts\n", what)
+		fmt.Fprintf(os.Stderr, "samlab eval: unknown data set %q: want loco, mvtec, digitanatomy, scenes or parts\n", what)
 		return 2
 	}
 	if err != nil {
-		fmt.Fprintf(os.Stderr, "samlad eval %s: %v\n", what, err)
+		fmt.Fprintf(os.Stderr, "samlab eval %s: %v\n", what, err)
 		return 1
 	}
 	return 0
@@ -237,22 +258,6 @@ func evalBackend(cfg config.Config) runner.NewBackend {
 	}
 }
 
-// buildName is the binary's version and VCS revision, for reports.
-func buildName() string {
-	s := "samlad " + version
-	if bi, ok := debug.ReadBuildInfo(); ok {
-		for _, kv := range bi.Settings {
-			switch {
-			case kv.Key == "vcs.revision" && len(kv.Value) >= 12:
-				s += " " + kv.Value[:12]
-			case kv.Key == "vcs.modified" && kv.Value == "true":
-				s += " (modified)"
-			}
-		}
-	}
-	return s
-}
-
 // evalOne evaluates one data set root and writes its report.
 func evalOne(ctx context.Context, root, out string, o runner.Options, command string) (*runner.Report, error) {
 	rep, err := runner.Evaluate(ctx, root, o)
@@ -289,6 +294,45 @@ func writeAblation(ctx context.Context, sets []runner.Dataset, out string, o run
 	}
 	return os.WriteFile(filepath.Join(out, "ablation.md"), []byte(md.String()), 0o644)
 }
+
+// writeSweep runs the sweep's variants (runner.Sweep) on every data set
+// and writes sweep.md and sweep.json.
+func writeSweep(ctx context.Context, sets []runner.Dataset, out string, o runner.Options, command string, grid []runner.Variant) error {
+	rows, err := runner.Ablate(ctx, sets, o, grid)
+	if err != nil {
+		return err
+	}
+	var labels []string
+	for _, s := range sets {
+		labels = append(labels, s.Label)
+	}
+	var md strings.Builder
+	fmt.Fprintf(&md, "# Sweep\n\nImage AUROC, mean over groups (logical / structural), %%, SAM-LAD only; one key set at a time on each data set's default pipeline (its recipe's where it has one; * = that default); the last column is the mean over the data sets; %s. Command:\n\n```\n%s\n```\n\n", buildName(), command)
+	report.SweepMarkdown(&md, rows, labels)
+	fmt.Print(md.String())
+	if err := os.MkdirAll(out, 0o755); err != nil {
+		return err
+	}
+	js, err := json.MarshalIndent(struct {
+		Command string               `json:"command"`
+		Build   string               `json:"build"`
+		Sets    []string             `json:"data_sets"`
+		Rows    []runner.AblationRow `json:"rows"`
+	}{command, buildName(), labels, rows}, "", "  ")
+	if err != nil {
+		return err
+	}
+	if err := os.WriteFile(filepath.Join(out, "sweep.json"), append(js, '\n'), 0o644); err != nil {
+		return err
+	}
+	return os.WriteFile(filepath.Join(out, "sweep.md"), []byte(md.String()), 0o644)
+}
+
+// sweepFlag collects the --sweep flags, one spec each.
+type sweepFlag []string
+
+func (f *sweepFlag) String() string     { return strings.Join(*f, " ") }
+func (f *sweepFlag) Set(v string) error { *f = append(*f, v); return nil }
 
 func parseEvalSeeds(s string) ([]int64, error) {
 	var out []int64
@@ -327,7 +371,7 @@ func hasSplit(dir string) bool {
 
 // evalDigits generates DigitAnatomy for each seed, evaluates each, and
 // writes the per-seed reports and the seed table with the paper's figures.
-func evalDigits(ctx context.Context, seedList, data string, train, test int, out string, o runner.Options, command string, ablate bool) error {
+func evalDigits(ctx context.Context, seedList, data string, train, test int, out string, o runner.Options, command string, ablate bool, sweep []runner.Variant) error {
 	seeds, err := parseEvalSeeds(seedList)
 	if err != nil {
 		return err
@@ -348,6 +392,13 @@ func evalDigits(ctx context.Context, seedList, data string, train, test int, out
 				return err
 			}
 		}
+		sets = append(sets, runner.Dataset{Label: fmt.Sprintf("seed %d", seed), Root: root})
+	}
+	if len(sweep) > 0 {
+		return writeSweep(ctx, sets, out, o, command, sweep)
+	}
+	for i, seed := range seeds {
+		root := sets[i].Root
 		rep, err := runner.Evaluate(ctx, root, o)
 		if err != nil {
 			return fmt.Errorf("seed %d: %w", seed, err)
@@ -357,7 +408,6 @@ func evalDigits(ctx context.Context, seedList, data string, train, test int, out
 			return err
 		}
 		reps = append(reps, rep)
-		sets = append(sets, runner.Dataset{Label: fmt.Sprintf("seed %d", seed), Root: root})
 	}
 	var md strings.Builder
 	fmt.Fprintf(&md, "# DigitAnatomy\n\nImage AUROC (%%), %d training images, %d test images per anomaly type and as many good ones per seed, backend %s, %s. Command:\n\n```\n%s\n```\n\n",
@@ -388,7 +438,7 @@ const (
 	SplitTestGood    = 20
 )
 
-func evalScenes(ctx context.Context, kindList, seedList, data string, train, test, testGood, size int, out string, o runner.Options, command string, ablate bool) error {
+func evalScenes(ctx context.Context, kindList, seedList, data string, train, test, testGood, size int, out string, o runner.Options, command string, ablate bool, sweep []runner.Variant) error {
 	seeds, err := parseEvalSeeds(seedList)
 	if err != nil {
 		return err
@@ -403,8 +453,11 @@ func evalScenes(ctx context.Context, kindList, seedList, data string, train, tes
 	for _, k := range strings.Split(kindList, ",") {
 		o.Only = append(o.Only, strings.TrimSpace(k))
 	}
+	var swept []runner.Dataset // every kind and seed, for a sweep
+	roots := make([]string, len(seeds))
 	for i, seed := range seeds {
 		root := filepath.Join(base, fmt.Sprintf("scenes-%d-%d-%d-%d-%d", seed, size, train, test, testGood))
+		roots[i] = root
 		for _, kind := range o.Only {
 			dir := filepath.Join(root, kind)
 			if !hasSplit(dir) {
@@ -417,7 +470,14 @@ func evalScenes(ctx context.Context, kindList, seedList, data string, train, tes
 			if i == 0 {
 				sets = append(sets, runner.Dataset{Label: kind, Root: dir})
 			}
+			swept = append(swept, runner.Dataset{Label: fmt.Sprintf("%s seed %d", kind, seed), Category: kind, Root: dir})
 		}
+	}
+	if len(sweep) > 0 {
+		return writeSweep(ctx, swept, out, o, command, sweep)
+	}
+	for i, seed := range seeds {
+		root := roots[i]
 		dir := out
 		if i > 0 {
 			dir = filepath.Join(out, fmt.Sprintf("seed-%d", seed))
@@ -503,7 +563,7 @@ func splitDefaults(fs *flag.FlagSet, what, split string, kinds, seeds *string) b
 	}
 	ks, ss, ok := scenes.SplitKinds(scenes.Split(split))
 	if !ok {
-		fmt.Fprintf(os.Stderr, "samlad eval %s: --split %q: want tuning or reporting\n", what, split)
+		fmt.Fprintf(os.Stderr, "samlab eval %s: --split %q: want tuning or reporting\n", what, split)
 		return false
 	}
 	set := map[string]bool{}

@@ -49,7 +49,7 @@ func TestRunScenes(t *testing.T) {
 		{[]string{"--out", dir}, 1}, // not empty
 	} {
 		if rc := runScenes(c.args); rc != c.rc {
-			t.Errorf("samlad scenes %v: exit code %d, want %d", c.args, rc, c.rc)
+			t.Errorf("samlab scenes %v: exit code %d, want %d", c.args, rc, c.rc)
 		}
 	}
 }

@@ -20,7 +20,7 @@ import (
 // MVTec LOCO AD layout, for demos, tests and evaluation.
 func runScenes(args []string) int {
 	fs := flag.NewFlagSet("scenes", flag.ContinueOnError)
-	kind := fs.String("kind", "bag", "scene kind (samlad scenes --list)")
+	kind := fs.String("kind", "bag", "scene kind (samlab scenes --list)")
 	list := fs.Bool("list", false, "list the kinds with their rules, anomaly types and protocol side, then exit")
 	samples := fs.String("samples", "", "write one sample sheet per kind (good, a logical and a structural anomaly; below: the good image's part masks and the anomalies' ground truth) to DIR, then exit")
 	out := fs.String("out", "", "output directory (must be new or empty)")
@@ -33,7 +33,7 @@ func runScenes(args []string) int {
 	seed := fs.Int64("seed", 1, "random seed; the same seed writes the same bytes")
 	types := fs.String("anomalies", "", "comma-separated anomaly types (default: all of the kind)")
 	fs.Usage = func() {
-		fmt.Fprintln(os.Stderr, "usage: samlad scenes --kind KIND --out DIR [flags]\n       samlad scenes --list\n       samlad scenes --samples DIR [--seed N] [--size PX]")
+		fmt.Fprintln(os.Stderr, "usage: samlab scenes --kind KIND --out DIR [flags]\n       samlab scenes --list\n       samlab scenes --samples DIR [--seed N] [--size PX]")
 		fs.PrintDefaults()
 	}
 	if code, ok := parseFlags(fs, args); !ok {
@@ -46,18 +46,18 @@ func runScenes(args []string) int {
 	if *samples != "" {
 		files, err := scenes.WriteSamples(*samples, *seed, *size)
 		if err != nil {
-			fmt.Fprintf(os.Stderr, "samlad scenes: %v\n", err)
+			fmt.Fprintf(os.Stderr, "samlab scenes: %v\n", err)
 			return 1
 		}
 		slog.Info("sample sheets written", "dir", *samples, "files", len(files))
 		return 0
 	}
 	if *out == "" {
-		fmt.Fprintln(os.Stderr, "samlad scenes: --out DIR is required")
+		fmt.Fprintln(os.Stderr, "samlab scenes: --out DIR is required")
 		return 2
 	}
 	if *good < 0 || *val < 0 || *test < 0 {
-		fmt.Fprintln(os.Stderr, "samlad scenes: image counts must not be negative")
+		fmt.Fprintln(os.Stderr, "samlab scenes: image counts must not be negative")
 		return 2
 	}
 	if *testGood < 0 {
@@ -75,12 +75,12 @@ func runScenes(args []string) int {
 		Anomalies: anomalies,
 	})
 	if err != nil {
-		fmt.Fprintf(os.Stderr, "samlad scenes: %v\n", err)
+		fmt.Fprintf(os.Stderr, "samlab scenes: %v\n", err)
 		return 1
 	}
 	recipe := filepath.Join(*out, recipeFile)
 	if wrote, err := writeRecipe(recipe, scenes.Kind(*kind)); err != nil {
-		fmt.Fprintf(os.Stderr, "samlad scenes: %s: %v\n", recipe, err)
+		fmt.Fprintf(os.Stderr, "samlab scenes: %s: %v\n", recipe, err)
 		return 1
 	} else if wrote {
 		slog.Info("recipe written; enrol with samlad enroll --config it", "file", recipe)
