@@ -1,11 +1,17 @@
 package main
 
 import (
+	"bytes"
 	"encoding/json"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/BurntSushi/toml"
+
+	"github.com/samlad/samlad/config"
+	"github.com/samlad/samlad/eval/scenes"
 )
 
 // A config given to inspect sets only what it writes: on a bank enrolled
@@ -16,15 +22,26 @@ import (
 func TestInspectConfigOnRecipeBank(t *testing.T) {
 	dir := t.TempDir()
 	data := filepath.Join(dir, "box")
-	if rc := runScenes([]string{"--kind", "box", "--out", data, "--good", "10", "--test", "1", "--size", "128", "--anomalies", "missing"}); rc != 0 {
-		t.Fatalf("scenes: exit code %d", rc)
-	}
+	writeScenes(t, data, scenes.Box, 10, 1, 128, scenes.Missing)
 	// The kind's recipe (k = 8, its own layout keys), made smaller to run fast.
-	recipe, err := os.ReadFile(filepath.Join(data, "recipe.toml"))
-	if err != nil {
+	base := config.DefaultPipeline()
+	doc := map[string]any{}
+	for _, k := range config.PipelineChanges(base, scenes.Recipe(scenes.Box, base)) {
+		path := strings.Split(k.Key, ".")
+		tab := doc
+		for _, name := range path[:len(path)-1] {
+			if tab[name] == nil {
+				tab[name] = map[string]any{}
+			}
+			tab = tab[name].(map[string]any)
+		}
+		tab[path[len(path)-1]] = k.Value
+	}
+	var recipe bytes.Buffer
+	if err := toml.NewEncoder(&recipe).Encode(doc); err != nil {
 		t.Fatal(err)
 	}
-	src := strings.Replace(string(recipe), "[pipeline]\n", "[pipeline]\ninput_size = 112\nupsample = 4\n", 1)
+	src := strings.Replace(recipe.String(), "[pipeline]\n", "[pipeline]\ninput_size = 112\nupsample = 4\n", 1)
 	cfg := filepath.Join(dir, "recipe.toml")
 	os.WriteFile(cfg, []byte(src), 0o644)
 	bank := filepath.Join(dir, "box.bank")
@@ -43,7 +60,7 @@ func TestInspectConfigOnRecipeBank(t *testing.T) {
 				t.Fatalf("inspect %v: %v in %q", args, err, stdout)
 			}
 		}
-		return r.Threshold, rc, stderr
+		return float64(r.Threshold), rc, stderr
 	}
 	enrolled, rc, stderr := threshold()
 	if rc != 0 {

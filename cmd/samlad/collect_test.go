@@ -18,6 +18,7 @@ import (
 
 	"github.com/samlad/samlad/actuate/mqtttest"
 	"github.com/samlad/samlad/config"
+	"github.com/samlad/samlad/eval/scenes"
 )
 
 // syncBuffer is a bytes.Buffer safe to read while collect writes it.
@@ -42,11 +43,7 @@ func (s *syncBuffer) String() string {
 func goodFolder(t *testing.T, n int) string {
 	t.Helper()
 	dir := filepath.Join(t.TempDir(), "bag")
-	if rc, _, stderr := captureOutput(t, func() int {
-		return runScenes([]string{"--kind", "bag", "--out", dir, "--good", fmt.Sprint(n), "--test", "0", "--size", "64"})
-	}); rc != 0 {
-		t.Fatalf("scenes: rc %d: %s", rc, stderr)
-	}
+	writeScenes(t, dir, scenes.Bag, n, 0, 64)
 	return filepath.Join(dir, "train", "good")
 }
 
