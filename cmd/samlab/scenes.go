@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bytes"
 	"flag"
 	"fmt"
 	"io"
@@ -10,9 +9,6 @@ import (
 	"path/filepath"
 	"strings"
 
-	"github.com/BurntSushi/toml"
-
-	"github.com/samlad/samlad/config"
 	"github.com/samlad/samlad/eval/scenes"
 )
 
@@ -116,31 +112,12 @@ func listKinds(w io.Writer) {
 // has a recipe (eval/scenes.Recipe).
 const recipeFile = "recipe.toml"
 
-// writeRecipe writes the pipeline keys the kind's recipe sets as a config
-// file, as a plant keeps one per product, and reports whether it did: a
-// kind inspected with the defaults gets none.
+// writeRecipe writes the kind's recipe (scenes.RecipeFile) and reports
+// whether it did: a kind inspected with the defaults gets none.
 func writeRecipe(path string, kind scenes.Kind) (bool, error) {
-	base := config.DefaultPipeline()
-	keys := config.PipelineChanges(base, scenes.Recipe(kind, base))
-	if len(keys) == 0 {
-		return false, nil
-	}
-	doc := map[string]any{} // keys nested as TOML tables
-	for _, k := range keys {
-		path := strings.Split(k.Key, ".")
-		t := doc
-		for _, name := range path[:len(path)-1] {
-			if t[name] == nil {
-				t[name] = map[string]any{}
-			}
-			t = t[name].(map[string]any)
-		}
-		t[path[len(path)-1]] = k.Value
-	}
-	var b bytes.Buffer
-	fmt.Fprintf(&b, "# The %s scenes' recipe (eval/scenes.Recipe): the keys it sets; the rest keep their defaults.\n", kind)
-	if err := toml.NewEncoder(&b).Encode(doc); err != nil {
+	b, err := scenes.RecipeFile(kind)
+	if err != nil || b == nil {
 		return false, err
 	}
-	return true, os.WriteFile(path, b.Bytes(), 0o644)
+	return true, os.WriteFile(path, b, 0o644)
 }

@@ -1,16 +1,12 @@
 package main
 
 import (
-	"bytes"
 	"encoding/json"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
-	"github.com/BurntSushi/toml"
-
-	"github.com/samlad/samlad/config"
 	"github.com/samlad/samlad/eval/scenes"
 )
 
@@ -24,24 +20,11 @@ func TestInspectConfigOnRecipeBank(t *testing.T) {
 	data := filepath.Join(dir, "box")
 	writeScenes(t, data, scenes.Box, 10, 1, 128, scenes.Missing)
 	// The kind's recipe (k = 8, its own layout keys), made smaller to run fast.
-	base := config.DefaultPipeline()
-	doc := map[string]any{}
-	for _, k := range config.PipelineChanges(base, scenes.Recipe(scenes.Box, base)) {
-		path := strings.Split(k.Key, ".")
-		tab := doc
-		for _, name := range path[:len(path)-1] {
-			if tab[name] == nil {
-				tab[name] = map[string]any{}
-			}
-			tab = tab[name].(map[string]any)
-		}
-		tab[path[len(path)-1]] = k.Value
-	}
-	var recipe bytes.Buffer
-	if err := toml.NewEncoder(&recipe).Encode(doc); err != nil {
+	recipe, err := scenes.RecipeFile(scenes.Box)
+	if err != nil {
 		t.Fatal(err)
 	}
-	src := strings.Replace(recipe.String(), "[pipeline]\n", "[pipeline]\ninput_size = 112\nupsample = 4\n", 1)
+	src := strings.Replace(string(recipe), "[pipeline]\n", "[pipeline]\ninput_size = 112\nupsample = 4\n", 1)
 	cfg := filepath.Join(dir, "recipe.toml")
 	os.WriteFile(cfg, []byte(src), 0o644)
 	bank := filepath.Join(dir, "box.bank")

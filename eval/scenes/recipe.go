@@ -1,6 +1,14 @@
 package scenes
 
-import "github.com/samlad/samlad/config"
+import (
+	"bytes"
+	"fmt"
+	"strings"
+
+	"github.com/BurntSushi/toml"
+
+	"github.com/samlad/samlad/config"
+)
 
 // LayoutRadius is the box recipe's layout.radius: half the spacing of
 // neighbouring compartment centres (6.8 of the 16 units of the image
@@ -84,4 +92,33 @@ func Recipe(kind Kind, base config.Pipeline) config.Pipeline {
 		base.K = 8
 	}
 	return base
+}
+
+// RecipeFile is kind's recipe as a config file: the pipeline keys it sets,
+// nested as TOML tables, as a plant keeps one per product (nil when the
+// kind is inspected with the defaults).
+func RecipeFile(kind Kind) ([]byte, error) {
+	base := config.DefaultPipeline()
+	keys := config.PipelineChanges(base, Recipe(kind, base))
+	if len(keys) == 0 {
+		return nil, nil
+	}
+	doc := map[string]any{}
+	for _, k := range keys {
+		path := strings.Split(k.Key, ".")
+		t := doc
+		for _, name := range path[:len(path)-1] {
+			if t[name] == nil {
+				t[name] = map[string]any{}
+			}
+			t = t[name].(map[string]any)
+		}
+		t[path[len(path)-1]] = k.Value
+	}
+	var b bytes.Buffer
+	fmt.Fprintf(&b, "# The %s scenes' recipe (eval/scenes.Recipe): the keys it sets; the rest keep their defaults.\n", kind)
+	if err := toml.NewEncoder(&b).Encode(doc); err != nil {
+		return nil, err
+	}
+	return b.Bytes(), nil
 }
