@@ -6,12 +6,12 @@
 package main
 
 import (
-	"errors"
 	"flag"
 	"fmt"
 	"os"
 	"runtime/debug"
-	"sort"
+
+	"github.com/samlad/samlad/cmd/internal/cli"
 )
 
 // version and commit are set at build time with -ldflags "-X main.version=...
@@ -22,15 +22,9 @@ var (
 	commit  = ""
 )
 
-// command is one samlab subcommand. run returns the process exit code.
-type command struct {
-	summary string
-	run     func(args []string) int
-}
-
-var commands = map[string]command{
-	"eval":   {"evaluate on a data set: samlab eval loco|mvtec|digitanatomy|scenes|parts [--sweep key=v1,v2]", runEval},
-	"scenes": {"write a generated data set of the product zoo (samlab scenes --list) in MVTec AD or LOCO layout", runScenes},
+var commands = map[string]cli.Command{
+	"eval":   {Summary: "evaluate on a data set: samlab eval loco|mvtec|digitanatomy|scenes|parts [--sweep key=v1,v2]", Run: runEval},
+	"scenes": {Summary: "write a generated data set of the product zoo (samlab scenes --list) in MVTec AD or LOCO layout", Run: runScenes},
 }
 
 func main() {
@@ -44,33 +38,13 @@ func main() {
 		usage()
 		os.Exit(2)
 	}
-	os.Exit(cmd.run(os.Args[2:]))
+	os.Exit(cmd.Run(os.Args[2:]))
 }
 
-func usage() {
-	fmt.Fprintln(os.Stderr, "usage: samlab <command> [flags]\n\ncommands:")
-	names := make([]string, 0, len(commands))
-	for n := range commands {
-		names = append(names, n)
-	}
-	sort.Strings(names)
-	for _, n := range names {
-		fmt.Fprintf(os.Stderr, "  %-10s %s\n", n, commands[n].summary)
-	}
-}
+func usage() { cli.Usage(os.Stderr, "samlab", commands) }
 
-// parseFlags parses a subcommand's flags and maps -h to exit code 0.
-// It returns false (with the exit code) when the command should stop.
-func parseFlags(fs *flag.FlagSet, args []string) (code int, ok bool) {
-	fs.SetOutput(os.Stderr)
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return 0, false
-		}
-		return 2, false
-	}
-	return 0, true
-}
+// parseFlags is cli.ParseFlags.
+func parseFlags(fs *flag.FlagSet, args []string) (int, bool) { return cli.ParseFlags(fs, args) }
 
 // buildName is the binary's version and VCS revision, for reports.
 func buildName() string {

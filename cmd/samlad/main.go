@@ -7,28 +7,22 @@
 package main
 
 import (
-	"errors"
 	"flag"
 	"fmt"
 	"os"
-	"sort"
+
+	"github.com/samlad/samlad/cmd/internal/cli"
 )
 
-// command is one samlad subcommand. run returns the process exit code.
-type command struct {
-	summary string
-	run     func(args []string) int
-}
-
-var commands = map[string]command{
-	"collect": {"save good frames from the station's camera for enrolment: samlad collect --config F --out DIR [--count N]", runCollect},
-	"config":  {"check a config file: samlad config check FILE", runConfig},
-	"enroll":  {"build a bank from good images: samlad enroll --config F --good DIR --out F.bank", runEnroll},
-	"inspect": {"inspect image files: samlad inspect --bank F.bank IMAGES... [--heatmaps DIR]", runInspect},
-	"version": {"print the version and the backends", runVersion},
-	"watch":   {"monitor verdicts live: samlad watch --broker URL [--prefix P]", runWatch},
-	"run":     {"run the inspection daemon: samlad run --config FILE", runRun},
-	"bench":   {"measure per-stage latency and FPS: samlad bench [--size 224,448] [--upsample 1,2,4,8] [--cameras N]", runBench},
+var commands = map[string]cli.Command{
+	"collect": {Summary: "save good frames from the station's camera for enrolment: samlad collect --config F --out DIR [--count N]", Run: runCollect},
+	"config":  {Summary: "check a config file: samlad config check FILE", Run: runConfig},
+	"enroll":  {Summary: "build a bank from good images: samlad enroll --config F --good DIR --out F.bank", Run: runEnroll},
+	"inspect": {Summary: "inspect image files: samlad inspect --bank F.bank IMAGES... [--heatmaps DIR]", Run: runInspect},
+	"version": {Summary: "print the version and the backends", Run: runVersion},
+	"watch":   {Summary: "monitor verdicts live: samlad watch --broker URL [--prefix P]", Run: runWatch},
+	"run":     {Summary: "run the inspection daemon: samlad run --config FILE", Run: runRun},
+	"bench":   {Summary: "measure per-stage latency and FPS: samlad bench [--size 224,448] [--upsample 1,2,4,8] [--cameras N]", Run: runBench},
 }
 
 // labCommands are the subcommands that moved to samlab; samlad names it.
@@ -52,30 +46,10 @@ func dispatch(args []string) int {
 		usage()
 		return 2
 	}
-	return cmd.run(args[1:])
+	return cmd.Run(args[1:])
 }
 
-func usage() {
-	fmt.Fprintln(os.Stderr, "usage: samlad <command> [flags]\n\ncommands:")
-	names := make([]string, 0, len(commands))
-	for n := range commands {
-		names = append(names, n)
-	}
-	sort.Strings(names)
-	for _, n := range names {
-		fmt.Fprintf(os.Stderr, "  %-10s %s\n", n, commands[n].summary)
-	}
-}
+func usage() { cli.Usage(os.Stderr, "samlad", commands) }
 
-// parseFlags parses a subcommand's flags and maps -h to exit code 0.
-// It returns false (with the exit code) when the command should stop.
-func parseFlags(fs *flag.FlagSet, args []string) (code int, ok bool) {
-	fs.SetOutput(os.Stderr)
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return 0, false
-		}
-		return 2, false
-	}
-	return 0, true
-}
+// parseFlags is cli.ParseFlags.
+func parseFlags(fs *flag.FlagSet, args []string) (int, bool) { return cli.ParseFlags(fs, args) }
