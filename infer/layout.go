@@ -762,10 +762,11 @@ func (le *layoutEnrol) finish(bank *Bank, workers int) *LayoutBank {
 		obj[i], _ = raw[i].maxObject()
 		exc[i] = raw[i].excess
 	})
-	lb.UncoverMean, lb.UncoverStd = uncoverStats(bank.Refs, peers, raw)
+	sums := uncoverSums(bank.Refs, peers, raw)
+	lb.UncoverMean, lb.UncoverStd = uncoverStats(sums)
 	parallelFor(n, workers, func(i int) {
 		r := &bank.Refs[i]
-		miss[i] = layoutMeasure(bank.Refs, lb, peers[i], r.Objects, lb.Desc[i], mir[i], r.MapW, r.MapH, le.cfg, false).missing
+		miss[i] = layoutMeasure(bank.Refs, lb.withoutOwn(sums, peers[i], raw[i].uncover), peers[i], r.Objects, lb.Desc[i], mir[i], r.MapW, r.MapH, le.cfg, false).missing
 	})
 	lb.ObjectMean, lb.ObjectStd = meanStd(obj)
 	lb.MissingMean, lb.MissingStd = meanStd(miss)
@@ -777,14 +778,16 @@ func (le *layoutEnrol) finish(bank *Bank, workers int) *LayoutBank {
 	return lb
 }
 
-// uncoverStats returns the mean and spread (at least layoutUncoverFloor)
-// of each reference object's uncoverage over the good images that
-// compared with it; objects never scored get 0 and the floor.
-func uncoverStats(refs []Reference, peers [][]int, raw []*layoutParts) (mean, sd [][]float32) {
-	type acc struct{ s, ss, n float64 }
-	sums := make([][]acc, len(refs))
+// uncoverAcc sums one reference object's uncoverage over the good images
+// that compared with it.
+type uncoverAcc struct{ s, ss, n float64 }
+
+// uncoverSums sums each reference object's uncoverage over the good images
+// that compared with it (peers[i]: the references image i compared with).
+func uncoverSums(refs []Reference, peers [][]int, raw []*layoutParts) [][]uncoverAcc {
+	sums := make([][]uncoverAcc, len(refs))
 	for r := range refs {
-		sums[r] = make([]acc, len(refs[r].Objects))
+		sums[r] = make([]uncoverAcc, len(refs[r].Objects))
 	}
 	for i, idx := range peers {
 		for ri, r := range idx {
@@ -796,19 +799,52 @@ func uncoverStats(refs []Reference, peers [][]int, raw []*layoutParts) (mean, sd
 			}
 		}
 	}
-	mean, sd = make([][]float32, len(refs)), make([][]float32, len(refs))
-	for r, as := range sums {
-		mean[r], sd[r] = make([]float32, len(as)), make([]float32, len(as))
-		for j, a := range as {
-			m, v := 0.0, 0.0
-			if a.n > 0 {
-				m = a.s / a.n
-				v = max(a.ss/a.n-m*m, 0)
-			}
-			mean[r][j], sd[r][j] = float32(m), float32(max(math.Sqrt(v), layoutUncoverFloor))
+	return sums
+}
+
+// uncoverRow returns the mean and spread (at least layoutUncoverFloor) of
+// one reference's objects' uncoverage; objects never scored get 0 and the
+// floor.
+func uncoverRow(as []uncoverAcc) (mean, sd []float32) {
+	mean, sd = make([]float32, len(as)), make([]float32, len(as))
+	for j, a := range as {
+		m, v := 0.0, 0.0
+		if a.n > 0 {
+			m = a.s / a.n
+			v = max(a.ss/a.n-m*m, 0)
 		}
+		mean[j], sd[j] = float32(m), float32(max(math.Sqrt(v), layoutUncoverFloor))
 	}
 	return mean, sd
+}
+
+// uncoverStats returns each reference object's uncoverage statistics.
+func uncoverStats(sums [][]uncoverAcc) (mean, sd [][]float32) {
+	mean, sd = make([][]float32, len(sums)), make([][]float32, len(sums))
+	for r, as := range sums {
+		mean[r], sd[r] = uncoverRow(as)
+	}
+	return mean, sd
+}
+
+// withoutOwn returns lb with the uncoverage statistics of the references
+// peers recomputed without own, one good image's uncoverage of them: that
+// image's missing term is then scored as a new frame's would be, against
+// statistics it took no part in.
+func (lb *LayoutBank) withoutOwn(sums [][]uncoverAcc, peers []int, own [][]float64) *LayoutBank {
+	c := *lb
+	c.UncoverMean, c.UncoverStd = slices.Clone(lb.UncoverMean), slices.Clone(lb.UncoverStd)
+	for ri, r := range peers {
+		as := slices.Clone(sums[r])
+		for j, u := range own[ri] {
+			if !math.IsNaN(u) {
+				a := &as[j]
+				a.s, a.ss, a.n = a.s-u, a.ss-u*u, a.n-1
+			}
+		}
+		c.UncoverMean[r], c.UncoverStd[r] = uncoverRow(as)
+	}
+	return &c
 }
 
 // layoutOutcome is the layout step's terms for one frame.

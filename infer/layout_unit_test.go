@@ -206,7 +206,7 @@ func TestUncoverStatsByHand(t *testing.T) {
 	nan := math.NaN()
 	peers := [][]int{{0}, {0, 1}}
 	raw := []*layoutParts{{uncover: [][]float64{{0.2, nan}}}, {uncover: [][]float64{{0.4, nan}, {0.7}}}}
-	mean, sd := uncoverStats(refs, peers, raw)
+	mean, sd := uncoverStats(uncoverSums(refs, peers, raw))
 	if math.Abs(float64(mean[0][0])-0.3) > 1e-6 || math.Abs(float64(sd[0][0])-0.1) > 1e-6 {
 		t.Errorf("reference 0 object 0: mean %g spread %g, want 0.3 0.1", mean[0][0], sd[0][0])
 	}
@@ -215,6 +215,31 @@ func TestUncoverStatsByHand(t *testing.T) {
 	}
 	if math.Abs(float64(mean[1][0])-0.7) > 1e-6 || sd[1][0] != layoutUncoverFloor {
 		t.Errorf("reference 1: mean %g spread %g, want 0.7 and the floor", mean[1][0], sd[1][0])
+	}
+}
+
+// TestUncoverWithoutOwn: good image 1's own uncoverage is left out of the
+// statistics its missing term is calibrated with, so reference 0's object 0
+// has image 0's 0.2 alone (spread: the floor), and reference 1's object,
+// which only image 1 scored, is as never scored; the bank's own statistics
+// are not touched.
+func TestUncoverWithoutOwn(t *testing.T) {
+	refs := []Reference{{Objects: make([]Object, 2)}, {Objects: make([]Object, 1)}}
+	nan := math.NaN()
+	peers := [][]int{{0}, {0, 1}}
+	raw := []*layoutParts{{uncover: [][]float64{{0.2, nan}}}, {uncover: [][]float64{{0.4, nan}, {0.7}}}}
+	sums := uncoverSums(refs, peers, raw)
+	lb := &LayoutBank{}
+	lb.UncoverMean, lb.UncoverStd = uncoverStats(sums)
+	loo := lb.withoutOwn(sums, peers[1], raw[1].uncover)
+	if math.Abs(float64(loo.UncoverMean[0][0])-0.2) > 1e-6 || loo.UncoverStd[0][0] != layoutUncoverFloor {
+		t.Errorf("reference 0 object 0 without image 1: mean %g spread %g, want 0.2 and the floor", loo.UncoverMean[0][0], loo.UncoverStd[0][0])
+	}
+	if loo.UncoverMean[1][0] != 0 || loo.UncoverStd[1][0] != layoutUncoverFloor {
+		t.Errorf("reference 1 without its only image: mean %g spread %g, want 0 and the floor", loo.UncoverMean[1][0], loo.UncoverStd[1][0])
+	}
+	if math.Abs(float64(lb.UncoverMean[0][0])-0.3) > 1e-6 || math.Abs(float64(lb.UncoverMean[1][0])-0.7) > 1e-6 {
+		t.Errorf("the bank's statistics changed: %v", lb.UncoverMean)
 	}
 }
 
