@@ -124,7 +124,7 @@ func TestOneBoxForm(t *testing.T) {
 func TestDecide(t *testing.T) {
 	nan, inf := math.NaN(), math.Inf(1)
 	res := func(score, threshold float64) *infer.Result {
-		return &infer.Result{Score: score, Threshold: threshold, Verdict: infer.VerdictPass}
+		return &infer.Result{Score: score, Threshold: threshold}
 	}
 	deadline := ReasonDeadline + ": no result in time for the 500ms deadline"
 	for _, tc := range []struct {
@@ -137,8 +137,6 @@ func TestDecide(t *testing.T) {
 		{"pass", Rule{}, res(1, 2), "", Decision{Verdict: actuate.Pass, Score: 1, Threshold: 2}},
 		{"at the threshold passes", Rule{}, res(2, 2), "", Decision{Verdict: actuate.Pass, Score: 2, Threshold: 2}},
 		{"fail", Rule{}, res(3, 2), "", Decision{Verdict: actuate.Fail, Reject: true, Score: 3, Threshold: 2}},
-		{"fail ignores the engine's own verdict", Rule{}, &infer.Result{Score: 3, Threshold: 2, Verdict: infer.VerdictPass}, "",
-			Decision{Verdict: actuate.Fail, Reject: true, Score: 3, Threshold: 2}},
 		{"operator threshold fails a bank pass", Rule{Threshold: 0.5}, res(1, 2), "", Decision{Verdict: actuate.Fail, Reject: true, Score: 1, Threshold: 0.5}},
 		{"operator threshold passes a bank fail", Rule{Threshold: 5}, res(3, 2), "", Decision{Verdict: actuate.Pass, Score: 3, Threshold: 5}},
 		{"NaN score", Rule{}, res(nan, 2), "", Decision{Verdict: actuate.Error, Reject: true, Reason: "inspect: engine returned score NaN", Score: nan, Threshold: 2}},

@@ -37,8 +37,7 @@ type Decision struct {
 // set, or res is nil, or the score or the threshold is not a finite
 // number, the verdict is an error and the gate does what the fail-safe
 // says. Otherwise the frame fails when its score is above the threshold,
-// the operator's when one is set, else the bank's. The engine's own
-// verdict (infer.Result.Verdict) is not consulted.
+// the operator's when one is set, else the bank's.
 func (r Rule) Decide(res *infer.Result, failure string) Decision {
 	errorVerdict := func(reason string, score, threshold float64) Decision {
 		return Decision{Verdict: actuate.Error, Reject: r.FailSafe != actuate.Pass, Reason: reason, Score: score, Threshold: threshold}

@@ -255,16 +255,10 @@ func (a *assessment) zscores(cal Calibration, p config.Pipeline) (zs, zl float64
 // count little.
 func (o *Object) relevance() float64 { return math.Pow(float64(o.Weight), relevancePower) }
 
-// relevancePower: parts weigh 0.96-1 and the box's rim, floor and shadow
-// segments 0.26-0.69 (generated scenes, tuning seeds 7-12); at power 2
-// each such segment still counted 0.1-0.5 of a part and their coming and
-// going was most of the good frames' spread of the logical count. Logical
-// image AUROC, 36 test images per type, power 2 -> 6: box seeds
-// 7/8/9/11/12 86.5/92.0/73.5/80.7/80.2 -> 87.0/93.1/73.9/81.7/81.2 (box
-// structural 75.0 -> 74.6 mean), bag seeds 7/8/12 86.6/82.3/76.6 ->
-// 88.6/85.2/80.2 (structural 56.6 -> 57.4); power 10 gave the box 83.6
-// mean against 83.4. The bar of the box (0.34-0.84: its descriptor turns
-// with it) counts less too.
+// relevancePower is high so that background segments of middling
+// stability (rims, floors, shadows) count little against stable parts:
+// their coming and going would otherwise dominate the good frames' spread
+// of the logical count. Chosen on the tuning kinds (eval/results/tuning).
 const relevancePower = 6
 
 // Fragments. A segmenter cuts some parts in pieces (a screw at a highlight,

@@ -16,21 +16,16 @@ import (
 //  1. Area filter (only where min_area / max_area are 0). max_area: the
 //     parts of a product are smaller than its background (floors, trays,
 //     table), and in most good images a factor-2 band of areas holds no
-//     segment at all between the two. Over cuts c from 0.2% to 25% of the
-//     image, an image separates at c when it has segments below c/sqrt(2)
-//     and above c*sqrt(2) (up to 25%) but none in between. Where at least
-//     half of the images separate at some cut, max_area is the upper end
-//     of the band around the centre of the longest run of cuts at which the
-//     most images separate (a part in a frame may come out larger than in
-//     the good images, next to a shadow or a neighbour); else 25% (larger
-//     segments are always background). min_area = 0.85 times the 10th
-//     percentile of the areas of the segments between 0.2% and max_area,
-//     and at least 0.2%: segmentation crumbs are dropped, while the
-//     smallest part, whose segment varies by about 15% between good
-//     images, stays. On the generated scenes (seeds 7 and 8): box max_area
-//     0.023, bag 0.037-0.045 (was 0.25, which let up to 15 floor, rim and
-//     table segments of the box crowd its balls out of max_objects), box
-//     min_area 0.0029 (its balls are 0.0033-0.0040).
+//     segment between the two. An image separates at a cut c (0.2% to 25%
+//     of the image) when it has segments below c/sqrt(2) and above
+//     c*sqrt(2) but none in between. Where at least half of the images
+//     separate at some cut, max_area is the upper end of the band around
+//     the centre of the longest run of cuts at which the most images
+//     separate (a part may come out larger in a frame); else 25%. min_area
+//     = 0.85 times the 10th percentile of the segment areas between 0.2%
+//     and max_area, at least 0.2%: crumbs are dropped, the smallest part
+//     stays. Too large a max_area lets background segments crowd the parts
+//     out of max_objects.
 //  2. Dustbin (eq. 10 trash bin): the cosine similarities of mutually best
 //     object pairs between each good image and its k neighbours; dustbin =
 //     5th percentile - max(2 * match_temperature, median - 5th percentile),
@@ -43,10 +38,9 @@ import (
 //     the matching keeps out of the dustbin against up to 10 other good
 //     images (the quantity the logical score counts). Parts that are always
 //     there weigh ~1, identical ones too (three balls against three share
-//     their mass among each other; as a count of mutual-argmax matches the
-//     ties left them 0.86); background segments that come and go weigh
-//     little. Unmatched masses are scaled by the weights of the reference
-//     objects involved.
+//     their mass among each other); background segments that come and go
+//     weigh little. Unmatched masses are scaled by the weights of the
+//     reference objects involved.
 //  5. Object scale: in a first leave-one-out pass, each reference object
 //     collects the maximum Mahalanobis distance of the good objects it is
 //     compared with; its scale is their mean (fallback: the median over
@@ -55,13 +49,13 @@ import (
 //     below, the weights and scales of its references are the ones fitted
 //     without it; values fitted on the image itself would make the
 //     leave-one-out scores, hence their spread, smaller than a new
-//     frame's (the structural part of good frames sat about 0.7 spreads
-//     above its calibration on the bag scenes).
+//     frame's, and good frames would sit above their calibration.
 //  6. Image score: per good image, S = the structural value (max or top-1%
 //     mean of the scaled Mahalanobis map) and L = the soft count of unmatched
 //     objects. Scores are standardised by the leave-one-out mean and spread:
 //     zS = (S - mean S) / sd S with sd S >= 5% of mean S, zL = (L - mean L) /
-//     sd L with sd L >= 0.1 objects; image score = max(zS, zL).
+//     sd L with sd L >= 0.1 objects; the image score fuses them with the
+//     other terms (fuse.go).
 //  7. Pass/fail threshold: the score that a share false_reject_rate of good
 //     frames exceeds, from an exponential tail fitted to the upper half of
 //     the leave-one-out image scores, times threshold_margin (threshold.go).

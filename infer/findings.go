@@ -6,8 +6,8 @@ import (
 	"slices"
 )
 
-// result builds steps 11 and 12: the fused score, the verdict, the anomaly
-// map and the findings that explain it.
+// result builds steps 11 and 12: the fused score, the anomaly map and the
+// findings that explain it.
 //
 // The map is on the upsampled grid. Every term paints its own value where
 // it comes from:
@@ -39,15 +39,16 @@ func (e *Engine) result(q *view, refs []*view, a *assessment, lay *layoutOutcome
 	}
 	w := e.weights
 	score := round4(fuse(t, w, e.p))
-	res := &Result{Score: score, Threshold: round4(e.cal.Threshold), Verdict: VerdictPass,
+	res := &Result{Score: score, Threshold: round4(e.cal.Threshold),
 		Structural: round4(weightedOr0(zs, w[termStructural])), Logical: round4(weightedOr0(zl, w[termLogical])),
 		Layout: round4(max(weightedOr0(t[termObject], w[termObject]), weightedOr0(t[termMissing], w[termMissing]), weightedOr0(t[termExcess], w[termExcess]))),
 		Patch:  round4(weightedOr0(t[termPatch], w[termPatch])),
 		MapW:   q.W, MapH: q.H, Map: make([]float32, q.W*q.H)}
-	if score > e.cal.Threshold || math.IsNaN(score) {
-		res.Verdict = VerdictFail
-	}
-	fail := res.Verdict == VerdictFail
+	// fail is not a verdict (daemon.Rule.Decide gives that) but what the
+	// explanation needs: a score above the bank's threshold (or NaN) lists
+	// the unmatched objects and what decided the score, not only the
+	// structural findings.
+	fail := score > e.cal.Threshold || math.IsNaN(score)
 	if ws := w[termStructural]; ws > 0 {
 		for i, v := range a.structMap {
 			if v > 0 {
@@ -139,18 +140,19 @@ func paint(m []float32, vw *view, i int, v float32) {
 	}
 }
 
-// findings lists what explains the verdict:
+// findings lists what explains the score:
 //   - structural: a matched object whose structural z-score exceeds the
 //     threshold;
 //   - extra: an unmatched query object (dustbin mass >= 0.5), listed when
-//     the image fails; it is mismatched (the wrong part) when it overlaps a
+//     fail is set; it is mismatched (the wrong part) when it overlaps a
 //     missing reference object, which it then explains;
 //   - missing: an unmatched object of the nearest reference, not explained
 //     by a mismatched one.
 //
-// A failing image with none of these gets its most anomalous object: the
-// object with the largest dustbin mass when the logical part decided, else
-// the object with the largest structural score.
+// With fail set (the score above the bank's threshold) and none of these,
+// the image gets its most anomalous object: the object with the largest
+// dustbin mass when the logical part decided, else the object with the
+// largest structural score.
 func (e *Engine) findings(q *view, a *assessment, all []logicalCand, fail bool, decided int) []Finding {
 	var cands []logicalCand
 	top := -1

@@ -44,15 +44,14 @@ type refIndex struct {
 }
 
 const (
-	// pcaDims is the key length: on the synthetic 5,000 references of
-	// BenchmarkRetrieval, 64 axes put the exact neighbours among the best
-	// 64 estimates less often (recall 0.81 vs 0.95), and 192 gain no
-	// recall for 50% more projection work per query.
+	// pcaDims is the key length: fewer axes lose recall of the exact
+	// neighbours, more add projection work without gaining recall
+	// (BenchmarkRetrieval).
 	pcaDims = 128
 	// headDims are the axes of the first pass over every reference.
 	headDims = 32
-	// headBudget is how many references the first pass keeps; 384-768
-	// gave the same recall at 5,000 references.
+	// headBudget is how many references the first pass keeps; larger
+	// budgets gain no recall (BenchmarkRetrieval).
 	headBudget = 384
 	// exactBudget is how many references get the full distance, and the
 	// bank size up to which the search is exact.

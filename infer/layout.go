@@ -12,85 +12,41 @@ import (
 	"github.com/samlad/samlad/config"
 )
 
-// The layout step (config pipeline.layout): a per-recipe scoring step for
-// fixed layouts (grids, trays with compartments, kits), where what matters
-// is not only which objects are present but which object sits where.
+// The layout step (config pipeline.layout) scores fixed layouts (grids,
+// trays with compartments, kits), where what matters is which object sits
+// where. The OMM pairs objects by appearance, so a part moved to another
+// slot still finds a partner; this step asks per position instead, over the
+// layout.refs nearest good images:
 //
-// The OMM pairs objects by appearance among k references, so a part moved
-// to another slot, or a wrong part that looks like another slot's part,
-// still finds a partner. The layout step asks instead, per position, over a
-// larger set of references (layout.refs nearest good images):
+//   - Parts: objects whose centroids lie within layout.radius of each other
+//     are one part (layoutGroups), since a segmenter often cuts a thin part
+//     into strokes. A part's descriptor (layoutDescribe) keeps its shape and
+//     orientation: pooled features and occupancy per grid cell, a finer
+//     silhouette and, with layout.mirror, outline orientation histograms.
+//     Objects smaller than layoutAreaFrac of the good images' median area
+//     are left out on both sides.
+//   - Object value: own/other are the best cosines to a reference's objects
+//     near / far from the object's centroid, averaged over the best
+//     layoutTop of the references; max(other - own, 0) + (1 - own), plus
+//     with layout.mirror layoutMirrorWeight * max(mirror - own, 0). A moved
+//     or wrong part resembles another position more, a damaged one nothing
+//     well, a mirrored one its own position better when mirrored back.
+//   - Missing value: the largest standardised uncoverage of a reference's
+//     stable objects (uncoverStats), averaged over the references.
+//   - Excess value (layout.excess_weight): what is left over after each
+//     reference object claims one query object (layoutExcess).
 //
-//   - Parts: objects whose centroids lie within layout.radius of each
-//     other are one part (layoutGroups, single linkage), described as one:
-//     a segmenter often cuts a thin part (a handwritten digit) into
-//     strokes, and a stroke alone says nothing about the part's shape or
-//     orientation.
-//   - Descriptor of a part, over the union of its objects' boxes
-//     (layoutDescribe): per cell of a grid x grid split, the mean of the
-//     upsampled features over the cell's object pixels and the share of
-//     those in the part; per cell of a finer layoutFine x layoutFine
-//     split, the share of the cell's area the part covers (its
-//     silhouette); with layout.mirror, per cell of the grid, the
-//     orientation histogram of the part's outline (layoutEdges). Unlike
-//     one pooled vector it keeps the part's shape and orientation (a
-//     mirrored part pools to nearly the same vector), and the box makes
-//     it independent of the part's size. Centred by the good
-//     images' mean descriptor, L2-normalised. Every object of a part
-//     carries the part's descriptor. The references' descriptors are
-//     computed at enrolment and kept in the bank.
-//   - Objects smaller than half the median object area of the good images
-//     are left out on both sides (crumbs and stroke fragments come and go).
-//   - Each query object, against each reference r: own_r = the best cosine
-//     to r's objects within layout.radius of the object's centroid (-1 when
-//     none), other_r = the best cosine to r's objects farther away. own and
-//     other are the means of the best tenth over the references (the
-//     object needs to resemble some good images' objects, not all).
-//     With layout.mirror, mirror_r = the best cosine of the part mirrored
-//     left-right (layoutMirror) to r's objects within the radius, and
-//     mirror its mean over the best tenth.
-//     Object value: max(other - own, 0) + (1 - own), plus with
-//     layout.mirror layoutMirrorWeight * max(mirror - own, 0). A normal object
-//     resembles its own position's objects at least as much as any other
-//     position's; a swapped or wrong part resembles another position's
-//     more (other - own > 0); an odd part (damaged) resembles nothing
-//     well (own low); a mirrored part resembles its position's objects
-//     better when mirrored back (mirror - own > 0), which tells it from an
-//     unusual but upright one.
-//   - Missing value: for each reference, the largest standardised
-//     uncoverage over its stable objects (weight >= layoutStable,
-//     calibrate.go rule 4): (1 - cover) / 2, cover being the best cosine
-//     of a query object within the radius (-1 when there is none), minus
-//     the object's leave-one-out mean uncoverage over the good images,
-//     divided by its spread (uncoverStats); averaged over the references.
-//     A missing part leaves its position uncovered in every reference; a
-//     position the segmenter often loses in good images counts less.
-//   - Excess value (layout.excess_weight > 0): for each reference, the
-//     largest excess of a query object (layoutExcess): each reference
-//     object claims one query object within layoutExcessReach radii, the
-//     most similar pairs first, and a query object counts by how much
-//     better it resembles a stable part than what claimed it; averaged
-//     over the references. A part too many is left over in every
-//     reference; the object value misses it, since it resembles its
-//     position's parts.
-//   - The three values are standardised by their leave-one-out mean and
-//     spread over the good images; zP = max(layout.object_weight x
-//     zObject, layout.missing_weight x zMissing, layout.excess_weight x
-//     zExcess). Without positions (object_weight 0, radius 1: a bag of
-//     loose parts) the step counts parts per kind. The image score becomes
-//     max(zS, zL, zP) (or zP alone with layout.only); the pass/fail
-//     threshold is fitted to the good images' leave-one-out image scores
-//     so computed (threshold.go).
+// Each value is standardised by its leave-one-out mean and spread over the
+// good images and is one term of the fusion (fuse.go: object, missing,
+// excess).
 
 const (
 	// layoutStable is the weight from which a reference object is expected
 	// in every normal frame.
 	layoutStable = 0.5
 	// layoutTop is the fraction of the references whose similarities are
-	// averaged (the best ones). Measured on DigitAnatomy (tuning seeds
-	// 7-9, all 100 references): 0.1 90.9, 0.05 90.8, 0.25 90.3, 0.5 89.5;
-	// with today's recipe (tuning seeds 7-11): 0.1 95.2, 0.05 94.9, 0.2
-	// 94.9.
+	// averaged (the best ones): a part need resemble some good images' parts,
+	// not all. Chosen on the tuning kinds (eval/results/tuning).
 	layoutTop = 0.1
 	// layoutSDFloor keeps a spread from collapsing on small banks: at least
 	// this fraction of the mean.
@@ -103,41 +59,32 @@ const (
 	// fragments of a stroke) vary from image to image and would make every
 	// good image look odd somewhere.
 	layoutAreaFrac = 0.5
-	// layoutFine is the side of the silhouette grid and layoutFineWeight
-	// the value of a fully covered silhouette cell (DigitAnatomy tuning
-	// seeds: 8 x 8 at weight 3 90.3, weight 1 89.9, 12 x 12 90.6 at
-	// top 0.1 against 90.9).
 	// layoutUncoverFloor is the smallest spread of a reference object's
 	// uncoverage (a value in [0, 1]).
 	layoutUncoverFloor = 0.05
-	layoutFine         = 8
-	layoutFineWeight   = 3
+	// layoutFine is the side of the silhouette grid and layoutFineWeight
+	// the value of a fully covered silhouette cell; chosen on the tuning
+	// kinds (eval/results/tuning).
+	layoutFine       = 8
+	layoutFineWeight = 3
 	// layoutEdgeBins is the number of orientation bins of the outline
 	// histograms and layoutEdgeWeight the norm of a cell's histogram. The
 	// backend's features mirror in a way only the backend knows (its
 	// orientation channels), the outline's exactly, so the mirror term
-	// rests on the silhouette and these histograms. DigitAnatomy tuning
-	// seeds 7-11 (with the mirror term at 2): weight 12 93.4, 20 93.8, 30
-	// 93.6 image AUROC; with the recipe's min_size 20 and max_objects 24,
-	// 12 94.8, 20 95.2, 30 95.1. On the box recipe they cost logical AUROC (tuning
-	// seeds 7/8/9 89.2/99.7/92.2 -> 87.7/99.5/89.1), hence layout.mirror.
+	// rests on the silhouette and these histograms. They cost logical
+	// ranking where parts may turn freely (the box), hence layout.mirror.
 	layoutEdgeBins   = 8
 	layoutEdgeWeight = 20
-	// layoutMirrorWeight scales the mirror term. DigitAnatomy tuning seeds
-	// 7-11: 1.5 93.7, 2 93.8, 3 93.6 (without the term and the outline
-	// histograms 90.9; flipped digits 77.5 -> 86.9); with the recipe's
-	// min_size 20 and max_objects 24, 1.5 95.1, 2 95.2, 3 95.0.
+	// layoutMirrorWeight scales the mirror term, which catches mirrored
+	// parts; chosen on the tuning kinds (eval/results/tuning).
 	layoutMirrorWeight = 2
 
 	// layoutExcessReach is how far, in layout.radius, a good image's object
 	// reaches to claim a part in the excess term: a part anywhere in its
 	// compartment reaches most of the good image's parts there without
-	// reaching far into the neighbours'. Box tuning seeds 7/8/9/11/12, 36
-	// test images per type, logical image AUROC (missing_weight 0.5): 1
-	// 89.9 (a part far from the good image's parts of its compartment is
-	// left over), 1.25 91.0, 1.5 92.0, 1.75 91.9, 2 91.5 (a moved part is
-	// claimed from its old compartment), unlimited 91.8; 88.0 without the
-	// term.
+	// reaching far into the neighbours' (where a moved part would be claimed
+	// from its old compartment). Chosen on the tuning kinds
+	// (eval/results/tuning).
 	layoutExcessReach = 1.5
 )
 

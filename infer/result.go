@@ -6,15 +6,6 @@ import (
 	"math"
 )
 
-// Verdicts of a Result: the engine's own verdict at the bank's threshold,
-// a convenience for the lab. The appliance and inspect decide the
-// published verdict in one place (daemon.Rule.Decide), from Score and
-// Threshold; the words are the wire's (actuate.Pass, actuate.Fail).
-const (
-	VerdictPass = "pass"
-	VerdictFail = "fail"
-)
-
 // Kinds of a Finding.
 const (
 	KindMissing    = "missing"    // a reference object with no counterpart in the frame
@@ -27,11 +18,10 @@ const (
 type Result struct {
 	// Score is the image anomaly score, in units of the spread of the
 	// leave-one-out scores of the good images (see "How the engine decides").
+	// Threshold is the bank's calibrated threshold. The engine gives no
+	// verdict: daemon.Rule.Decide judges Score against a threshold.
 	Score     float64 `json:"score"`
 	Threshold float64 `json:"threshold"`
-	// Verdict is VerdictFail when Score is above Threshold (or NaN), else
-	// VerdictPass; see the constants.
-	Verdict string `json:"verdict"`
 	// Structural and Logical are the two parts of Score: the standardised
 	// appearance score of the objects and the standardised soft count of
 	// unmatched objects (0 in light mode, which has no logical part).
@@ -46,7 +36,7 @@ type Result struct {
 	Map  []float32 `json:"-"`
 	MapW int       `json:"-"`
 	MapH int       `json:"-"`
-	// Findings explain the verdict, strongest first.
+	// Findings explain the score, strongest first.
 	Findings []Finding `json:"findings"`
 	// Timings are the per-stage wall times, in pipeline order.
 	Timings []StageTiming `json:"timings"`

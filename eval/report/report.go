@@ -203,7 +203,7 @@ func recipeKeys(base, own config.Pipeline) string {
 	return strings.Join(keys, ", ")
 }
 
-// verdictMarkdown writes what SAM-LAD's own pass/fail verdicts did at the
+// verdictMarkdown writes what SAM-LAD's scores did at the
 // threshold calibrated for pipeline.false_reject_rate: the good test images
 // it rejected and the anomalous ones it caught. AUROC says how well scores
 // rank; this says what a line running the default threshold would see.
@@ -220,8 +220,9 @@ func verdictMarkdown(w io.Writer, cats []*runner.Category) {
 	fmt.Fprintln(w)
 }
 
-// countVerdicts adds a category's images to n and its failed ones to
-// fail, indexed good, logical, structural.
+// countVerdicts adds a category's images to n and those whose SAM-LAD
+// score is rejected at the category's calibrated threshold (runner.Rejected)
+// to fail, indexed good, logical, structural.
 func countVerdicts(c *runner.Category, n, fail *[3]int) {
 	for _, im := range c.Images {
 		i := 0
@@ -232,7 +233,7 @@ func countVerdicts(c *runner.Category, n, fail *[3]int) {
 			i = 2
 		}
 		n[i]++
-		if im.Verdict == infer.VerdictFail {
+		if runner.Rejected(im.Scores[runner.SAMLAD], c.Calibration.Threshold) {
 			fail[i]++
 		}
 	}

@@ -10,14 +10,15 @@ import (
 	"testing"
 
 	"github.com/samlad/samlad/eval/runner"
+	"github.com/samlad/samlad/infer"
 )
 
 func handReport() *runner.Report {
 	px := 0.875
 	recs := []runner.ImageRecord{
 		{Path: "test/good/000.png", Type: "good", Anomaly: "good", Scores: map[string]float64{runner.SAMLAD: 0.1, runner.PatchKNN: 0.5}},
-		{Path: "test/good/001.png", Type: "good", Anomaly: "good", Scores: map[string]float64{runner.SAMLAD: 0.2, runner.PatchKNN: 0.9}, Verdict: "fail"},
-		{Path: "test/missing/000.png", Type: "missing", Anomaly: "missing", Group: runner.Logical, Scores: map[string]float64{runner.SAMLAD: 0.9, runner.PatchKNN: 0.6}, Verdict: "fail"},
+		{Path: "test/good/001.png", Type: "good", Anomaly: "good", Scores: map[string]float64{runner.SAMLAD: 0.2, runner.PatchKNN: 0.9}},
+		{Path: "test/missing/000.png", Type: "missing", Anomaly: "missing", Group: runner.Logical, Scores: map[string]float64{runner.SAMLAD: 0.9, runner.PatchKNN: 0.6}},
 		{Path: "test/scratch/000.png", Type: "scratch", Anomaly: "scratch", Group: runner.Structural, Scores: map[string]float64{runner.SAMLAD: 0.15, runner.PatchKNN: 1.0}},
 	}
 	img := image.NewRGBA(image.Rect(0, 0, 8, 8))
@@ -25,7 +26,7 @@ func handReport() *runner.Report {
 	maps[runner.SAMLAD][9] = 1
 	gt := make([]bool, 64)
 	gt[9] = true
-	c := &runner.Category{Name: "cat", Train: 5, Test: 4, EnrollSeconds: 1.5, Images: recs,
+	c := &runner.Category{Name: "cat", Train: 5, Test: 4, EnrollSeconds: 1.5, Images: recs, Calibration: infer.Calibration{Threshold: 0.18},
 		Metrics: map[string]*runner.Metrics{
 			runner.SAMLAD: {ImageAUROC: map[string]float64{runner.Logical: 1, runner.Structural: 0.5, runner.Mean: 0.75, runner.All: 0.75},
 				TypeAUROC: map[string]float64{"missing": 1, "scratch": 0.5}, PixelAUROC: &px,
@@ -56,7 +57,7 @@ func TestWrite(t *testing.T) {
 	for _, want := range []string{
 		"| cat | sam-lad | 100.0 | 50.0 | 75.0 | 87.5 | 25.0 | 12.5 | 18.8 |",
 		"| cat | patch-knn | 50.0 | 100.0 | 75.0 | – | – | – | – |",
-		"| cat | 0.000 | 1 / 2 (50%) | 1 / 1 (100%) | 0 / 1 (0%) |",
+		"| cat | 0.180 | 1 / 2 (50%) | 1 / 1 (100%) | 0 / 1 (0%) |",
 		"| cat | missing (logical) | 100.0 | 50.0 |",
 		"| cat | scratch (structural) | 50.0 | 100.0 |",
 		"| cat | features | 4 | 12.2 | 20.0 |",

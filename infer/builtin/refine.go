@@ -365,9 +365,8 @@ func (s *Segmenter) mergeColours(sc *segScratch, img *infer.Image, count int) in
 		// The smaller segment's mean is the less certain one: below 1% of the
 		// image the full merge_colour applies, above it the limit shrinks to
 		// 3/4 with sqrt(1%/share), so two large regions of distinct shade
-		// (neighbouring box compartments) stay apart. Measured on generated
-		// box scenes: without it 1 in 5 merges compartments; with 1/2, tray
-		// blotches split off in bag scenes.
+		// (neighbouring box compartments) stay apart; a tighter floor would
+		// split blotches off a tray.
 		m := min(sc.sums[4*a+3], sc.sums[4*b+3])
 		limit := s.mergeColour * max(0.75, min(1, math.Sqrt(small/m)))
 		return d < limit
@@ -468,10 +467,9 @@ func relaxBoundaries(sc *segScratch, img *infer.Image, count int) int {
 }
 
 // Coloured parts (the chroma step). FH and the steps above compare RGB
-// distances, so a shaded part splits where its shading darkens: on the
-// generated box scenes a ball's dark half joins its shadow and the grey
-// rim of its compartment in about half of the balls, and caps keep a
-// crescent of their shadow. Shading scales the three channels alike and
+// distances, so a shaded part splits where its shading darkens: a ball's
+// dark half can join its shadow and the grey rim of its compartment, and
+// caps keep a crescent of their shadow. Shading scales the three channels alike and
 // leaves the chromaticity (r, g, b) / (r + g + b) of a coloured surface in
 // place, while shadows on grey or brown surfaces stay low in chroma. A
 // segment whose mean colour lies at least partChroma from grey in
@@ -483,9 +481,9 @@ func relaxBoundaries(sc *segScratch, img *infer.Image, count int) int {
 // merge. Grey images (digits, steel parts) have no parts and are left
 // as they are.
 const (
-	// partChroma: measured segment means on the generated scenes: box
-	// parts 0.25-0.39, wood 0.15-0.16, box body and floors <= 0.04, bag
-	// parts <= 0.20 (brass nut), bag background <= 0.03.
+	// partChroma lies between the chromaticity of coloured parts and that
+	// of wood, floors, backgrounds and brass; chosen on the tuning kinds
+	// (eval/results/tuning).
 	partChroma = 0.22
 	chromaTol  = 0.06
 	greyChroma = 0.1
