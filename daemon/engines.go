@@ -117,14 +117,7 @@ func (e *engines) Enroll(cfg config.Config, dir, out string) error {
 	if err != nil {
 		return fmt.Errorf("enrol %s: %w", dir, err)
 	}
-	tmp := out + ".tmp"
-	if err := bank.Save(tmp); err != nil {
-		os.Remove(tmp)
-		return fmt.Errorf("save bank %s: %w", out, err)
-	}
-	if err := os.Rename(tmp, out); err != nil {
-		os.Remove(tmp)
-		return fmt.Errorf("save bank %s: %w", out, err)
-	}
-	return nil
+	// Save replaces out atomically: a running camera keeps the old bank
+	// until the new one is whole.
+	return bank.Save(out)
 }

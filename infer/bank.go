@@ -183,11 +183,21 @@ func (b *Bank) Save(path string) error {
 		tmp.Close()
 		return fmt.Errorf("save bank %s: %w", path, err)
 	}
+	// fsync before the rename and of the directory after it, so that a
+	// power cut leaves the old bank or the whole new one.
+	if err := tmp.Sync(); err != nil {
+		tmp.Close()
+		return fmt.Errorf("save bank %s: %w", path, err)
+	}
 	if err := tmp.Close(); err != nil {
 		return fmt.Errorf("save bank %s: %w", path, err)
 	}
 	if err := os.Rename(tmp.Name(), path); err != nil {
 		return fmt.Errorf("save bank %s: %w", path, err)
+	}
+	if d, err := os.Open(filepath.Dir(path)); err == nil {
+		d.Sync()
+		d.Close()
 	}
 	return nil
 }
