@@ -10,13 +10,13 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"math"
 	"runtime"
 	"slices"
 	"sync"
 	"time"
 
 	"github.com/samlad/samlad/config"
+	"github.com/samlad/samlad/eval/metrics"
 	"github.com/samlad/samlad/eval/scenes"
 	"github.com/samlad/samlad/infer"
 )
@@ -219,16 +219,8 @@ func stat(name string, v []float64) StageStat {
 	for _, x := range v {
 		sum += x
 	}
-	s.MedianMs, s.P95Ms, s.MeanMs = quantile(v, 0.5), quantile(v, 0.95), sum/float64(len(v))
+	s.MedianMs, s.P95Ms, s.MeanMs = metrics.Quantile(v, 0.5), metrics.Quantile(v, 0.95), sum/float64(len(v))
 	return s
-}
-
-// quantile of sorted v, linear between order statistics.
-func quantile(v []float64, q float64) float64 {
-	pos := q * float64(len(v)-1)
-	lo := int(math.Floor(pos))
-	hi := min(lo+1, len(v)-1)
-	return v[lo] + (v[hi]-v[lo])*(pos-float64(lo))
 }
 
 // Scenes renders n scenes of one kind and anomaly from seed0 on.

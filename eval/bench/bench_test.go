@@ -90,14 +90,7 @@ func TestRunRefusesBadOptions(t *testing.T) {
 	}
 }
 
-func TestQuantile(t *testing.T) {
-	v := []float64{1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 21}
-	if got := quantile(v, 0.5); got != 11 {
-		t.Errorf("median %v, want 11", got)
-	}
-	if got := quantile(v, 0.95); got != 20 {
-		t.Errorf("p95 %v, want 20", got)
-	}
+func TestStat(t *testing.T) {
 	if s := stat("x", []float64{3, 1, 2}); s.MedianMs != 2 || s.MeanMs != 2 {
 		t.Errorf("stat %+v", s)
 	}

@@ -245,3 +245,19 @@ func TestAUSPROBadInput(t *testing.T) {
 		t.Error("mask of the wrong size accepted")
 	}
 }
+
+func TestQuantile(t *testing.T) {
+	v := []float64{1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 21}
+	if got := Quantile(v, 0.5); got != 11 {
+		t.Errorf("median %v, want 11", got)
+	}
+	if got := Quantile(v, 0.95); got != 20 {
+		t.Errorf("p95 %v, want 20", got)
+	}
+	if got := Quantile([]float64{1, 2}, 0.25); got != 1.25 {
+		t.Errorf("between order statistics %v, want 1.25", got)
+	}
+	if got := Quantile(nil, 0.5); got != 0 {
+		t.Errorf("no values %v, want 0", got)
+	}
+}

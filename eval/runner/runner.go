@@ -655,22 +655,9 @@ func stats(t map[string][]float64) []Stat {
 	for _, n := range append(names, extra...) {
 		v := slices.Clone(t[n])
 		sort.Float64s(v)
-		out = append(out, Stat{Name: n, N: len(v), Median: quantile(v, 0.5), P95: quantile(v, 0.95)})
+		out = append(out, Stat{Name: n, N: len(v), Median: metrics.Quantile(v, 0.5), P95: metrics.Quantile(v, 0.95)})
 	}
 	return out
-}
-
-// quantile of sorted values, linear interpolation.
-func quantile(v []float64, q float64) float64 {
-	if len(v) == 0 {
-		return 0
-	}
-	x := q * float64(len(v)-1)
-	i := int(x)
-	if i+1 >= len(v) {
-		return v[len(v)-1]
-	}
-	return v[i] + (x-float64(i))*(v[i+1]-v[i])
 }
 
 func relPath(root, p string) string {
