@@ -77,8 +77,8 @@ func newPatchRefs(refs []Reference) *patchRefs {
 // patchScore returns the raw term (the largest nearest-neighbour distance
 // over the frame's cells) and leaves the per-cell distances in s.bound.
 // self >= 0 is a reference scored by leave-one-out: its memory rows are
-// left out.
-func (pm *PatchMemory) patchScore(pr *patchRefs, q *FeatureMap, near []int, self int, s *patchScratch) float64 {
+// left out, and backup (rows of other references, C each) searched too.
+func (pm *PatchMemory) patchScore(pr *patchRefs, q *FeatureMap, near []int, self int, backup []float32, s *patchScratch) float64 {
 	c, h, w := pr.c, pr.h, pr.w
 	s.q = toHWC(q, s.q)
 	n := h * w
@@ -130,6 +130,11 @@ func (pm *PatchMemory) patchScore(pr *patchRefs, q *FeatureMap, near []int, self
 				best = d
 			}
 		}
+		for r := 0; r+c <= len(backup); r += c {
+			if d := sqDistBelow(qc, backup[r:r+c], best); d < best {
+				best = d
+			}
+		}
 		s.bound[i] = best
 		top = max(top, best)
 	}
@@ -165,11 +170,44 @@ func enrolPatchMemory(bank *Bank, k, workers int) *PatchMemory {
 	pm.LOO = make([]float64, n)
 	parallelFor(n, workers, func(i int) {
 		near := nearestRefs(bank.Refs, bank.Refs[i].Global, k, i)
-		pm.LOO[i] = pm.patchScore(pr, &bank.Refs[i].Feat, near, i, &patchScratch{})
+		var backup []float32
+		if keep < rows {
+			backup = pm.backups(pr, i)
+		}
+		pm.LOO[i] = pm.patchScore(pr, &bank.Refs[i].Feat, near, i, backup, &patchScratch{})
 	})
 	pm.Mean, pm.Std = meanStd(pm.LOO)
 	pm.Std = max(pm.Std, sdStructFrac*math.Abs(pm.Mean), 1e-9)
 	return pm
+}
+
+// backups returns, for each memory row of reference self, the nearest cell
+// of the other references: the row a coreset chosen without self would
+// likely hold instead. Without them a good image scored by leave-one-out
+// finds holes where its own rows stood, which a new frame never meets, and
+// the term's spread on good images comes out wider than a new frame's.
+func (pm *PatchMemory) backups(pr *patchRefs, self int) []float32 {
+	c := pm.C
+	var out []float32
+	for r, src := range pm.Src {
+		if int(src) != self {
+			continue
+		}
+		row := pm.Mem[r*c : (r+1)*c]
+		best, arg := float32(math.Inf(1)), []float32(nil)
+		for j, cells := range pr.cells {
+			if j == self {
+				continue
+			}
+			for k := 0; k+c <= len(cells); k += c {
+				if d := sqDistBelow(row, cells[k:k+c], best); d < best {
+					best, arg = d, cells[k:k+c]
+				}
+			}
+		}
+		out = append(out, arg...)
+	}
+	return out
 }
 
 // greedyCoresetRows picks n rows of mem by farthest-point selection.
@@ -215,7 +253,7 @@ func (e *Engine) patchTerm(f *FeatureMap, near []int, exclude int, s *patchScrat
 	if pm == nil || e.p.PatchWeight == 0 {
 		return nil
 	}
-	raw := pm.patchScore(e.patchRefs, f, near, exclude, s)
+	raw := pm.patchScore(e.patchRefs, f, near, exclude, nil, s)
 	s.cells = slices.Grow(s.cells[:0], len(s.bound))[:len(s.bound)]
 	po := &patchOutcome{z: e.p.PatchWeight * pm.z(raw), cells: s.cells, cw: f.W, ch: f.H, cell: -1}
 	best := float32(math.Inf(-1))
