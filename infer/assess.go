@@ -113,8 +113,14 @@ func pick(cfg, calibrated float64) float64 {
 	return calibrated
 }
 
+// countRef is a reference known by its objects and descriptors only.
+type countRef struct {
+	desc [][]float32
+	objs []Object
+}
+
 // assess runs the OMM against each reference (step 8) and the AMM (step 9).
-func assess(q *view, qDesc [][]float32, refs []*view, refDesc [][][]float32, pr params, structMap []float32) *assessment {
+func assess(q *view, qDesc [][]float32, refs []*view, refDesc [][][]float32, _ []countRef, pr params, structMap []float32) *assessment {
 	m, k := len(qDesc), len(refs)
 	// Few allocations per frame: one slice per element type, shared by
 	// the per-object values and every reference's matching.

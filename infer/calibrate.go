@@ -149,9 +149,13 @@ func areaCut(s int) float64 {
 // objects and descriptors.
 func calibrate(ctx context.Context, be *Backend, p config.Pipeline, bank *Bank, items []enrolled) error {
 	n, k := len(bank.Refs), p.K
-	nbrs := make([][]int, n)
+	ix := scanIndex(bank.Refs)
+	// near[i] are the references image i's logical count is taken against,
+	// nbrs[i] the k first, its AMM references.
+	near, nbrs := make([][]int, n), make([][]int, n)
 	for i := range bank.Refs {
-		nbrs[i] = nearestRefs(bank.Refs, bank.Refs[i].Global, k, i)
+		near[i] = ix.others(i, k)
+		nbrs[i] = near[i][:min(k, len(near[i]))]
 	}
 	// Rule 2.
 	var cos []float64
@@ -191,7 +195,7 @@ func calibrate(ctx context.Context, be *Backend, p config.Pipeline, bank *Bank, 
 	stab := make([]stability, n)
 	for i := range bank.Refs {
 		objs := bank.Refs[i].Objects
-		st := &stability{peers: nearestRefs(bank.Refs, bank.Refs[i].Global, peers, i), sum: make([]float64, len(objs))}
+		st := &stability{peers: ix.others(i, peers), sum: make([]float64, len(objs))}
 		st.kept = make([][]float64, len(st.peers))
 		for t, j := range st.peers {
 			mt := match(descsOf(objs), descsOf(bank.Refs[j].Objects), dustbin, p.MatchTemperature, pick(p.MatchThreshold, cal.MatchThreshold), p.SinkhornIters)
@@ -249,16 +253,21 @@ func calibrate(ctx context.Context, be *Backend, p config.Pipeline, bank *Bank, 
 				}
 				refDesc[r] = descsOf(bank.Refs[j].Objects)
 			}
-			restoreW := withoutPeer(bank, stab, nbrs[i], i)
 			if pass == 1 {
+				restoreW := withoutPeer(bank, stab, near[i], i)
+				extra := make([]countRef, 0, len(near[i])-len(refs))
+				for _, j := range near[i][len(refs):] {
+					extra = append(extra, countRef{descsOf(bank.Refs[j].Objects), bank.Refs[j].Objects})
+				}
 				restore := withoutShares(bank, own[i], sums, counts)
-				a := assess(q, descsOf(bank.Refs[i].Objects), refs, refDesc, pr, make([]float32, q.W*q.H))
+				a := assess(q, descsOf(bank.Refs[i].Objects), refs, refDesc, extra, pr, make([]float32, q.W*q.H))
 				restore()
 				restoreW()
 				S[i], L[i] = a.structural, a.logical
 				continue
 			}
-			a := assess(q, descsOf(bank.Refs[i].Objects), refs, refDesc, pr, make([]float32, q.W*q.H))
+			restoreW := withoutPeer(bank, stab, nbrs[i], i)
+			a := assess(q, descsOf(bank.Refs[i].Objects), refs, refDesc, nil, pr, make([]float32, q.W*q.H))
 			restoreW()
 			for o, mx := range a.objMax {
 				if mx <= 0 {

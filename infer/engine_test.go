@@ -114,7 +114,7 @@ func TestInspectStageCallCounts(t *testing.T) {
 	for _, s := range res.Timings {
 		stages = append(stages, s.Stage)
 	}
-	want := "preprocess features retrieval segmentation upsampling objects dcga omm amm terms result"
+	want := "preprocess features retrieval segmentation objects upsampling dcga omm amm terms result"
 	if strings.Join(stages, " ") != want {
 		t.Errorf("timings %v, want stages %s", stages, want)
 	}

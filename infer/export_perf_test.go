@@ -27,11 +27,11 @@ func (r *RefIndex) Retrieve(f *FeatureMap, k int) []int {
 	return r.ix.nearest(r.g, k, &r.s)
 }
 
-// Scan is retrieval by a plain scan of every global vector (nearestRefs,
-// the engine's retrieval before the index).
+// Scan is retrieval by a plain scan of every global vector (scanIndex, the
+// engine's retrieval before the index).
 func (r *RefIndex) Scan(f *FeatureMap, k int) []int {
 	r.g = globalVectorInto(f, r.g)
-	return nearestRefs(r.refs, r.g, k, -1)
+	return scanIndex(r.refs).nearest(r.g, k, &r.s)
 }
 
 // StandardFeatures are f's backbone features standardised with the bank's

@@ -14,7 +14,7 @@ var (
 // with the untouched reference image.
 func Synthesize(b *Bank, typ string, r int) (img, ref *Image, part image.Rectangle) {
 	s := newSynthesizer(b, 7)
-	img = s.make(typ, r, nearestRefs(b.Refs, b.Refs[r].Global, 4, r))
+	img = s.make(typ, r, scanIndex(b.Refs).others(r, 4))
 	if img == nil {
 		return nil, s.image(r), image.Rectangle{}
 	}

@@ -24,7 +24,7 @@ import (
 //
 // Where several apply the largest wins, and settleMap makes the map's
 // maximum the image score.
-func (e *Engine) result(q *view, refs []*view, a *assessment, lay *layoutOutcome, pt *patchOutcome) *Result {
+func (e *Engine) result(q *view, refs []*view, refIdx []int, a *assessment, lay *layoutOutcome, pt *patchOutcome) *Result {
 	var t terms
 	for i := range t {
 		t[i] = math.Inf(-1)
@@ -102,6 +102,10 @@ func (e *Engine) result(q *view, refs []*view, a *assessment, lay *layoutOutcome
 	}
 	res.Matches = matchesOf(q, refs, a, e.p.InputSize)
 	res.terms = t
+	res.References = make([]string, 0, len(refIdx))
+	for _, i := range refIdx {
+		res.References = append(res.References, e.bank.Refs[i].Name)
+	}
 	return res
 }
 

@@ -100,12 +100,19 @@ func (p *pooling) apply(v, dst []float32) {
 	}
 }
 
-// newRefIndex indexes refs' global vectors, laid out channels x gh x gw.
-func newRefIndex(refs []Reference, channels, gh, gw int) *refIndex {
+// scanIndex indexes refs for exact lookups: every query scans all their
+// global vectors.
+func scanIndex(refs []Reference) *refIndex {
 	ix := &refIndex{n: len(refs), full: make([][]float32, len(refs))}
 	for i := range refs {
 		ix.full[i] = refs[i].Global
 	}
+	return ix
+}
+
+// newRefIndex indexes refs' global vectors, laid out channels x gh x gw.
+func newRefIndex(refs []Reference, channels, gh, gw int) *refIndex {
+	ix := scanIndex(refs)
 	if ix.n <= exactBudget {
 		return ix
 	}
@@ -358,7 +365,7 @@ type cand struct {
 	d float32
 }
 
-// before orders by distance, then index, as nearestRefs does.
+// before orders by distance, then index.
 func (a cand) before(b cand) bool { return a.d < b.d || (a.d == b.d && a.i < b.i) }
 
 // retrievalScratch is a query's reusable working memory.

@@ -1,6 +1,7 @@
 package infer
 
 import (
+	"cmp"
 	"math/rand/v2"
 	"slices"
 	"testing"
@@ -97,7 +98,7 @@ func TestRefIndexMatchesScan(t *testing.T) {
 			query := clusteredRefs(rng, 1, 5, 15)[0].Global
 			for _, k := range []int{1, 2, 4} {
 				got := ix.nearest(query, k, &s)
-				want := nearestRefs(refs, query, k, -1)
+				want := sortedNearest(refs, query, k, -1)
 				if len(got) != len(want) {
 					t.Fatalf("n %d k %d: %d results, want %d", n, k, len(got), len(want))
 				}
@@ -164,9 +165,45 @@ func TestRefIndexDegenerateBanks(t *testing.T) {
 		var s retrievalScratch
 		for q := 0; q < 10; q++ {
 			query := clusteredRefs(rng, 1, 5, 15)[0].Global
-			got, want := ix.nearest(query, 2, &s), nearestRefs(tc.refs, query, 2, -1)
+			got, want := ix.nearest(query, 2, &s), sortedNearest(tc.refs, query, 2, -1)
 			if !slices.Equal(got, want) {
 				t.Fatalf("%s: index %v, scan %v", tc.name, got, want)
+			}
+		}
+	}
+}
+
+// sortedNearest is the test's oracle of retrieval: every distance, sorted
+// (by distance, then index); skip >= 0 leaves one reference out.
+func sortedNearest(refs []Reference, q []float32, k, skip int) []int {
+	type cand struct {
+		i int
+		d float32
+	}
+	var cs []cand
+	for i := range refs {
+		if i != skip {
+			cs = append(cs, cand{i, sqDist(refs[i].Global, q)})
+		}
+	}
+	slices.SortFunc(cs, func(a, b cand) int { return cmp.Or(cmp.Compare(a.d, b.d), cmp.Compare(a.i, b.i)) })
+	out := make([]int, 0, k)
+	for _, c := range cs[:min(k, len(cs))] {
+		out = append(out, c.i)
+	}
+	return out
+}
+
+// TestNearestOthers checks enrolment's leave-one-out retrieval against the
+// oracle, on a bank large enough that the engine's index approximates.
+func TestNearestOthers(t *testing.T) {
+	rng := rand.New(rand.NewPCG(3, 4))
+	refs := clusteredRefs(rng, exactBudget+40, 5, 15)
+	ix := scanIndex(refs)
+	for i := 0; i < len(refs); i += 7 {
+		for _, k := range []int{1, 4, len(refs)} {
+			if got, want := ix.others(i, k), sortedNearest(refs, refs[i].Global, k, i); !slices.Equal(got, want) {
+				t.Fatalf("reference %d, k %d: %v, want %v", i, k, got, want)
 			}
 		}
 	}

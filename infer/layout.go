@@ -702,9 +702,10 @@ func (le *layoutEnrol) finish(bank *Bank, workers int) *LayoutBank {
 	L := layoutRefs(le.cfg, n-1)
 	peers := make([][]int, n)
 	raw := make([]*layoutParts, n)
+	ix := scanIndex(bank.Refs)
 	parallelFor(n, workers, func(i int) {
 		r := &bank.Refs[i]
-		peers[i] = nearestRefs(bank.Refs, r.Global, L, i)
+		peers[i] = ix.others(i, L)
 		raw[i] = layoutMeasure(bank.Refs, lb, peers[i], r.Objects, lb.Desc[i], mir[i], r.MapW, r.MapH, le.cfg, true)
 		obj[i], _ = raw[i].maxObject()
 		exc[i] = raw[i].excess
@@ -802,14 +803,16 @@ type layoutOutcome struct {
 	missingW          int     // its map width
 }
 
-// layoutTerm measures the frame's objects with the layout step against the
-// references refIdx (nil when the bank has no layout calibration).
-func (e *Engine) layoutTerm(q *view, refIdx []int) *layoutOutcome {
+// layoutTerm measures the frame's objects with the layout step against
+// the layout.refs references nearest to global vector gv, without exclude
+// (>= 0); nil when the bank has no layout calibration.
+func (e *Engine) layoutTerm(q *view, gv []float32, exclude int) *layoutOutcome {
 	lb := e.bank.Layout
 	if lb == nil {
 		return nil
 	}
 	cfg := e.p.Layout
+	refIdx := e.layoutRefIdx(gv, layoutRefs(cfg, len(e.bank.Refs)), exclude)
 	qRaw := layoutDescribe(q, lb.Grid, groupRadius(cfg), lb.Mirror)
 	qMir := layoutMirrors(qRaw, lb)
 	qDesc := finishLayout(qRaw, lb.Mean)
@@ -855,45 +858,6 @@ func (lo *layoutOutcome) finding(q *view, t int) (kind string, o Object, w int, 
 		return KindMissing, *lo.missing, lo.missingW, true
 	}
 	return "", Object{}, 0, false
-}
-
-// layoutRefIdx returns the n references the layout step compares a query
-// with: the n nearest by the engine's retrieval index, or, when n covers
-// the bank (layout.refs = 0 or >= its size), every reference with the
-// nearest first (it names the reference behind a missing finding) and the
-// rest unranked. With every reference the step's cost grows with the bank
-// (about n x objects^2 descriptor products per frame); set layout.refs for
-// a large bank.
-//
-// A reference exclude >= 0 is left out (the self-check inspects images
-// made from it).
-func (e *Engine) layoutRefIdx(gv []float32, n, exclude int) []int {
-	var s retrievalScratch
-	all := len(e.bank.Refs)
-	if exclude >= 0 {
-		all--
-	}
-	if n < all {
-		return e.nearestExcept(gv, n, exclude, &s)
-	}
-	first := e.nearestExcept(gv, 1, exclude, &s)
-	out := make([]int, 0, all)
-	out = append(out, first...)
-	for i := range e.bank.Refs {
-		if i != exclude && (len(first) == 0 || i != first[0]) {
-			out = append(out, i)
-		}
-	}
-	return out
-}
-
-// nearestExcept is the n nearest references to gv, without exclude (>= 0).
-func (e *Engine) nearestExcept(gv []float32, n, exclude int, s *retrievalScratch) []int {
-	if exclude < 0 {
-		return slices.Clone(e.index.nearest(gv, n, s))
-	}
-	out := slices.DeleteFunc(slices.Clone(e.index.nearest(gv, n+1, s)), func(i int) bool { return i == exclude })
-	return out[:min(n, len(out))]
 }
 
 // layoutKey is the part of the layout config a bank is bound to: nothing

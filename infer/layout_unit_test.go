@@ -368,7 +368,7 @@ func TestLayoutRefIdx(t *testing.T) {
 	}
 	e := &Engine{bank: &Bank{Refs: refs}, index: newRefIndex(refs, 1, 2, 2)}
 	q := []float32{2.9, 0, 0, 0}
-	if got, want := e.layoutRefIdx(q, 2, -1), nearestRefs(refs, q, 2, -1); !slices.Equal(got, want) || want[0] != 3 {
+	if got, want := e.layoutRefIdx(q, 2, -1), sortedNearest(refs, q, 2, -1); !slices.Equal(got, want) || want[0] != 3 {
 		t.Errorf("2 nearest: %v, scan %v, want [3 2]", got, want)
 	}
 	if got := e.layoutRefIdx(q, 5, -1); !slices.Equal(got, []int{3, 0, 1, 2, 4}) {

@@ -168,8 +168,9 @@ func enrolPatchMemory(bank *Bank, k, workers int) *PatchMemory {
 	}
 	n := len(bank.Refs)
 	pm.LOO = make([]float64, n)
+	ix := scanIndex(bank.Refs)
 	parallelFor(n, workers, func(i int) {
-		near := nearestRefs(bank.Refs, bank.Refs[i].Global, k, i)
+		near := ix.others(i, k)
 		var backup []float32
 		if keep < rows {
 			backup = pm.backups(pr, i)

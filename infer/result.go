@@ -86,8 +86,8 @@ const (
 	StageFeatures     = "features"
 	StageRetrieval    = "retrieval"
 	StageSegmentation = "segmentation"
+	StageObjects      = "objects" // the masks labelled on the map grid, ahead of upsampling
 	StageUpsampling   = "upsampling"
-	StageObjects      = "objects"
 	StageDCGA         = "dcga"
 	StageOMM          = "omm"
 	StageAMM          = "amm"

@@ -2,7 +2,7 @@ package infer
 
 import (
 	"math"
-	"sort"
+	"slices"
 )
 
 // globalVector is the retrieval key of a feature map: the flattened
@@ -41,26 +41,64 @@ func globalVectorInto(f *FeatureMap, dst []float32) []float32 {
 	return out
 }
 
-// nearestRefs returns the indices of the k references whose global vectors
-// are closest to q (squared Euclidean, eq. 2), nearest first. skip (>= 0)
-// excludes one reference, for leave-one-out.
-func nearestRefs(refs []Reference, q []float32, k, skip int) []int {
-	type cand struct {
-		i int
-		d float32
+// nearestExcept returns the k references nearest to q, nearest first,
+// without exclude (>= 0: an image scored against the others), in a slice
+// of its own. An exact index (scanIndex, or a bank of up to exactBudget
+// references) gives the exact k nearest.
+func (ix *refIndex) nearestExcept(q []float32, k, exclude int, s *retrievalScratch) []int {
+	if exclude < 0 {
+		return slices.Clone(ix.nearest(q, k, s))
 	}
-	cs := make([]cand, 0, len(refs))
-	for i := range refs {
-		if i == skip {
-			continue
+	out := slices.DeleteFunc(slices.Clone(ix.nearest(q, k+1, s)), func(i int) bool { return i == exclude })
+	return out[:min(k, len(out))]
+}
+
+// others is what enrolment's leave-one-out asks of a scanIndex: reference
+// i's k nearest other references.
+func (ix *refIndex) others(i, k int) []int {
+	var s retrievalScratch
+	return ix.nearestExcept(ix.full[i], k, i, &s)
+}
+
+// retrieve is step 3: the max(k, countRefs) references nearest to the
+// frame's features, nearest first, without exclude (>= 0). The query's
+// global vector stays in b for the layout step; the slice lives in b until
+// the next call.
+func (e *Engine) retrieve(f *FeatureMap, exclude int, b *buffers) []int {
+	b.global = globalVectorInto(f, b.global)
+	n := e.p.K
+	if exclude >= 0 {
+		return e.index.nearestExcept(b.global, n, exclude, &b.ret)
+	}
+	return e.index.nearest(b.global, n, &b.ret) // no copy on the hot path
+}
+
+// layoutRefIdx returns the n references the layout step compares a query
+// with: the n nearest by the engine's retrieval index, or, when n covers
+// the bank (layout.refs = 0 or >= its size), every reference with the
+// nearest first (it names the reference behind a missing finding) and the
+// rest unranked. With every reference the step's cost grows with the bank
+// (about n x objects^2 descriptor products per frame); set layout.refs for
+// a large bank.
+//
+// A reference exclude >= 0 is left out (the self-check inspects images
+// made from it).
+func (e *Engine) layoutRefIdx(gv []float32, n, exclude int) []int {
+	var s retrievalScratch
+	all := len(e.bank.Refs)
+	if exclude >= 0 {
+		all--
+	}
+	if n < all {
+		return e.index.nearestExcept(gv, n, exclude, &s)
+	}
+	first := e.index.nearestExcept(gv, 1, exclude, &s)
+	out := make([]int, 0, all)
+	out = append(out, first...)
+	for i := range e.bank.Refs {
+		if i != exclude && (len(first) == 0 || i != first[0]) {
+			out = append(out, i)
 		}
-		cs = append(cs, cand{i, sqDist(refs[i].Global, q)})
-	}
-	sort.Slice(cs, func(a, b int) bool { return cs[a].d < cs[b].d || (cs[a].d == cs[b].d && cs[a].i < cs[b].i) })
-	k = min(k, len(cs))
-	out := make([]int, k)
-	for j := 0; j < k; j++ {
-		out[j] = cs[j].i
 	}
 	return out
 }

@@ -66,8 +66,9 @@ func selfCheck(ctx context.Context, be *Backend, p config.Pipeline, bank *Bank) 
 	n := len(bank.Refs)
 	step := max(1, n/selfCheckImages)
 	var samples []synthSample
+	ix := scanIndex(bank.Refs)
 	for r := 0; r < n; r += step {
-		peers := nearestRefs(bank.Refs, bank.Refs[r].Global, p.K, r)
+		peers := ix.others(r, p.K)
 		for ti, typ := range SynthTypes {
 			img := syn.make(typ, r, peers)
 			if img == nil {

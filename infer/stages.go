@@ -75,15 +75,6 @@ func ExtractFrame(fe FeatureExtractor, frame, resized *Image) (*FeatureMap, erro
 	return fe.Extract(resized)
 }
 
-// extractFrame is extract with the frame as the camera took it handed to a
-// FrameFeatureExtractor; other extractors get img, the resized view.
-func extractFrame(be *Backend, frame, img *Image, bank *Bank) (*FeatureMap, error) {
-	if fe, ok := be.Features.(FrameFeatureExtractor); ok && frame != nil {
-		return extract(&Backend{Features: frameFeatures{fe, frame}}, img, bank)
-	}
-	return extract(be, img, bank)
-}
-
 // FrameSegmenter is an optional form of a Segmenter that sees the frame as
 // the camera took it (SAM: longest side 1024, aspect kept) rather than the
 // engine's input_size x input_size resize, and returns its masks on the

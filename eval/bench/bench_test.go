@@ -33,7 +33,7 @@ func TestRunEnrolsAndMeasures(t *testing.T) {
 		t.Errorf("enrolment time %v, want > 0", rep.EnrolSec)
 	}
 	want := []string{infer.StagePreprocess, infer.StageFeatures, infer.StageRetrieval, infer.StageSegmentation,
-		infer.StageUpsampling, infer.StageObjects, infer.StageDCGA, infer.StageOMM, infer.StageAMM, infer.StageTerms, infer.StageResult, StageTotal}
+		infer.StageObjects, infer.StageUpsampling, infer.StageDCGA, infer.StageOMM, infer.StageAMM, infer.StageTerms, infer.StageResult, StageTotal}
 	var got []string
 	var stageSum float64
 	for _, s := range rep.Stages {

@@ -637,7 +637,7 @@ func MeanMetrics(cats []*Category, methods []string) map[string]*Metrics {
 // pipeline order, then the totals.
 func stats(t map[string][]float64) []Stat {
 	order := []string{infer.StagePreprocess, infer.StageFeatures, infer.StageRetrieval, infer.StageSegmentation,
-		infer.StageUpsampling, infer.StageObjects, infer.StageDCGA, infer.StageOMM, infer.StageAMM, infer.StageResult, "total", PatchKNN}
+		infer.StageObjects, infer.StageUpsampling, infer.StageDCGA, infer.StageOMM, infer.StageAMM, infer.StageResult, "total", PatchKNN}
 	var names []string
 	for _, n := range order {
 		if _, ok := t[n]; ok {

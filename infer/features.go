@@ -1,0 +1,57 @@
+package infer
+
+import (
+	"errors"
+	"fmt"
+)
+
+// preprocess is step 1: the engine's input_size x input_size view of the
+// frame, in [0,1]. Stages that see the frame as the camera took it (SAM)
+// get the frame itself beside it.
+func (e *Engine) preprocess(frame *Image) *Image {
+	if size := e.p.InputSize; frame.W != size || frame.H != size {
+		return Resize(frame, size, size)
+	}
+	return frame
+}
+
+// extractFrame is step 2, the backbone features: extract with the frame as
+// the camera took it handed to a FrameFeatureExtractor; other extractors
+// get img, the resized view.
+func extractFrame(be *Backend, frame, img *Image, bank *Bank) (*FeatureMap, error) {
+	if fe, ok := be.Features.(FrameFeatureExtractor); ok && frame != nil {
+		return extract(&Backend{Features: frameFeatures{fe, frame}}, img, bank)
+	}
+	return extract(be, img, bank)
+}
+
+// extract runs the backbone and standardises its channels with the bank's
+// normalisation (nil bank: leave as is).
+func extract(be *Backend, img *Image, bank *Bank) (*FeatureMap, error) {
+	f, err := be.Features.Extract(img)
+	if err != nil {
+		return nil, fmt.Errorf("features: %w", err)
+	}
+	if f == nil || f.C <= 0 || f.H <= 0 || f.W <= 0 || len(f.Data) != f.C*f.H*f.W {
+		return nil, errors.New("features: backend returned a malformed feature map")
+	}
+	if bank != nil {
+		r := &bank.Refs[0].Feat
+		if f.C != r.C || f.H != r.H || f.W != r.W {
+			return nil, fmt.Errorf("features: backend gives %dx%dx%d, bank holds %dx%dx%d", f.C, f.H, f.W, r.C, r.H, r.W)
+		}
+		standardize(f, bank.Norm)
+	}
+	return f, nil
+}
+
+func standardize(f *FeatureMap, n ChannelNorm) {
+	hw := f.H * f.W
+	for c := 0; c < f.C; c++ {
+		m, s := n.Mean[c], n.InvStd[c]
+		plane := f.Data[c*hw : (c+1)*hw]
+		for i, v := range plane {
+			plane[i] = (v - m) * s
+		}
+	}
+}
