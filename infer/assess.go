@@ -25,7 +25,9 @@ type assessment struct {
 	structMap  []float32 // Mahalanobis distance on the scored objects' pixels
 	objMax     []float32 // per query object: max of structMap over its pixels (0 if unscored)
 	structural float64   // S: image structural value (max or top-1% mean of structMap)
-	logical    float64   // L: soft count of unmatched query and reference objects
+	logical    float64   // L: soft count of unmatched query and reference objects, against the reference that leaves the fewest (countRefs)
+	fragment   []float64 // per query object: its fragment share (fragmentShare)
+	explain    int       // the reference, of the k, that leaves the fewest objects unmatched: the findings' reference
 	ommMs      float64   // time spent matching, for the stage timings
 
 	// The call in progress, for matchTask and objectMapTask; cleared when
@@ -113,14 +115,48 @@ func pick(cfg, calibrated float64) float64 {
 	return calibrated
 }
 
-// countRef is a reference known by its objects and descriptors only.
+// countRef is a reference the logical count matches against beyond the
+// AMM's k: its objects and their descriptors, no feature maps.
 type countRef struct {
 	desc [][]float32
 	objs []Object
 }
 
-// assess runs the OMM against each reference (step 8) and the AMM (step 9).
-func assess(q *view, qDesc [][]float32, refs []*view, refDesc [][][]float32, _ []countRef, pr params, structMap []float32) *assessment {
+// countRefs is how many nearest references the logical count is taken
+// against (the AMM's k among them). The count is the fewest objects any
+// one of them leaves unmatched: a part missing, extra or of the wrong kind
+// is unmatched against every good image, while a good frame's odd segment
+// or unusual pose is so against a few only, and more references give it
+// more chances to find one that agrees. Matching descriptors costs little
+// beside an AMM reference's upsampling.
+const countRefs = 16
+
+// unmatchedCount is the soft count of objects matching mt leaves in the
+// dustbin against reference objects objs: the query's, each weighted by
+// its partner's relevance and less its fragment share, and the
+// reference's, each by its relevance.
+func unmatchedCount(mt *matching, objs []Object, fragment []float64) float64 {
+	var count float64
+	for i := 0; i < mt.M; i++ {
+		w := 1.0
+		j := mt.Match[i]
+		if j < 0 {
+			j = mt.Nearest[i]
+		}
+		if j >= 0 {
+			w = objs[j].relevance()
+		}
+		count += w * mt.p(i, mt.N) * (1 - fragment[i])
+	}
+	for j := 0; j < mt.N; j++ {
+		count += objs[j].relevance() * mt.p(mt.M, j)
+	}
+	return count
+}
+
+// assess runs the OMM against each reference (step 8) and the AMM (step 9);
+// the logical count also matches against the extra references.
+func assess(q *view, qDesc [][]float32, refs []*view, refDesc [][][]float32, extra []countRef, pr params, structMap []float32) *assessment {
 	m, k := len(qDesc), len(refs)
 	// Few allocations per frame: one slice per element type, shared by
 	// the per-object values and every reference's matching.
@@ -169,11 +205,25 @@ func assess(q *view, qDesc [][]float32, refs []*view, refDesc [][][]float32, _ [
 	}
 	for i := range a.unmatched {
 		a.unmatched[i] *= 1 - fragment[i]
-		a.logical += a.unmatched[i]
 	}
+	a.fragment = fragment
+	a.logical = math.Inf(1)
 	for r, mt := range a.matchings {
-		for j := 0; j < mt.N; j++ {
-			a.logical += refs[r].Objects[j].relevance() * mt.p(mt.M, j) / float64(k)
+		if c := unmatchedCount(mt, refs[r].Objects, fragment); c < a.logical {
+			a.logical, a.explain = c, r
+		}
+	}
+	if len(extra) > 0 {
+		var most int
+		for _, c := range extra {
+			most = max(most, len(c.desc))
+		}
+		nf, ni, nb := matchSizes(m, most)
+		fs, is, bs := make([]float64, nf), make([]int, ni), make([]bool, nb)
+		var mt matching
+		for _, c := range extra {
+			matchInto(&mt, fs, is, bs, qDesc, c.desc, pr.dustbin, pr.tau, pr.matchThreshold, pr.iters)
+			a.logical = min(a.logical, unmatchedCount(&mt, c.objs, fragment))
 		}
 	}
 	for i := range a.structMap {

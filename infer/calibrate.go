@@ -154,7 +154,7 @@ func calibrate(ctx context.Context, be *Backend, p config.Pipeline, bank *Bank, 
 	// nbrs[i] the k first, its AMM references.
 	near, nbrs := make([][]int, n), make([][]int, n)
 	for i := range bank.Refs {
-		near[i] = ix.others(i, k)
+		near[i] = ix.others(i, max(k, countRefs))
 		nbrs[i] = near[i][:min(k, len(near[i]))]
 	}
 	// Rule 2.

@@ -15,7 +15,7 @@ import (
 //     structural z-score (Mahalanobis relative to the good images'
 //     leave-one-out spread, clipped at 0);
 //   - logical: objects that went to the dustbin (unmatched query
-//     objects, and the nearest reference's unmatched objects painted at
+//     objects, and the explaining reference's unmatched objects painted at
 //     their reference place: missing) carry the logical z-score scaled
 //     by their dustbin mass;
 //   - layout: the object out of place, the part too many, or the
@@ -56,31 +56,34 @@ func (e *Engine) result(q *view, refs []*view, refIdx []int, a *assessment, lay 
 			}
 		}
 	}
-	// Logical candidates: query objects and nearest-reference objects that
-	// went to the dustbin.
+	// Logical candidates: the objects the explaining reference's matching
+	// sent to the dustbin, on both sides, each with its share of the count.
 	var cands []logicalCand
 	if e.p.Mode != ModeLight {
-		cands = make([]logicalCand, 0, len(a.unmatched)+a.matchings[0].N)
-		maxMass := 0.0
-		for _, u := range a.unmatched {
-			maxMass = max(maxMass, u)
+		mt, ref := a.matchings[a.explain], refs[a.explain]
+		cands = make([]logicalCand, 0, mt.M+mt.N)
+		for i := 0; i < mt.M; i++ {
+			w := 1.0
+			if j := a.partners[i][a.explain]; j >= 0 {
+				w = ref.Objects[j].relevance()
+			}
+			cands = append(cands, logicalCand{kind: KindExtra, obj: q.Objects[i], mass: w * mt.p(i, mt.N) * (1 - a.fragment[i]), unmatched: mt.Match[i] < 0, view: q, index: i})
 		}
-		near := a.matchings[0]
-		for j := 0; j < near.N; j++ {
-			maxMass = max(maxMass, refs[0].Objects[j].relevance()*near.p(near.M, j))
+		for j := 0; j < mt.N; j++ {
+			cands = append(cands, logicalCand{kind: KindMissing, obj: ref.Objects[j], mass: ref.Objects[j].relevance() * mt.p(mt.M, j), unmatched: !mt.RefMatched[j], view: ref, index: j})
+		}
+		maxMass := 0.0
+		for _, c := range cands {
+			maxMass = max(maxMass, c.mass)
 		}
 		if zl := zl * w[termLogical]; zl > 0 && maxMass > 0 {
-			for i, u := range a.unmatched {
-				v := float32(zl * u / maxMass)
-				paint(res.Map, q, i, v)
-				cands = append(cands, logicalCand{kind: KindExtra, obj: q.Objects[i], mass: u, score: float64(v)})
+			for i := range cands {
+				c := &cands[i]
+				c.score = zl * c.mass / maxMass
+				paint(res.Map, c.view, c.index, float32(c.score))
 			}
-			for j := 0; j < near.N; j++ {
-				mass := refs[0].Objects[j].relevance() * near.p(near.M, j)
-				v := float32(zl * mass / maxMass)
-				paint(res.Map, refs[0], j, v)
-				cands = append(cands, logicalCand{kind: KindMissing, obj: refs[0].Objects[j], mass: mass, score: float64(v)})
-			}
+		} else {
+			cands = cands[:0]
 		}
 	}
 	if lay != nil {
@@ -100,11 +103,20 @@ func (e *Engine) result(q *view, refs []*view, refIdx []int, a *assessment, lay 
 	if fail && decided == termPatch && pt.cell >= 0 {
 		res.Findings = append([]Finding{pt.finding(e.p.InputSize, score)}, res.Findings...)
 	}
-	res.Matches = matchesOf(q, refs, a, e.p.InputSize)
+	// The explaining reference comes first, so that an objects panel of
+	// the matches against it shows what the findings say.
+	order := make([]int, 0, len(refIdx))
+	order = append(order, a.explain)
+	for r := range refIdx {
+		if r != a.explain {
+			order = append(order, r)
+		}
+	}
+	res.Matches = matchesOf(q, refs, a, order, e.p.InputSize)
 	res.terms = t
 	res.References = make([]string, 0, len(refIdx))
-	for _, i := range refIdx {
-		res.References = append(res.References, e.bank.Refs[i].Name)
+	for _, r := range order {
+		res.References = append(res.References, e.bank.Refs[refIdx[r]].Name)
 	}
 	return res
 }
@@ -125,10 +137,13 @@ func (e *Engine) finding(kind string, o Object, w int, score float64) Finding {
 }
 
 type logicalCand struct {
-	kind  string
-	obj   Object
-	mass  float64 // weighted dustbin mass
-	score float64
+	kind      string
+	obj       Object
+	mass      float64 // weighted dustbin mass
+	score     float64
+	unmatched bool  // left unmatched by the matching (not only partly in the dustbin)
+	view      *view // the view obj is object index of
+	index     int
 }
 
 // paint raises the map to at least v over object i of view v.
@@ -154,9 +169,9 @@ func paint(m []float32, vw *view, i int, v float32) {
 //     by a mismatched one.
 //
 // With fail set (the score above the bank's threshold) and none of these,
-// the image gets its most anomalous object: the object with the largest
-// dustbin mass when the logical part decided, else the object with the
-// largest structural score.
+// the image gets its most anomalous object: the unmatched object with the
+// largest dustbin mass when the logical part decided, else the object with
+// the largest structural score.
 func (e *Engine) findings(q *view, a *assessment, all []logicalCand, fail bool, decided int) []Finding {
 	var cands []logicalCand
 	top := -1
@@ -164,7 +179,7 @@ func (e *Engine) findings(q *view, a *assessment, all []logicalCand, fail bool, 
 		if c.mass >= 0.5 {
 			cands = append(cands, c)
 		}
-		if top < 0 || c.mass > all[top].mass {
+		if c.unmatched && (top < 0 || c.mass > all[top].mass) {
 			top = i
 		}
 	}

@@ -26,7 +26,8 @@ type Match struct {
 func (m Match) Matched() bool { return m.Query >= 0 && m.Object >= 0 }
 
 // matchesOf lists the OMM outcomes of an assessment in one allocation.
-func matchesOf(q *view, refs []*view, a *assessment, size int) []Match {
+// order lists the references in the order of Result.References.
+func matchesOf(q *view, refs []*view, a *assessment, order []int, size int) []Match {
 	n := 0
 	for _, mt := range a.matchings {
 		n += mt.M
@@ -37,9 +38,10 @@ func matchesOf(q *view, refs []*view, a *assessment, size int) []Match {
 		}
 	}
 	out := make([]Match, 0, n)
-	for r, mt := range a.matchings {
+	for pos, r := range order {
+		mt := a.matchings[r]
 		for i := 0; i < mt.M; i++ {
-			m := Match{Ref: r, Query: i, Object: mt.Match[i], QueryBox: mapToInput(q.Objects[i].Box, q.W, size), Prob: mt.p(i, mt.N)}
+			m := Match{Ref: pos, Query: i, Object: mt.Match[i], QueryBox: mapToInput(q.Objects[i].Box, q.W, size), Prob: mt.p(i, mt.N)}
 			if j := mt.Match[i]; j >= 0 {
 				m.RefBox, m.Prob = mapToInput(refs[r].Objects[j].Box, refs[r].W, size), mt.p(i, j)
 			}
@@ -47,7 +49,7 @@ func matchesOf(q *view, refs []*view, a *assessment, size int) []Match {
 		}
 		for j, hit := range mt.RefMatched {
 			if !hit {
-				out = append(out, Match{Ref: r, Query: -1, Object: j, RefBox: mapToInput(refs[r].Objects[j].Box, refs[r].W, size), Prob: mt.p(mt.M, j)})
+				out = append(out, Match{Ref: pos, Query: -1, Object: j, RefBox: mapToInput(refs[r].Objects[j].Box, refs[r].W, size), Prob: mt.p(mt.M, j)})
 			}
 		}
 	}

@@ -66,7 +66,7 @@ func (ix *refIndex) others(i, k int) []int {
 // the next call.
 func (e *Engine) retrieve(f *FeatureMap, exclude int, b *buffers) []int {
 	b.global = globalVectorInto(f, b.global)
-	n := e.p.K
+	n := max(e.p.K, countRefs)
 	if exclude >= 0 {
 		return e.index.nearestExcept(b.global, n, exclude, &b.ret)
 	}
