@@ -15,7 +15,7 @@ PREFIX  ?= /usr/local
 DESTDIR ?=
 UNITDIR ?= /etc/systemd/system
 
-.PHONY: all deps models build sizes test bench lint demo eval eval-bagbox eval-digits eval-tuning eval-recipes zoo-samples install clean soak fuzz memory
+.PHONY: all deps models build sizes test bench perf-report lint demo eval eval-bagbox eval-digits eval-tuning eval-recipes zoo-samples install clean soak fuzz memory
 
 all: build
 
@@ -50,6 +50,11 @@ BENCH_OLD ?= 4594763
 bench: deps
 	$(GO) test -run '^$$' -bench Retrieval -benchtime 50x ./infer/
 	GO=$(GO) scripts/bench-compare.sh $(BENCH_OLD)
+
+# samlad bench's per-stage table at 224 and 448 px, x1 and x8, one and two
+# cameras, written to eval/results/perf/bench.md (docs/performance.md).
+perf-report: build
+	@scripts/perf-report.sh
 
 lint: build
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
