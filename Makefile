@@ -42,7 +42,7 @@ test: deps models
 	$(GO) vet ./...
 	$(GO) test -p 2 -timeout $(TEST_TIMEOUT) ./...
 
-# Benchmarks, not part of make test (README "Performance"): retrieval at 400
+# Benchmarks, not part of make test (docs/performance.md): retrieval at 400
 # and 5,000 references, then BenchmarkInspect (224/448 px, x1-x8, time,
 # stages, allocations) of the working tree against BENCH_OLD in the same
 # run, as a benchstat table. A single stage table: bin/samlad bench.
@@ -109,7 +109,7 @@ eval-recipes: build
 zoo-samples: build
 	$(LAB) scenes --samples docs/zoo --seed 1 --size 192
 
-# The long forms of the reliability tests (README "Reliability"), not part of
+# The long forms of the reliability tests (docs/reliability.md), not part of
 # make test (about 6 minutes on 2 cores): the soak over SOAK_FRAMES frames on
 # the built binary (RSS, threads) and in process through OpenCV's capture
 # (goroutines; built with -tags matprofile, so no gocv.Mat may be left live),
@@ -125,7 +125,7 @@ soak: deps
 
 # The daemon's resident memory at the default engine and input size (224 px),
 # at 5 triggers per second and at twice the sustainable rate, written to
-# docs/results/memory-224.md (the README's memory figures; about 1 minute).
+# docs/results/memory-224.md (docs/performance.md; about 1 minute).
 memory: deps
 	SAMLAD_MEMORY_REPORT=$(CURDIR)/docs/results/memory-224.md $(GO) test -count=1 -timeout 20m -v -run '^TestMemoryAt224$$' ./daemon
 
