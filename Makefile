@@ -15,7 +15,7 @@ PREFIX  ?= /usr/local
 DESTDIR ?=
 UNITDIR ?= /etc/systemd/system
 
-.PHONY: all deps models build sizes test bench perf-report lint demo eval eval-bagbox eval-digits eval-tuning eval-recipes zoo-samples install clean soak fuzz memory
+.PHONY: all deps models build sizes test bench perf-report doc-figures lint demo eval eval-bagbox eval-digits eval-tuning eval-recipes zoo-samples install clean soak fuzz memory
 
 all: build
 
@@ -103,6 +103,11 @@ eval-recipes: build
 	$(LAB) eval digitanatomy --seeds 101 --baseline=false --data $(EVAL_DATA) --out eval/results/digitanatomy/ablation-101 --ablate
 	$(LAB) eval scenes --seeds 7 --baseline=false --data $(EVAL_DATA) --out eval/results/scenes/ablation-7 --ablate
 	$(LAB) eval digitanatomy --seeds 7 --baseline=false --data $(EVAL_DATA) --out eval/results/digitanatomy/ablation-7 --ablate
+
+# The example heatmap and objects panel in docs/ (README, docs/mqtt.md,
+# docs/objects.md): a generated box with an extra part, inspected.
+doc-figures: build
+	@scripts/doc-figures.sh
 
 # One sample sheet per kind of the zoo (docs/zoo/, linked from
 # docs/evaluation.md): good, a logical and a structural anomaly.
