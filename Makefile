@@ -15,7 +15,7 @@ PREFIX  ?= /usr/local
 DESTDIR ?=
 UNITDIR ?= /etc/systemd/system
 
-.PHONY: all deps models build sizes test bench perf-report doc-figures lint demo eval eval-bagbox eval-digits eval-tuning eval-recipes zoo-samples install clean soak fuzz memory
+.PHONY: all deps models build sizes test bench perf-report doc-figures check-links lint demo eval eval-bagbox eval-digits eval-tuning eval-recipes zoo-samples install clean soak fuzz memory
 
 all: build
 
@@ -55,6 +55,11 @@ bench: deps
 # cameras, written to eval/results/perf/bench.md (docs/performance.md).
 perf-report: build
 	@scripts/perf-report.sh
+
+# Every relative link in README.md and docs/*.md names a tracked file (and
+# heading), inside the repository.
+check-links:
+	@scripts/check-links.py
 
 lint: build
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
