@@ -15,7 +15,7 @@ PREFIX  ?= /usr/local
 DESTDIR ?=
 UNITDIR ?= /etc/systemd/system
 
-.PHONY: all deps models build sizes test bench lint demo eval eval-bagbox eval-digits eval-tuning eval-recipes zoo-samples install clean soak fuzz memory
+.PHONY: all deps models build sizes test bench perf-report doc-figures check-links lint demo eval eval-bagbox eval-digits eval-tuning eval-recipes zoo-samples install clean soak fuzz memory
 
 all: build
 
@@ -42,7 +42,7 @@ test: deps models
 	$(GO) vet ./...
 	$(GO) test -p 2 -timeout $(TEST_TIMEOUT) ./...
 
-# Benchmarks, not part of make test (README "Performance"): retrieval at 400
+# Benchmarks, not part of make test (docs/performance.md): retrieval at 400
 # and 5,000 references, then BenchmarkInspect (224/448 px, x1-x8, time,
 # stages, allocations) of the working tree against BENCH_OLD in the same
 # run, as a benchstat table. A single stage table: bin/samlad bench.
@@ -50,6 +50,16 @@ BENCH_OLD ?= 4594763
 bench: deps
 	$(GO) test -run '^$$' -bench Retrieval -benchtime 50x ./infer/
 	GO=$(GO) scripts/bench-compare.sh $(BENCH_OLD)
+
+# samlad bench's per-stage table at 224 and 448 px, x1 and x8, one and two
+# cameras, written to eval/results/perf/bench.md (docs/performance.md).
+perf-report: build
+	@scripts/perf-report.sh
+
+# Every relative link in README.md and docs/*.md names a tracked file (and
+# heading), inside the repository.
+check-links:
+	@scripts/check-links.py
 
 lint: build
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
@@ -99,12 +109,17 @@ eval-recipes: build
 	$(LAB) eval scenes --seeds 7 --baseline=false --data $(EVAL_DATA) --out eval/results/scenes/ablation-7 --ablate
 	$(LAB) eval digitanatomy --seeds 7 --baseline=false --data $(EVAL_DATA) --out eval/results/digitanatomy/ablation-7 --ablate
 
+# The example heatmap and objects panel in docs/ (README, docs/mqtt.md,
+# docs/objects.md): a generated box with an extra part, inspected.
+doc-figures: build
+	@scripts/doc-figures.sh
+
 # One sample sheet per kind of the zoo (docs/zoo/, linked from
 # docs/evaluation.md): good, a logical and a structural anomaly.
 zoo-samples: build
 	$(LAB) scenes --samples docs/zoo --seed 1 --size 192
 
-# The long forms of the reliability tests (README "Reliability"), not part of
+# The long forms of the reliability tests (docs/reliability.md), not part of
 # make test (about 6 minutes on 2 cores): the soak over SOAK_FRAMES frames on
 # the built binary (RSS, threads) and in process through OpenCV's capture
 # (goroutines; built with -tags matprofile, so no gocv.Mat may be left live),
@@ -120,7 +135,7 @@ soak: deps
 
 # The daemon's resident memory at the default engine and input size (224 px),
 # at 5 triggers per second and at twice the sustainable rate, written to
-# docs/results/memory-224.md (the README's memory figures; about 1 minute).
+# docs/results/memory-224.md (docs/performance.md; about 1 minute).
 memory: deps
 	SAMLAD_MEMORY_REPORT=$(CURDIR)/docs/results/memory-224.md $(GO) test -count=1 -timeout 20m -v -run '^TestMemoryAt224$$' ./daemon
 
