@@ -226,6 +226,8 @@ func text(img *image.RGBA, p image.Point, s string, scale int, fg, bg color.RGBA
 	}
 }
 
+// bilinear samples as infer.Bilinear does, in float64 (actuate may not
+// import infer).
 func bilinear(m []float32, w, h int, x, y float64) float64 {
 	x = min(max(x, 0), float64(w-1))
 	y = min(max(y, 0), float64(h-1))

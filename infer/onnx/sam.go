@@ -613,7 +613,8 @@ func interiorPoint(bits []uint8, w, h int) (int, int) {
 	return bx, by
 }
 
-// resample fills dst (len(ys) x len(xs)) from a src plane of row width sw.
+// resample fills dst (len(ys) x len(xs)) from a src plane of row width sw,
+// with the taps of gridSamples (crop-aware, so not resizePlane's).
 func resample(dst, src []float32, sw int, xs, ys []sample) {
 	w := len(xs)
 	for y, sy := range ys {
