@@ -19,6 +19,7 @@ import (
 	"time"
 
 	"github.com/samlad/samlad/config"
+	"github.com/samlad/samlad/config/backoff"
 )
 
 // Frame is one captured frame, or the error of one that could not be captured.
@@ -194,12 +195,13 @@ func (c *Camera) Run(ctx context.Context) error {
 	}
 	defer c.finish()
 
-	delay, attempt := c.cfg.ReconnectMin.D(), 0
+	retry, attempt := backoff.Backoff{Min: c.cfg.ReconnectMin.D(), Max: c.cfg.ReconnectMax.D()}, 0
 	c.report(StateEvent{State: StateOpening})
 	for {
 		g, err := open(c.cfg)
 		if err == nil {
-			attempt, delay = 0, c.cfg.ReconnectMin.D()
+			attempt = 0
+			retry.Reset()
 			c.report(StateEvent{State: StateOnline})
 			err = c.serve(ctx, g)
 			g.close()
@@ -215,11 +217,11 @@ func (c *Camera) Run(ctx context.Context) error {
 			return nil
 		}
 		attempt++
+		delay := retry.Next()
 		c.report(StateEvent{State: StateLost, Err: err, Attempt: attempt, Retry: delay})
 		if !c.wait(ctx, delay, err) {
 			return nil
 		}
-		delay = min(2*delay, c.cfg.ReconnectMax.D())
 		c.report(StateEvent{State: StateReconnecting, Attempt: attempt})
 	}
 }

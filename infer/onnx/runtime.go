@@ -16,6 +16,7 @@ import (
 	ort "github.com/yalue/onnxruntime_go"
 
 	"github.com/samlad/samlad/config"
+	"github.com/samlad/samlad/config/backoff"
 )
 
 // Execution provider names, as in config.Runtime.Providers.
@@ -214,7 +215,8 @@ type session struct {
 	// transient GPU error does not pin the fallback forever.
 	idx, home int
 	retryAt   time.Time
-	backoff   time.Duration
+	retry     backoff.Backoff
+	backoff   time.Duration // the wait before retryAt
 	retrying  bool
 	// testFault, when set, fails runs on the providers it says: a
 	// stand-in for a GPU failing at runtime, which tests cannot reach.
@@ -376,7 +378,8 @@ func (s *session) runLocked(fill func(in [][]float32), read func(out [][]float32
 	if rerr := s.openFrom(failed + 1); rerr != nil {
 		return fmt.Errorf("%w; recovery: %v", err, rerr)
 	}
-	s.backoff = retryMin
+	s.retry = backoff.Backoff{Min: retryMin, Max: retryMax}
+	s.backoff = s.retry.Next()
 	s.retryAt = time.Now().Add(s.backoff)
 	return s.runOnce(fill, read)
 }
@@ -399,7 +402,7 @@ func (s *session) retryHome() {
 	s.retrying = false
 	if err != nil {
 		s.s, s.idx = cur, curIdx
-		s.backoff = min(2*s.backoff, retryMax)
+		s.backoff = s.retry.Next()
 		s.retryAt = time.Now().Add(s.backoff)
 		slog.Warn("onnx: execution provider still failing; staying on the fallback", "model", s.model,
 			"provider", s.chain[s.home], "fallback", curProv, "retry_in", s.backoff, "err", err)
