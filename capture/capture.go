@@ -235,6 +235,20 @@ func (c *Camera) serve(ctx context.Context, g grabber) error {
 	return c.serveOnDemand(ctx, g)
 }
 
+// frame is the frame for trigger t taken at now: g's image when err (the
+// grab's) is nil, otherwise the error, which it also returns, the image's
+// own when decoding it failed.
+func (c *Camera) frame(g grabber, t trigger, now time.Time, origin string, err error) (Frame, error) {
+	f := Frame{PartID: t.partID, Triggered: t.at, Time: now, Origin: origin}
+	if err == nil {
+		f.Image, err = g.image()
+	}
+	if err != nil {
+		f.Err = fmt.Errorf("camera %q: %w", c.cfg.Name, err)
+	}
+	return f, err
+}
+
 // serveOnDemand reads a file or folder source only when a frame is due.
 func (c *Camera) serveOnDemand(ctx context.Context, g grabber) error {
 	next := time.Now()
@@ -261,13 +275,7 @@ func (c *Camera) serveOnDemand(ctx context.Context, g grabber) error {
 			}
 			return err
 		}
-		f := Frame{PartID: t.partID, Triggered: t.at, Time: time.Now(), Origin: origin}
-		if err == nil {
-			f.Image, err = g.image()
-		}
-		if err != nil {
-			f.Err = fmt.Errorf("camera %q: %w", c.cfg.Name, err)
-		}
+		f, err := c.frame(g, t, time.Now(), origin, err)
 		if !c.send(ctx, f) {
 			return nil
 		}
@@ -324,13 +332,7 @@ func (c *Camera) serveLive(ctx context.Context, g grabber) error {
 		if !due {
 			continue
 		}
-		f := Frame{PartID: t.partID, Triggered: t.at, Time: now, Origin: origin}
-		if err == nil {
-			f.Image, err = g.image()
-		}
-		if err != nil {
-			f.Err = fmt.Errorf("camera %q: %w", c.cfg.Name, err)
-		}
+		f, _ := c.frame(g, t, now, origin, err)
 		if !c.send(ctx, f) {
 			return nil
 		}
