@@ -37,6 +37,30 @@ var env struct {
 	failed map[string]error
 }
 
+// openVerified verifies the manifests' model files and opens a stage with
+// open, holding ONNX Runtime (released again when either fails) with Go's
+// signal handlers saved around the providers' loading (see signals.go).
+func openVerified[T any](library string, ms []*Manifest, open func() (T, error)) (T, error) {
+	saveSignals()
+	defer restoreSignals()
+	var zero T
+	if err := acquireEnv(library); err != nil {
+		return zero, err
+	}
+	for _, m := range ms {
+		if err := m.Verify(); err != nil {
+			releaseEnv()
+			return zero, err
+		}
+	}
+	t, err := open()
+	if err != nil {
+		releaseEnv()
+		return zero, err
+	}
+	return t, nil
+}
+
 func acquireEnv(library string) error {
 	env.Lock()
 	defer env.Unlock()
