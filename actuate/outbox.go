@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"hash/crc32"
-	"io"
 	"os"
 	"path/filepath"
 	"slices"
@@ -22,8 +21,9 @@ import (
 // The outbox is the persistent outgoing store: one file per accepted
 // verdict (its reject and verdict messages), named by a growing id, written
 // through atomicfile (a temporary, fsynced, renamed, the directory fsynced),
-// so that a message is either wholly in the store or not at all, and survives SIGKILL and power loss
-// (without fsync, mqtt.store_no_fsync, only SIGKILL).
+// so that a message is either wholly in the store or not at all, and
+// survives SIGKILL and power loss (without fsync, mqtt.store_no_fsync, only
+// SIGKILL).
 // A file is removed once the broker has acknowledged all its messages. Only
 // ids and sequence numbers stay in memory, so memory is bounded by the limit
 // whatever the outage lasts.
@@ -177,11 +177,11 @@ func (o *outbox) put(e entry) (uint64, error) {
 	}
 	id := o.next
 	final := o.path(id)
-	write := atomicfile.Write // temporary ".<name>.<random>.tmp", removed at open when cut short
+	write := atomicfile.WriteFile // temporary ".<name>.<random>.tmp", removed at open when cut short
 	if !o.fsync {
-		write = atomicfile.WriteNoSync
+		write = atomicfile.WriteFileNoSync
 	}
-	if err := write(final, 0o640, func(w io.Writer) error { _, err := w.Write(body); return err }); err != nil {
+	if err := write(final, body, 0o640); err != nil {
 		os.Remove(final) // the rename may have happened before the directory sync failed
 		return 0, fmt.Errorf("outgoing store %s: %w", o.dir, err)
 	}

@@ -19,38 +19,45 @@ import (
 // (".<base>.<random>.tmp"), fsyncs it, renames it over path and fsyncs the
 // directory, so that the new name is durable too. The file gets mode perm.
 // On any error path is left as it was and the temporary is removed.
+// fill's writes are buffered.
 func Write(path string, perm fs.FileMode, fill func(io.Writer) error) error {
-	return write(path, perm, true, fill)
+	return write(path, perm, true, func(f *os.File) error {
+		w := bufio.NewWriterSize(f, 1<<16)
+		if err := fill(w); err != nil {
+			return err
+		}
+		return w.Flush()
+	})
 }
 
-// WriteFile is Write of data.
+// WriteFile is Write of data, unbuffered.
 func WriteFile(path string, data []byte, perm fs.FileMode) error {
-	return Write(path, perm, func(w io.Writer) error {
-		_, err := w.Write(data)
+	return write(path, perm, true, func(f *os.File) error {
+		_, err := f.Write(data)
 		return err
 	})
 }
 
-// WriteNoSync is Write without either fsync: a killed process still never
-// leaves a part of a file at path, but a power cut may lose the write.
-func WriteNoSync(path string, perm fs.FileMode, fill func(io.Writer) error) error {
-	return write(path, perm, false, fill)
+// WriteFileNoSync is WriteFile without either fsync: a killed process
+// still never leaves a part of a file at path, but a power cut may lose
+// the write.
+func WriteFileNoSync(path string, data []byte, perm fs.FileMode) error {
+	return write(path, perm, false, func(f *os.File) error {
+		_, err := f.Write(data)
+		return err
+	})
 }
 
-func write(path string, perm fs.FileMode, sync bool, fill func(io.Writer) error) error {
+func write(path string, perm fs.FileMode, sync bool, fill func(*os.File) error) error {
 	dir := filepath.Dir(path)
 	tmp, err := os.CreateTemp(dir, "."+filepath.Base(path)+".*.tmp")
 	if err != nil {
 		return err
 	}
 	defer os.Remove(tmp.Name()) // fails harmlessly after the rename
-	w := bufio.NewWriterSize(tmp, 1<<16)
 	err = tmp.Chmod(perm)
 	if err == nil {
-		err = fill(w)
-	}
-	if err == nil {
-		err = w.Flush()
+		err = fill(tmp)
 	}
 	if err == nil && sync {
 		err = tmp.Sync()

@@ -111,20 +111,19 @@ func TestWriteRenameFailureRemovesTemporary(t *testing.T) {
 	}
 }
 
-func TestWriteNoSyncSkipsDirectorySync(t *testing.T) {
+func TestWriteFileNoSyncSkipsDirectorySync(t *testing.T) {
 	called := false
 	syncDir = func(string) error { called = true; return nil }
 	t.Cleanup(func() { syncDir = SyncDir })
 	path := filepath.Join(t.TempDir(), "entry")
-	err := WriteNoSync(path, 0o640, func(w io.Writer) error { _, err := io.WriteString(w, "msg"); return err })
-	if err != nil {
+	if err := WriteFileNoSync(path, []byte("msg"), 0o640); err != nil {
 		t.Fatal(err)
 	}
 	if got := read(t, path); got != "msg" {
 		t.Errorf("content %q", got)
 	}
 	if called {
-		t.Error("WriteNoSync synced the directory")
+		t.Error("WriteFileNoSync synced the directory")
 	}
 }
 
