@@ -15,6 +15,7 @@ import (
 	mqtt "github.com/eclipse/paho.mqtt.golang"
 
 	"github.com/samlad/samlad/config"
+	"github.com/samlad/samlad/config/backoff"
 )
 
 // Heatmap modes (actuate.heatmap).
@@ -449,8 +450,7 @@ drain:
 // back off, repeat, until Close.
 func (c *Client) run() {
 	defer close(c.done)
-	delay := time.Duration(0)
-	maxDelay := orDefault(c.cfg.MaxReconnectInterval.D(), time.Second)
+	retry := backoff.Backoff{Min: minBackoff, Max: orDefault(c.cfg.MaxReconnectInterval.D(), time.Second)}
 	attempts := 0
 	for c.ctx.Err() == nil {
 		sess, lost, present, err := c.connect()
@@ -465,8 +465,7 @@ func (c *Client) run() {
 		if err != nil {
 			attempts++
 			c.noteFailure(err, attempts)
-			delay = min(max(2*delay, minBackoff), maxDelay)
-			if !sleepCtx(c.ctx, jitter(delay)) {
+			if !sleepCtx(c.ctx, jitter(retry.Next())) {
 				return
 			}
 			continue
@@ -480,10 +479,9 @@ func (c *Client) run() {
 		if time.Since(start) < stableSession {
 			c.log.Warn("mqtt session ended within a second of connecting; if this repeats, another client may use the same mqtt.client_id or the ACL may deny our topics")
 		} else {
-			delay = 0
+			retry.Reset()
 		}
-		delay = min(max(2*delay, minBackoff), maxDelay)
-		if !sleepCtx(c.ctx, jitter(delay)) {
+		if !sleepCtx(c.ctx, jitter(retry.Next())) {
 			return
 		}
 	}

@@ -14,13 +14,16 @@ import (
 	"sync"
 	"syscall"
 	"time"
+
+	"github.com/samlad/samlad/config/atomicfile"
 )
 
 // The outbox is the persistent outgoing store: one file per accepted
 // verdict (its reject and verdict messages), named by a growing id, written
-// to a temporary name, fsynced and renamed, so that a message is either
-// wholly in the store or not at all, and survives SIGKILL and power loss
-// (without fsync, mqtt.store_no_fsync, only SIGKILL).
+// through atomicfile (a temporary, fsynced, renamed, the directory fsynced),
+// so that a message is either wholly in the store or not at all, and
+// survives SIGKILL and power loss (without fsync, mqtt.store_no_fsync, only
+// SIGKILL).
 // A file is removed once the broker has acknowledged all its messages. Only
 // ids and sequence numbers stay in memory, so memory is bounded by the limit
 // whatever the outage lasts.
@@ -77,7 +80,6 @@ type outbox struct {
 	policy string
 	fsync  bool
 	lock   *os.File
-	dirf   *os.File
 
 	mu      sync.Mutex
 	queue   []pending // ascending ids
@@ -116,10 +118,6 @@ func openOutbox(dir string, limit int, policy string, fsync bool) (o *outbox, ba
 		return nil, nil, fmt.Errorf("outgoing store %s is in use by another samlad process (%v); give each instance its own mqtt.store_dir", dir, err)
 	}
 	o = &outbox{dir: dir, limit: limit, policy: policy, fsync: fsync, lock: lock, next: 1}
-	if o.dirf, err = os.Open(dir); err != nil {
-		o.close()
-		return nil, nil, fmt.Errorf("outgoing store %s: %w", dir, err)
-	}
 	names, err := os.ReadDir(dir)
 	if err != nil {
 		o.close()
@@ -179,18 +177,13 @@ func (o *outbox) put(e entry) (uint64, error) {
 	}
 	id := o.next
 	final := o.path(id)
-	tmp := strings.TrimSuffix(final, entryExt) + tmpExt
-	if err := writeFile(tmp, body, o.fsync); err != nil {
-		os.Remove(tmp)
-		return 0, fmt.Errorf("outgoing store %s: %w", o.dir, err)
+	write := atomicfile.WriteFile // temporary ".<name>.<random>.tmp", removed at open when cut short
+	if !o.fsync {
+		write = atomicfile.WriteFileNoSync
 	}
-	if err := os.Rename(tmp, final); err != nil {
-		os.Remove(tmp)
+	if err := write(final, body, 0o640); err != nil {
+		os.Remove(final) // the rename may have happened before the directory sync failed
 		return 0, fmt.Errorf("outgoing store %s: %w", o.dir, err)
-	}
-	if err := o.syncDir(); err != nil { // make the new name durable too
-		os.Remove(final)
-		return 0, fmt.Errorf("outgoing store %s: sync directory: %w", o.dir, err)
 	}
 	o.next++
 	o.queue = append(o.queue, pending{id: id, camera: e.Camera, seq: e.Seq})
@@ -286,9 +279,6 @@ func (o *outbox) quarantine(id uint64) {
 }
 
 func (o *outbox) close() {
-	if o.dirf != nil {
-		o.dirf.Close()
-	}
 	o.lock.Close() // releases the flock
 }
 
@@ -319,31 +309,6 @@ func decodeEntry(b []byte) (entry, error) {
 		return e, errors.New("entry without messages")
 	}
 	return e, nil
-}
-
-func (o *outbox) syncDir() error {
-	if !o.fsync {
-		return nil
-	}
-	return o.dirf.Sync()
-}
-
-func writeFile(path string, b []byte, fsync bool) error {
-	f, err := os.OpenFile(path, os.O_CREATE|os.O_EXCL|os.O_WRONLY, 0o640)
-	if err != nil {
-		return err
-	}
-	if _, err := f.Write(b); err != nil {
-		f.Close()
-		return err
-	}
-	if fsync {
-		if err := f.Sync(); err != nil {
-			f.Close()
-			return err
-		}
-	}
-	return f.Close()
 }
 
 // age is how long ago the entry was accepted.

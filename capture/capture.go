@@ -19,6 +19,7 @@ import (
 	"time"
 
 	"github.com/samlad/samlad/config"
+	"github.com/samlad/samlad/config/backoff"
 )
 
 // Frame is one captured frame, or the error of one that could not be captured.
@@ -194,12 +195,13 @@ func (c *Camera) Run(ctx context.Context) error {
 	}
 	defer c.finish()
 
-	delay, attempt := c.cfg.ReconnectMin.D(), 0
+	retry, attempt := backoff.Backoff{Min: c.cfg.ReconnectMin.D(), Max: c.cfg.ReconnectMax.D()}, 0
 	c.report(StateEvent{State: StateOpening})
 	for {
 		g, err := open(c.cfg)
 		if err == nil {
-			attempt, delay = 0, c.cfg.ReconnectMin.D()
+			attempt = 0
+			retry.Reset()
 			c.report(StateEvent{State: StateOnline})
 			err = c.serve(ctx, g)
 			g.close()
@@ -215,11 +217,11 @@ func (c *Camera) Run(ctx context.Context) error {
 			return nil
 		}
 		attempt++
+		delay := retry.Next()
 		c.report(StateEvent{State: StateLost, Err: err, Attempt: attempt, Retry: delay})
 		if !c.wait(ctx, delay, err) {
 			return nil
 		}
-		delay = min(2*delay, c.cfg.ReconnectMax.D())
 		c.report(StateEvent{State: StateReconnecting, Attempt: attempt})
 	}
 }
@@ -231,6 +233,20 @@ func (c *Camera) serve(ctx context.Context, g grabber) error {
 		return c.serveLive(ctx, g)
 	}
 	return c.serveOnDemand(ctx, g)
+}
+
+// frame is the frame for trigger t taken at now: g's image when err (the
+// grab's) is nil, otherwise the error, which it also returns, the image's
+// own when decoding it failed.
+func (c *Camera) frame(g grabber, t trigger, now time.Time, origin string, err error) (Frame, error) {
+	f := Frame{PartID: t.partID, Triggered: t.at, Time: now, Origin: origin}
+	if err == nil {
+		f.Image, err = g.image()
+	}
+	if err != nil {
+		f.Err = fmt.Errorf("camera %q: %w", c.cfg.Name, err)
+	}
+	return f, err
 }
 
 // serveOnDemand reads a file or folder source only when a frame is due.
@@ -259,13 +275,7 @@ func (c *Camera) serveOnDemand(ctx context.Context, g grabber) error {
 			}
 			return err
 		}
-		f := Frame{PartID: t.partID, Triggered: t.at, Time: time.Now(), Origin: origin}
-		if err == nil {
-			f.Image, err = g.image()
-		}
-		if err != nil {
-			f.Err = fmt.Errorf("camera %q: %w", c.cfg.Name, err)
-		}
+		f, err := c.frame(g, t, time.Now(), origin, err)
 		if !c.send(ctx, f) {
 			return nil
 		}
@@ -322,13 +332,7 @@ func (c *Camera) serveLive(ctx context.Context, g grabber) error {
 		if !due {
 			continue
 		}
-		f := Frame{PartID: t.partID, Triggered: t.at, Time: now, Origin: origin}
-		if err == nil {
-			f.Image, err = g.image()
-		}
-		if err != nil {
-			f.Err = fmt.Errorf("camera %q: %w", c.cfg.Name, err)
-		}
+		f, _ := c.frame(g, t, now, origin, err)
 		if !c.send(ctx, f) {
 			return nil
 		}

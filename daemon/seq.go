@@ -8,6 +8,8 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+
+	"github.com/samlad/samlad/config/atomicfile"
 )
 
 // sequence hands out a camera's verdict sequence numbers. Numbers persist
@@ -109,31 +111,11 @@ func (s *sequence) Close() error {
 	return writeAtomic(s.path, strconv.FormatUint(s.next, 10)+" "+seqStopped)
 }
 
-// writeAtomic replaces path with content via write, fsync, rename and a directory
-// fsync, so that the file is never seen half-written after a crash.
+// writeAtomic replaces path with content, so that the file is never seen
+// half-written after a crash.
 func writeAtomic(path string, content string) error {
-	tmp, err := os.CreateTemp(filepath.Dir(path), filepath.Base(path)+".tmp*")
-	if err != nil {
+	if err := atomicfile.WriteFile(path, []byte(content+"\n"), 0o600); err != nil {
 		return fmt.Errorf("persist sequence %s: %w", path, err)
-	}
-	defer os.Remove(tmp.Name()) // no-op after a successful rename
-	if _, err := tmp.WriteString(content + "\n"); err != nil {
-		tmp.Close()
-		return fmt.Errorf("persist sequence %s: %w", path, err)
-	}
-	if err := tmp.Sync(); err != nil {
-		tmp.Close()
-		return fmt.Errorf("persist sequence %s: %w", path, err)
-	}
-	if err := tmp.Close(); err != nil {
-		return fmt.Errorf("persist sequence %s: %w", path, err)
-	}
-	if err := os.Rename(tmp.Name(), path); err != nil {
-		return fmt.Errorf("persist sequence %s: %w", path, err)
-	}
-	if d, err := os.Open(filepath.Dir(path)); err == nil {
-		d.Sync()
-		d.Close()
 	}
 	return nil
 }

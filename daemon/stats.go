@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/samlad/samlad/actuate"
+	"github.com/samlad/samlad/infer/quantile"
 )
 
 // latencyWindow is how many recent latencies the percentiles are taken over.
@@ -65,10 +66,10 @@ func (s *camStats) snapshot(cs *actuate.CameraStats, now time.Time) {
 	}
 }
 
-// percentile returns the nearest-rank percentile of sorted values.
+// percentile returns the nearest-rank percentile (Hyndman–Fan type 1) of
+// sorted values.
 func percentile(sorted []time.Duration, p float64) time.Duration {
-	i := int(p*float64(len(sorted))+0.999999) - 1
-	return sorted[min(max(i, 0), len(sorted)-1)]
+	return sorted[quantile.NearestRankIndex(len(sorted), p)]
 }
 
 func ms(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }

@@ -11,9 +11,9 @@ import (
 	"image"
 	"io"
 	"os"
-	"path/filepath"
 
 	"github.com/samlad/samlad/config"
+	"github.com/samlad/samlad/config/atomicfile"
 )
 
 // BankVersion is the bank file format version. Bump it whenever Bank, the
@@ -168,36 +168,17 @@ func (b *Bank) Save(path string) error {
 		return fmt.Errorf("save bank %s: encode: %w", path, err)
 	}
 	sum := sha256.Sum256(payload.Bytes())
-	tmp, err := os.CreateTemp(filepath.Dir(path), ".bank-*")
+	// A power cut leaves the old bank or the whole new one.
+	err := atomicfile.Write(path, 0o600, func(w io.Writer) error {
+		w.Write(bankMagic[:])
+		binary.Write(w, binary.LittleEndian, uint32(BankVersion))
+		binary.Write(w, binary.LittleEndian, uint64(payload.Len()))
+		w.Write(sum[:])
+		_, err := w.Write(payload.Bytes())
+		return err
+	})
 	if err != nil {
 		return fmt.Errorf("save bank %s: %w", path, err)
-	}
-	defer os.Remove(tmp.Name())
-	w := bufio.NewWriter(tmp)
-	w.Write(bankMagic[:])
-	binary.Write(w, binary.LittleEndian, uint32(BankVersion))
-	binary.Write(w, binary.LittleEndian, uint64(payload.Len()))
-	w.Write(sum[:])
-	w.Write(payload.Bytes())
-	if err := w.Flush(); err != nil {
-		tmp.Close()
-		return fmt.Errorf("save bank %s: %w", path, err)
-	}
-	// fsync before the rename and of the directory after it, so that a
-	// power cut leaves the old bank or the whole new one.
-	if err := tmp.Sync(); err != nil {
-		tmp.Close()
-		return fmt.Errorf("save bank %s: %w", path, err)
-	}
-	if err := tmp.Close(); err != nil {
-		return fmt.Errorf("save bank %s: %w", path, err)
-	}
-	if err := os.Rename(tmp.Name(), path); err != nil {
-		return fmt.Errorf("save bank %s: %w", path, err)
-	}
-	if d, err := os.Open(filepath.Dir(path)); err == nil {
-		d.Sync()
-		d.Close()
 	}
 	return nil
 }

@@ -7,6 +7,7 @@ import (
 	"sort"
 
 	"github.com/samlad/samlad/config"
+	quantilepkg "github.com/samlad/samlad/infer/quantile"
 )
 
 // Calibration rules (also in docs/engine.md "How the engine decides"). Everything
@@ -444,13 +445,11 @@ func mutualBest(a, b [][]float32) []float64 {
 	return out
 }
 
-// quantile returns the q-quantile (linear interpolation) of xs; xs is sorted in place.
+// quantile returns the q-quantile of xs, Hyndman–Fan type 7 (linear
+// interpolation); xs is sorted in place.
 func quantile(xs []float64, q float64) float64 {
 	sort.Float64s(xs)
-	pos := q * float64(len(xs)-1)
-	lo := int(pos)
-	hi := min(lo+1, len(xs)-1)
-	return xs[lo] + (xs[hi]-xs[lo])*(pos-float64(lo))
+	return quantilepkg.Linear(xs, q)
 }
 
 func meanStd(xs []float64) (mean, sd float64) {

@@ -5,6 +5,8 @@ import (
 	"sync"
 	"sync/atomic"
 
+	"golang.org/x/sync/errgroup"
+
 	"github.com/samlad/samlad/infer/internal/freelist"
 )
 
@@ -58,6 +60,7 @@ func helper() {
 // parallelFor runs fn(i) for i in [0,n) on at most workers goroutines, the
 // caller's included, handing out indices one at a time (objects differ in
 // cost). It runs inline when there is nothing to share out.
+// Not errgroup: it starts a goroutine per item, allocations in every frame.
 func parallelFor(n, workers int, fn func(i int)) {
 	if workers <= 1 || n <= 1 {
 		for i := 0; i < n; i++ {
@@ -106,10 +109,17 @@ func shareOut(n, workers int, fn func(i int), t indexedTask) {
 	forJobs.Put(j)
 }
 
-// firstError runs fn over [0,n) in parallel and returns the first error.
+// firstError runs fn over [0,n) on at most workers goroutines (enrolment,
+// not per frame) and returns the error of the lowest index, whichever
+// finished first, so that the message does not depend on timing.
 func firstError(n, workers int, fn func(i int) error) error {
 	errs := make([]error, n)
-	parallelFor(n, workers, func(i int) { errs[i] = fn(i) })
+	var g errgroup.Group
+	g.SetLimit(max(workers, 1))
+	for i := range n {
+		g.Go(func() error { errs[i] = fn(i); return nil })
+	}
+	g.Wait()
 	for _, err := range errs {
 		if err != nil {
 			return err

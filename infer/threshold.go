@@ -5,6 +5,7 @@ import (
 	"slices"
 
 	"github.com/samlad/samlad/config"
+	quantilepkg "github.com/samlad/samlad/infer/quantile"
 )
 
 // Rule 7, the pass/fail threshold, is set for a false-reject rate (config
@@ -56,7 +57,7 @@ func falseRejectThreshold(scores []float64, rate float64) float64 {
 func lowerQuantile(xs []float64, q float64) float64 {
 	s := slices.Clone(xs)
 	slices.Sort(s)
-	return s[int(math.Floor(q*float64(len(s)-1)))]
+	return quantilepkg.Lower(s, q)
 }
 
 // thresholdScaleFloor keeps the tail's scale from collapsing when the good

@@ -143,13 +143,7 @@ func Render(in Input) *image.RGBA {
 	}
 
 	// Header: the verdict's colour, the verdict, score / threshold, part id.
-	bg := ErrorColour
-	switch in.Verdict {
-	case actuate.Pass:
-		bg = PassColour
-	case actuate.Fail:
-		bg = FailColour
-	}
+	bg := verdictColour(in.Verdict)
 	draw.Draw(out, image.Rect(0, 0, W+leg, hdr), image.NewUniform(bg), image.Point{}, draw.Src)
 	line := strings.ToUpper(in.Verdict)
 	if finite(in.Score) && finite(in.Threshold) {
@@ -226,6 +220,20 @@ func text(img *image.RGBA, p image.Point, s string, scale int, fg, bg color.RGBA
 	}
 }
 
+// verdictColour is the header's colour for a verdict: pass, fail, or
+// anything else (an error).
+func verdictColour(v string) color.RGBA {
+	switch v {
+	case actuate.Pass:
+		return PassColour
+	case actuate.Fail:
+		return FailColour
+	}
+	return ErrorColour
+}
+
+// bilinear samples as infer.Bilinear does, in float64 (actuate may not
+// import infer).
 func bilinear(m []float32, w, h int, x, y float64) float64 {
 	x = min(max(x, 0), float64(w-1))
 	y = min(max(y, 0), float64(h-1))

@@ -5,8 +5,6 @@ import (
 	"image"
 	"image/color"
 	"image/draw"
-
-	"github.com/samlad/samlad/actuate"
 )
 
 // Pair is one outcome of the object matching against a reference: a query
@@ -64,13 +62,7 @@ func RenderObjects(in ObjectsInput) *image.RGBA {
 	out := image.NewRGBA(image.Rect(0, 0, 2*w+gap, title+h+notes))
 	draw.Draw(out, out.Bounds(), image.NewUniform(color.RGBA{0x18, 0x18, 0x18, 0xff}), image.Point{}, draw.Src)
 
-	bg := ErrorColour
-	switch in.Verdict {
-	case actuate.Pass:
-		bg = PassColour
-	case actuate.Fail:
-		bg = FailColour
-	}
+	bg := verdictColour(in.Verdict)
 	draw.Draw(out, image.Rect(0, 0, out.Bounds().Dx(), title), image.NewUniform(bg), image.Point{}, draw.Src)
 	text(out, image.Pt(4, 3), in.Title, 1, color.RGBA{0xff, 0xff, 0xff, 0xff}, color.RGBA{})
 

@@ -349,6 +349,16 @@ func parseEvalSeeds(s string) ([]int64, error) {
 	return out, nil
 }
 
+// evalSeedsAndData parses --seeds and resolves --data (evalDataDir), the
+// start of every generated evaluation.
+func evalSeedsAndData(seedList, data string) (seeds []int64, base string, cleanup func(), err error) {
+	if seeds, err = parseEvalSeeds(seedList); err != nil {
+		return nil, "", nil, err
+	}
+	base, cleanup, err = evalDataDir(data)
+	return seeds, base, cleanup, err
+}
+
 // evalDataDir returns where to generate data: the given folder or a temporary
 // one that the returned function removes.
 func evalDataDir(dir string) (string, func(), error) {
@@ -372,11 +382,7 @@ func hasSplit(dir string) bool {
 // evalDigits generates DigitAnatomy for each seed, evaluates each, and
 // writes the per-seed reports and the seed table with the paper's figures.
 func evalDigits(ctx context.Context, seedList, data string, train, test int, out string, o runner.Options, command string, ablate bool, sweep []runner.Variant) error {
-	seeds, err := parseEvalSeeds(seedList)
-	if err != nil {
-		return err
-	}
-	base, cleanup, err := evalDataDir(data)
+	seeds, base, cleanup, err := evalSeedsAndData(seedList, data)
 	if err != nil {
 		return err
 	}
@@ -439,11 +445,7 @@ const (
 )
 
 func evalScenes(ctx context.Context, kindList, seedList, data string, train, test, testGood, size int, out string, o runner.Options, command string, ablate bool, sweep []runner.Variant) error {
-	seeds, err := parseEvalSeeds(seedList)
-	if err != nil {
-		return err
-	}
-	base, cleanup, err := evalDataDir(data)
+	seeds, base, cleanup, err := evalSeedsAndData(seedList, data)
 	if err != nil {
 		return err
 	}
@@ -508,11 +510,7 @@ func evalScenes(ctx context.Context, kindList, seedList, data string, train, tes
 // PartRecall) on n good images per kind and seed, at the engine's input
 // size, and writes parts.md.
 func evalParts(ctx context.Context, cfg config.Config, kindList, seedList, data string, n int, out, command string) error {
-	seeds, err := parseEvalSeeds(seedList)
-	if err != nil {
-		return err
-	}
-	base, cleanup, err := evalDataDir(data)
+	seeds, base, cleanup, err := evalSeedsAndData(seedList, data)
 	if err != nil {
 		return err
 	}

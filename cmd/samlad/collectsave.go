@@ -13,6 +13,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/samlad/samlad/config/atomicfile"
 )
 
 // frameSaver writes collected frames as PNG files into one folder:
@@ -104,23 +106,10 @@ func (s *frameSaver) save(img image.Image, t time.Time, partID string) (string, 
 				return "", fmt.Errorf("save frame %s: %w", path, err)
 			}
 		}
-		if err := syncDir(s.dir); err != nil {
+		if err := atomicfile.SyncDir(s.dir); err != nil {
 			return "", fmt.Errorf("save frame %s: %w", path, err)
 		}
 		return path, nil
 	}
 	return "", fmt.Errorf("save frame: no free name after %s-%06d in %s", s.prefix, s.seq, s.dir)
-}
-
-// syncDir makes a new name in dir durable.
-func syncDir(dir string) error {
-	d, err := os.Open(dir)
-	if err != nil {
-		return err
-	}
-	defer d.Close()
-	if err := d.Sync(); err != nil && !errors.Is(err, os.ErrInvalid) {
-		return err
-	}
-	return nil
 }

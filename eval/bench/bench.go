@@ -12,8 +12,9 @@ import (
 	"fmt"
 	"runtime"
 	"slices"
-	"sync"
 	"time"
+
+	"golang.org/x/sync/errgroup"
 
 	"github.com/samlad/samlad/config"
 	"github.com/samlad/samlad/eval/metrics"
@@ -155,31 +156,28 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 func run(ctx context.Context, eng *infer.Engine, frames []*infer.Image, cams, n int) (Throughput, [][]infer.StageTiming, error) {
 	timings := make([][]infer.StageTiming, cams*n)
 	lat := make([]float64, cams*n)
-	errs := make([]error, cams)
-	var wg sync.WaitGroup
+	var g errgroup.Group // one goroutine per camera, not a worker pool
 	start, cpu0 := time.Now(), processCPU()
 	for c := 0; c < cams; c++ {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
+		g.Go(func() error {
 			for i := 0; i < n; i++ {
 				// Cameras start at different frames, as real ones would.
 				f := frames[(c*7+i)%len(frames)]
 				t0 := time.Now()
 				res, err := eng.Inspect(ctx, f)
 				if err != nil {
-					errs[c] = fmt.Errorf("bench: camera %d frame %d: %w", c+1, i, err)
-					return
+					return fmt.Errorf("bench: camera %d frame %d: %w", c+1, i, err)
 				}
 				lat[c*n+i] = float64(time.Since(t0).Microseconds()) / 1000
 				timings[c*n+i] = res.Timings
 			}
-		}()
+			return nil
+		})
 	}
-	wg.Wait()
+	err := g.Wait()
 	sec := time.Since(start).Seconds()
 	cpu := processCPU() - cpu0
-	if err := errors.Join(errs...); err != nil {
+	if err != nil {
 		return Throughput{}, nil, err
 	}
 	tp := Throughput{Cameras: cams, Frames: cams * n, Seconds: sec, FPS: float64(cams*n) / sec,

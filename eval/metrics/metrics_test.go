@@ -4,7 +4,11 @@ import (
 	"errors"
 	"math"
 	"math/rand/v2"
+	"slices"
 	"testing"
+
+	"gonum.org/v1/gonum/integrate"
+	"gonum.org/v1/gonum/stat"
 )
 
 func near(a, b, tol float64) bool { return math.Abs(a-b) <= tol }
@@ -259,5 +263,53 @@ func TestQuantile(t *testing.T) {
 	}
 	if got := Quantile(nil, 0.5); got != 0 {
 		t.Errorf("no values %v, want 0", got)
+	}
+}
+
+// AUROC and ROC against gonum: stat.ROC over all cutoffs, integrated by
+// integrate.Trapezoidal, on random scores with and without ties. The
+// rank-sum form rounds differently from the trapezoid, so they agree to
+// rounding, not to the bit; the eval tables keep the rank-sum form.
+func TestAUROCAgreesWithGonum(t *testing.T) {
+	r := rand.New(rand.NewPCG(16, 3))
+	for trial := range 500 {
+		n := 2 + r.IntN(200)
+		scores, labels := make([]float64, n), make([]bool, n)
+		for i := range scores {
+			if trial%2 == 0 {
+				scores[i] = float64(r.IntN(5)) // ties
+			} else {
+				scores[i] = r.NormFloat64()
+			}
+			labels[i] = r.IntN(3) == 0
+		}
+		labels[0], labels[1] = true, false
+		y, classes := slices.Clone(scores), slices.Clone(labels)
+		stat.SortWeightedLabeled(y, classes, nil)
+		tpr, fpr, _ := stat.ROC(nil, y, classes, nil)
+		want := integrate.Trapezoidal(fpr, tpr)
+
+		got, err := AUROC(scores, labels)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if math.Abs(got-want) > 1e-12 {
+			t.Fatalf("trial %d: AUROC %v, gonum %v", trial, got, want)
+		}
+		f, tp, err := ROC(scores, labels)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(f) != len(fpr) {
+			t.Fatalf("trial %d: %d ROC points, gonum %d", trial, len(f), len(fpr))
+		}
+		for i := range f {
+			if math.Abs(f[i]-fpr[i]) > 1e-12 || math.Abs(tp[i]-tpr[i]) > 1e-12 {
+				t.Fatalf("trial %d point %d: (%v, %v), gonum (%v, %v)", trial, i, f[i], tp[i], fpr[i], tpr[i])
+			}
+		}
+		if a := integrate.Trapezoidal(f, tp); math.Abs(a-got) > 1e-12 {
+			t.Fatalf("trial %d: trapezoid over ROC %v, AUROC %v", trial, a, got)
+		}
 	}
 }

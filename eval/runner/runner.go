@@ -749,28 +749,24 @@ func writeMaps(dir string, c *datasets.Category, s datasets.Sample, t *testImage
 // resizeMap stretches a map that covers the whole image to w x h
 // (bilinear, pixel centres aligned), keeping its maximum (keepCells).
 func resizeMap(m []float32, mw, mh, w, h int) []float32 {
-	out := make([]float32, w*h)
 	if mw == 0 || mh == 0 || len(m) < mw*mh {
-		return out
+		return make([]float32, w*h)
 	}
-	sx, sy := float64(mw)/float64(w), float64(mh)/float64(h)
-	for y := range h {
-		fy := (float64(y)+0.5)*sy - 0.5
-		for x := range w {
-			out[y*w+x] = infer.Bilinear(m, mw, mh, (float64(x)+0.5)*sx-0.5, fy)
-		}
-	}
-	keepCells(out, w, h, m, mw, mh, 1/sx, 1/sy)
-	return out
+	return resizeCells(m, mw, mh, w, h, float64(mw)/float64(w), float64(mh)/float64(h), 1)
 }
 
 // resizeCovering resizes a patch map whose cells cover the first cover
 // pixels of a size-pixel square image (the remainder repeats the edge),
 // keeping its maximum (keepCells).
 func resizeCovering(m []float32, mw, mh, cover, size, w, h int) []float32 {
+	return resizeCells(m, mw, mh, w, h, float64(size)/float64(w), float64(size)/float64(h), float64(cover)/float64(mw))
+}
+
+// resizeCells is infer.Bilinear at output pixel centres: output x reads
+// the map at ((x+0.5)*sx)/k - 0.5, k input units per cell (1 when the map
+// covers the image), then keepCells.
+func resizeCells(m []float32, mw, mh, w, h int, sx, sy, k float64) []float32 {
 	out := make([]float32, w*h)
-	k := float64(cover) / float64(mw) // input pixels per cell
-	sx, sy := float64(size)/float64(w), float64(size)/float64(h)
 	for y := range h {
 		fy := ((float64(y)+0.5)*sy)/k - 0.5
 		for x := range w {

@@ -2,9 +2,11 @@ package runner
 
 import (
 	"math"
+	"math/rand/v2"
 	"testing"
 
 	"github.com/samlad/samlad/eval/datasets"
+	"github.com/samlad/samlad/infer"
 )
 
 func TestImageAUROCByGroup(t *testing.T) {
@@ -107,5 +109,40 @@ func TestTermAUROC(t *testing.T) {
 	}
 	if _, ok := got["structural"]; ok {
 		t.Error("a term no image has must be left out")
+	}
+}
+
+// resizeMap before it shared resizeCells with resizeCovering; the eval
+// tables need the same bits.
+func oldResizeMap(m []float32, mw, mh, w, h int) []float32 {
+	out := make([]float32, w*h)
+	if mw == 0 || mh == 0 || len(m) < mw*mh {
+		return out
+	}
+	sx, sy := float64(mw)/float64(w), float64(mh)/float64(h)
+	for y := range h {
+		fy := (float64(y)+0.5)*sy - 0.5
+		for x := range w {
+			out[y*w+x] = infer.Bilinear(m, mw, mh, (float64(x)+0.5)*sx-0.5, fy)
+		}
+	}
+	keepCells(out, w, h, m, mw, mh, 1/sx, 1/sy)
+	return out
+}
+
+func TestResizeMapBitsUnchanged(t *testing.T) {
+	r := rand.New(rand.NewPCG(16, 5))
+	for range 200 {
+		mw, mh, w, h := 1+r.IntN(40), 1+r.IntN(40), 1+r.IntN(300), 1+r.IntN(300)
+		m := make([]float32, mw*mh)
+		for i := range m {
+			m[i] = float32(r.NormFloat64())
+		}
+		got, want := resizeMap(m, mw, mh, w, h), oldResizeMap(m, mw, mh, w, h)
+		for i := range got {
+			if math.Float32bits(got[i]) != math.Float32bits(want[i]) {
+				t.Fatalf("%dx%d -> %dx%d: pixel %d is %v, was %v", mw, mh, w, h, i, got[i], want[i])
+			}
+		}
 	}
 }

@@ -2,7 +2,6 @@ package scenes
 
 import (
 	"fmt"
-	"hash/fnv"
 	"image"
 	"math"
 	"os"
@@ -75,13 +74,7 @@ type TruthImage struct {
 
 // imageSeed derives an independent, stable seed for one image.
 func imageSeed(seed int64, split string, a Anomaly, i int) int64 {
-	h := fnv.New64a()
-	fmt.Fprintf(h, "%s/%s/%d", split, a, i)
-	z := uint64(seed) ^ h.Sum64()
-	z += 0x9e3779b97f4a7c15 // splitmix64 finaliser
-	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9
-	z = (z ^ (z >> 27)) * 0x94d049bb133111eb
-	return int64(z ^ (z >> 31))
+	return splitfile.ImageSeed(seed, split, string(a), i)
 }
 
 // generateImage renders image i of a split. A scene that cannot take its

@@ -46,7 +46,8 @@ func (c chunk) run() {
 }
 
 // Long-lived workers take chunks from a channel: starting goroutines per
-// call cost several allocations each, and a frame makes dozens of calls.
+// call cost several allocations each, and a frame makes dozens of calls
+// (so not errgroup, which starts one per Go call).
 var (
 	startPool  sync.Once
 	chunks     chan chunk

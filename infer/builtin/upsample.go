@@ -481,7 +481,9 @@ func (b *Bilinear) Upsample(img *infer.Image, f *infer.FeatureMap, factor int) (
 	return out, nil
 }
 
-// taps fills t with the taps of n*factor outputs over n inputs.
+// taps fills t with the taps of n*factor outputs over n inputs: float32
+// taps shared by every channel, not infer.Bilinear per value, which would
+// cost the hot path and change the upsampled features' bits.
 func taps(t []bilinearTap, factor, n int) {
 	for o := range t {
 		u := (float32(o)+0.5)/float32(factor) - 0.5

@@ -111,19 +111,10 @@ func NewFeatureStage(rt config.Runtime, manifest string, inputSize int) (*Featur
 	if err != nil {
 		return nil, err
 	}
-	saveSignals()
-	defer restoreSignals()
-	if err := acquireEnv(rt.Library); err != nil {
-		return nil, err
-	}
-	f, err := func() (*features, error) {
-		if err := m.Verify(); err != nil {
-			return nil, err
-		}
+	f, err := openVerified(rt.Library, []*Manifest{m}, func() (*features, error) {
 		return newFeatures(rt, chain, m, inputSize)
-	}()
+	})
 	if err != nil {
-		releaseEnv()
 		return nil, err
 	}
 	return &FeatureStage{features: f}, nil

@@ -35,7 +35,9 @@ func normalizeInto(dst []float32, img *infer.Image, dstW, dstH, padW, padH int, 
 }
 
 // resizePlane resamples one src plane (sw x sh) to dw x dh into dst with row
-// stride dstStride, applying f to each value.
+// stride dstStride, applying f to each value. Not infer.Resize, which
+// box-averages when shrinking and places taps in float64: the ONNX stages
+// were measured with these float32 taps, and their inputs keep their bits.
 func resizePlane(dst []float32, dstStride int, src []float32, sw, sh, dw, dh int, f func(float32) float32) {
 	xs := make([]sample, dw)
 	for x := range xs {

@@ -16,6 +16,7 @@ import (
 	ort "github.com/yalue/onnxruntime_go"
 
 	"github.com/samlad/samlad/config"
+	"github.com/samlad/samlad/config/backoff"
 )
 
 // Execution provider names, as in config.Runtime.Providers.
@@ -34,6 +35,30 @@ var env struct {
 	// failed remembers providers that could not be appended, so the fallback
 	// is logged once per process rather than once per model.
 	failed map[string]error
+}
+
+// openVerified verifies the manifests' model files and opens a stage with
+// open, holding ONNX Runtime (released again when either fails) with Go's
+// signal handlers saved around the providers' loading (see signals.go).
+func openVerified[T any](library string, ms []*Manifest, open func() (T, error)) (T, error) {
+	saveSignals()
+	defer restoreSignals()
+	var zero T
+	if err := acquireEnv(library); err != nil {
+		return zero, err
+	}
+	for _, m := range ms {
+		if err := m.Verify(); err != nil {
+			releaseEnv()
+			return zero, err
+		}
+	}
+	t, err := open()
+	if err != nil {
+		releaseEnv()
+		return zero, err
+	}
+	return t, nil
 }
 
 func acquireEnv(library string) error {
@@ -214,7 +239,8 @@ type session struct {
 	// transient GPU error does not pin the fallback forever.
 	idx, home int
 	retryAt   time.Time
-	backoff   time.Duration
+	retry     backoff.Backoff
+	backoff   time.Duration // the wait before retryAt
 	retrying  bool
 	// testFault, when set, fails runs on the providers it says: a
 	// stand-in for a GPU failing at runtime, which tests cannot reach.
@@ -376,7 +402,8 @@ func (s *session) runLocked(fill func(in [][]float32), read func(out [][]float32
 	if rerr := s.openFrom(failed + 1); rerr != nil {
 		return fmt.Errorf("%w; recovery: %v", err, rerr)
 	}
-	s.backoff = retryMin
+	s.retry = backoff.Backoff{Min: retryMin, Max: retryMax}
+	s.backoff = s.retry.Next()
 	s.retryAt = time.Now().Add(s.backoff)
 	return s.runOnce(fill, read)
 }
@@ -399,7 +426,7 @@ func (s *session) retryHome() {
 	s.retrying = false
 	if err != nil {
 		s.s, s.idx = cur, curIdx
-		s.backoff = min(2*s.backoff, retryMax)
+		s.backoff = s.retry.Next()
 		s.retryAt = time.Now().Add(s.backoff)
 		slog.Warn("onnx: execution provider still failing; staying on the fallback", "model", s.model,
 			"provider", s.chain[s.home], "fallback", curProv, "retry_in", s.backoff, "err", err)

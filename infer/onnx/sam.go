@@ -376,6 +376,22 @@ func (s *sam) geometry(cw, ch int) frameGeometry {
 	return frameGeometry{scale, int(float64(cw)*scale + 0.5), int(float64(ch)*scale + 0.5)}
 }
 
+// encodeToDecoder encodes img into the decoder's embedding input and
+// returns with the decoder locked for the prompts that follow; unlock
+// releases it (a no-op when the encoding failed before the copy).
+func (s *sam) encodeToDecoder(img *infer.Image) (g frameGeometry, unlock func(), err error) {
+	locked := false
+	g, err = s.encode(img, func(emb []float32) {
+		s.dec.mu.Lock()
+		locked = true
+		copy(s.dec.inData[0], emb)
+	})
+	if !locked {
+		return g, func() {}, err
+	}
+	return g, s.dec.mu.Unlock, err
+}
+
 // encode runs the encoder on img (resized longest side to s.side, padded)
 // and hands the embeddings to use. Embeddings are cached by the image's
 // content (its size and a hash of its pixels), so that the features stage
@@ -488,15 +504,8 @@ func (s *sam) processCrop(frame *infer.Image, crop [4]int, pts [][2]float32, w, 
 	if len(local) == 0 {
 		return nil, nil
 	}
-	var locked bool
-	_, err := s.encode(sub, func(emb []float32) {
-		s.dec.mu.Lock()
-		locked = true
-		copy(s.dec.inData[0], emb)
-	})
-	if locked {
-		defer s.dec.mu.Unlock()
-	}
+	_, unlock, err := s.encodeToDecoder(sub)
+	defer unlock()
 	if err != nil {
 		return nil, fmt.Errorf("segment: %w", err)
 	}
@@ -613,7 +622,8 @@ func interiorPoint(bits []uint8, w, h int) (int, int) {
 	return bx, by
 }
 
-// resample fills dst (len(ys) x len(xs)) from a src plane of row width sw.
+// resample fills dst (len(ys) x len(xs)) from a src plane of row width sw,
+// with the taps of gridSamples (crop-aware, so not resizePlane's).
 func resample(dst, src []float32, sw int, xs, ys []sample) {
 	w := len(xs)
 	for y, sy := range ys {

@@ -54,22 +54,10 @@ func NewSAMStage(rt config.Runtime, m config.Models, p config.Pipeline) (*SAMSta
 	if err != nil {
 		return nil, err
 	}
-	saveSignals()
-	defer restoreSignals()
-	if err := acquireEnv(rt.Library); err != nil {
-		return nil, err
-	}
-	s, err := func() (*sam, error) {
-		if err := enc.Verify(); err != nil {
-			return nil, err
-		}
-		if err := dec.Verify(); err != nil {
-			return nil, err
-		}
+	s, err := openVerified(rt.Library, []*Manifest{enc, dec}, func() (*sam, error) {
 		return newSAM(rt, chain, enc, dec, amg, proposer)
-	}()
+	})
 	if err != nil {
-		releaseEnv()
 		return nil, err
 	}
 	return &SAMStage{sam: s}, nil
@@ -102,15 +90,8 @@ func (s *sam) MasksAt(frame *infer.Image, pts [][2]float32, w, h int) ([]infer.M
 	if w <= 0 || h <= 0 || len(pts) == 0 {
 		return nil, fmt.Errorf("sam: grid %dx%d, %d points", w, h, len(pts))
 	}
-	var locked bool
-	g, err := s.encode(frame, func(emb []float32) {
-		s.dec.mu.Lock()
-		locked = true
-		copy(s.dec.inData[0], emb)
-	})
-	if locked {
-		defer s.dec.mu.Unlock()
-	}
+	g, unlock, err := s.encodeToDecoder(frame)
+	defer unlock()
 	if err != nil {
 		return nil, fmt.Errorf("sam: %w", err)
 	}

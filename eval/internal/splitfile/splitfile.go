@@ -1,10 +1,12 @@
-// Package splitfile writes and reads the files of the generated data sets:
-// their PNG images and masks, and their truth.json.
+// Package splitfile writes and reads the files of the generated data sets
+// (their PNG images and masks, and their truth.json) and derives their
+// per-image seeds.
 package splitfile
 
 import (
 	"encoding/json"
 	"fmt"
+	"hash/fnv"
 	"image"
 	"image/png"
 	"os"
@@ -52,4 +54,16 @@ func ReadJSON(path string, v any) error {
 		return fmt.Errorf("parse %s: %w", path, err)
 	}
 	return nil
+}
+
+// ImageSeed derives an independent, stable seed for image i of one anomaly
+// in one split, from the data set's seed (FNV-1a of the names, splitmix64).
+func ImageSeed(seed int64, split, anomaly string, i int) int64 {
+	h := fnv.New64a()
+	fmt.Fprintf(h, "%s/%s/%d", split, anomaly, i)
+	z := uint64(seed) ^ h.Sum64()
+	z += 0x9e3779b97f4a7c15 // splitmix64 finaliser
+	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9
+	z = (z ^ (z >> 27)) * 0x94d049bb133111eb
+	return int64(z ^ (z >> 31))
 }
