@@ -9,6 +9,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"time"
 
@@ -34,14 +35,18 @@ func samDefaultKinds() string {
 // samScale says at what scale a run was made: the full size (the
 // protocol's sizes, three reporting seeds) or a smaller smoke run.
 func samScale(sz samEvalSize) string {
+	allKinds := true
+	for _, k := range strings.Split(samDefaultKinds(), ",") {
+		allKinds = allKinds && slices.Contains(sz.Kinds, k)
+	}
 	full := len(sz.Seeds) >= len(scenes.ReportingSeeds) && sz.Train >= 40 && sz.Test >= SplitTestPerType &&
-		sz.TestGood >= SplitTestGood && sz.DigitTrain >= 100 && sz.DigitTest >= 40
+		sz.TestGood >= SplitTestGood && sz.DigitTrain >= 100 && sz.DigitTest >= 40 && allKinds
 	if full {
 		return "**Full size** (the protocol's sizes: 40 training images, 10 test images per anomaly type and 20 good ones per kind and seed, three seeds)."
 	}
-	return fmt.Sprintf("**Smoke scale, not a quality figure.** This run is smaller than the full size (seeds %s; %d training images, %d test images per anomaly type, %d good test images per kind and seed; DigitAnatomy %d / %d; the full size is `make eval-sam` with its defaults: "+
-		"3 seeds, 40 / 10 / 20, DigitAnatomy 100 / 40). With so few test images an AUROC moves in large steps: it shows that the three paths run end to end and roughly how they compare, nothing finer.",
-		joinSeeds(sz.Seeds), sz.Train, sz.Test, sz.TestGood, sz.DigitTrain, sz.DigitTest)
+	return fmt.Sprintf("**Smoke scale, not a quality figure.** This run is smaller than the full size (kinds %s; seeds %s; %d training images, %d test images per anomaly type, %d good test images per kind and seed; DigitAnatomy %d / %d; the full size is `make eval-sam` with its defaults: "+
+		"the kinds %s, 3 seeds, 40 / 10 / 20, DigitAnatomy 100 / 40). With so few test images an AUROC moves in large steps: it shows that the three paths run end to end and roughly how they compare, nothing finer.",
+		strings.Join(sz.Kinds, ", "), joinSeeds(sz.Seeds), sz.Train, sz.Test, sz.TestGood, sz.DigitTrain, sz.DigitTest, strings.ReplaceAll(samDefaultKinds(), ",", ", "))
 }
 
 // samVariant is one column of the three-way evaluation (issue 15 item 5):

@@ -24,12 +24,15 @@ func TestParseVariants(t *testing.T) {
 // The report says whether it is a smoke-scale run, and each variant's
 // column carries its own figures.
 func TestSAMMarkdown(t *testing.T) {
-	full := samEvalSize{Kinds: []string{"harness"}, Seeds: []int64{101, 202, 303}, Train: 40, Test: 10, TestGood: 20, Size: 256, DigitTrain: 100, DigitTest: 40, Parts: 12}
+	full := samEvalSize{Kinds: strings.Split(samDefaultKinds(), ","), Seeds: []int64{101, 202, 303}, Train: 40, Test: 10, TestGood: 20, Size: 256, DigitTrain: 100, DigitTest: 40, Parts: 12}
 	if s := samScale(full); !strings.Contains(s, "Full size") {
 		t.Errorf("full size labelled %q", s)
 	}
+	if s := samScale(samEvalSize{Kinds: []string{"harness"}, Seeds: full.Seeds, Train: 40, Test: 10, TestGood: 20, DigitTrain: 100, DigitTest: 40}); !strings.Contains(s, "Smoke scale") {
+		t.Errorf("one kind labelled %q", s)
+	}
 	small := full
-	small.Seeds, small.Train = []int64{101}, 6
+	small.Kinds, small.Seeds, small.Train = []string{"harness"}, []int64{101}, 6
 	r := &samEvalResult{Command: "samlab eval sam --train 6", Scale: samScale(small), Size: small, Variants: samVariants, Seconds: map[string]float64{}}
 	for i, v := range samVariants {
 		r.Runs = append(r.Runs, samRun{Variant: v.Name, Seed: 101, Data: "scenes",
