@@ -33,6 +33,13 @@ const evalUsage = `usage:
   samlab eval scenes [--split tuning|reporting | --kind bag,box] [--data DIR] [flags]
   samlab eval parts  [--split tuning|reporting | --kind pcb] [--train 12] [--data DIR]
                                           the segmenter's part recall on good zoo images
+  samlab eval sam    [--config models/sam-cpu.toml] [--seeds 101,202,303] [--train 40] [--test 10]
+                     [--test-good 20] [--digit-train 100] [--digit-test 40] [--parts 12]
+                     [--variants builtin,builtin+sam,sam+sam] [--out DIR]
+                                          three ways side by side (built-in; built-in features + SAM
+                                          masks; SAM features + SAM masks) on the zoo's reporting
+                                          kinds, the bag and the box, and DigitAnatomy, with the
+                                          part recall of both segmenters: sam.md and sam.json
   samlab eval scenes|digitanatomy|loco|mvtec ... --sweep key=v1,v2 [--sweep key2=...]
                                           each value of a pipeline key on every data set: sweep.md, not the reports
 
@@ -75,6 +82,10 @@ func runEval(args []string) int {
 	kinds := fs.String("kind", "bag,box", "scenes: comma-separated kinds (samlab scenes --list)")
 	split := fs.String("split", "", "scenes: a side of the protocol (eval/scenes): tuning (the tuning kinds over the tuning seeds) or reporting (the reporting kinds over the reporting seeds, defaults only: --config is refused); no recipe is applied; --kind and --seeds given with it narrow it")
 	size := fs.Int("size", 256, "scenes: image side in pixels")
+	digitTrain := fs.Int("digit-train", 0, "sam: DigitAnatomy training images (default 100)")
+	digitTest := fs.Int("digit-test", 0, "sam: DigitAnatomy test images per anomaly type (default 40)")
+	partsN := fs.Int("parts", 0, "sam: good images per kind and seed for the part recall (default 12)")
+	variantList := fs.String("variants", "", "sam: the variants to run, comma-separated (builtin, builtin+sam, sam+sam; default all three)")
 	fs.Usage = func() {
 		fmt.Fprintln(os.Stderr, evalUsage)
 		fs.PrintDefaults()
@@ -102,6 +113,9 @@ func runEval(args []string) int {
 	if what == "scenes" && scenes.Split(*split) == scenes.ReportingSplit && *cfgPath != "" {
 		fmt.Fprintln(os.Stderr, "samlab eval scenes: --split reporting measures the defaults only; --config is not allowed")
 		return 2
+	}
+	if what == "sam" && *cfgPath == "" {
+		*cfgPath = samDefaultConfig
 	}
 	cfg := config.Default()
 	if *cfgPath != "" {
@@ -162,6 +176,32 @@ func runEval(args []string) int {
 			return 2
 		}
 		err = evalParts(ctx, cfg, *kinds, *seeds, *data, intOrDefault(*train, 12), strOrDefault(*out, filepath.Join("eval-out", "parts")), command)
+	case "sam":
+		set := map[string]bool{}
+		fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
+		if !set["kind"] {
+			*kinds = samDefaultKinds()
+		}
+		seedList, perr := parseEvalSeeds(*seeds)
+		if perr != nil {
+			fmt.Fprintf(os.Stderr, "samlab eval sam: %v\n", perr)
+			return 2
+		}
+		sz := samEvalSize{Seeds: seedList, Train: intOrDefault(*train, 40), Test: intOrDefault(*test, SplitTestPerType),
+			Size: *size, DigitTrain: intOrDefault(*digitTrain, 100), DigitTest: intOrDefault(*digitTest, 40), Parts: intOrDefault(*partsN, 12)}
+		sz.TestGood = intOrDefault(*testGood, SplitTestGood)
+		if set["test"] && !set["test-good"] {
+			sz.TestGood = sz.Test
+		}
+		for _, k := range strings.Split(*kinds, ",") {
+			sz.Kinds = append(sz.Kinds, strings.TrimSpace(k))
+		}
+		variants, verr := parseVariants(*variantList)
+		if verr != nil {
+			fmt.Fprintf(os.Stderr, "samlab eval sam: %v\n", verr)
+			return 2
+		}
+		err = evalSAM(ctx, cfg, variants, sz, samScale(sz), *data, strOrDefault(*out, filepath.Join("eval-out", "sam")), o, command)
 	case "scenes":
 		o.Layout = datasets.LOCO
 		if *split != "" {
@@ -187,7 +227,7 @@ func runEval(args []string) int {
 		}
 		err = evalScenes(ctx, *kinds, *seeds, *data, intOrDefault(*train, 40), nTest, intOrDefault(nGood, nTest), *size, strOrDefault(*out, filepath.Join("eval-out", "scenes")), o, command, *ablate, grid)
 	default:
-		fmt.Fprintf(os.Stderr, "samlab eval: unknown data set %q: want loco, mvtec, digitanatomy, scenes or parts\n", what)
+		fmt.Fprintf(os.Stderr, "samlab eval: unknown data set %q: want loco, mvtec, digitanatomy, scenes, parts or sam\n", what)
 		return 2
 	}
 	if err != nil {

@@ -181,6 +181,8 @@ func TestEvalBadInput(t *testing.T) {
 		{[]string{"loco", "--root", t.TempDir(), "--quiet"}, 1}, // no category inside
 		{[]string{"digitanatomy", "--seeds", "1,x"}, 1},
 		{[]string{"mvtec", "--root", t.TempDir(), "--backend", "tpu"}, 1},
+		{[]string{"sam", "--config", "/dev/null", "--variants", "sam"}, 2}, // unknown variant
+		{[]string{"sam", "--config", "/dev/null", "--seeds", "x"}, 2},
 	} {
 		if rc := runEval(c.args); rc != c.rc {
 			t.Errorf("samlab eval %v: exit code %d, want %d", c.args, rc, c.rc)

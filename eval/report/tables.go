@@ -289,17 +289,19 @@ func addOperating(dst *runner.OperatingPoint, op runner.OperatingPoint) {
 // PartRecallMarkdown writes the segmenter's part recall per kind (each
 // entry one kind, summed over its splits) and per part type.
 func PartRecallMarkdown(w io.Writer, kinds [][]*runner.PartRecall) {
-	fmt.Fprintln(w, "| kind | good images | parts found | segments per image | by part type |")
-	fmt.Fprintln(w, "|---|---|---|---|---|")
+	fmt.Fprintln(w, "| kind | good images | parts found | IoU >= 0.5 | mean best IoU | segments per image | by part type |")
+	fmt.Fprintln(w, "|---|---|---|---|---|---|---|")
 	for _, runs := range kinds {
 		if len(runs) == 0 {
 			continue
 		}
-		var parts runner.Count
+		var parts, iou50 runner.Count
 		types := map[string]runner.Count{}
-		images, segs := 0, 0.0
+		images, segs, iouSum := 0, 0.0, 0.0
 		for _, r := range runs {
 			parts.K, parts.N = parts.K+r.Parts.K, parts.N+r.Parts.N
+			iou50.K, iou50.N = iou50.K+r.PartsIoU.K, iou50.N+r.PartsIoU.N
+			iouSum += r.MeanBestIoU * float64(r.PartsIoU.N)
 			for t, c := range r.Types {
 				d := types[t]
 				types[t] = runner.Count{K: d.K + c.K, N: d.N + c.N}
@@ -320,7 +322,11 @@ func PartRecallMarkdown(w io.Writer, kinds [][]*runner.PartRecall) {
 		if images > 0 {
 			per = segs / float64(images)
 		}
-		fmt.Fprintf(w, "| %s | %d | %s | %.1f | %s |\n", runs[0].Name, images, countCell(parts), per, strings.Join(by, ", "))
+		meanIoU := 0.0
+		if iou50.N > 0 {
+			meanIoU = iouSum / float64(iou50.N)
+		}
+		fmt.Fprintf(w, "| %s | %d | %s | %s | %.3f | %.1f | %s |\n", runs[0].Name, images, countCell(parts), countCell(iou50), meanIoU, per, strings.Join(by, ", "))
 	}
 	fmt.Fprintln(w)
 }

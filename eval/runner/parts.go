@@ -18,13 +18,17 @@ import (
 // truth masks (eval/scenes: truth.json and parts/). A part is found when
 // one segment holds over 80 % of its visible pixels while lying over 80 %
 // inside the part's box: the part whole, neither cut up nor merged with
-// its surroundings.
+// its surroundings. PartsIoU counts the parts that some segment overlaps
+// with IoU >= 0.5 (the criterion of SAM's evaluations), and MeanBestIoU is
+// the mean over the parts of the best segment's IoU.
 type PartRecall struct {
-	Name     string           `json:"name"`
-	Images   int              `json:"images"`
-	Parts    Count            `json:"parts_found"`
-	Types    map[string]Count `json:"found_by_type"`
-	Segments float64          `json:"segments_per_image"`
+	Name        string           `json:"name"`
+	Images      int              `json:"images"`
+	Parts       Count            `json:"parts_found"`
+	Types       map[string]Count `json:"found_by_type"`
+	Segments    float64          `json:"segments_per_image"`
+	PartsIoU    Count            `json:"parts_iou50"`
+	MeanBestIoU float64          `json:"mean_best_iou"`
 }
 
 // partTruth is the part of a generator's truth.json that part recall reads.
@@ -40,7 +44,9 @@ type partTruth struct {
 }
 
 // MeasurePartRecall segments every good image of the split at root (at
-// size pixels, as the engine sees it) and counts the parts found.
+// size pixels, as the engine sees it; a FrameSegmenter such as SAM sees the
+// image at its own size and returns masks on the size x size grid, as in
+// the engine) and counts the parts found.
 func MeasurePartRecall(ctx context.Context, seg infer.Segmenter, root string, size int) (*PartRecall, error) {
 	b, err := os.ReadFile(filepath.Join(root, "truth.json"))
 	if err != nil {
@@ -52,6 +58,7 @@ func MeasurePartRecall(ctx context.Context, seg infer.Segmenter, root string, si
 	}
 	pr := &PartRecall{Name: filepath.Base(root), Types: map[string]Count{}}
 	segs := 0
+	iouSum := 0.0
 	for _, im := range t.Images {
 		if im.Anomaly != "good" || im.Parts == "" {
 			continue
@@ -59,15 +66,19 @@ func MeasurePartRecall(ctx context.Context, seg infer.Segmenter, root string, si
 		if err := ctx.Err(); err != nil {
 			return nil, err
 		}
-		img, _, _, err := loadImage(filepath.Join(root, filepath.FromSlash(im.Path)), size)
+		frame, _, _, err := loadImage(filepath.Join(root, filepath.FromSlash(im.Path)), 0)
 		if err != nil {
 			return nil, err
+		}
+		img := frame
+		if frame.W != size || frame.H != size {
+			img = infer.Resize(frame, size, size)
 		}
 		labels, err := readLabels(filepath.Join(root, filepath.FromSlash(im.Parts)), size)
 		if err != nil {
 			return nil, err
 		}
-		masks, err := seg.Segment(img)
+		masks, err := infer.SegmentFrame(seg, frame, img)
 		if err != nil {
 			return nil, fmt.Errorf("segment %s: %w", im.Path, err)
 		}
@@ -86,10 +97,19 @@ func MeasurePartRecall(ctx context.Context, seg infer.Segmenter, root string, si
 				pr.Parts.K++
 			}
 			pr.Types[o.Type] = c
+			iou := bestIoU(masks, labels, uint8(k+1))
+			iouSum += iou
+			pr.PartsIoU.N++
+			if iou >= 0.5 {
+				pr.PartsIoU.K++
+			}
 		}
 	}
 	if pr.Images > 0 {
 		pr.Segments = float64(segs) / float64(pr.Images)
+	}
+	if pr.PartsIoU.N > 0 {
+		pr.MeanBestIoU = iouSum / float64(pr.PartsIoU.N)
 	}
 	return pr, nil
 }
@@ -154,6 +174,35 @@ func partFound(masks []infer.Mask, labels []uint8, id uint8, size int) (found, v
 		}
 	}
 	return false, true
+}
+
+// bestIoU is the highest IoU of a mask with the part labelled id.
+func bestIoU(masks []infer.Mask, labels []uint8, id uint8) float64 {
+	part := 0
+	for _, l := range labels {
+		if l == id {
+			part++
+		}
+	}
+	best := 0.0
+	for _, m := range masks {
+		if len(m.Bits) != len(labels) {
+			continue
+		}
+		inter, area := 0, 0
+		for i, bit := range m.Bits {
+			if bit != 0 {
+				area++
+				if labels[i] == id {
+					inter++
+				}
+			}
+		}
+		if u := part + area - inter; u > 0 {
+			best = max(best, float64(inter)/float64(u))
+		}
+	}
+	return best
 }
 
 // PartTypes lists a recall's part types by name.

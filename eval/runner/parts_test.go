@@ -71,7 +71,7 @@ func TestPartRecall(t *testing.T) {
 		if merged {
 			want = 0
 		}
-		if pr.Images != 3 || pr.Parts.N != 24 || pr.Parts.K != want || pr.Types["capsule"].N != 9 {
+		if pr.Images != 3 || pr.Parts.N != 24 || pr.Parts.K != want || pr.Types["capsule"].N != 9 || pr.PartsIoU.N != 24 || (!merged && pr.PartsIoU.K != 24) {
 			t.Errorf("merged %v: %d images, parts %+v, types %v", merged, pr.Images, pr.Parts, pr.Types)
 		}
 	}

@@ -108,7 +108,7 @@ func TestSegmentFollowsPrompt(t *testing.T) {
 	s := b.Stages().Segmenter.(*sam)
 	img := scene(224, 224, testParts...)
 	red := image.Rect(30, 30, 90, 80)
-	got, err := s.processCrop(img, [4]int{0, 0, 224, 224}, [][2]float32{{60.0 / 224, 55.0 / 224}}, 224, 224)
+	got, err := s.processCrop(img, [4]int{0, 0, 224, 224}, []prompt{{p: [2]float32{60.0 / 224, 55.0 / 224}}}, 224, 224)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -119,7 +119,7 @@ func TestSegmentFollowsPrompt(t *testing.T) {
 	if iou := maskIoU(m, red); iou < 0.8 {
 		t.Errorf("mask for the red-part point: IoU with the part %.2f", iou)
 	}
-	got, err = s.processCrop(img, [4]int{0, 0, 224, 224}, [][2]float32{{200.0 / 224, 200.0 / 224}}, 224, 224)
+	got, err = s.processCrop(img, [4]int{0, 0, 224, 224}, []prompt{{p: [2]float32{200.0 / 224, 200.0 / 224}}}, 224, 224)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -60,6 +60,7 @@ func BenchmarkRealSAM(b *testing.B) {
 		amg := func(name string, prompts int) {
 			b.Run(prov+"/"+name, func(b *testing.B) {
 				var n int
+				d0 := s.decoded.Load()
 				loop(b, func() {
 					s.cache = embCache{}
 					ms, err := s.SegmentFrame(frame, grid, grid)
@@ -67,9 +68,14 @@ func BenchmarkRealSAM(b *testing.B) {
 					n = len(ms)
 				})
 				b.ReportMetric(float64(prompts), "prompts/frame")
+				b.ReportMetric(float64(s.decoded.Load()-d0)/float64(b.N), "decoded/frame")
 				b.ReportMetric(float64(n), "masks/frame")
 			})
 		}
+		// Every proposal prompted (as before coveredBy), then the default.
+		s.promptAll = true
+		amg("amg-segments-every-prompt", nPrompts)
+		s.promptAll = false
 		amg("amg-segments", nPrompts)
 		proposer := s.proposer
 		for _, side := range []int{4, 8} {

@@ -6,6 +6,7 @@ import (
 	"math"
 	"slices"
 	"sync"
+	"sync/atomic"
 
 	"github.com/samlad/samlad/config"
 	"github.com/samlad/samlad/infer"
@@ -81,9 +82,16 @@ func amgFromConfig(m config.Models) (AMG, error) {
 //	-> iou_predictions [B,M], low_res_masks [B,M,4h,4w] (logits over the
 //	   padded frame); "masks" (at orig_im_size) is left unread.
 //
-// B is 1 in the stock export (point_coords' batch dimension is fixed), so
-// each prompt is one run; a file with a dynamic batch gets
-// models.points_per_batch prompts per run. M is 1 (single-mask export) or
+// B is 1 in the stock export (point_coords' batch dimension is fixed: the
+// graph declares [1,N,2], and ONNX Runtime refuses a batch of 4 with "Got
+// invalid dimensions for input: point_coords for the following indices
+// index: 0 Got: 4 Expected: 1"), so each prompt is one run; a file with a
+// dynamic batch gets models.points_per_batch prompts per run. The decoder
+// repeats the image embedding per prompt anyway (SamOnnxModel), so a batch
+// would save only the per-run overhead; what saves decoder time on a CPU is
+// fewer prompts (coveredBy). orig_im_size does not matter for the cost:
+// "masks" is not fetched, and a 32 x 32 or 2048 x 2048 orig_im_size runs
+// as fast as the frame's size (within the noise of 2 shared cores). M is 1 (single-mask export) or
 // 4 (multimask: mask 0 is the single-mask token, 1..3 are what
 // SamAutomaticMaskGenerator uses). The encoder's one input and one output
 // are named by its manifest.
@@ -105,6 +113,11 @@ type sam struct {
 	// spare holds mask buffers of candidates that lost NMS, for reuse.
 	spare sync.Pool
 	cache embCache
+	// decoded counts the prompts sent to the decoder (tests, benchmarks).
+	decoded atomic.Int64
+	// promptAll turns off the skipping of covered segment prompts
+	// (coveredBy), for the tests and benchmarks that compare against it.
+	promptAll bool
 }
 
 // Decoder input and output names of the stock contract.
@@ -298,13 +311,27 @@ func (s *sam) SegmentFrame(frame *infer.Image, w, h int) ([]infer.Mask, error) {
 	return masks, nil
 }
 
-// prompts returns the point prompts in [0,1] frame coordinates: SAM's
-// n x n grid, or one interior point per proposal segment (the pixel
-// farthest from the segment's border), the proposals computed on the
-// w x h grid image.
-func (s *sam) prompts(frame *infer.Image, w, h int) ([][2]float32, error) {
+// prompt is one point prompt in [0,1] frame coordinates and, for
+// models.prompts = "segments", the proposal segment it stands for (on the
+// w x h output grid) and its area.
+type prompt struct {
+	p    [2]float32
+	seg  []uint8
+	area int
+}
+
+// prompts returns the point prompts: SAM's n x n grid, or one interior
+// point per proposal segment (the pixel farthest from the segment's
+// border), the proposals computed on the w x h grid image and ordered by
+// area, smallest first (see coveredBy).
+func (s *sam) prompts(frame *infer.Image, w, h int) ([]prompt, error) {
 	if s.proposer == nil {
-		return pointGrid(s.amg.PointsPerSide), nil
+		grid := pointGrid(s.amg.PointsPerSide)
+		out := make([]prompt, len(grid))
+		for i, p := range grid {
+			out[i].p = p
+		}
+		return out, nil
 	}
 	small := frame
 	if frame.W != w || frame.H != h {
@@ -314,15 +341,56 @@ func (s *sam) prompts(frame *infer.Image, w, h int) ([][2]float32, error) {
 	if err != nil {
 		return nil, fmt.Errorf("segment: proposals: %w", err)
 	}
-	var pts [][2]float32
+	var pts []prompt
 	for _, m := range segs {
 		if m.Area < s.amg.MinProposalArea {
 			continue
 		}
 		x, y := interiorPoint(m.Bits, m.W, m.H)
-		pts = append(pts, [2]float32{(float32(x) + 0.5) / float32(m.W), (float32(y) + 0.5) / float32(m.H)})
+		pts = append(pts, prompt{p: [2]float32{(float32(x) + 0.5) / float32(m.W), (float32(y) + 0.5) / float32(m.H)}, seg: m.Bits, area: m.Area})
 	}
+	slices.SortStableFunc(pts, func(a, b prompt) int { return a.area - b.area })
 	return pts, nil
+}
+
+// coverShare is how much of a proposal segment a mask already found must
+// hold for the segment's prompt to be skipped; coverGrowth is how many
+// times the segment's area that mask may be at most (a fragment of a part
+// against the whole part, not an item against its container or the
+// background).
+const (
+	coverShare  = 0.8
+	coverGrowth = 10
+)
+
+// coveredBy reports whether a proposal segment (w x h bits) lies, for at
+// least coverShare of its area, inside one of the candidates found so far
+// that is at most coverGrowth times its size.
+// Such a prompt would give SAM's mask of the part already found (a segment
+// that is a fragment of that part) and lose the NMS to it, at the cost of a
+// decoder run. Proposals go smallest first, so that the parts inside a
+// container (items in a bag) are prompted before the container's segment,
+// whose mask holds them; a grid prompt (no segment) is never skipped.
+func coveredBy(seg []uint8, area int, cands []candidate) bool {
+	if seg == nil || area == 0 {
+		return false
+	}
+	need := int(coverShare*float64(area) + 0.5)
+	for _, c := range cands {
+		if c.area < need || c.area > coverGrowth*area {
+			continue
+		}
+		in := 0
+		for i, b := range seg {
+			if b != 0 && c.bits[i] != 0 {
+				in++
+			}
+		}
+		if in >= need {
+			return true
+		}
+	}
+	return false
 }
 
 // pick returns the kept candidates and recycles the others' masks.
@@ -487,19 +555,22 @@ func gridSamples(n, fw, c0, c1 int, scale float64, low, side int) ([]sample, []b
 
 // processCrop encodes one crop of the frame and decodes the prompts inside
 // it, batched as the decoder allows; masks are on the w x h grid.
-func (s *sam) processCrop(frame *infer.Image, crop [4]int, pts [][2]float32, w, h int) ([]candidate, error) {
+func (s *sam) processCrop(frame *infer.Image, crop [4]int, pts []prompt, w, h int) ([]candidate, error) {
 	cw, ch := crop[2]-crop[0], crop[3]-crop[1]
 	sub := cropImage(frame, crop)
 	// Prompts inside this crop, in the encoder frame.
 	var local [][2]float32
+	var inCrop []prompt
 	g := s.geometry(cw, ch)
-	for _, p := range pts {
+	for _, pr := range pts {
+		p := pr.p
 		fx, fy := float64(p[0])*float64(frame.W), float64(p[1])*float64(frame.H)
 		if fx < float64(crop[0]) || fx >= float64(crop[2]) || fy < float64(crop[1]) || fy >= float64(crop[3]) {
 			continue
 		}
 		// ResizeLongestSide.apply_coords: each axis by its own new/old ratio.
 		local = append(local, [2]float32{float32((fx - float64(crop[0])) * g.sx(cw)), float32((fy - float64(crop[1])) * g.sy(ch))})
+		inCrop = append(inCrop, pr)
 	}
 	if len(local) == 0 {
 		return nil, nil
@@ -523,10 +594,24 @@ func (s *sam) processCrop(frame *infer.Image, crop [4]int, pts [][2]float32, w, 
 	logits := make([]float32, gw*gh)
 	var cands []candidate
 	plane := s.lowH * s.lowW
-	for start := 0; start < len(local); start += s.batch {
-		n := min(s.batch, len(local)-start)
+	// Prompts go to the decoder in batches of s.batch (1 for the stock
+	// export, whose point_coords batch is fixed); a segment prompt whose
+	// segment the masks found so far already cover is skipped.
+	batch := make([][2]float32, 0, s.batch)
+	for next := 0; next < len(local); {
+		batch = batch[:0]
+		for ; next < len(local) && len(batch) < s.batch; next++ {
+			if s.promptAll || !coveredBy(inCrop[next].seg, inCrop[next].area, cands) {
+				batch = append(batch, local[next])
+			}
+		}
+		n := len(batch)
+		if n == 0 {
+			break
+		}
+		s.decoded.Add(int64(n))
 		if err := s.dec.runLocked(func(in [][]float32) {
-			s.fillPrompts(in, local[start:start+n], cw, ch)
+			s.fillPrompts(in, batch, cw, ch)
 		}, nil); err != nil {
 			return nil, fmt.Errorf("segment: %w", err)
 		}
