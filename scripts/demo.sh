@@ -12,6 +12,7 @@ cd "$(dirname "$0")/.."
 BIN=${BIN:-bin/samlad}
 LAB=${LAB:-bin/samlab}
 SIZE=${SIZE:-224}
+SCENE_SIZE=${SCENE_SIZE:-256}
 RATE=${RATE:-2}
 # The share of good parts this demo line accepts to reject (the product's
 # default is 1%): at 5% the threshold lets fewer anomalies through.
@@ -34,7 +35,7 @@ cleanup() {
 trap cleanup EXIT
 
 echo "== 1. scenes: good bags to enrol, test bags to inspect ($work)"
-"$LAB" scenes --kind bag --out "$work/scenes" --good 40 --test 2 --size "$SIZE" --seed 7 >"$work/scenes.log" 2>&1 ||
+"$LAB" scenes --kind bag --out "$work/scenes" --good 40 --test 2 --size "$SCENE_SIZE" --seed 7 >"$work/scenes.log" 2>&1 ||
 	{ cat "$work/scenes.log" >&2; exit 1; }
 mkdir -p "$work/replay"
 for f in "$work"/scenes/test/*/*.png; do # flat, named after the truth: good_000.png, missing_001.png, ...
