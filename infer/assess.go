@@ -213,17 +213,21 @@ func assess(q *view, qDesc [][]float32, refs []*view, refDesc [][][]float32, ext
 			a.logical, a.explain = c, r
 		}
 	}
-	if len(extra) > 0 {
+	if n := len(extra); n > 0 {
 		var most int
 		for _, c := range extra {
 			most = max(most, len(c.desc))
 		}
 		nf, ni, nb := matchSizes(m, most)
-		fs, is, bs := make([]float64, nf), make([]int, ni), make([]bool, nb)
-		var mt matching
-		for _, c := range extra {
-			matchInto(&mt, fs, is, bs, qDesc, c.desc, pr.dustbin, pr.tau, pr.matchThreshold, pr.iters)
-			a.logical = min(a.logical, unmatchedCount(&mt, c.objs, fragment))
+		fs, is, bs := make([]float64, n*nf), make([]int, n*ni), make([]bool, n*nb)
+		mts, counts := make([]matching, n), make([]float64, n)
+		parallelFor(n, pr.workers, func(x int) {
+			c := extra[x]
+			matchInto(&mts[x], fs[x*nf:(x+1)*nf], is[x*ni:(x+1)*ni], bs[x*nb:(x+1)*nb], qDesc, c.desc, pr.dustbin, pr.tau, pr.matchThreshold, pr.iters)
+			counts[x] = unmatchedCount(&mts[x], c.objs, fragment)
+		})
+		for _, c := range counts {
+			a.logical = min(a.logical, c)
 		}
 	}
 	for i := range a.structMap {
