@@ -25,15 +25,18 @@ func TestMain(m *testing.M) {
 }
 
 func sigtermChild(mode string) int {
+	// Notify before New, as samlad run does: New snapshots the handlers,
+	// and a signal the parent ignores (SIGHUP under nohup) has none of
+	// Go's until Notify installs it.
+	sig := childSignal(mode)
+	ch := make(chan os.Signal, 1)
+	signal.Notify(ch, sig)
 	rt, models, p := fixtureSections(os.Getenv("SAMLAD_ORT_LIB"), fixtureDir)
 	b, err := New(rt, models, p)
 	if err != nil {
 		fmt.Println("new:", err)
 		return 3
 	}
-	sig := childSignal(mode)
-	ch := make(chan os.Signal, 1)
-	signal.Notify(ch, sig)
 	if mode != "plain" {
 		// What the CUDA provider does: replace the handler behind Go's back.
 		setDefaultHandler(sig)
