@@ -4,7 +4,7 @@
 # docs/performance.md links it). A few minutes on 2 cores.
 #
 #   scripts/perf-report.sh              # or: make perf-report
-#   ARGS='--size 224 --frames 60' OUT=/tmp/bench.md scripts/perf-report.sh
+#   ARGS='--size 224 --frames 60' OUT=out/bench.md scripts/perf-report.sh
 set -euo pipefail
 cd "$(dirname "$0")/.."
 OUT=${OUT:-eval/results/perf/bench.md}
