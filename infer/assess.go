@@ -154,9 +154,56 @@ func unmatchedCount(mt *matching, objs []Object, fragment []float64) float64 {
 	return count
 }
 
+// countScratch matches a query against the extra references in parallel
+// (its do is the task), in storage reused from frame to frame.
+type countScratch struct {
+	floats   []float64
+	ints     []int
+	bools    []bool
+	mts      []matching
+	counts   []float64
+	nf, ni   int
+	nb       int
+	qDesc    [][]float32
+	extra    []countRef
+	fragment []float64
+	pr       params
+}
+
+// prepare sizes cs for matching qDesc against extra.
+func (cs *countScratch) prepare(qDesc [][]float32, extra []countRef, fragment []float64, pr params) {
+	var most int
+	for _, c := range extra {
+		most = max(most, len(c.desc))
+	}
+	n := len(extra)
+	cs.nf, cs.ni, cs.nb = matchSizes(len(qDesc), most)
+	cs.floats, cs.ints, cs.bools = grown(cs.floats, n*cs.nf), grown(cs.ints, n*cs.ni), grown(cs.bools, n*cs.nb)
+	cs.mts, cs.counts = grown(cs.mts, n), grown(cs.counts, n)
+	cs.qDesc, cs.extra, cs.fragment, cs.pr = qDesc, extra, fragment, pr
+}
+
+// do counts what matching against extra reference x leaves unmatched.
+func (cs *countScratch) do(x int) {
+	c := cs.extra[x]
+	mt := &cs.mts[x]
+	matchInto(mt, cs.floats[x*cs.nf:(x+1)*cs.nf], cs.ints[x*cs.ni:(x+1)*cs.ni], cs.bools[x*cs.nb:(x+1)*cs.nb],
+		cs.qDesc, c.desc, cs.pr.dustbin, cs.pr.tau, cs.pr.matchThreshold, cs.pr.iters)
+	cs.counts[x] = unmatchedCount(mt, c.objs, cs.fragment)
+}
+
+// grown is s resized to n, reusing its storage when it is large enough.
+func grown[T any](s []T, n int) []T {
+	if cap(s) < n {
+		return make([]T, n)
+	}
+	return s[:n]
+}
+
 // assess runs the OMM against each reference (step 8) and the AMM (step 9);
-// the logical count also matches against the extra references.
-func assess(q *view, qDesc [][]float32, refs []*view, refDesc [][][]float32, extra []countRef, pr params, structMap []float32) *assessment {
+// the logical count also matches against the extra references, in cs
+// (nil: fresh storage).
+func assess(q *view, qDesc [][]float32, refs []*view, refDesc [][][]float32, extra []countRef, cs *countScratch, pr params, structMap []float32) *assessment {
 	m, k := len(qDesc), len(refs)
 	// Few allocations per frame: one slice per element type, shared by
 	// the per-object values and every reference's matching.
@@ -213,20 +260,13 @@ func assess(q *view, qDesc [][]float32, refs []*view, refDesc [][][]float32, ext
 			a.logical, a.explain = c, r
 		}
 	}
-	if n := len(extra); n > 0 {
-		var most int
-		for _, c := range extra {
-			most = max(most, len(c.desc))
+	if len(extra) > 0 {
+		if cs == nil {
+			cs = &countScratch{}
 		}
-		nf, ni, nb := matchSizes(m, most)
-		fs, is, bs := make([]float64, n*nf), make([]int, n*ni), make([]bool, n*nb)
-		mts, counts := make([]matching, n), make([]float64, n)
-		parallelFor(n, pr.workers, func(x int) {
-			c := extra[x]
-			matchInto(&mts[x], fs[x*nf:(x+1)*nf], is[x*ni:(x+1)*ni], bs[x*nb:(x+1)*nb], qDesc, c.desc, pr.dustbin, pr.tau, pr.matchThreshold, pr.iters)
-			counts[x] = unmatchedCount(&mts[x], c.objs, fragment)
-		})
-		for _, c := range counts {
+		cs.prepare(qDesc, extra, fragment, pr)
+		parallelTask(len(extra), pr.workers, cs)
+		for _, c := range cs.counts {
 			a.logical = min(a.logical, c)
 		}
 	}

@@ -34,7 +34,7 @@ func TestLogicalCountFewestUnmatched(t *testing.T) {
 	lacks, lacksD := refView(a)   // lacks an object the frame has
 	pr := params{k: 2, dustbin: 0.5, matchThreshold: 0.2, tau: 0.05, iters: 100, mode: ModeFull, align: "nn", eps: 0.01, score: "max", workers: 1, structScale: 1}
 	count := func(q *view, qDesc [][]float32, refs []*view, refDesc [][][]float32, extra []countRef) float64 {
-		return assess(q, qDesc, refs, refDesc, extra, pr, make([]float32, q.W*q.H)).logical
+		return assess(q, qDesc, refs, refDesc, extra, nil, pr, make([]float32, q.W*q.H)).logical
 	}
 
 	good, goodD := refView(a, b)

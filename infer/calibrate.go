@@ -261,14 +261,14 @@ func calibrate(ctx context.Context, be *Backend, p config.Pipeline, bank *Bank, 
 					extra = append(extra, countRef{descsOf(bank.Refs[j].Objects), bank.Refs[j].Objects})
 				}
 				restore := withoutShares(bank, own[i], sums, counts)
-				a := assess(q, descsOf(bank.Refs[i].Objects), refs, refDesc, extra, pr, make([]float32, q.W*q.H))
+				a := assess(q, descsOf(bank.Refs[i].Objects), refs, refDesc, extra, nil, pr, make([]float32, q.W*q.H))
 				restore()
 				restoreW()
 				S[i], L[i] = a.structural, a.logical
 				continue
 			}
 			restoreW := withoutPeer(bank, stab, nbrs[i], i)
-			a := assess(q, descsOf(bank.Refs[i].Objects), refs, refDesc, nil, pr, make([]float32, q.W*q.H))
+			a := assess(q, descsOf(bank.Refs[i].Objects), refs, refDesc, nil, nil, pr, make([]float32, q.W*q.H))
 			restoreW()
 			for o, mx := range a.objMax {
 				if mx <= 0 {

@@ -41,6 +41,7 @@ type buffers struct {
 	viewPtr []*view // into views
 	refDesc [][][]float32
 	extra   []countRef
+	count   countScratch
 	errs    []error
 	objMask [][]uint8 // per view: 1 inside an object
 	patch   patchScratch

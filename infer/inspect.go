@@ -57,7 +57,7 @@ func (e *Engine) inspect(ctx context.Context, frame *Image, exclude int) (*Resul
 	qDesc, refDesc, extra := e.descriptors(q, near, len(refIdx), b)
 	sw.lap(StageDCGA)
 	// 8-9. OMM matching (omm.go) and AMM maps of the matches (amm.go).
-	a := assess(q, qDesc, refs, refDesc, extra, e.pr, b.structMap(q.W*q.H))
+	a := assess(q, qDesc, refs, refDesc, extra, &b.count, e.pr, b.structMap(q.W*q.H))
 	sw.lap(StageAMM)
 	// 10. Further terms: the layout step (layout.go) and the patch memory
 	// (patchmem.go).
