@@ -4,9 +4,8 @@ package config
 // is scored against the objects at its own position in a larger set of good
 // references, relative to the objects at the other positions, and
 // reference objects left uncovered at their position count as missing.
-// It is a per-recipe setting: it helps fixed layouts (grids, trays with
-// compartments, kits) and hurts random placement (bags of loose parts),
-// where position carries no meaning. Off by default.
+// Where a part may lie is learned per part at enrolment (its reach), so
+// the step serves fixed layouts and loose parts alike.
 type Layout struct {
 	// Enabled turns the layout step on.
 	Enabled bool `toml:"enabled"`
@@ -19,18 +18,22 @@ type Layout struct {
 	// part the segmenter cut into pieces is described as one); about half
 	// the spacing between neighbouring slots.
 	Radius float64 `toml:"radius"`
-	// Group joins the objects within Radius of each other into one part.
-	// On for parts a segmenter cuts into pieces (handwritten digits); off
-	// for parts it keeps whole, where grouping would join a part with its
-	// neighbours (a kit's compartments).
-	Group bool `toml:"group"`
-	// Mirror tells a part from its left-right mirror image: the descriptor
-	// gains the part outline's orientation histograms, and a part that
-	// resembles its position's parts better when mirrored counts as
-	// wrong. On for parts that must not be mirrored (handwritten digits,
-	// left and right brackets); off where the outlines are noise (a kit's
-	// round and square parts).
-	Mirror bool `toml:"mirror"`
+	// Group joins the objects within Radius of each other into one part:
+	// "auto" (enrolment learns it from the good images: on when joining
+	// makes the number of parts per good image clearly steadier than the
+	// number of segments, as for handwritten digits the segmenter cuts into
+	// strokes), "on" or "off" (parts the segmenter keeps whole, where
+	// joining would merge a part with its neighbours).
+	Group Switch `toml:"group"`
+	// Mirror says whether a part's left-right mirror image counts as wrong:
+	// "auto" (enrolment learns it from the good images: on when their parts
+	// fit their like in the other good images clearly better than their
+	// mirror images do, as handwritten digits or left and right brackets;
+	// off for symmetric parts and parts that turn over freely), "on" or
+	// "off". When on, the descriptor gains the part outline's orientation
+	// histograms and a part that resembles its position's parts better
+	// when mirrored counts as out of place.
+	Mirror Switch `toml:"mirror"`
 	// Grid is the number of cells per side of the layout descriptor: the
 	// part's box (the union of its objects' boxes) is split into Grid x
 	// Grid cells, each pooled separately, so that the descriptor keeps the
@@ -44,9 +47,7 @@ type Layout struct {
 	// MissingWeight scales the standardised "position left empty" value
 	// against the object value; 0 leaves it out. It also rises where a
 	// part is present but odd, and good images where the segmenter lost a
-	// part give it a long tail, so below 1 it does not outrank odd parts
-	// (DigitAnatomy tuning seeds 7-9: 1 91.8, 0.7 92.2, 0.5 92.4 image
-	// AUROC).
+	// part give it a long tail, so below 1 it does not outrank odd parts.
 	MissingWeight float64 `toml:"missing_weight"`
 	// ExcessWeight scales the standardised "part too many" value: a part
 	// left over when each good image's parts claim the nearest similar part
@@ -60,7 +61,18 @@ type Layout struct {
 	Only bool `toml:"only"`
 }
 
-// DefaultLayout returns the layout step's defaults (off).
+// Switch is a setting enrolment learns from the good images ("auto")
+// unless it is set by hand ("on" or "off").
+type Switch string
+
+// Values of a Switch.
+const (
+	Auto Switch = "auto"
+	On   Switch = "on"
+	Off  Switch = "off"
+)
+
+// DefaultLayout returns the layout step's defaults.
 func DefaultLayout() Layout {
-	return Layout{Enabled: true, Refs: 32, Grid: 3, ObjectWeight: 1, MissingWeight: 0.5, ExcessWeight: 1}
+	return Layout{Enabled: true, Refs: 32, Group: Auto, Mirror: Auto, Grid: 3, ObjectWeight: 1, MissingWeight: 0.5, ExcessWeight: 1}
 }

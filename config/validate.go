@@ -174,6 +174,8 @@ func (v *validator) pipeline(p Pipeline) {
 		if !(l.Radius >= 0 && l.Radius <= 1) {
 			v.bad(s+"layout.radius", l.Radius, "must be in [0, 1] (fraction of the image side; 0 = learned per part at enrolment)")
 		}
+		v.oneOf(s+"layout.group", string(l.Group), string(Auto), string(On), string(Off))
+		v.oneOf(s+"layout.mirror", string(l.Mirror), string(Auto), string(On), string(Off))
 		if l.Grid < 1 || l.Grid > 8 {
 			v.bad(s+"layout.grid", l.Grid, "must be in [1, 8] cells per side")
 		}

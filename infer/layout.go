@@ -112,6 +112,9 @@ type LayoutBank struct {
 	// Mirror says the descriptors hold outline histograms and the step
 	// scores mirrored parts (layout.mirror).
 	Mirror bool
+	// GroupRadius is the radius (fraction of the map side) within which
+	// objects are one part; 0 when they are not grouped (layout.group).
+	GroupRadius float64
 	// UncoverMean[r][j] and UncoverStd[r][j] are the leave-one-out mean
 	// and spread of reference r's stable object j's uncoverage over the
 	// other good images; a missing part counts by how far its uncoverage
@@ -218,12 +221,9 @@ func layoutDescribe(v *view, grid int, radius float64, mirror bool) [][]float32 
 // are grouped before the reaches are known.
 const groupRadiusLearned = 0.1
 
-// groupRadius is the radius layoutDescribe groups objects within: 0, no
-// grouping, when layout.group is off.
+// groupRadius is the radius layoutDescribe groups objects within when
+// they are grouped.
 func groupRadius(l config.Layout) float64 {
-	if !l.Group {
-		return 0
-	}
 	if l.Radius == 0 {
 		return groupRadiusLearned
 	}
@@ -639,25 +639,63 @@ func layoutRefs(cfg config.Layout, available int) int {
 }
 
 // layoutEnrol collects the references' raw descriptors during Enroll; nil
-// when the step is off (its methods are then no-ops).
+// when the step is off (its methods are then no-ops). While layout.group is
+// learned, the descriptors of the parts as segmented (raw) and as grouped
+// (grouped) are both kept until finish decides.
 type layoutEnrol struct {
-	cfg config.Layout
-	raw [][][]float32
+	cfg          config.Layout
+	raw, grouped [][][]float32
 }
 
 func newLayoutEnrol(cfg config.Layout, n int) *layoutEnrol {
 	if !cfg.Enabled {
 		return nil
 	}
-	return &layoutEnrol{cfg: cfg, raw: make([][][]float32, n)}
+	le := &layoutEnrol{cfg: cfg, raw: make([][][]float32, n)}
+	if cfg.Group == config.Auto {
+		le.grouped = make([][][]float32, n)
+	}
+	return le
 }
 
 // describe records reference i's descriptors from its upsampled view with
 // objects (concurrent calls with different i are safe).
 func (le *layoutEnrol) describe(i int, v *view) {
-	if le != nil {
-		le.raw[i] = layoutDescribe(v, le.cfg.Grid, groupRadius(le.cfg), le.cfg.Mirror)
+	if le == nil {
+		return
 	}
+	grid, mirror := le.cfg.Grid, le.cfg.Mirror != config.Off
+	switch le.cfg.Group {
+	case config.On:
+		le.raw[i] = layoutDescribe(v, grid, groupRadius(le.cfg), mirror)
+	case config.Off:
+		le.raw[i] = layoutDescribe(v, grid, 0, mirror)
+	default:
+		le.raw[i] = layoutDescribe(v, grid, 0, mirror)
+		le.grouped[i] = layoutDescribe(v, grid, groupRadius(le.cfg), mirror)
+	}
+}
+
+// chooseGrouping keeps the descriptors of the grouping enrolment learned
+// (or layout.group set) and returns the radius they were grouped within.
+func (le *layoutEnrol) chooseGrouping(bank *Bank) float64 {
+	radius := groupRadius(le.cfg)
+	switch le.cfg.Group {
+	case config.On:
+		bank.Rules.Group = GroupRule{On: true, Radius: radius}
+		return radius
+	case config.Off:
+		bank.Rules.Group = GroupRule{Radius: radius}
+		return 0
+	}
+	bank.Rules.Group = learnGrouping(bank.Refs, radius)
+	grouped := le.grouped
+	le.grouped = nil
+	if !bank.Rules.Group.On {
+		return 0
+	}
+	le.raw = grouped
+	return radius
 }
 
 // finish centres the descriptors and calibrates by leave-one-out; the bank
@@ -666,6 +704,7 @@ func (le *layoutEnrol) finish(bank *Bank, workers int) *LayoutBank {
 	if le == nil {
 		return nil
 	}
+	groupR := le.chooseGrouping(bank)
 	var mean []float32
 	var cnt int
 	for _, ds := range le.raw {
@@ -682,12 +721,7 @@ func (le *layoutEnrol) finish(bank *Bank, workers int) *LayoutBank {
 	for i := range mean {
 		mean[i] /= float32(max(cnt, 1))
 	}
-	lb := &LayoutBank{Mean: mean, Desc: make([][][]float32, len(le.raw)), Grid: le.cfg.Grid, Mirror: le.cfg.Mirror}
-	mir := make([][][]float32, len(le.raw))
-	for r, ds := range le.raw {
-		mir[r] = layoutMirrors(ds, lb)
-		lb.Desc[r] = finishLayout(ds, mean)
-	}
+	lb := &LayoutBank{Mean: mean, Desc: make([][][]float32, len(le.raw)), Grid: le.cfg.Grid, Mirror: le.cfg.Mirror != config.Off, GroupRadius: groupR}
 	var areas []float64
 	for _, r := range bank.Refs {
 		for _, o := range r.Objects {
@@ -698,11 +732,24 @@ func (le *layoutEnrol) finish(bank *Bank, workers int) *LayoutBank {
 		lb.MinArea = layoutAreaFrac * quantile(areas, 0.5)
 	}
 	n := len(bank.Refs)
-	obj, miss, exc := make([]float64, n), make([]float64, n), make([]float64, n)
 	L := layoutRefs(le.cfg, n-1)
+	ix := scanIndex(bank.Refs)
+	bank.Rules.Mirror = MirrorRule{On: lb.Mirror}
+	if le.cfg.Mirror == config.Auto {
+		bank.Rules.Mirror = learnMirror(bank.Refs, le.raw, lb, ix)
+		if lb.Mirror = bank.Rules.Mirror.On; !lb.Mirror {
+			le.dropOutlines(bank.Refs[0].Feat.C)
+			lb.Mean = lb.Mean[:layoutDescLen(bank.Refs[0].Feat.C, lb.Grid, false)]
+		}
+	}
+	mir := make([][][]float32, len(le.raw))
+	for r, ds := range le.raw {
+		mir[r] = layoutMirrors(ds, lb)
+		lb.Desc[r] = finishLayout(ds, lb.Mean)
+	}
+	obj, miss, exc := make([]float64, n), make([]float64, n), make([]float64, n)
 	peers := make([][]int, n)
 	raw := make([]*layoutParts, n)
-	ix := scanIndex(bank.Refs)
 	parallelFor(n, workers, func(i int) {
 		r := &bank.Refs[i]
 		peers[i] = ix.others(i, L)
@@ -724,6 +771,18 @@ func (le *layoutEnrol) finish(bank *Bank, workers int) *LayoutBank {
 	lb.ExcessStd = max(lb.ExcessStd, layoutSDFloor*math.Abs(lb.ExcessMean), 1e-9)
 	lb.LOOObject, lb.LOOMissing, lb.LOOExcess = obj, miss, exc
 	return lb
+}
+
+// dropOutlines cuts the outline histograms (the descriptors' tail) from
+// the raw descriptors of c channels, once enrolment has learned that
+// mirror images do not matter.
+func (le *layoutEnrol) dropOutlines(c int) {
+	n := layoutDescLen(c, le.cfg.Grid, false)
+	for _, ds := range le.raw {
+		for j, d := range ds {
+			ds[j] = d[:n:n]
+		}
+	}
 }
 
 // uncoverAcc sums one reference object's uncoverage over the good images
@@ -813,7 +872,7 @@ func (e *Engine) layoutTerm(q *view, gv []float32, exclude int) *layoutOutcome {
 	}
 	cfg := e.p.Layout
 	refIdx := e.layoutRefIdx(gv, layoutRefs(cfg, len(e.bank.Refs)), exclude)
-	qRaw := layoutDescribe(q, lb.Grid, groupRadius(cfg), lb.Mirror)
+	qRaw := layoutDescribe(q, lb.Grid, lb.GroupRadius, lb.Mirror)
 	qMir := layoutMirrors(qRaw, lb)
 	qDesc := finishLayout(qRaw, lb.Mean)
 	lp := layoutMeasure(e.bank.Refs, lb, refIdx, q.Objects, qDesc, qMir, q.W, q.H, cfg, false)
@@ -878,6 +937,9 @@ func (lb *LayoutBank) validate(refs []Reference) error {
 	}
 	if len(refs) > 0 && (lb.Grid <= 0 || len(lb.Mean) != layoutDescLen(refs[0].Feat.C, lb.Grid, lb.Mirror)) {
 		return errors.New("layout: descriptors do not fit the bank's layout settings (an older samlad, before parts were grouped or mirror images told apart); re-enrol with `samlad enroll`")
+	}
+	if !(lb.GroupRadius >= 0 && lb.GroupRadius <= 1) {
+		return fmt.Errorf("layout: group radius %g outside [0, 1]", lb.GroupRadius)
 	}
 	if len(lb.Desc) != len(refs) {
 		return fmt.Errorf("layout: descriptors for %d references, bank holds %d", len(lb.Desc), len(refs))

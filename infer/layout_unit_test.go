@@ -387,6 +387,25 @@ func TestLayoutRefIdx(t *testing.T) {
 // the hand-worked cases set their objects' places for it.
 func byHandLayout() config.Layout {
 	l := config.DefaultLayout()
-	l.Radius, l.Group = 0.15, true
+	l.Radius, l.Group = 0.15, config.On
 	return l
+}
+
+// separation is the AUROC of the gaps against the gaps negated: 1 when
+// every gap is positive, 0.5 for gaps symmetric about 0, ties half.
+func TestSeparation(t *testing.T) {
+	for _, c := range []struct {
+		gaps []float64
+		want float64
+	}{
+		{[]float64{0.1, 0.2, 0.3}, 1},
+		{[]float64{-0.2, -0.1, 0.1, 0.2}, 0.5},
+		{[]float64{0, 0}, 0.5},
+		{[]float64{-0.3, -0.1}, 0},
+		{[]float64{0.2, -0.1}, 0.75},
+	} {
+		if got := separation(c.gaps); math.Abs(got-c.want) > 1e-12 {
+			t.Errorf("separation(%v) = %g, want %g", c.gaps, got, c.want)
+		}
+	}
 }

@@ -29,6 +29,10 @@ func TestRulesLearnFixedAndLoose(t *testing.T) {
 	if r := box.Rules; r.Fixed <= r.Loose || r.MedianReach >= 0.35 {
 		t.Errorf("box: %d fixed, %d loose parts, median reach %.2f: want parts that keep to their compartments", r.Fixed, r.Loose, r.MedianReach)
 	}
+	// Joining neighbours would merge the kit's parts.
+	if g := box.Rules.Group; !g.Learned || g.On {
+		t.Errorf("box: %s; want each part kept apart", g)
+	}
 	// The self-check ran on both and reports every type it could make.
 	for name, b := range map[string]*infer.Bank{"box": box, "bag": bag} {
 		sc := b.SelfCheck

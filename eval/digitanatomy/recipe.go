@@ -15,9 +15,9 @@ func Recipe(base config.Pipeline) config.Pipeline {
 	base.Layout.Only = true
 	base.Layout.Refs = 0
 	base.Layout.Grid = 4
-	base.Layout.Mirror = true
+	base.Layout.Mirror = config.On
 	base.Layout.ExcessWeight = 0
-	base.Layout.Radius, base.Layout.Group = 0.15, true
+	base.Layout.Radius, base.Layout.Group = 0.15, config.On
 	base.MaxObjects = 24
 	base.Segment.MinSize = 20
 	return base

@@ -52,11 +52,11 @@ func AblationGrid() []Variant {
 	for _, n := range []int{1, 3, 4} {
 		g = append(g, Variant{"layout.grid", fmt.Sprint(n), func(p *config.Pipeline) { p.Layout.Grid = n }, false})
 	}
-	for _, on := range []bool{false, true} {
-		g = append(g, Variant{"layout.group", fmt.Sprint(on), func(p *config.Pipeline) { p.Layout.Group = on }, false})
+	for _, s := range []config.Switch{config.Auto, config.Off, config.On} {
+		g = append(g, Variant{"layout.group", string(s), func(p *config.Pipeline) { p.Layout.Group = s }, false})
 	}
-	for _, on := range []bool{false, true} {
-		g = append(g, Variant{"layout.mirror", fmt.Sprint(on), func(p *config.Pipeline) { p.Layout.Mirror = on }, false})
+	for _, s := range []config.Switch{config.Auto, config.Off, config.On} {
+		g = append(g, Variant{"layout.mirror", string(s), func(p *config.Pipeline) { p.Layout.Mirror = s }, false})
 	}
 	for _, w := range []float64{0, 1} {
 		g = append(g, Variant{"layout.object_weight", fmt.Sprint(w), func(p *config.Pipeline) { p.Layout.ObjectWeight = w }, false})

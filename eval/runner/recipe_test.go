@@ -131,11 +131,13 @@ func TestAblationSharesRunsOfUnusedKeys(t *testing.T) {
 		ran[r.Factor+"="+r.Value] = r.Seconds > 0
 		results[r.Factor+"="+r.Value] = r.Results["bag"]
 	}
-	if want := map[string]bool{"layout.mirror=false": true, "layout.mirror=true": false, "layout.enabled=true": true}; !maps.Equal(ran, want) {
-		t.Errorf("variants that ran: %v, want %v (mirror = true changes nothing with the layout step off)", ran, want)
+	if want := map[string]bool{"layout.mirror=auto": true, "layout.mirror=off": false, "layout.mirror=on": false, "layout.enabled=true": true}; !maps.Equal(ran, want) {
+		t.Errorf("variants that ran: %v, want %v (mirror on or off changes nothing with the layout step off)", ran, want)
 	}
-	if r := results["layout.mirror=true"]; len(r) == 0 || !maps.Equal(r, results["layout.mirror=false"]) {
-		t.Errorf("shared run gave other results: %v, want %v", r, results["layout.mirror=false"])
+	for _, v := range []string{"on", "off"} {
+		if r := results["layout.mirror="+v]; len(r) == 0 || !maps.Equal(r, results["layout.mirror=auto"]) {
+			t.Errorf("shared run mirror = %s gave other results: %v, want %v", v, r, results["layout.mirror=auto"])
+		}
 	}
 }
 

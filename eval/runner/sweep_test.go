@@ -21,7 +21,7 @@ func TestSweep(t *testing.T) {
 		{"k=1,3", []string{"1", "3"}, func(p *config.Pipeline, i int) { p.K = []int{1, 3}[i] }},
 		{"pipeline.position_weight=0, 0.5", []string{"0", "0.5"}, func(p *config.Pipeline, i int) { p.PositionWeight = []float64{0, 0.5}[i] }},
 		{"layout.grid=3,4", []string{"3", "4"}, func(p *config.Pipeline, i int) { p.Layout.Grid = []int{3, 4}[i] }},
-		{"layout.mirror=true", []string{"true"}, func(p *config.Pipeline, _ int) { p.Layout.Mirror = true }},
+		{"layout.mirror=\"on\"", []string{"\"on\""}, func(p *config.Pipeline, _ int) { p.Layout.Mirror = config.On }},
 		{"descriptor=gap,\"dcga\"", []string{"gap", "\"dcga\""}, func(p *config.Pipeline, i int) { p.Descriptor = []string{"gap", "dcga"}[i] }},
 	} {
 		vs, err := Sweep(c.spec)

@@ -30,10 +30,10 @@ func Recipe(kind Kind, base config.Pipeline) config.Pipeline {
 	l := &base.Layout
 	switch kind {
 	case Bag:
-		l.Enabled, l.Only, l.Refs, l.Radius, l.Grid, l.Group = true, false, 0, 1, 1, false
+		l.Enabled, l.Only, l.Refs, l.Radius, l.Grid, l.Group = true, false, 0, 1, 1, config.Off
 		l.ObjectWeight, l.MissingWeight, l.ExcessWeight = 0, 0.5, 0.5
 	case Box:
-		l.Enabled, l.Only, l.Refs, l.Radius, l.Grid, l.Group = true, false, 0, LayoutRadius, 1, false
+		l.Enabled, l.Only, l.Refs, l.Radius, l.Grid, l.Group = true, false, 0, LayoutRadius, 1, config.Off
 		l.ObjectWeight, l.MissingWeight, l.ExcessWeight = 0, 0.25, 1
 		base.K = 8
 	}

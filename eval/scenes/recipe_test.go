@@ -23,7 +23,7 @@ func TestRecipe(t *testing.T) {
 		t.Errorf("bag recipe as a config file gives another layout:\n%s", src)
 	}
 	box := Recipe(Box, base)
-	if !box.Layout.Enabled || box.Layout.Only || box.Layout.Group {
+	if !box.Layout.Enabled || box.Layout.Only || box.Layout.Group != config.Off {
 		t.Fatalf("box recipe: layout %+v, want enabled beside SAM-LAD's scores, objects not grouped", box.Layout)
 	}
 	const size, n = 128, 8
@@ -55,7 +55,7 @@ func TestRecipe(t *testing.T) {
 
 // layoutTOML writes l as a [pipeline.layout] section.
 func layoutTOML(l config.Layout) string {
-	return fmt.Sprintf("[pipeline.layout]\nenabled = %v\nonly = %v\nrefs = %d\nradius = %v\ngroup = %v\nmirror = %v\ngrid = %d\nobject_weight = %v\nmissing_weight = %v\nexcess_weight = %v\n",
+	return fmt.Sprintf("[pipeline.layout]\nenabled = %v\nonly = %v\nrefs = %d\nradius = %v\ngroup = %q\nmirror = %q\ngrid = %d\nobject_weight = %v\nmissing_weight = %v\nexcess_weight = %v\n",
 		l.Enabled, l.Only, l.Refs, l.Radius, l.Group, l.Mirror, l.Grid, l.ObjectWeight, l.MissingWeight, l.ExcessWeight)
 }
 
