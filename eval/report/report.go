@@ -139,6 +139,19 @@ func Markdown(w io.Writer, rep *runner.Report, command string) {
 	}
 	fmt.Fprintln(w)
 
+	fmt.Fprintln(w, "## Rules learned from the good images")
+	fmt.Fprintln(w)
+	fmt.Fprintln(w, "Stable parts and clutter segments in the median good image; stable parts of all good images that recur in place or lie anywhere; whether segments close together are joined into parts (segments and joined parts per image, with their spread); whether mirror images count as wrong (the separation it was decided from). `samlad enroll` prints the same (docs/engine.md).")
+	fmt.Fprintln(w)
+	fmt.Fprintln(w, "| category | parts | clutter | in place | anywhere | grouping | mirror |")
+	fmt.Fprintln(w, "|---|---|---|---|---|---|---|")
+	for _, c := range rep.Categories {
+		r := c.Rules
+		fmt.Fprintf(w, "| %s | %d | %d | %d | %d | %s (%.1f ± %.0f%% segments, %.1f ± %.0f%% parts) | %s (%.0f%%) |\n", c.Name, r.Parts, r.Clutter, r.Fixed, r.Loose,
+			onOff(r.Group.On), r.Group.Segments, 100*r.Group.SegmentsCV, r.Group.Parts, 100*r.Group.PartsCV, onOff(r.Mirror.On), 100*r.Mirror.Separation)
+	}
+	fmt.Fprintln(w)
+
 	fmt.Fprintln(w, "## Timings (ms per test image; enrolment in s)")
 	fmt.Fprintln(w)
 	fmt.Fprintln(w, "| category | stage | n | median | p95 |")
@@ -276,4 +289,11 @@ func termMarkdown(w io.Writer, cats []*runner.Category) {
 		fmt.Fprintln(w)
 	}
 	fmt.Fprintln(w)
+}
+
+func onOff(on bool) string {
+	if on {
+		return "on"
+	}
+	return "off"
 }

@@ -203,8 +203,10 @@ type Category struct {
 	// it (nil: the report's pipeline).
 	Pipeline *config.Pipeline `json:"pipeline,omitempty"`
 	// Calibration is what enrolment learned (with config overrides).
-	Calibration infer.Calibration   `json:"calibration"`
-	Metrics     map[string]*Metrics `json:"metrics"` // per method
+	Calibration infer.Calibration `json:"calibration"`
+	// Rules are the product's rules enrolment learned.
+	Rules   infer.Rules         `json:"rules"`
+	Metrics map[string]*Metrics `json:"metrics"` // per method
 	// Matching is SAM-LAD's matching quality, where a generator's truth
 	// names corresponding objects (nil elsewhere).
 	Matching *Matching `json:"matching,omitempty"`
@@ -333,7 +335,7 @@ func evaluateCategory(ctx context.Context, be *infer.Backend, c *datasets.Catego
 	if err != nil {
 		return nil, err
 	}
-	cr.Calibration = eng.Calibration()
+	cr.Calibration, cr.Rules = eng.Calibration(), bank.Rules
 	rates := o.Rates
 	if rates == nil {
 		rates = DefaultRates
