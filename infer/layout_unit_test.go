@@ -409,3 +409,35 @@ func TestSeparation(t *testing.T) {
 		}
 	}
 }
+
+// learnGrouping joins segments when that makes the number of parts per
+// image clearly steadier: 9 parts cut into 1 to 3 pieces each are joined;
+// 9 whole parts, or parts always cut the same way, are not.
+func TestLearnGrouping(t *testing.T) {
+	refsOf := func(pieces func(img, part int) int) []Reference {
+		refs := make([]Reference, 12)
+		for i := range refs {
+			r := &refs[i]
+			r.MapW, r.MapH = 100, 100
+			for p := range 9 {
+				cx, cy := float32(15+30*(p%3)), float32(15+30*(p/3))
+				for k := range pieces(i, p) {
+					r.Objects = append(r.Objects, Object{CX: cx + float32(3*k), CY: cy})
+				}
+			}
+		}
+		return refs
+	}
+	cut := learnGrouping(refsOf(func(i, p int) int { return 1 + (i*7+p*3)%3 }), 0.1)
+	whole := learnGrouping(refsOf(func(int, int) int { return 1 }), 0.1)
+	same := learnGrouping(refsOf(func(_, p int) int { return 1 + p%2 }), 0.1)
+	if !cut.On || cut.Parts != 9 || cut.PartsCV != 0 {
+		t.Errorf("parts cut into a varying number of pieces: %+v, want them joined into 9 parts", cut)
+	}
+	if whole.On || whole.Segments != 9 {
+		t.Errorf("whole parts: %+v, want them kept apart", whole)
+	}
+	if same.On {
+		t.Errorf("parts always cut the same way: %+v, want them kept apart (the count is steady already)", same)
+	}
+}

@@ -82,7 +82,7 @@ func learnGrouping(refs []Reference, radius float64) GroupRule {
 		return rule
 	}
 	rule.SegmentsCV, rule.PartsCV = sdS/rule.Segments, sdP/rule.Parts
-	rule.On = rule.PartsCV <= groupSteadier*rule.SegmentsCV && rule.Segments >= groupPieces*rule.Parts
+	rule.On = rule.SegmentsCV > 0 && rule.PartsCV <= groupSteadier*rule.SegmentsCV && rule.Segments >= groupPieces*rule.Parts
 	return rule
 }
 
