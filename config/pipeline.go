@@ -75,6 +75,13 @@ type Pipeline struct {
 	// catch most of them at the false-reject rate; false gives every term
 	// weight 1.
 	LearnWeights bool `toml:"learn_weights"`
+	// Photometric matches every image to the good images' lighting before
+	// its features are computed: a gain per colour channel and a linear
+	// gradient of illumination across the field, fitted against the
+	// per-pixel median of the good images (infer/photometric.go), so that
+	// lamp drift is not an anomaly. It corrects the engine's input_size
+	// view; stages that read the camera frame (SAM) see it as taken.
+	Photometric bool `toml:"photometric"`
 	// Coreset keeps at most this many references in the bank (0 = all).
 	Coreset int `toml:"coreset"`
 	// Segmentation parameters of the built-in graph segmenter.
@@ -123,6 +130,7 @@ func DefaultPipeline() Pipeline {
 		PatchWeight:      1,
 		Fusion:           "max",
 		LearnWeights:     false,
+		Photometric:      true,
 		Segment:          Segment{Scale: 300, Sigma: 0.8, MinSize: 50, MergeColour: 20, RefSize: 224},
 		Layout:           DefaultLayout(),
 	}

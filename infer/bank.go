@@ -49,6 +49,9 @@ type Bank struct {
 	SelfCheck *SelfCheck
 	// Patch is the patch-memory term's coreset and calibration (patchmem.go).
 	Patch *PatchMemory
+	// Photometric is the good images' lighting every image is matched to
+	// (photometric.go); nil when pipeline.photometric is off.
+	Photometric *Photometric
 }
 
 // BankConfig holds the pipeline keys a bank is bound to. Inspecting with a
@@ -73,6 +76,7 @@ type BankConfig struct {
 	StructuralWeight float64        `toml:"structural_weight"`
 	LogicalWeight    float64        `toml:"logical_weight"`
 	Coreset          int            `toml:"coreset"`
+	Photometric      bool           `toml:"photometric"`
 	Segment          config.Segment `toml:"segment"`
 	Layout           config.Layout  `toml:"layout"`
 }
@@ -83,7 +87,7 @@ func bankConfigOf(p config.Pipeline) BankConfig {
 		Descriptor: p.Descriptor, DCGAPooling: p.DCGAPooling, PositionWeight: p.PositionWeight,
 		Mode: p.Mode, Align: p.Align, Epsilon: p.Epsilon, SinkhornIters: p.SinkhornIters,
 		MatchTemperature: p.MatchTemperature, MinArea: p.MinArea, MaxArea: p.MaxArea,
-		MaxObjects: p.MaxObjects, Score: p.Score, Coreset: p.Coreset, Segment: p.Segment,
+		MaxObjects: p.MaxObjects, Score: p.Score, Coreset: p.Coreset, Photometric: p.Photometric, Segment: p.Segment,
 		StructuralWeight: p.StructuralWeight, LogicalWeight: p.LogicalWeight, Layout: layoutKey(p.Layout),
 	}
 }
@@ -266,6 +270,12 @@ func (b *Bank) validate() error {
 		return err
 	}
 	if err := b.Patch.validate(c, len(b.Refs)); err != nil {
+		return err
+	}
+	if b.Config.Photometric && b.Photometric == nil {
+		return errors.New("photometric: the bank was enrolled with pipeline.photometric but holds no median image; re-enrol with `samlad enroll`")
+	}
+	if err := b.Photometric.validate(b.Config.InputSize); err != nil {
 		return err
 	}
 	if sc := b.SelfCheck; sc != nil {

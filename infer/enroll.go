@@ -104,14 +104,29 @@ func Enroll(ctx context.Context, be *Backend, p config.Pipeline, good []*Image, 
 	workers := workerCount(p.Workers)
 	size := p.InputSize
 	items := make([]enrolled, len(good))
+	inputs := make([]*Image, len(good))
 	err := firstError(len(good), workers, func(i int) error {
 		img := good[i]
 		if img == nil || img.W <= 0 || img.H <= 0 || len(img.Pix) != 3*img.W*img.H {
 			return fmt.Errorf("enroll: image %s is malformed", nameOf(names, i))
 		}
-		frame := img // as the camera took it, for FrameFeatureExtractor and FrameSegmenter stages (SAM)
 		if img.W != size || img.H != size {
 			img = Resize(img, size, size)
+		}
+		inputs[i] = img
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	var photo *Photometric
+	if p.Photometric {
+		photo = learnPhotometric(inputs)
+	}
+	err = firstError(len(good), workers, func(i int) error {
+		frame, img := good[i], inputs[i] // frame as the camera took it, for FrameFeatureExtractor and FrameSegmenter stages (SAM)
+		if photo != nil {
+			img = photo.correct(img)
 		}
 		// Store and work on the image as the bank will hold it (8-bit), so
 		// that enrolment and later use of a reference see the same pixels.
@@ -136,7 +151,7 @@ func Enroll(ctx context.Context, be *Backend, p config.Pipeline, good []*Image, 
 			return nil, fmt.Errorf("enroll: %s: features %dx%dx%d differ from %dx%dx%d", nameOf(names, i), f.C, f.H, f.W, f0.C, f0.H, f0.W)
 		}
 	}
-	bank := &Bank{Version: BankVersion, Backend: be.Name, Fingerprint: be.Fingerprint, Config: bankConfigOf(p)}
+	bank := &Bank{Version: BankVersion, Backend: be.Name, Fingerprint: be.Fingerprint, Config: bankConfigOf(p), Photometric: photo}
 	bank.Norm = channelNorm(items)
 	for i := range items {
 		standardize(items[i].feat, bank.Norm)

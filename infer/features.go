@@ -6,13 +6,18 @@ import (
 )
 
 // preprocess is step 1: the engine's input_size x input_size view of the
-// frame, in [0,1]. Stages that see the frame as the camera took it (SAM)
-// get the frame itself beside it.
+// frame, in [0,1], matched to the good images' lighting (photometric.go).
+// Stages that see the frame as the camera took it (SAM) get the frame
+// itself beside it.
 func (e *Engine) preprocess(frame *Image) *Image {
+	img := frame
 	if size := e.p.InputSize; frame.W != size || frame.H != size {
-		return Resize(frame, size, size)
+		img = Resize(frame, size, size)
 	}
-	return frame
+	if pm := e.bank.Photometric; pm != nil {
+		img = pm.correct(img)
+	}
+	return img
 }
 
 // extractFrame is step 2, the backbone features: extract with the frame as

@@ -14,14 +14,17 @@ import (
 // reduced by a greedy coreset), and per query cell the distance to its
 // nearest memory cell. The image score is the largest cell distance. It has
 // no notion of objects, so it sees a part that looks wrong but not a part
-// that is missing, doubled or out of place.
+// that is missing, doubled or out of place. With pipeline.photometric its
+// images are matched to the good images' lighting as the engine's are, so
+// that the two compare on the same features.
 type PatchKNN struct {
-	be   *Backend
-	size int
-	norm ChannelNorm
-	c    int
-	mem  []float32 // n x c
-	h, w int
+	be    *Backend
+	size  int
+	norm  ChannelNorm
+	c     int
+	mem   []float32 // n x c
+	h, w  int
+	photo *Photometric
 }
 
 // NewPatchKNN builds the baseline from good images. coreset in (0,1) keeps
@@ -31,11 +34,22 @@ func NewPatchKNN(ctx context.Context, be *Backend, p config.Pipeline, good []*Im
 	if len(good) == 0 {
 		return nil, errors.New("patch-knn: no good images")
 	}
-	feats := make([]*FeatureMap, len(good))
-	err := firstError(len(good), workerCount(p.Workers), func(i int) error {
-		img := good[i]
+	inputs := make([]*Image, len(good))
+	for i, img := range good {
 		if img.W != p.InputSize || img.H != p.InputSize {
 			img = Resize(img, p.InputSize, p.InputSize)
+		}
+		inputs[i] = img
+	}
+	var photo *Photometric
+	if p.Photometric {
+		photo = learnPhotometric(inputs)
+	}
+	feats := make([]*FeatureMap, len(good))
+	err := firstError(len(good), workerCount(p.Workers), func(i int) error {
+		img := inputs[i]
+		if photo != nil {
+			img = photo.correct(img)
 		}
 		f, err := extract(be, img, nil)
 		feats[i] = f
@@ -54,7 +68,7 @@ func NewPatchKNN(ctx context.Context, be *Backend, p config.Pipeline, good []*Im
 		}
 		items[i].feat = f
 	}
-	b := &PatchKNN{be: be, size: p.InputSize, norm: channelNorm(items), c: feats[0].C, h: feats[0].H, w: feats[0].W}
+	b := &PatchKNN{be: be, size: p.InputSize, norm: channelNorm(items), c: feats[0].C, h: feats[0].H, w: feats[0].W, photo: photo}
 	for _, f := range feats {
 		standardize(f, b.norm)
 		b.mem = append(b.mem, cellsOf(f)...)
@@ -76,7 +90,7 @@ func NewPatchKNNFromBank(be *Backend, bank *Bank) (*PatchKNN, error) {
 		return nil, errors.New("patch-knn: the bank has no references")
 	}
 	f0 := bank.Refs[0].Feat
-	b := &PatchKNN{be: be, size: bank.Config.InputSize, norm: bank.Norm, c: f0.C, h: f0.H, w: f0.W}
+	b := &PatchKNN{be: be, size: bank.Config.InputSize, norm: bank.Norm, c: f0.C, h: f0.H, w: f0.W, photo: bank.Photometric}
 	for i := range bank.Refs {
 		f := &bank.Refs[i].Feat
 		if f.C != b.c || f.H != b.h || f.W != b.w {
@@ -109,6 +123,9 @@ func (b *PatchKNN) Score(img *Image) (score float64, amap []float32, w, h int, e
 	}
 	if img.W != b.size || img.H != b.size {
 		img = Resize(img, b.size, b.size)
+	}
+	if b.photo != nil {
+		img = b.photo.correct(img)
 	}
 	f, err := extract(b.be, img, nil)
 	if err != nil {
