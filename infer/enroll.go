@@ -110,10 +110,7 @@ func Enroll(ctx context.Context, be *Backend, p config.Pipeline, good []*Image, 
 		if img == nil || img.W <= 0 || img.H <= 0 || len(img.Pix) != 3*img.W*img.H {
 			return fmt.Errorf("enroll: image %s is malformed", nameOf(names, i))
 		}
-		if img.W != size || img.H != size {
-			img = Resize(img, size, size)
-		}
-		inputs[i] = img
+		inputs[i] = resized(img, size)
 		return nil
 	})
 	if err != nil {
@@ -124,13 +121,8 @@ func Enroll(ctx context.Context, be *Backend, p config.Pipeline, good []*Image, 
 		photo = learnPhotometric(inputs)
 	}
 	err = firstError(len(good), workers, func(i int) error {
-		frame, img := good[i], inputs[i] // frame as the camera took it, for FrameFeatureExtractor and FrameSegmenter stages (SAM)
-		if photo != nil {
-			img = photo.correct(img)
-		}
-		// Store and work on the image as the bank will hold it (8-bit), so
-		// that enrolment and later use of a reference see the same pixels.
-		img = dequantize(quantize(img), size, size)
+		frame := good[i] // as the camera took it, for FrameFeatureExtractor and FrameSegmenter stages (SAM)
+		img := engineView(inputs[i], photo)
 		f, err := extractFrame(be, frame, img, nil)
 		if err != nil {
 			return fmt.Errorf("enroll: %s: %w", nameOf(names, i), err)

@@ -10,14 +10,26 @@ import (
 // Stages that see the frame as the camera took it (SAM) get the frame
 // itself beside it.
 func (e *Engine) preprocess(frame *Image) *Image {
-	img := frame
-	if size := e.p.InputSize; frame.W != size || frame.H != size {
-		img = Resize(frame, size, size)
-	}
-	if pm := e.bank.Photometric; pm != nil {
-		img = pm.correct(img)
+	return engineView(resized(frame, e.p.InputSize), e.bank.Photometric)
+}
+
+// resized is img at size x size (img itself when it is).
+func resized(img *Image, size int) *Image {
+	if img.W != size || img.H != size {
+		return Resize(img, size, size)
 	}
 	return img
+}
+
+// engineView is what the engine works on from a resized image: matched to
+// the good images' lighting (photo nil: as it is) and held in 8 bits, as
+// the bank holds its references, so that a good image inspected later
+// shows the engine the pixels it was enrolled with.
+func engineView(img *Image, photo *Photometric) *Image {
+	if photo != nil {
+		img = photo.correct(img)
+	}
+	return dequantize(quantize(img), img.W, img.H)
 }
 
 // extractFrame is step 2, the backbone features: extract with the frame as

@@ -36,10 +36,7 @@ func NewPatchKNN(ctx context.Context, be *Backend, p config.Pipeline, good []*Im
 	}
 	inputs := make([]*Image, len(good))
 	for i, img := range good {
-		if img.W != p.InputSize || img.H != p.InputSize {
-			img = Resize(img, p.InputSize, p.InputSize)
-		}
-		inputs[i] = img
+		inputs[i] = resized(img, p.InputSize)
 	}
 	var photo *Photometric
 	if p.Photometric {
@@ -47,11 +44,7 @@ func NewPatchKNN(ctx context.Context, be *Backend, p config.Pipeline, good []*Im
 	}
 	feats := make([]*FeatureMap, len(good))
 	err := firstError(len(good), workerCount(p.Workers), func(i int) error {
-		img := inputs[i]
-		if photo != nil {
-			img = photo.correct(img)
-		}
-		f, err := extract(be, img, nil)
+		f, err := extract(be, engineView(inputs[i], photo), nil)
 		feats[i] = f
 		if err != nil {
 			return fmt.Errorf("patch-knn: good[%d]: %w", i, err)
@@ -82,9 +75,8 @@ func NewPatchKNN(ctx context.Context, be *Backend, p config.Pipeline, good []*Im
 // NewPatchKNNFromBank builds the baseline from a bank's references: their
 // standardised feature maps are the memory, so an inspection can score
 // the baseline next to SAM-LAD without the good images at hand. It equals
-// NewPatchKNN on the enrolled images (without coreset) when they come at
-// the input size; a resized image's features differ slightly, since the
-// bank keeps the resized image in 8 bits (enroll.go).
+// NewPatchKNN on the enrolled images (without coreset): both see the
+// engine's view of them (engineView).
 func NewPatchKNNFromBank(be *Backend, bank *Bank) (*PatchKNN, error) {
 	if len(bank.Refs) == 0 {
 		return nil, errors.New("patch-knn: the bank has no references")
@@ -121,13 +113,7 @@ func (b *PatchKNN) Score(img *Image) (score float64, amap []float32, w, h int, e
 	if img == nil || len(img.Pix) != 3*img.W*img.H || img.W <= 0 {
 		return 0, nil, 0, 0, errors.New("patch-knn: malformed image")
 	}
-	if img.W != b.size || img.H != b.size {
-		img = Resize(img, b.size, b.size)
-	}
-	if b.photo != nil {
-		img = b.photo.correct(img)
-	}
-	f, err := extract(b.be, img, nil)
+	f, err := extract(b.be, engineView(resized(img, b.size), b.photo), nil)
 	if err != nil {
 		return 0, nil, 0, 0, fmt.Errorf("patch-knn: %w", err)
 	}

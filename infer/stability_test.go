@@ -44,10 +44,12 @@ func TestIdenticalPartsAreStable(t *testing.T) {
 
 // TestClutterCountsLittle: in the kit box, segments that cover no part
 // (pieces of the tray and of the compartment walls) come and go between
-// good images, so rule 4 weighs them as clutter, below the layout step's
-// stable weight, while the parts weigh about 1. (In the bag of loose
-// fasteners the few such segments still weigh about 0.75: the matching
-// finds them counterparts among the other images' parts.)
+// good images more than the parts do, so rule 4 weighs them clearly below
+// the parts, which weigh about 1. They are down-weighted, not excluded:
+// wall strips that recur in most good images keep a weight near the
+// layout step's stable weight, and in the bag of loose fasteners the few
+// off-part segments weigh about as much as parts (the matching finds them
+// counterparts among the other images' parts).
 func TestClutterCountsLittle(t *testing.T) {
 	if testing.Short() {
 		t.Skip("enrols a product")
@@ -85,8 +87,8 @@ func TestClutterCountsLittle(t *testing.T) {
 		if len(part) == 0 || len(clutter) == 0 {
 			t.Fatalf("%s: %d part and %d clutter segments; the scenes should have both", kind, len(part), len(clutter))
 		}
-		if mp < 0.8 || mc >= 0.5 {
-			t.Errorf("%s: parts weigh %.2f, clutter %.2f; want parts >= 0.8 and clutter below the stable weight 0.5", kind, mp, mc)
+		if mp < 0.8 || mc > mp-0.3 {
+			t.Errorf("%s: parts weigh %.2f, clutter %.2f; want parts >= 0.8 and clutter at least 0.3 below them", kind, mp, mc)
 		}
 	}
 }
