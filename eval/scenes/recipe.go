@@ -21,19 +21,18 @@ const LayoutRadius = 6.8 / 16 / 2
 // are labelled as recipe figures (make eval-recipes); the headline figures
 // use the defaults.
 //   - Box: fixed compartments with parts at random poses inside. Each part
-//     is pooled whole (grid 1) and not grouped (the segmenter returns the
-//     parts whole); the object term is off, a moved part being one too
-//     many in one compartment and one too few in another; k = 8.
+//     is pooled whole (grid 1); the object term is off, a moved part being
+//     one too many in one compartment and one too few in another; k = 8.
 //   - Bag: parts lie anywhere, so the whole image is one position
 //     (radius 1) and the step only counts parts per kind.
 func Recipe(kind Kind, base config.Pipeline) config.Pipeline {
 	l := &base.Layout
 	switch kind {
 	case Bag:
-		l.Enabled, l.Only, l.Refs, l.Radius, l.Grid, l.Group = true, false, 0, 1, 1, config.Off
+		l.Enabled, l.Only, l.Refs, l.Radius, l.Grid = true, false, 0, 1, 1
 		l.ObjectWeight, l.MissingWeight, l.ExcessWeight = 0, 0.5, 0.5
 	case Box:
-		l.Enabled, l.Only, l.Refs, l.Radius, l.Grid, l.Group = true, false, 0, LayoutRadius, 1, config.Off
+		l.Enabled, l.Only, l.Refs, l.Radius, l.Grid = true, false, 0, LayoutRadius, 1
 		l.ObjectWeight, l.MissingWeight, l.ExcessWeight = 0, 0.25, 1
 		base.K = 8
 	}

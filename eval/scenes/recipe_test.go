@@ -23,8 +23,8 @@ func TestRecipe(t *testing.T) {
 		t.Errorf("bag recipe as a config file gives another layout:\n%s", src)
 	}
 	box := Recipe(Box, base)
-	if !box.Layout.Enabled || box.Layout.Only || box.Layout.Group != config.Off {
-		t.Fatalf("box recipe: layout %+v, want enabled beside SAM-LAD's scores, objects not grouped", box.Layout)
+	if !box.Layout.Enabled || box.Layout.Only || box.Layout.Group != config.Auto {
+		t.Fatalf("box recipe: layout %+v, want enabled beside SAM-LAD's scores, grouping learned at enrolment", box.Layout)
 	}
 	const size, n = 128, 8
 	var sx, sy [4]float64
