@@ -239,14 +239,7 @@ func TestRetrievalOnDigits(t *testing.T) {
 	if testing.Short() {
 		t.Skip("renders 168 images")
 	}
-	dir, err := digitanatomy.DataDir()
-	if err != nil {
-		t.Skipf("MNIST not available: %v", err)
-	}
-	digits, err := digitanatomy.Load(dir, true)
-	if err != nil {
-		t.Fatal(err)
-	}
+	digits := mnistDigits(t, true)
 	p := digitanatomy.Recipe(config.DefaultPipeline())
 	be, err := builtin.New(p)
 	if err != nil {

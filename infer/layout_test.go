@@ -35,15 +35,8 @@ func TestLayoutStepOnDigits(t *testing.T) {
 	if testing.Short() {
 		t.Skip("enrols 40 images")
 	}
-	dir, err := digitanatomy.DataDir()
-	if err != nil {
-		t.Skipf("MNIST not available: %v", err)
-	}
-	train, err := digitanatomy.Load(dir, true)
-	if err != nil {
-		t.Fatal(err)
-	}
-	test, err := digitanatomy.Load(dir, false)
+	train := mnistDigits(t, true)
+	test, err := digitanatomy.Load(mnistDir(t), false)
 	if err != nil {
 		t.Fatal(err)
 	}

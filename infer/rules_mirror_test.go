@@ -58,14 +58,7 @@ func TestRulesLearnMirrorAndGrouping(t *testing.T) {
 		}
 	}
 
-	dir, err := digitanatomy.DataDir()
-	if err != nil {
-		t.Skipf("MNIST not available: %v", err)
-	}
-	digits, err := digitanatomy.Load(dir, true)
-	if err != nil {
-		t.Fatal(err)
-	}
+	digits := mnistDigits(t, true)
 	var imgs []*infer.Image
 	for s := range 24 {
 		im, err := digitanatomy.Generate(digits, int64(500+s), digitanatomy.Good)

@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"github.com/samlad/samlad/config"
+	"github.com/samlad/samlad/eval/digitanatomy"
 	"github.com/samlad/samlad/eval/scenes"
 	"github.com/samlad/samlad/infer"
 	"github.com/samlad/samlad/infer/builtin"
@@ -56,4 +57,24 @@ func enrollGoodBoxes(t *testing.T, n int) (config.Pipeline, *infer.Bank, []scene
 		t.Fatal(err)
 	}
 	return p, bank, scs
+}
+
+// mnistDir is the MNIST data folder; the test is skipped without it.
+func mnistDir(t testing.TB) string {
+	t.Helper()
+	dir, err := digitanatomy.DataDir()
+	if err != nil {
+		t.Skipf("MNIST not available: %v", err)
+	}
+	return dir
+}
+
+// mnistDigits loads the MNIST training (train) or test digits.
+func mnistDigits(t testing.TB, train bool) *digitanatomy.Digits {
+	t.Helper()
+	d, err := digitanatomy.Load(mnistDir(t), train)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return d
 }
