@@ -132,12 +132,13 @@ func learnMirror(refs []Reference, raw [][][]float32, lb *LayoutBank, ix *refInd
 		r := &refs[i]
 		w, h := float64(r.MapW), float64(r.MapH)
 		minArea := int(math.Ceil(lb.MinArea * w * h))
+		peers := ix.others(i, mirrorPeers)
 		for a, o := range r.Objects {
 			if o.Weight < layoutStable || o.Area < minArea {
 				continue
 			}
 			reach := float64(o.Reach)
-			for _, j := range ix.others(i, mirrorPeers) {
+			for _, j := range peers {
 				fit, fitMir := math.Inf(-1), math.Inf(-1)
 				for b, p := range refs[j].Objects {
 					dx, dy := float64(p.CX-o.CX)/w, float64(p.CY-o.CY)/h
