@@ -3,6 +3,7 @@ package infer
 import (
 	"errors"
 	"fmt"
+	"slices"
 )
 
 // preprocess is step 1: the engine's input_size x input_size view of the
@@ -26,10 +27,16 @@ func resized(img *Image, size int) *Image {
 // the bank holds its references, so that a good image inspected later
 // shows the engine the pixels it was enrolled with.
 func engineView(img *Image, photo *Photometric) *Image {
+	var out *Image
 	if photo != nil {
-		img = photo.correct(img)
+		out = photo.correct(img) // a copy of its own
+	} else {
+		out = &Image{W: img.W, H: img.H, Pix: slices.Clone(img.Pix)}
 	}
-	return dequantize(quantize(img), img.W, img.H)
+	for i, v := range out.Pix { // dequantize(quantize(out)) in place
+		out.Pix[i] = float32(to8(v)) / 255
+	}
+	return out
 }
 
 // extractFrame is step 2, the backbone features: extract with the frame as
