@@ -76,7 +76,7 @@ func (pm *Photometric) fit(img *Image) Lighting {
 		r      float64
 		inlier bool
 	}
-	var os []obs
+	os := make([]obs, 0, 3*((h+photoStep-1)/photoStep)*((w+photoStep-1)/photoStep))
 	for y := 0; y < h; y += photoStep {
 		for x := 0; x < w; x += photoStep {
 			i := y*w + x
