@@ -8,7 +8,6 @@ import (
 	"github.com/samlad/samlad/config"
 	"github.com/samlad/samlad/eval/scenes"
 	"github.com/samlad/samlad/infer"
-	"github.com/samlad/samlad/infer/builtin"
 )
 
 // TestLayoutExcessFindsExtraParts inspects box scenes with one part too
@@ -27,14 +26,7 @@ func TestLayoutExcessFindsExtraParts(t *testing.T) {
 	twins, _ := sceneImages(t, scenes.Box, scenes.Good, 300, seeds, size)
 	good, _ := sceneImages(t, scenes.Box, scenes.Good, 1000, 24, size)
 	p := scenes.Recipe(scenes.Box, config.DefaultPipeline())
-	be, err := builtin.New(p)
-	if err != nil {
-		t.Fatal(err)
-	}
-	bank, err := infer.Enroll(context.Background(), be, p, good, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
+	be, bank := enrollImages(t, p, good)
 	p.Threshold = 1.5
 	eng, err := infer.NewEngine(be, bank, p)
 	if err != nil {

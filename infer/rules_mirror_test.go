@@ -1,7 +1,6 @@
 package infer_test
 
 import (
-	"context"
 	"image"
 	"image/color"
 	"math"
@@ -11,7 +10,6 @@ import (
 	"github.com/samlad/samlad/config"
 	"github.com/samlad/samlad/eval/digitanatomy"
 	"github.com/samlad/samlad/infer"
-	"github.com/samlad/samlad/infer/builtin"
 )
 
 // TestRulesLearnMirrorAndGrouping: enrolment learns from good images alone
@@ -23,16 +21,9 @@ func TestRulesLearnMirrorAndGrouping(t *testing.T) {
 		t.Skip("enrols three products")
 	}
 	p := config.DefaultPipeline()
-	enrol := func(imgs []*infer.Image) infer.Rules {
+	rulesOf := func(imgs []*infer.Image) infer.Rules {
 		t.Helper()
-		be, err := builtin.New(p)
-		if err != nil {
-			t.Fatal(err)
-		}
-		bank, err := infer.Enroll(context.Background(), be, p, imgs, nil)
-		if err != nil {
-			t.Fatal(err)
-		}
+		_, bank := enrollImages(t, p, imgs)
 		return bank.Rules
 	}
 	for _, c := range []struct {
@@ -47,7 +38,7 @@ func TestRulesLearnMirrorAndGrouping(t *testing.T) {
 		for s := range 16 {
 			imgs = append(imgs, infer.FromImage(shapeGrid(c.shape, uint64(s)), p.InputSize))
 		}
-		rules := enrol(imgs)
+		rules := rulesOf(imgs)
 		r, g := rules.Mirror, rules.Group
 		t.Logf("%s:\n%s", c.name, rules)
 		if !r.Learned || r.On != c.want || r.Compared == 0 {
@@ -67,7 +58,7 @@ func TestRulesLearnMirrorAndGrouping(t *testing.T) {
 		}
 		imgs = append(imgs, infer.FromImage(im.Gray, p.InputSize))
 	}
-	rules := enrol(imgs)
+	rules := rulesOf(imgs)
 	t.Logf("digits:\n%s", rules)
 	if !rules.Mirror.On {
 		t.Errorf("digits: %s; want mirrored digits to count as wrong", rules.Mirror)

@@ -27,18 +27,24 @@ func sceneImages(t testing.TB, kind scenes.Kind, an scenes.Anomaly, seed0, n, si
 	return imgs, ss
 }
 
-func enrollScenes(t testing.TB, p config.Pipeline, kind scenes.Kind, n int) (*infer.Backend, *infer.Bank) {
+// enrollImages enrols good images with the built-in backend.
+func enrollImages(t testing.TB, p config.Pipeline, good []*infer.Image) (*infer.Backend, *infer.Bank) {
 	t.Helper()
 	be, err := builtin.New(p)
 	if err != nil {
 		t.Fatal(err)
 	}
-	good, _ := sceneImages(t, kind, scenes.Good, 1000, n, p.InputSize)
 	bank, err := infer.Enroll(context.Background(), be, p, good, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
 	return be, bank
+}
+
+func enrollScenes(t testing.TB, p config.Pipeline, kind scenes.Kind, n int) (*infer.Backend, *infer.Bank) {
+	t.Helper()
+	good, _ := sceneImages(t, kind, scenes.Good, 1000, n, p.InputSize)
+	return enrollImages(t, p, good)
 }
 
 // enrollGoodBoxes enrols n good box scenes with the default pipeline and
@@ -47,15 +53,8 @@ func enrollScenes(t testing.TB, p config.Pipeline, kind scenes.Kind, n int) (*in
 func enrollGoodBoxes(t *testing.T, n int) (config.Pipeline, *infer.Bank, []scenes.Scene) {
 	t.Helper()
 	p := config.DefaultPipeline()
-	be, err := builtin.New(p)
-	if err != nil {
-		t.Fatal(err)
-	}
 	good, scs := sceneImages(t, scenes.Box, scenes.Good, 1000, n, p.InputSize)
-	bank, err := infer.Enroll(context.Background(), be, p, good, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
+	_, bank := enrollImages(t, p, good)
 	return p, bank, scs
 }
 

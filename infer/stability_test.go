@@ -1,13 +1,10 @@
 package infer_test
 
 import (
-	"context"
 	"testing"
 
 	"github.com/samlad/samlad/config"
 	"github.com/samlad/samlad/eval/scenes"
-	"github.com/samlad/samlad/infer"
-	"github.com/samlad/samlad/infer/builtin"
 )
 
 // TestIdenticalPartsAreStable: rule 4 weighs an object by the mass the
@@ -55,41 +52,33 @@ func TestClutterCountsLittle(t *testing.T) {
 		t.Skip("enrols a product")
 	}
 	p := config.DefaultPipeline()
-	be, err := builtin.New(p)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, kind := range []scenes.Kind{scenes.Box} {
-		good, scs := sceneImages(t, kind, scenes.Good, 1000, 16, p.InputSize)
-		bank, err := infer.Enroll(context.Background(), be, p, good, nil)
-		if err != nil {
-			t.Fatal(err)
-		}
-		var part, clutter []float64
-		for i, r := range bank.Refs {
-			for _, obj := range r.Objects {
-				box, iou, inside := mapToInputBox(obj.Box, r.MapW, p.InputSize), 0.0, 0.0
-				for _, o := range scs[i].Objects {
-					iou = max(iou, boxIoU(o.Box, box))
-					in := o.Box.Intersect(box)
-					inside = max(inside, float64(in.Dx()*in.Dy())/float64(max(box.Dx()*box.Dy(), 1)))
-				}
-				switch {
-				case iou >= 0.5:
-					part = append(part, float64(obj.Weight))
-				case inside < 0.1: // off every part, not a piece of one
-					clutter = append(clutter, float64(obj.Weight))
-				}
+	kind := scenes.Box
+	good, scs := sceneImages(t, kind, scenes.Good, 1000, 16, p.InputSize)
+	_, bank := enrollImages(t, p, good)
+	var part, clutter []float64
+	for i, r := range bank.Refs {
+		for _, obj := range r.Objects {
+			box, iou, inside := mapToInputBox(obj.Box, r.MapW, p.InputSize), 0.0, 0.0
+			for _, o := range scs[i].Objects {
+				iou = max(iou, boxIoU(o.Box, box))
+				in := o.Box.Intersect(box)
+				inside = max(inside, float64(in.Dx()*in.Dy())/float64(max(box.Dx()*box.Dy(), 1)))
+			}
+			switch {
+			case iou >= 0.5:
+				part = append(part, float64(obj.Weight))
+			case inside < 0.1: // off every part, not a piece of one
+				clutter = append(clutter, float64(obj.Weight))
 			}
 		}
-		mp, mc := mean(part), mean(clutter)
-		t.Logf("%s: %d part segments weigh %.2f on average, %d clutter segments %.2f", kind, len(part), mp, len(clutter), mc)
-		if len(part) == 0 || len(clutter) == 0 {
-			t.Fatalf("%s: %d part and %d clutter segments; the scenes should have both", kind, len(part), len(clutter))
-		}
-		if mp < 0.8 || mc > mp-0.3 {
-			t.Errorf("%s: parts weigh %.2f, clutter %.2f; want parts >= 0.8 and clutter at least 0.3 below them", kind, mp, mc)
-		}
+	}
+	mp, mc := mean(part), mean(clutter)
+	t.Logf("%s: %d part segments weigh %.2f on average, %d clutter segments %.2f", kind, len(part), mp, len(clutter), mc)
+	if len(part) == 0 || len(clutter) == 0 {
+		t.Fatalf("%s: %d part and %d clutter segments; the scenes should have both", kind, len(part), len(clutter))
+	}
+	if mp < 0.8 || mc > mp-0.3 {
+		t.Errorf("%s: parts weigh %.2f, clutter %.2f; want parts >= 0.8 and clutter at least 0.3 below them", kind, mp, mc)
 	}
 }
 
