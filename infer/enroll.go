@@ -104,23 +104,13 @@ func Enroll(ctx context.Context, be *Backend, p config.Pipeline, good []*Image, 
 	workers := workerCount(p.Workers)
 	size := p.InputSize
 	items := make([]enrolled, len(good))
-	inputs := make([]*Image, len(good))
-	err := firstError(len(good), workers, func(i int) error {
-		img := good[i]
+	for i, img := range good {
 		if img == nil || img.W <= 0 || img.H <= 0 || len(img.Pix) != 3*img.W*img.H {
-			return fmt.Errorf("enroll: image %s is malformed", nameOf(names, i))
+			return nil, fmt.Errorf("enroll: image %s is malformed", nameOf(names, i))
 		}
-		inputs[i] = resized(img, size)
-		return nil
-	})
-	if err != nil {
-		return nil, err
 	}
-	var photo *Photometric
-	if p.Photometric {
-		photo = learnPhotometric(inputs)
-	}
-	err = firstError(len(good), workers, func(i int) error {
+	inputs, photo := goodInputs(good, size, p.Photometric, workers)
+	err := firstError(len(good), workers, func(i int) error {
 		frame := good[i] // as the camera took it, for FrameFeatureExtractor and FrameSegmenter stages (SAM)
 		img := engineView(inputs[i], photo)
 		f, err := extractFrame(be, frame, img, nil)

@@ -22,6 +22,18 @@ func resized(img *Image, size int) *Image {
 	return img
 }
 
+// goodInputs resizes good images to size x size and, with photometric,
+// learns their lighting from them: what enrolment and the baseline start
+// from.
+func goodInputs(good []*Image, size int, photometric bool, workers int) ([]*Image, *Photometric) {
+	inputs := make([]*Image, len(good))
+	parallelFor(len(good), workers, func(i int) { inputs[i] = resized(good[i], size) })
+	if !photometric {
+		return inputs, nil
+	}
+	return inputs, learnPhotometric(inputs)
+}
+
 // engineView is what the engine works on from a resized image: matched to
 // the good images' lighting (photo nil: as it is) and held in 8 bits, as
 // the bank holds its references, so that a good image inspected later

@@ -34,14 +34,7 @@ func NewPatchKNN(ctx context.Context, be *Backend, p config.Pipeline, good []*Im
 	if len(good) == 0 {
 		return nil, errors.New("patch-knn: no good images")
 	}
-	inputs := make([]*Image, len(good))
-	for i, img := range good {
-		inputs[i] = resized(img, p.InputSize)
-	}
-	var photo *Photometric
-	if p.Photometric {
-		photo = learnPhotometric(inputs)
-	}
+	inputs, photo := goodInputs(good, p.InputSize, p.Photometric, workerCount(p.Workers))
 	feats := make([]*FeatureMap, len(good))
 	err := firstError(len(good), workerCount(p.Workers), func(i int) error {
 		f, err := extract(be, engineView(inputs[i], photo), nil)
