@@ -127,6 +127,26 @@ func TestRefIndexMatchesScan(t *testing.T) {
 	}
 }
 
+// One search serves every step (retrieve): the first k of a search for
+// n are the k a search for k finds, on exact and approximate banks.
+func TestRefIndexPrefixes(t *testing.T) {
+	rng := rand.New(rand.NewPCG(7, 8))
+	for _, n := range []int{40, 1200} {
+		refs := clusteredRefs(rng, n, 5, 15)
+		ix := newRefIndex(refs, 5, 15, 15)
+		var s retrievalScratch
+		for q := 0; q < 20; q++ {
+			query := clusteredRefs(rng, 1, 5, 15)[0].Global
+			long := slices.Clone(ix.nearest(query, 32, &s))
+			for _, k := range []int{1, 4, countRefs} {
+				if got := ix.nearest(query, k, &s); !slices.Equal(got, long[:k]) {
+					t.Fatalf("n %d: nearest %d %v, first %d of nearest 32 %v", n, k, got, k, long[:k])
+				}
+			}
+		}
+	}
+}
+
 // Building the index twice gives the same keys, so the same answers: the
 // principal axes come from a fixed seed.
 func TestRefIndexDeterministic(t *testing.T) {

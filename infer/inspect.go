@@ -33,10 +33,12 @@ func (e *Engine) inspect(ctx context.Context, frame *Image, exclude int) (*Resul
 		return nil, err
 	}
 	sw.lap(StageFeatures)
-	// 3. Retrieval of the nearest references (retrieval.go, eq. 2): the k
-	// first for the AMM, all of them for the logical count.
+	// 3. Retrieval of the nearest references (retrieval.go, eq. 2), one
+	// search: the k first for the AMM, countN for the logical count,
+	// layoutN for the layout step.
 	near := e.retrieve(f, exclude, b)
 	refIdx := near[:min(e.p.K, len(near))]
+	countIdx := near[:min(e.countN(), len(near))]
 	sw.lap(StageRetrieval)
 	// 4. Segmentation into object masks, with the area filter (segment.go).
 	masks, err := segment(e.be, frame, img, e.cal.MinArea, e.cal.MaxArea, e.p.MaxObjects)
@@ -54,14 +56,14 @@ func (e *Engine) inspect(ctx context.Context, frame *Image, exclude int) (*Resul
 	}
 	sw.lap(StageUpsampling)
 	// 7. DCGA descriptors (dcga.go); the references' come from the bank.
-	qDesc, refDesc, extra := e.descriptors(q, near, len(refIdx), b)
+	qDesc, refDesc, extra := e.descriptors(q, countIdx, len(refIdx), b)
 	sw.lap(StageDCGA)
 	// 8-9. OMM matching (omm.go) and AMM maps of the matches (amm.go).
 	a := assess(q, qDesc, refs, refDesc, extra, &b.count, e.pr, b.structMap(q.W*q.H))
 	sw.lap(StageAMM)
 	// 10. Further terms: the layout step (layout.go) and the patch memory
 	// (patchmem.go).
-	lay := e.layoutTerm(q, b.global, exclude)
+	lay := e.layoutTerm(q, near, exclude)
 	pt := e.patchTerm(f, refIdx, exclude, &b.patch)
 	sw.lap(StageTerms)
 	// 11-12. Fusion (fuse.go), the anomaly map and the findings (findings.go).

@@ -863,15 +863,15 @@ type layoutOutcome struct {
 }
 
 // layoutTerm measures the frame's objects with the layout step against
-// the layout.refs references nearest to global vector gv, without exclude
-// (>= 0); nil when the bank has no layout calibration.
-func (e *Engine) layoutTerm(q *view, gv []float32, exclude int) *layoutOutcome {
+// its references from near (the retrieval, without exclude >= 0); nil
+// when the bank has no layout calibration.
+func (e *Engine) layoutTerm(q *view, near []int, exclude int) *layoutOutcome {
 	lb := e.bank.Layout
 	if lb == nil {
 		return nil
 	}
 	cfg := e.p.Layout
-	refIdx := e.layoutRefIdx(gv, layoutRefs(cfg, len(e.bank.Refs)), exclude)
+	refIdx := e.layoutRefIdx(near, exclude)
 	qRaw := layoutDescribe(q, lb.Grid, lb.GroupRadius, lb.Mirror)
 	qMir := layoutMirrors(qRaw, lb)
 	qDesc := finishLayout(qRaw, lb.Mean)

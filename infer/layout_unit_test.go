@@ -358,9 +358,9 @@ func TestLayoutZByHand(t *testing.T) {
 	}
 }
 
-// TestLayoutRefIdx: the layout step takes its references from the engine's
-// retrieval index: the n nearest as the exact scan ranks them, or every
-// reference with the nearest first.
+// TestLayoutRefIdx: the layout step takes its references from the frame's
+// one retrieval: its layout.refs nearest, or every reference with the
+// nearest first.
 func TestLayoutRefIdx(t *testing.T) {
 	refs := make([]Reference, 5)
 	for i := range refs {
@@ -368,18 +368,24 @@ func TestLayoutRefIdx(t *testing.T) {
 	}
 	e := &Engine{bank: &Bank{Refs: refs}, index: newRefIndex(refs, 1, 2, 2)}
 	q := []float32{2.9, 0, 0, 0}
-	if got, want := e.layoutRefIdx(q, 2, -1), sortedNearest(refs, q, 2, -1); !slices.Equal(got, want) || want[0] != 3 {
-		t.Errorf("2 nearest: %v, scan %v, want [3 2]", got, want)
-	}
-	if got := e.layoutRefIdx(q, 5, -1); !slices.Equal(got, []int{3, 0, 1, 2, 4}) {
-		t.Errorf("every reference: %v, want [3 0 1 2 4]", got)
-	}
-	// The self-check leaves the reference an anomaly was made from out.
-	if got := e.layoutRefIdx(q, 2, 3); !slices.Equal(got, []int{2, 4}) {
-		t.Errorf("2 nearest without 3: %v, want [2 4]", got)
-	}
-	if got := e.layoutRefIdx(q, 5, 3); !slices.Equal(got, []int{2, 0, 1, 4}) {
-		t.Errorf("every reference without 3: %v, want [2 0 1 4]", got)
+	var s retrievalScratch
+	for _, c := range []struct {
+		refs, exclude int
+		want          []int
+	}{
+		{2, -1, []int{3, 2}},
+		{0, -1, []int{3, 0, 1, 2, 4}},
+		{5, -1, []int{3, 0, 1, 2, 4}},
+		// The self-check leaves the reference an anomaly was made from out.
+		{2, 3, []int{2, 4}},
+		{4, 3, []int{2, 0, 1, 4}},
+	} {
+		e.p.Layout.Refs = c.refs
+		n, _ := e.layoutN(c.exclude)
+		near := e.index.nearestExcept(q, max(n, countRefs), c.exclude, &s)
+		if got := e.layoutRefIdx(near, c.exclude); !slices.Equal(got, c.want) {
+			t.Errorf("layout.refs %d without %d: %v, want %v", c.refs, c.exclude, got, c.want)
+		}
 	}
 }
 

@@ -60,40 +60,53 @@ func (ix *refIndex) others(i, k int) []int {
 	return ix.nearestExcept(ix.full[i], k, i, &s)
 }
 
-// retrieve is step 3: the max(k, countRefs) references nearest to the
-// frame's features, nearest first, without exclude (>= 0). The query's
-// global vector stays in b for the layout step; the slice lives in b until
-// the next call.
+// retrieve is step 3, the one search of the frame: the references nearest
+// to its features, nearest first, without exclude (>= 0), as many as the
+// steps after it ask for (countN); the slice lives in b until the next
+// call. Each step takes a prefix: a search for n <= exactBudget finds the
+// same first k as one for k (TestRefIndexPrefixes); a larger layout.refs
+// widens the search on a large bank.
 func (e *Engine) retrieve(f *FeatureMap, exclude int, b *buffers) []int {
 	b.global = globalVectorInto(f, b.global)
-	n := max(e.p.K, countRefs)
+	ln, _ := e.layoutN(exclude)
+	n := max(e.countN(), ln)
 	if exclude >= 0 {
 		return e.index.nearestExcept(b.global, n, exclude, &b.ret)
 	}
 	return e.index.nearest(b.global, n, &b.ret) // no copy on the hot path
 }
 
-// layoutRefIdx returns the n references the layout step compares a query
-// with: the n nearest by the engine's retrieval index, or, when n covers
-// the bank (layout.refs = 0 or >= its size), every reference with the
-// nearest first (it names the reference behind a missing finding) and the
-// rest unranked. With every reference the step's cost grows with the bank
-// (about n x objects^2 descriptor products per frame); set layout.refs for
-// a large bank.
-//
-// A reference exclude >= 0 is left out (the self-check inspects images
-// made from it).
-func (e *Engine) layoutRefIdx(gv []float32, n, exclude int) []int {
-	var s retrievalScratch
-	all := len(e.bank.Refs)
+// countN is how many nearest references the AMM (the first k) and the
+// logical count (all of them) take.
+func (e *Engine) countN() int { return max(e.p.K, countRefs) }
+
+// layoutN is how many nearest references the layout step takes from the
+// retrieval: layout.refs, or only the nearest when layout.refs covers the
+// bank without exclude (every: layoutRefIdx then adds the rest unranked).
+func (e *Engine) layoutN(exclude int) (n int, every bool) {
+	n, all := layoutRefs(e.p.Layout, len(e.bank.Refs)), len(e.bank.Refs)
 	if exclude >= 0 {
 		all--
 	}
 	if n < all {
-		return e.index.nearestExcept(gv, n, exclude, &s)
+		return n, false
 	}
-	first := e.index.nearestExcept(gv, 1, exclude, &s)
-	out := make([]int, 0, all)
+	return 1, true
+}
+
+// layoutRefIdx returns the references the layout step compares a query
+// with, from near (the retrieval, nearest first, without exclude): its
+// layoutN first, or every reference with the nearest first (it names the
+// reference behind a missing finding) and the rest unranked. With every
+// reference the step's cost grows with the bank (about n x objects^2
+// descriptor products per frame); set layout.refs for a large bank.
+func (e *Engine) layoutRefIdx(near []int, exclude int) []int {
+	n, every := e.layoutN(exclude)
+	first := near[:min(n, len(near))]
+	if !every {
+		return first
+	}
+	out := make([]int, 0, len(e.bank.Refs))
 	out = append(out, first...)
 	for i := range e.bank.Refs {
 		if i != exclude && (len(first) == 0 || i != first[0]) {
