@@ -184,10 +184,14 @@ func (sc *SelfCheck) String() string {
 		}
 		fmt.Fprintf(&b, "\n  %-14s %3.0f%% (%d of %d)", t.Type, 100*float64(t.Caught)/float64(t.Made), t.Caught, t.Made)
 	}
+	if sc.Weights == unitWeights() {
+		fmt.Fprintf(&b, "\nterm weights: as configured (mean catch %.0f%%)", 100*sc.Unit)
+		return b.String()
+	}
 	var ws []string
 	for i, w := range sc.Weights {
 		ws = append(ws, fmt.Sprintf("%s %g", TermNames[i], w))
 	}
-	fmt.Fprintf(&b, "\nterm weights: %s (mean catch %.0f%%; %.0f%% with every weight 1)", strings.Join(ws, ", "), 100*sc.Chosen, 100*sc.Unit)
+	fmt.Fprintf(&b, "\nterm weights learned, times the configured ones: %s (mean catch %.0f%%; %.0f%% as configured)", strings.Join(ws, ", "), 100*sc.Chosen, 100*sc.Unit)
 	return b.String()
 }

@@ -3,6 +3,7 @@ package infer
 import (
 	"math"
 	"math/rand/v2"
+	"strings"
 	"testing"
 
 	"github.com/samlad/samlad/config"
@@ -47,5 +48,18 @@ func TestChooseWeightsDropsNoisyTerm(t *testing.T) {
 	// With nothing to choose from, every weight stays 1.
 	if w, _ := chooseWeights(good, nil, p); w != unitWeights() {
 		t.Errorf("no samples: weights %v, want all 1", w)
+	}
+}
+
+// The enrol printout says the weights are the configured ones unless the
+// self-check learned others, which multiply them.
+func TestSelfCheckString(t *testing.T) {
+	sc := &SelfCheck{Weights: unitWeights(), Rate: 0.01, Types: []SynthCatch{{Type: SynthMissing, Made: 4, Caught: 3}}, Unit: 0.6, Chosen: 0.6}
+	if got := sc.String(); !strings.Contains(got, "missing part    75% (3 of 4)") || !strings.HasSuffix(got, "term weights: as configured (mean catch 60%)") {
+		t.Errorf("unit weights:\n%s", got)
+	}
+	sc.Weights[termStructural], sc.Chosen = 0, 0.7
+	if got := sc.String(); !strings.Contains(got, "term weights learned, times the configured ones: structural 0, logical 1") || !strings.HasSuffix(got, "(mean catch 70%; 60% as configured)") {
+		t.Errorf("learned weights:\n%s", got)
 	}
 }
