@@ -34,9 +34,10 @@ build: deps
 	$(GO) build -ldflags '$(LDFLAGS)' -o $(BIN) ./cmd/samlad
 	$(GO) build -ldflags '$(LDFLAGS)' -o $(LAB) ./cmd/samlab
 
-# The size of each binary as make build writes it, in bytes and MiB.
+# The size of each binary as make build writes it, and whether it links
+# the lab's plotting, fonts or MNIST: eval/results/perf/sizes.md.
 sizes: build
-	@for b in $(BIN) $(LAB); do stat -c '%s %n' $$b; done | awk '{ printf "%-12s %10d bytes %6.1f MiB\n", $$2, $$1, $$1 / 1048576 }'
+	@GO=$(GO) scripts/sizes.sh
 
 test: deps models
 	$(GO) vet ./...
