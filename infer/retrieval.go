@@ -62,10 +62,10 @@ func (ix *refIndex) others(i, k int) []int {
 
 // retrieve is step 3, the one search of the frame: the references nearest
 // to its features, nearest first, without exclude (>= 0), as many as the
-// steps after it ask for (countN); the slice lives in b until the next
-// call. Each step takes a prefix: a search for n <= exactBudget finds the
-// same first k as one for k (TestRefIndexPrefixes); a larger layout.refs
-// widens the search on a large bank.
+// steps after it ask for (countN, layoutN); the slice lives in b until the
+// next call. Each step takes a prefix: a search for n <= exactBudget finds
+// the same first k as one for k (TestRefIndexPrefixes); a larger
+// layout.refs widens the search on a large bank.
 func (e *Engine) retrieve(f *FeatureMap, exclude int, b *buffers) []int {
 	b.global = globalVectorInto(f, b.global)
 	ln, _ := e.layoutN(exclude)
