@@ -32,6 +32,23 @@ func describe(v *view, method, dcgaPooling string) [][]float32 {
 	}
 }
 
+// descriptors is step 7: the query's DCGA descriptors, and from the bank
+// those of the k first references near and of the rest, which only the
+// logical count matches against.
+func (e *Engine) descriptors(q *view, near []int, k int, b *buffers) (qDesc [][]float32, refDesc [][][]float32, extra []countRef) {
+	qDesc = describe(q, e.p.Descriptor, e.p.DCGAPooling)
+	finishDesc(qDesc, e.bank.DescMean, q, e.p.PositionWeight)
+	refDesc = b.refDesc[:k]
+	for i, r := range near[:k] {
+		refDesc[i] = e.refDescs[r]
+	}
+	b.extra = b.extra[:0]
+	for _, r := range near[k:] {
+		b.extra = append(b.extra, countRef{e.refDescs[r], e.bank.Refs[r].Objects})
+	}
+	return qDesc, refDesc, b.extra
+}
+
 // finishDesc turns raw descriptors into matching descriptors in place:
 // subtract the mean raw descriptor of the good images' objects (centring,
 // so that cosine similarity compares what sets objects apart rather than

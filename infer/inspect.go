@@ -73,23 +73,6 @@ func (e *Engine) inspect(ctx context.Context, frame *Image, exclude int) (*Resul
 	return res, nil
 }
 
-// descriptors is step 7: the query's DCGA descriptors, and from the bank
-// those of the k first references near and of the rest, which only the
-// logical count matches against.
-func (e *Engine) descriptors(q *view, near []int, k int, b *buffers) (qDesc [][]float32, refDesc [][][]float32, extra []countRef) {
-	qDesc = describe(q, e.p.Descriptor, e.p.DCGAPooling)
-	finishDesc(qDesc, e.bank.DescMean, q, e.p.PositionWeight)
-	refDesc = b.refDesc[:k]
-	for i, r := range near[:k] {
-		refDesc[i] = e.refDescs[r]
-	}
-	b.extra = b.extra[:0]
-	for _, r := range near[k:] {
-		b.extra = append(b.extra, countRef{e.refDescs[r], e.bank.Refs[r].Objects})
-	}
-	return qDesc, refDesc, b.extra
-}
-
 // structMap is the reused structural map of n cells.
 func (b *buffers) structMap(n int) []float32 {
 	if cap(b.smap) < n {
