@@ -32,7 +32,11 @@ import (
 //     or wrong part resembles another position more, a damaged one nothing
 //     well, a mirrored one its own position better when mirrored back.
 //   - Missing value: the largest standardised uncoverage of a reference's
-//     stable objects (uncoverStats), averaged over the references.
+//     stable objects (uncoverStats), averaged over the references. A part
+//     is covered by a query object near its place that looks like it or,
+//     where the part has a fixed place, is of its size (sizeCover): a
+//     place holding another kind of part is not empty, which the object
+//     value tells.
 //   - Excess value (layout.excess_weight): what is left over after each
 //     reference object claims one query object (layoutExcess).
 //
@@ -471,10 +475,13 @@ func layoutMeasure(refs []Reference, lb *LayoutBank, refIdx []int, qObjs []Objec
 				}
 				continue
 			}
-			cover := -1.0
+			cover, place := -1.0, radius
+			if place == 0 {
+				place = float64(o.Reach)
+			}
 			for i, q := range qObjs {
 				if near(q, o) {
-					cover = max(cover, sim[i*n+j])
+					cover = max(cover, sim[i*n+j], sizeCover(q, o, place))
 				}
 			}
 			u := (1 - cover) / 2
@@ -852,6 +859,17 @@ func (lb *LayoutBank) withoutOwn(sums [][]uncoverAcc, peers []int, own [][]float
 		c.UncoverMean[r], c.UncoverStd[r] = uncoverRow(as)
 	}
 	return &c
+}
+
+// sizeCover is how well query object q fills the place of reference object
+// o, whose reach is place, by size alone, on the cosine's scale [-1, 1]: 1
+// for equal areas. A loose part (place from reachLoose, or none) gets -1:
+// anywhere in the frame, some other part of its size would always cover it.
+func sizeCover(q, o Object, place float64) float64 {
+	if place <= 0 || place >= reachLoose || q.Area <= 0 || o.Area <= 0 {
+		return -1
+	}
+	return 2*float64(min(q.Area, o.Area))/float64(max(q.Area, o.Area)) - 1
 }
 
 // layoutOutcome is the layout step's terms for one frame.

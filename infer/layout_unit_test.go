@@ -38,7 +38,8 @@ func basis(i, n int) []float32 {
 // at the right (orthogonal descriptors). A query with A left and B right is
 // normal (object values 0); one with B left and A right is swapped (value
 // 1 - own + other - own = 1 + 1 = 2); one without its right object leaves
-// B uncovered (missing (1 - (-1)) / 2 = 1). A query whose left object
+// B uncovered (missing (1 - (-1)) / 2 = 1), one with another kind of part
+// there does not. A query whose left object
 // (descriptor C, like nothing) is A when mirrored back gets the mirror
 // term: 0 + (1 - 0) + layoutMirrorWeight * (1 - 0).
 func TestLayoutMeasureByHand(t *testing.T) {
@@ -68,6 +69,23 @@ func TestLayoutMeasureByHand(t *testing.T) {
 	mirrored := layoutMeasure(refs, lb, []int{0, 1}, []Object{obj(24), obj(76)}, [][]float32{c, b}, [][]float32{a, b}, w, w, byHandLayout(), false)
 	if v, arg := mirrored.maxObject(); v != 1+layoutMirrorWeight || arg != 0 {
 		t.Errorf("mirrored: object %d value %g, want 0 and %g", arg, v, 1+float64(layoutMirrorWeight))
+	}
+	// A part of another kind (C) where B belongs is not a missing part
+	// (the object value tells it): a fixed place is covered by a part of
+	// its size, fully when equal, half when half; a loose part is covered
+	// only by its like, here not at all (cosine 0: uncoverage 0.5).
+	if got := m([]Object{obj(24), obj(76)}, [][]float32{a, c}).missing; got != 0 {
+		t.Errorf("another kind of part in place: missing %g, want 0", got)
+	}
+	half := obj(76)
+	half.Area = 50
+	if got := m([]Object{obj(24), half}, [][]float32{a, c}).missing; got != 0.5 {
+		t.Errorf("another kind of half the size in place: missing %g, want 0.5", got)
+	}
+	loose := byHandLayout()
+	loose.Radius = reachLoose
+	if got := layoutMeasure(refs, lb, []int{0, 1}, []Object{obj(24), obj(76)}, [][]float32{a, c}, nil, w, w, loose, false).missing; got != 0.5 {
+		t.Errorf("another kind of part, loose parts: missing %g, want 0.5", got)
 	}
 	// Uncoverage standardised per reference object: B is left uncovered
 	// by good images now and then (mean 0.5, spread 0.25), so leaving it
