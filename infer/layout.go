@@ -413,15 +413,18 @@ func layoutMeasure(refs []Reference, lb *LayoutBank, refIdx []int, qObjs []Objec
 		return lp
 	}
 	minArea := int(math.Ceil(lb.MinArea * float64(mapW*mapH)))
-	// b is always the reference's object, whose learned reach applies
-	// unless layout.radius sets one for every part.
+	// place is a reference object's reach: its learned one unless
+	// layout.radius sets one for every part.
+	place := func(o Object) float64 {
+		if radius == 0 {
+			return float64(o.Reach)
+		}
+		return radius
+	}
+	// b is always the reference's object.
 	within := func(scale float64) func(a, b Object) bool {
 		return func(a, b Object) bool {
-			r := radius
-			if r == 0 {
-				r = float64(b.Reach)
-			}
-			r *= scale
+			r := place(b) * scale
 			dx := float64(a.CX-b.CX) / float64(mapW)
 			dy := float64(a.CY-b.CY) / float64(mapH)
 			return dx*dx+dy*dy <= r*r
@@ -475,13 +478,10 @@ func layoutMeasure(refs []Reference, lb *LayoutBank, refIdx []int, qObjs []Objec
 				}
 				continue
 			}
-			cover, place := -1.0, radius
-			if place == 0 {
-				place = float64(o.Reach)
-			}
+			cover, pl := -1.0, place(o)
 			for i, q := range qObjs {
 				if near(q, o) {
-					cover = max(cover, sim[i*n+j], sizeCover(q, o, place))
+					cover = max(cover, sim[i*n+j], sizeCover(q, o, pl))
 				}
 			}
 			u := (1 - cover) / 2
