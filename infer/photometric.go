@@ -95,6 +95,7 @@ func (pm *Photometric) fit(img *Image) Lighting {
 		return l
 	}
 	res := make([]float64, 0, len(os))
+	sorted := make([]float64, len(os)) // quantile sorts in place; res keeps the order
 	for round := range photoRounds {
 		// Normal equations of r = gain[c] + sx x + sy y.
 		var ata [5][5]float64
@@ -138,7 +139,7 @@ func (pm *Photometric) fit(img *Image) Lighting {
 		for _, o := range os {
 			res = append(res, math.Abs(o.r-l.at(o.c, o.x, o.y)))
 		}
-		lim := photoOutlier * max(1.4826*quantile(slices.Clone(res), 0.5), photoMinSpread)
+		lim := photoOutlier * max(1.4826*quantile(sorted[:copy(sorted, res)], 0.5), photoMinSpread)
 		for k := range os {
 			os[k].inlier = res[k] <= lim
 		}
