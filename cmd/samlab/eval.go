@@ -458,6 +458,7 @@ func evalDigits(ctx context.Context, seedList, data string, train, test int, out
 	var md strings.Builder
 	fmt.Fprintf(&md, "# DigitAnatomy\n\nImage AUROC (%%), %d training images, %d test images per anomaly type and as many good ones per seed, backend %s, %s. Command:\n\n```\n%s\n```\n\n",
 		train, test, reps[0].Backend, buildName(), command)
+	report.RecipeNote(&md, reps)
 	report.SeedsMarkdown(&md, reps, seeds, paperDigitAnatomy)
 	fmt.Print(md.String())
 	if err := os.MkdirAll(out, 0o755); err != nil {
@@ -534,6 +535,7 @@ func evalScenes(ctx context.Context, kindList, seedList, data string, train, tes
 		var md strings.Builder
 		fmt.Fprintf(&md, "# Generated scenes\n\nImage AUROC (%%), %d good training images, %d test images per anomaly type and %d good ones per kind and seed, %d px, backend %s, %s. Command:\n\n```\n%s\n```\n\n",
 			train, test, testGood, size, reps[0].Backend, buildName(), command)
+		report.RecipeNote(&md, reps)
 		report.CategorySeedsMarkdown(&md, reps, seeds)
 		fmt.Print(md.String())
 		if err := os.WriteFile(filepath.Join(out, "scenes.md"), []byte(md.String()), 0o644); err != nil {

@@ -207,6 +207,27 @@ func matchingMarkdown(w io.Writer, cats []*runner.Category) {
 	fmt.Fprintln(w)
 }
 
+// RecipeNote labels a summary over reps whose figures come from
+// per-product recipes (a category with its own pipeline): it names each
+// such category once with the keys its recipe changes. Without recipes it
+// writes nothing.
+func RecipeNote(w io.Writer, reps []*runner.Report) {
+	var lines []string
+	seen := map[string]bool{}
+	for _, rep := range reps {
+		for _, c := range rep.Categories {
+			if c.Pipeline != nil && !seen[c.Name] {
+				seen[c.Name] = true
+				lines = append(lines, fmt.Sprintf("- %s: %s", c.Name, recipeKeys(rep.Pipeline, *c.Pipeline)))
+			}
+		}
+	}
+	if len(lines) == 0 {
+		return
+	}
+	fmt.Fprintf(w, "**Recipe figures, not defaults-only:** SAM-LAD inspected these with a per-product recipe (the baseline has no such setting):\n\n%s\n\n", strings.Join(lines, "\n"))
+}
+
 // recipeKeys names the keys a category's own pipeline changes.
 func recipeKeys(base, own config.Pipeline) string {
 	var keys []string
