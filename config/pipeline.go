@@ -68,6 +68,11 @@ type Pipeline struct {
 	// default, above the others', was chosen on the tuning kinds
 	// (eval/results/tuning): it ranks surface defects best of the terms.
 	PatchWeight float64 `toml:"patch_weight"`
+	// CompositionWords is how many kinds of surface (k-means words over the
+	// good images' feature cells) the composition term counts; 0 leaves the
+	// term out. CompositionWeight scales the term.
+	CompositionWords  int     `toml:"composition_words"`
+	CompositionWeight float64 `toml:"composition_weight"`
 	// Fusion forms the image score from the standardised terms: "max"
 	// (the most anomalous term decides) or "sum" (the sum of their
 	// positive parts).
@@ -111,29 +116,31 @@ type Segment struct {
 // DefaultPipeline returns the engine defaults.
 func DefaultPipeline() Pipeline {
 	return Pipeline{
-		Backend:          "builtin",
-		InputSize:        224,
-		K:                4,
-		Upsample:         8,
-		Upsampler:        "jbu",
-		Descriptor:       "gap",
-		DCGAPooling:      "gmp",
-		Mode:             "full",
-		Align:            "nn",
-		Epsilon:          0.01,
-		SinkhornIters:    100,
-		MatchTemperature: 0.05,
-		MaxObjects:       16,
-		FalseRejectRate:  0.01,
-		ThresholdMargin:  1.0,
-		Score:            "max",
-		StructuralWeight: 1,
-		LogicalWeight:    1,
-		PatchWeight:      1.5,
-		Fusion:           "max",
-		LearnWeights:     false,
-		Photometric:      true,
-		Segment:          Segment{Scale: 300, Sigma: 0.8, MinSize: 50, MergeColour: 20, RefSize: 224},
-		Layout:           DefaultLayout(),
+		Backend:           "builtin",
+		InputSize:         224,
+		K:                 4,
+		Upsample:          8,
+		Upsampler:         "jbu",
+		Descriptor:        "gap",
+		DCGAPooling:       "gmp",
+		Mode:              "full",
+		Align:             "nn",
+		Epsilon:           0.01,
+		SinkhornIters:     100,
+		MatchTemperature:  0.05,
+		MaxObjects:        16,
+		FalseRejectRate:   0.01,
+		ThresholdMargin:   1.0,
+		Score:             "max",
+		StructuralWeight:  1,
+		LogicalWeight:     1,
+		PatchWeight:       1.5,
+		CompositionWords:  16,
+		CompositionWeight: 1,
+		Fusion:            "max",
+		LearnWeights:      false,
+		Photometric:       true,
+		Segment:           Segment{Scale: 300, Sigma: 0.8, MinSize: 50, MergeColour: 20, RefSize: 224},
+		Layout:            DefaultLayout(),
 	}
 }

@@ -143,13 +143,16 @@ func (v *validator) pipeline(p Pipeline) {
 	for _, w := range []struct {
 		key string
 		val float64
-	}{{"structural_weight", p.StructuralWeight}, {"logical_weight", p.LogicalWeight}, {"patch_weight", p.PatchWeight}} {
+	}{{"structural_weight", p.StructuralWeight}, {"logical_weight", p.LogicalWeight}, {"patch_weight", p.PatchWeight}, {"composition_weight", p.CompositionWeight}} {
 		if w.val < 0 || w.val > 100 {
 			v.bad(s+w.key, w.val, "must be in [0, 100] (0 ignores that part of the score)")
 		}
 	}
 	if p.StructuralWeight == 0 && p.LogicalWeight == 0 && p.PatchWeight == 0 {
 		v.bad(s+"patch_weight", p.PatchWeight, "structural_weight, logical_weight and patch_weight are all 0: nothing would be scored")
+	}
+	if p.CompositionWords != 0 {
+		v.intIn(s+"composition_words", p.CompositionWords, 2, 256, " (0 leaves the composition term out)")
 	}
 	v.oneOf(s+"fusion", p.Fusion, "max", "sum")
 	if p.Coreset != 0 && p.Coreset < p.K+1 {

@@ -37,6 +37,8 @@ func TestValidationPerSection(t *testing.T) {
 		{"[pipeline]\nmin_area = -0.1", "pipeline.min_area", 2, "[0, 1]"},
 		{"[pipeline]\nmin_area = 0.3\nmax_area = 0.2", "pipeline.max_area", 3, "greater than pipeline.min_area = 0.3"},
 		{"[pipeline]\nmax_objects = 0", "pipeline.max_objects", 2, "[1, 1024]"},
+		{"[pipeline]\ncomposition_words = 1", "pipeline.composition_words", 2, "[2, 256]"},
+		{"[pipeline]\ncomposition_weight = -1.0", "pipeline.composition_weight", 2, "[0, 100]"},
 		{"[pipeline]\nthreshold = -1", "pipeline.threshold", 2, ">= 0"},
 		{"[pipeline]\nthreshold_margin = 0", "pipeline.threshold_margin", 2, "> 0"},
 		{"[pipeline]\nfalse_reject_rate = 0.5", "pipeline.false_reject_rate", 2, "(0, 0.5)"},

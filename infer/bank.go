@@ -18,7 +18,7 @@ import (
 
 // BankVersion is the bank file format version. Bump it whenever Bank, the
 // object data or the meaning of the calibration changes.
-const BankVersion = 7
+const BankVersion = 8
 
 // bankMagic starts every bank file.
 var bankMagic = [8]byte{'S', 'A', 'M', 'L', 'A', 'D', 'B', 'K'}
@@ -49,6 +49,9 @@ type Bank struct {
 	SelfCheck *SelfCheck
 	// Patch is the patch-memory term's coreset and calibration (patchmem.go).
 	Patch *PatchMemory
+	// Composition is the composition term's words and calibration
+	// (composition.go); nil when pipeline.composition_words is 0.
+	Composition *Composition
 	// Photometric is the good images' lighting every image is matched to
 	// (photometric.go); nil when pipeline.photometric is off.
 	Photometric *Photometric
@@ -77,6 +80,7 @@ type BankConfig struct {
 	LogicalWeight    float64        `toml:"logical_weight"`
 	Coreset          int            `toml:"coreset"`
 	Photometric      bool           `toml:"photometric"`
+	CompositionWords int            `toml:"composition_words"`
 	Segment          config.Segment `toml:"segment"`
 	Layout           config.Layout  `toml:"layout"`
 }
@@ -87,7 +91,7 @@ func bankConfigOf(p config.Pipeline) BankConfig {
 		Descriptor: p.Descriptor, DCGAPooling: p.DCGAPooling, PositionWeight: p.PositionWeight,
 		Mode: p.Mode, Align: p.Align, Epsilon: p.Epsilon, SinkhornIters: p.SinkhornIters,
 		MatchTemperature: p.MatchTemperature, MinArea: p.MinArea, MaxArea: p.MaxArea,
-		MaxObjects: p.MaxObjects, Score: p.Score, Coreset: p.Coreset, Photometric: p.Photometric, Segment: p.Segment,
+		MaxObjects: p.MaxObjects, Score: p.Score, Coreset: p.Coreset, Photometric: p.Photometric, Segment: p.Segment, CompositionWords: p.CompositionWords,
 		StructuralWeight: p.StructuralWeight, LogicalWeight: p.LogicalWeight, Layout: layoutKey(p.Layout),
 	}
 }
@@ -270,6 +274,12 @@ func (b *Bank) validate() error {
 		return err
 	}
 	if err := b.Patch.validate(c, len(b.Refs)); err != nil {
+		return err
+	}
+	if (b.Composition != nil) != (b.Config.CompositionWords > 0) {
+		return errors.New("composition: the bank's words do not fit its pipeline.composition_words; re-enrol with `samlad enroll`")
+	}
+	if err := b.Composition.validate(c, b.Refs); err != nil {
 		return err
 	}
 	if b.Config.Photometric && b.Photometric == nil {

@@ -45,6 +45,7 @@ type buffers struct {
 	errs    []error
 	objMask [][]uint8 // per view: 1 inside an object
 	patch   patchScratch
+	comp    compScratch
 	sw      stopwatch
 }
 

@@ -197,6 +197,9 @@ func Enroll(ctx context.Context, be *Backend, p config.Pipeline, good []*Image, 
 	}
 	bank.Layout = layout.finish(bank, workers)
 	bank.Patch = enrolPatchMemory(bank, p.K, workers)
+	if p.CompositionWords > 0 {
+		bank.Composition = enrolComposition(bank, p.CompositionWords, workers)
+	}
 	sc, err := selfCheck(ctx, be, p, bank)
 	if err != nil {
 		return nil, err

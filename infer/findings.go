@@ -20,11 +20,13 @@ import (
 //     by their dustbin mass;
 //   - layout: the object out of place, the part too many, or the
 //     reference's part left uncovered, with the step's z-score;
-//   - patch memory: each feature cell's z-score.
+//   - patch memory: each feature cell's z-score;
+//   - composition: the cells of the kind of surface that is too much or
+//     too little (the nearest good image's cells where it is too little).
 //
 // Where several apply the largest wins, and settleMap makes the map's
 // maximum the image score.
-func (e *Engine) result(q *view, refs []*view, refIdx []int, a *assessment, lay *layoutOutcome, pt *patchOutcome) *Result {
+func (e *Engine) result(q *view, refs []*view, refIdx []int, a *assessment, lay *layoutOutcome, pt *patchOutcome, ct *compOutcome) *Result {
 	var t terms
 	for i := range t {
 		t[i] = math.Inf(-1)
@@ -37,13 +39,16 @@ func (e *Engine) result(q *view, refs []*view, refIdx []int, a *assessment, lay 
 	if pt != nil {
 		t[termPatch] = pt.z
 	}
+	if ct != nil {
+		t[termComposition] = ct.z
+	}
 	w := e.weights
 	score := round4(fuse(t, w, e.p))
 	res := &Result{Score: score, Threshold: round4(e.cal.Threshold),
 		Structural: round4(weightedOr0(zs, w[termStructural])), Logical: round4(weightedOr0(zl, w[termLogical])),
 		Layout: round4(max(weightedOr0(t[termObject], w[termObject]), weightedOr0(t[termMissing], w[termMissing]), weightedOr0(t[termExcess], w[termExcess]))),
-		Patch:  round4(weightedOr0(t[termPatch], w[termPatch])),
-		MapW:   q.W, MapH: q.H, Map: make([]float32, q.W*q.H)}
+		Patch:  round4(weightedOr0(t[termPatch], w[termPatch])), Composition: round4(weightedOr0(t[termComposition], w[termComposition])),
+		MapW: q.W, MapH: q.H, Map: make([]float32, q.W*q.H)}
 	// fail is not a verdict (daemon.Rule.Decide gives that) but what the
 	// explanation needs: a score above the bank's threshold (or NaN) lists
 	// the unmatched objects and what decided the score, not only the
@@ -92,6 +97,9 @@ func (e *Engine) result(q *view, refs []*view, refIdx []int, a *assessment, lay 
 	if pt != nil && w[termPatch] > 0 {
 		pt.paint(res.Map, q.W, q.H, w[termPatch])
 	}
+	if ct != nil && w[termComposition] > 0 {
+		ct.paint(res.Map, q.W, q.H, w[termComposition])
+	}
 	settleMap(res.Map, score)
 	decided := deciding(t, w)
 	res.Findings = e.findings(q, a, cands, fail, decided)
@@ -102,6 +110,11 @@ func (e *Engine) result(q *view, refs []*view, refIdx []int, a *assessment, lay 
 	}
 	if fail && decided == termPatch && pt.cell >= 0 {
 		res.Findings = append([]Finding{pt.finding(e.p.InputSize, score)}, res.Findings...)
+	}
+	if fail && decided == termComposition {
+		if f, ok := ct.finding(e.p.InputSize, score); ok {
+			res.Findings = append([]Finding{f}, res.Findings...)
+		}
 	}
 	// The explaining reference comes first, so that an objects panel of
 	// the matches against it shows what the findings say.

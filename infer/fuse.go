@@ -13,17 +13,18 @@ type terms [numTerms]float64
 
 // The terms, in the order of terms and TermWeights.
 const (
-	termStructural = iota // AMM: appearance of the matched objects
-	termLogical           // OMM: soft count of unmatched objects
-	termObject            // layout: a part out of its place
-	termMissing           // layout: a place left empty
-	termExcess            // layout: a part too many
-	termPatch             // patch memory: nearest good cell
+	termStructural  = iota // AMM: appearance of the matched objects
+	termLogical            // OMM: soft count of unmatched objects
+	termObject             // layout: a part out of its place
+	termMissing            // layout: a place left empty
+	termExcess             // layout: a part too many
+	termPatch              // patch memory: nearest good cell
+	termComposition        // composition: cells per kind of surface against the nearest good image
 	numTerms
 )
 
 // TermNames name the terms in reports.
-var TermNames = [numTerms]string{"structural", "logical", "layout object", "layout missing", "layout excess", "patch"}
+var TermNames = [numTerms]string{"structural", "logical", "layout object", "layout missing", "layout excess", "patch", "composition"}
 
 // TermWeights multiply the terms: learned by the enrolment self-check
 // (selfcheck.go), all 1 when it did not run.
@@ -115,6 +116,9 @@ func goodTerms(b *Bank, p config.Pipeline) []terms {
 		}
 		if b.Patch != nil {
 			t[termPatch] = weighted(p.PatchWeight, b.Patch.z(b.Patch.LOO[i]))
+		}
+		if cm := b.Composition; cm != nil {
+			t[termComposition] = weighted(p.CompositionWeight, cm.z(cm.LOO[i]))
 		}
 	}
 	return out

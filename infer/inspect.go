@@ -61,13 +61,14 @@ func (e *Engine) inspect(ctx context.Context, frame *Image, exclude int) (*Resul
 	// 8-9. OMM matching (omm.go) and AMM maps of the matches (amm.go).
 	a := assess(q, qDesc, refs, refDesc, extra, &b.count, e.pr, b.structMap(q.W*q.H))
 	sw.lap(StageAMM)
-	// 10. Further terms: the layout step (layout.go) and the patch memory
-	// (patchmem.go).
+	// 10. Further terms: the layout step (layout.go), the patch memory
+	// (patchmem.go) and the composition (composition.go).
 	lay := e.layoutTerm(q, near, exclude)
 	pt := e.patchTerm(f, refIdx, exclude, &b.patch)
+	ct := e.compTerm(f, exclude, &b.comp)
 	sw.lap(StageTerms)
 	// 11-12. Fusion (fuse.go), the anomaly map and the findings (findings.go).
-	res := e.result(q, refs, refIdx, a, lay, pt)
+	res := e.result(q, refs, refIdx, a, lay, pt, ct)
 	sw.lap(StageResult)
 	res.Timings = splitMatching(sw.timings, a)
 	return res, nil

@@ -32,14 +32,15 @@ type inspectLine struct {
 	Threshold finiteOr `json:"threshold"`
 	Verdict   string   `json:"verdict"`
 	// Reason says why, for an error verdict (a non-finite score).
-	Reason     string              `json:"reason,omitempty"`
-	Structural float64             `json:"structural"`
-	Logical    float64             `json:"logical"`
-	Layout     float64             `json:"layout"`
-	Patch      float64             `json:"patch"`
-	Findings   []actuate.Finding   `json:"findings"`
-	Timings    []infer.StageTiming `json:"timings"`
-	References []string            `json:"references"`
+	Reason      string              `json:"reason,omitempty"`
+	Structural  float64             `json:"structural"`
+	Logical     float64             `json:"logical"`
+	Layout      float64             `json:"layout"`
+	Patch       float64             `json:"patch"`
+	Composition float64             `json:"composition"`
+	Findings    []actuate.Finding   `json:"findings"`
+	Timings     []infer.StageTiming `json:"timings"`
+	References  []string            `json:"references"`
 	// Baseline is the patch-kNN baseline's score (with --table).
 	Baseline *float64 `json:"baseline,omitempty"`
 }
@@ -166,7 +167,7 @@ func runInspect(args []string) int {
 		dec := daemon.Rule{}.Decide(res, "")
 		findings := daemon.WireFindings(res.Findings, cfg.Pipeline.InputSize, orig.Bounds())
 		line := inspectLine{Path: p, Score: finiteOr(dec.Score), Threshold: finiteOr(dec.Threshold), Verdict: dec.Verdict, Reason: dec.Reason,
-			Structural: res.Structural, Logical: res.Logical, Layout: res.Layout, Patch: res.Patch, Findings: findings, Timings: res.Timings, References: res.References}
+			Structural: res.Structural, Logical: res.Logical, Layout: res.Layout, Patch: res.Patch, Composition: res.Composition, Findings: findings, Timings: res.Timings, References: res.References}
 		if baseline != nil {
 			if b, _, _, _, err := baseline.Score(img); err != nil {
 				failed++

@@ -1,0 +1,55 @@
+package infer_test
+
+import (
+	"context"
+	"testing"
+
+	"github.com/samlad/samlad/config"
+	"github.com/samlad/samlad/eval/metrics"
+	"github.com/samlad/samlad/eval/scenes"
+	"github.com/samlad/samlad/infer"
+)
+
+// TestCompositionSeesLooseParts: in a bag of loose parts (segments join
+// where parts touch and come apart elsewhere), the composition term alone
+// ranks a part too many and a part missing above good bags.
+func TestCompositionSeesLooseParts(t *testing.T) {
+	if testing.Short() {
+		t.Skip("enrols 24 scenes")
+	}
+	p := config.DefaultPipeline()
+	be, bank := enrollScenes(t, p, scenes.Bag, 24)
+	eng, err := infer.NewEngine(be, bank, p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	term := func(an scenes.Anomaly, seed0 int) []float64 {
+		imgs, _ := sceneImages(t, scenes.Bag, an, seed0, 8, p.InputSize)
+		var out []float64
+		for _, img := range imgs {
+			res, err := eng.Inspect(context.Background(), img)
+			if err != nil {
+				t.Fatal(err)
+			}
+			out = append(out, res.Terms()["composition"])
+		}
+		return out
+	}
+	good := term(scenes.Good, 500)
+	for _, an := range []scenes.Anomaly{scenes.Extra, scenes.Missing} {
+		bad := term(an, 600)
+		scores := append(append([]float64{}, good...), bad...)
+		labels := make([]bool, len(scores))
+		for i := len(good); i < len(labels); i++ {
+			labels[i] = true
+		}
+		auc, err := metrics.AUROC(scores, labels)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Logf("%s: composition AUROC %.3f (good %.2v, %s %.2v)", an, auc, good, an, bad)
+		if auc < 0.8 {
+			t.Errorf("%s: the composition term ranks %s bags above good ones with AUROC %.3f, want >= 0.8", an, an, auc)
+		}
+	}
+}
