@@ -3,7 +3,6 @@ package infer
 import (
 	"math"
 	"sort"
-	"time"
 
 	"github.com/samlad/samlad/config"
 )
@@ -28,10 +27,9 @@ type assessment struct {
 	logical    float64   // L: soft count of unmatched query and reference objects, against the reference that leaves the fewest (countRefs)
 	fragment   []float64 // per query object: its fragment share (fragmentShare)
 	explain    int       // the reference, of the k, that leaves the fewest objects unmatched: the findings' reference
-	ommMs      float64   // time spent matching, for the stage timings
 
 	// The call in progress, for matchTask and objectMapTask; cleared when
-	// assess returns.
+	// match (descriptors, storage) and measure (views) return.
 	q       *view
 	qDesc   [][]float32
 	refs    []*view
@@ -200,10 +198,19 @@ func grown[T any](s []T, n int) []T {
 	return s[:n]
 }
 
-// assess runs the OMM against each reference (step 8) and the AMM (step 9);
-// the logical count also matches against the extra references, in cs
-// (nil: fresh storage).
+// assess runs the OMM against each reference (step 8) and the AMM (step 9)
+// into structMap.
 func assess(q *view, qDesc [][]float32, refs []*view, refDesc [][][]float32, extra []countRef, cs *countScratch, pr params, structMap []float32) *assessment {
+	a := matchObjects(q, qDesc, refs, refDesc, extra, cs, pr)
+	a.measure(structMap)
+	return a
+}
+
+// matchObjects runs the OMM against each reference (step 8) and takes the
+// logical count, which also matches against the extra references, in cs
+// (nil: fresh storage). The assessment holds the call's inputs until
+// measure.
+func matchObjects(q *view, qDesc [][]float32, refs []*view, refDesc [][][]float32, extra []countRef, cs *countScratch, pr params) *assessment {
 	m, k := len(qDesc), len(refs)
 	// Few allocations per frame: one slice per element type, shared by
 	// the per-object values and every reference's matching.
@@ -212,20 +219,18 @@ func assess(q *view, qDesc [][]float32, refs []*view, refDesc [][][]float32, ext
 		f, i, b := matchSizes(m, len(refDesc[r]))
 		nf, ni, nb = nf+f, ni+i, nb+b
 	}
-	a := &assessment{k: k, structMap: structMap, q: q, qDesc: qDesc, refs: refs, refDesc: refDesc, pr: pr}
+	a := &assessment{k: k, q: q, qDesc: qDesc, refs: refs, refDesc: refDesc, pr: pr}
 	floats, ints, bools := inline(a.floatsArr[:], 3*m+nf), inline(a.intsArr[:], m*k+ni), inline(a.boolsArr[:], m+nb)
 	a.unmatched, a.weight, a.matched = floats[:m:m], floats[m:2*m:2*m], bools[:m:m]
 	fragment := floats[2*m : 3*m : 3*m]
 	a.floats, a.ints, a.bools = floats[3*m:], ints[m*k:], bools[m:]
-	defer func() { a.q, a.qDesc, a.refs, a.refDesc, a.floats, a.ints, a.bools = nil, nil, nil, nil, nil, nil, nil }()
+	defer func() { a.qDesc, a.refDesc, a.floats, a.ints, a.bools = nil, nil, nil, nil, nil }()
 	a.matchings, a.partners, a.objMax = inline(a.matchingsArr[:], k), inline(a.partnersArr[:], m), inline(a.objMaxArr[:], m)
 	mts := inline(a.mtsArr[:], k)
 	for r := range a.matchings {
 		a.matchings[r] = &mts[r]
 	}
-	start := time.Now()
 	parallelTask(k, pr.workers, (*matchTask)(a))
-	a.ommMs = ms(time.Since(start))
 	partners := ints[: m*k : m*k] // every object's row
 	for i := 0; i < m; i++ {
 		a.partners[i] = partners[i*k : (i+1)*k : (i+1)*k]
@@ -270,12 +275,17 @@ func assess(q *view, qDesc [][]float32, refs []*view, refDesc [][][]float32, ext
 			a.logical = min(a.logical, c)
 		}
 	}
-	for i := range a.structMap {
-		a.structMap[i] = 0
-	}
-	parallelTask(m, pr.workers, (*objectMapTask)(a))
-	a.structural = reduceMap(a.structMap, pr.score)
 	return a
+}
+
+// measure runs the AMM (step 9): the structural map of the matched
+// objects into structMap and its image value.
+func (a *assessment) measure(structMap []float32) {
+	defer func() { a.q, a.refs = nil, nil }()
+	a.structMap = structMap
+	clear(a.structMap)
+	parallelTask(len(a.partners), a.pr.workers, (*objectMapTask)(a))
+	a.structural = reduceMap(a.structMap, a.pr.score)
 }
 
 // inline returns arr[:n] (zeroed, as arr is fresh) when it is long enough, else a new slice.

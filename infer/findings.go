@@ -6,8 +6,28 @@ import (
 	"slices"
 )
 
-// result builds steps 11 and 12: the fused score, the anomaly map and the
-// findings that explain it.
+// termsOf gathers a frame's standardised terms (step 10's outcomes) for
+// the fusion (step 11); a term that is off is -Inf.
+func (e *Engine) termsOf(a *assessment, lay *layoutOutcome, pt *patchOutcome, ct *compOutcome) terms {
+	var t terms
+	for i := range t {
+		t[i] = math.Inf(-1)
+	}
+	t[termStructural], t[termLogical] = a.zscores(e.cal, e.p)
+	if lay != nil {
+		t[termObject], t[termMissing], t[termExcess] = lay.zObj, lay.zMiss, lay.zExc
+	}
+	if pt != nil {
+		t[termPatch] = pt.z
+	}
+	if ct != nil {
+		t[termComposition] = ct.z
+	}
+	return t
+}
+
+// result builds step 12 for a frame of terms t fused into score: the
+// anomaly map and the findings that explain it.
 //
 // The map is on the upsampled grid. Every term paints its own value where
 // it comes from:
@@ -26,24 +46,9 @@ import (
 //
 // Where several apply the largest wins, and settleMap makes the map's
 // maximum the image score.
-func (e *Engine) result(q *view, refs []*view, refIdx []int, a *assessment, lay *layoutOutcome, pt *patchOutcome, ct *compOutcome) *Result {
-	var t terms
-	for i := range t {
-		t[i] = math.Inf(-1)
-	}
-	zs, zl := a.zscores(e.cal, e.p)
-	t[termStructural], t[termLogical] = zs, zl
-	if lay != nil {
-		t[termObject], t[termMissing], t[termExcess] = lay.zObj, lay.zMiss, lay.zExc
-	}
-	if pt != nil {
-		t[termPatch] = pt.z
-	}
-	if ct != nil {
-		t[termComposition] = ct.z
-	}
+func (e *Engine) result(q *view, refs []*view, refIdx []int, a *assessment, lay *layoutOutcome, pt *patchOutcome, ct *compOutcome, t terms, score float64) *Result {
+	zs, zl := t[termStructural], t[termLogical]
 	w := e.weights
-	score := round4(fuse(t, w, e.p))
 	res := &Result{Score: score, Threshold: round4(e.cal.Threshold),
 		Structural: round4(weightedOr0(zs, w[termStructural])), Logical: round4(weightedOr0(zl, w[termLogical])),
 		Layout: round4(max(weightedOr0(t[termObject], w[termObject]), weightedOr0(t[termMissing], w[termMissing]), weightedOr0(t[termExcess], w[termExcess]))),

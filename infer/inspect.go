@@ -4,7 +4,7 @@ import (
 	"cmp"
 	"context"
 	"errors"
-	"math"
+	"slices"
 )
 
 // Inspect runs the steps of the paper (and of docs/engine.md) on one frame.
@@ -46,10 +46,12 @@ func (e *Engine) inspect(ctx context.Context, frame *Image, exclude int) (*Resul
 		return nil, err
 	}
 	sw.lap(StageSegmentation)
-	// 5-6. Upsampling and object feature maps (upsample.go, objects.go);
-	// objects are labelled first so that upsampling can skip the rest.
+	// The masks labelled as objects on the upsampled grid (objects.go).
 	qLabels, qObjects := labelObjects(masks, f.W*e.p.Upsample, f.H*e.p.Upsample)
 	sw.lap(StageObjects)
+	// 5. Upsampling of the frame's and the k references' features
+	// (upsample.go), only inside their objects, which gives 6. the object
+	// feature maps: masks x upsampled features.
 	q, refs, err := e.objectMaps(img, f, qLabels, qObjects, refIdx, b)
 	if err != nil {
 		return nil, err
@@ -58,8 +60,11 @@ func (e *Engine) inspect(ctx context.Context, frame *Image, exclude int) (*Resul
 	// 7. DCGA descriptors (dcga.go); the references' come from the bank.
 	qDesc, refDesc, extra := e.descriptors(q, countIdx, len(refIdx), b)
 	sw.lap(StageDCGA)
-	// 8-9. OMM matching (omm.go) and AMM maps of the matches (amm.go).
-	a := assess(q, qDesc, refs, refDesc, extra, &b.count, e.pr, b.structMap(q.W*q.H))
+	// 8. OMM matching (omm.go) and the logical count (assess.go).
+	a := matchObjects(q, qDesc, refs, refDesc, extra, &b.count, e.pr)
+	sw.lap(StageOMM)
+	// 9. AMM maps of the matched objects (amm.go).
+	a.measure(b.structMap(q.W * q.H))
 	sw.lap(StageAMM)
 	// 10. Further terms: the layout step (layout.go), the patch memory
 	// (patchmem.go) and the composition (composition.go).
@@ -67,10 +72,14 @@ func (e *Engine) inspect(ctx context.Context, frame *Image, exclude int) (*Resul
 	pt := e.patchTerm(f, refIdx, exclude, &b.patch)
 	ct := e.compTerm(f, exclude, &b.comp)
 	sw.lap(StageTerms)
-	// 11-12. Fusion (fuse.go), the anomaly map and the findings (findings.go).
-	res := e.result(q, refs, refIdx, a, lay, pt, ct)
+	// 11. Fusion of the standardised terms into the image score (fuse.go).
+	t := e.termsOf(a, lay, pt, ct)
+	score := round4(fuse(t, e.weights, e.p))
+	// 12. The anomaly map and the findings that explain the score
+	// (findings.go).
+	res := e.result(q, refs, refIdx, a, lay, pt, ct, t, score)
 	sw.lap(StageResult)
-	res.Timings = splitMatching(sw.timings, a)
+	res.Timings = slices.Clone(sw.timings) // the stopwatch's storage goes back to the pool
 	return res, nil
 }
 
@@ -80,18 +89,4 @@ func (b *buffers) structMap(n int) []float32 {
 		b.smap = make([]float32, n)
 	}
 	return b.smap[:n]
-}
-
-// splitMatching reports OMM and AMM separately: assess times the OMM share
-// of the combined lap.
-func splitMatching(t []StageTiming, a *assessment) []StageTiming {
-	out := make([]StageTiming, 0, len(t)+1)
-	for _, s := range t {
-		if s.Stage == StageAMM {
-			out = append(out, StageTiming{StageOMM, a.ommMs}, StageTiming{StageAMM, math.Round(max(s.Ms-a.ommMs, 0)*1000) / 1000})
-			continue
-		}
-		out = append(out, s)
-	}
-	return out
 }
