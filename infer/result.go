@@ -90,10 +90,10 @@ const (
 	StageObjects      = "objects" // the masks labelled on the map grid, ahead of upsampling
 	StageUpsampling   = "upsampling"
 	StageDCGA         = "dcga"
-	StageOMM          = "omm"
-	StageAMM          = "amm"
-	StageTerms        = "terms"
-	StageResult       = "result"
+	StageOMM          = "omm"    // matching against the k references and the logical count's
+	StageAMM          = "amm"    // the structural maps of the matched objects
+	StageTerms        = "terms"  // layout, patch memory and composition
+	StageResult       = "result" // fusion, map and findings
 )
 
 // findingJSON is Finding's JSON form, the verdict message's: the box as
