@@ -190,7 +190,7 @@ func enrolComposition(bank *Bank, k, workers int) *Composition {
 	})
 	cm.LOO = make([]float64, len(hwc))
 	for i := range cm.LOO {
-		cm.LOO[i], _ = cm.distance(cm.Counts[i], i)
+		cm.LOO[i], _ = cm.distance(cm.Counts[i], cm.spread(i), i)
 	}
 	cm.Mean, cm.Std = meanStd(cm.LOO)
 	cm.Std = max(cm.Std, sdStructFrac*math.Abs(cm.Mean), 1e-9)
@@ -198,10 +198,9 @@ func enrolComposition(bank *Bank, k, workers int) *Composition {
 }
 
 // distance returns the distance of counts to the nearest reference's (other
-// than exclude), each word's difference in units of its spread over the
-// references (without exclude), and that reference.
-func (cm *Composition) distance(counts []float32, exclude int) (float64, int) {
-	scale := cm.spread(exclude)
+// than exclude), each word's difference in units of its spread scale over
+// the references (without exclude), and that reference.
+func (cm *Composition) distance(counts []float32, scale []float64, exclude int) (float64, int) {
 	best, arg := math.Inf(1), -1
 	for r, rc := range cm.Counts {
 		if r == exclude {
@@ -260,7 +259,11 @@ func (e *Engine) compTerm(f *FeatureMap, exclude int, s *compScratch) *compOutco
 	s.assign = grown(s.assign, n)
 	s.counts = grown(s.counts, len(cm.Words)/c)
 	countWords(cm.Words, s.q, c, s.assign, s.counts)
-	raw, near := cm.distance(s.counts, exclude)
+	scale := e.compSpread
+	if exclude >= 0 || scale == nil {
+		scale = cm.spread(exclude)
+	}
+	raw, near := cm.distance(s.counts, scale, exclude)
 	co := &compOutcome{z: e.p.CompositionWeight * cm.z(raw), cw: f.W, ch: f.H}
 	if near < 0 {
 		return co

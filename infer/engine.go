@@ -22,6 +22,9 @@ type Engine struct {
 	refDescs [][][]float32
 	// patchRefs are the references' cells for the patch-memory term.
 	patchRefs *patchRefs
+	// compSpread is the composition words' spread over all references
+	// (Composition.spread), which a frame's distance divides by.
+	compSpread []float64
 	// weights multiply the terms (Bank.weights).
 	weights TermWeights
 	bufs    sync.Pool // *buffers
@@ -73,6 +76,9 @@ func NewEngine(be *Backend, bank *Bank, p config.Pipeline) (*Engine, error) {
 	}
 	if bank.Patch != nil {
 		e.patchRefs = newPatchRefs(bank.Refs)
+	}
+	if bank.Composition != nil {
+		e.compSpread = bank.Composition.spread(-1)
 	}
 	e.weights = bank.weights(p)
 	e.bufs.New = func() any {
