@@ -29,7 +29,7 @@ type assessment struct {
 	explain    int       // the reference, of the k, that leaves the fewest objects unmatched: the findings' reference
 
 	// The call in progress, for matchTask and objectMapTask; cleared when
-	// match (descriptors, storage) and measure (views) return.
+	// matchObjects (descriptors, storage) and measure (views) return.
 	q       *view
 	qDesc   [][]float32
 	refs    []*view
