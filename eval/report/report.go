@@ -101,7 +101,7 @@ func Markdown(w io.Writer, rep *runner.Report, command string) {
 	for _, c := range rep.Categories {
 		if c.Pipeline != nil {
 			fmt.Fprintf(w, "%s is inspected with its own recipe: %s (SAM-LAD only; the baseline has no such setting).\n\n",
-				c.Name, recipeKeys(rep.Pipeline, *c.Pipeline))
+				c.Name, RecipeKeys(rep.Pipeline, *c.Pipeline))
 		}
 	}
 
@@ -218,7 +218,7 @@ func RecipeNote(w io.Writer, reps []*runner.Report) {
 		for _, c := range rep.Categories {
 			if c.Pipeline != nil && !seen[c.Name] {
 				seen[c.Name] = true
-				lines = append(lines, fmt.Sprintf("- %s: %s", c.Name, recipeKeys(rep.Pipeline, *c.Pipeline)))
+				lines = append(lines, fmt.Sprintf("- %s: %s", c.Name, RecipeKeys(rep.Pipeline, *c.Pipeline)))
 			}
 		}
 	}
@@ -228,8 +228,8 @@ func RecipeNote(w io.Writer, reps []*runner.Report) {
 	fmt.Fprintf(w, "**Recipe figures, not defaults-only:** SAM-LAD inspected these with a per-product recipe (the baseline has no such setting):\n\n%s\n\n", strings.Join(lines, "\n"))
 }
 
-// recipeKeys names the keys a category's own pipeline changes.
-func recipeKeys(base, own config.Pipeline) string {
+// RecipeKeys names the keys a recipe (own) changes from base.
+func RecipeKeys(base, own config.Pipeline) string {
 	var keys []string
 	for _, s := range config.PipelineChanges(base, own) {
 		keys = append(keys, s.String())
