@@ -47,7 +47,6 @@ type Composition struct {
 
 // compScratch is the per-inspection scratch of the term.
 type compScratch struct {
-	q      []float32 // query cells, HWC
 	assign []uint8
 	counts []float32
 	cells  []int
@@ -247,20 +246,19 @@ type compOutcome struct {
 	cw, ch int
 }
 
-// compTerm scores the frame's standardised features f (nil when the bank
-// has no composition or its weight is 0).
-func (e *Engine) compTerm(f *FeatureMap, exclude int, s *compScratch) *compOutcome {
+// compTerm scores the frame's standardised features f, whose cells are
+// also given HWC; nil when the bank has no composition or its weight is 0.
+func (e *Engine) compTerm(f *FeatureMap, cells []float32, exclude int, s *compScratch) *compOutcome {
 	cm := e.bank.Composition
 	if cm == nil || e.p.CompositionWeight == 0 {
 		return nil
 	}
 	c, n := cm.C, f.W*f.H
-	s.q = toHWC(f, s.q)
 	s.assign = grown(s.assign, n)
 	s.counts = grown(s.counts, len(cm.Words)/c)
-	countWords(cm.Words, s.q, c, s.assign, s.counts)
+	countWords(cm.Words, cells, c, s.assign, s.counts)
 	scale := e.compSpread
-	if exclude >= 0 || scale == nil {
+	if exclude >= 0 {
 		scale = cm.spread(exclude)
 	}
 	raw, near := cm.distance(s.counts, scale, exclude)

@@ -69,8 +69,8 @@ func TestCompositionCountsKinds(t *testing.T) {
 	}
 	bank.Composition = cm
 	p := config.DefaultPipeline()
-	e := &Engine{bank: bank, p: p}
-	score := func(f FeatureMap) *compOutcome { return e.compTerm(&f, -1, &compScratch{}) }
+	e := &Engine{bank: bank, p: p, compSpread: cm.spread(-1)}
+	score := func(f FeatureMap) *compOutcome { return e.compTerm(&f, toHWC(&f, nil), -1, &compScratch{}) }
 
 	var good []float64
 	for range 10 {

@@ -47,6 +47,7 @@ type buffers struct {
 	count   countScratch
 	errs    []error
 	objMask [][]uint8 // per view: 1 inside an object
+	cells   []float32 // the frame's backbone cells, HWC
 	patch   patchScratch
 	comp    compScratch
 	sw      stopwatch

@@ -68,9 +68,10 @@ func (e *Engine) inspect(ctx context.Context, frame *Image, exclude int) (*Resul
 	sw.lap(StageAMM)
 	// 10. Further terms: the layout step (layout.go), the patch memory
 	// (patchmem.go) and the composition (composition.go).
+	b.cells = toHWC(f, b.cells) // the frame's cells, for both feature terms
 	lay := e.layoutTerm(q, near, exclude)
-	pt := e.patchTerm(f, refIdx, exclude, &b.patch)
-	ct := e.compTerm(f, exclude, &b.comp)
+	pt := e.patchTerm(f, b.cells, refIdx, exclude, &b.patch)
+	ct := e.compTerm(f, b.cells, exclude, &b.comp)
 	sw.lap(StageTerms)
 	// 11. Fusion of the standardised terms into the image score (fuse.go).
 	t := e.termsOf(a, lay, pt, ct)

@@ -53,7 +53,6 @@ type PatchMemory struct {
 
 // patchScratch is the per-inspection scratch of the term.
 type patchScratch struct {
-	q     []float32 // query cells, HWC
 	bound []float32 // per cell: squared distance, bound or exact
 	order []int
 	cells []float32 // per cell: weighted z-score (patchOutcome.cells)
@@ -75,12 +74,11 @@ func newPatchRefs(refs []Reference) *patchRefs {
 }
 
 // patchScore returns the raw term (the largest nearest-neighbour distance
-// over the frame's cells) and leaves the per-cell distances in s.bound.
-// self >= 0 is a reference scored by leave-one-out: its memory rows are
+// over the frame's cells q, HWC on pr's grid) and leaves the per-cell
+// distances in s.bound. self >= 0 is a reference scored by leave-one-out: its memory rows are
 // left out, and backup (rows of other references, C each) searched too.
-func (pm *PatchMemory) patchScore(pr *patchRefs, q *FeatureMap, near []int, self int, backup []float32, s *patchScratch) float64 {
+func (pm *PatchMemory) patchScore(pr *patchRefs, q []float32, near []int, self int, backup []float32, s *patchScratch) float64 {
 	c, h, w := pr.c, pr.h, pr.w
-	s.q = toHWC(q, s.q)
 	n := h * w
 	if cap(s.bound) < n {
 		s.bound, s.order = make([]float32, n), make([]int, n)
@@ -89,7 +87,7 @@ func (pm *PatchMemory) patchScore(pr *patchRefs, q *FeatureMap, near []int, self
 	for y := 0; y < h; y++ {
 		for x := 0; x < w; x++ {
 			i := y*w + x
-			qc := s.q[i*c : (i+1)*c]
+			qc := q[i*c : (i+1)*c]
 			best := float32(math.Inf(1))
 			for _, r := range near {
 				cells := pr.cells[r]
@@ -120,7 +118,7 @@ func (pm *PatchMemory) patchScore(pr *patchRefs, q *FeatureMap, near []int, self
 		if s.bound[i] <= top {
 			break
 		}
-		qc := s.q[i*c : (i+1)*c]
+		qc := q[i*c : (i+1)*c]
 		best := s.bound[i]
 		for r := 0; r < rows; r++ {
 			if int(pm.Src[r]) == self {
@@ -175,7 +173,7 @@ func enrolPatchMemory(bank *Bank, k, workers int) *PatchMemory {
 		if keep < rows {
 			backup = pm.backups(pr, i)
 		}
-		pm.LOO[i] = pm.patchScore(pr, &bank.Refs[i].Feat, near, i, backup, &patchScratch{})
+		pm.LOO[i] = pm.patchScore(pr, pr.cells[i], near, i, backup, &patchScratch{})
 	})
 	pm.Mean, pm.Std = meanStd(pm.LOO)
 	pm.Std = max(pm.Std, sdStructFrac*math.Abs(pm.Mean), 1e-9)
@@ -246,15 +244,15 @@ type patchOutcome struct {
 	cell   int       // the cell behind z
 }
 
-// patchTerm scores the frame's standardised features f against the memory
-// and the retrieved references near (nil when the bank has no memory or
-// its weight is 0).
-func (e *Engine) patchTerm(f *FeatureMap, near []int, exclude int, s *patchScratch) *patchOutcome {
+// patchTerm scores the frame's standardised features f, whose cells are
+// also given HWC, against the memory and the retrieved references near;
+// nil when the bank has no memory or its weight is 0.
+func (e *Engine) patchTerm(f *FeatureMap, cells []float32, near []int, exclude int, s *patchScratch) *patchOutcome {
 	pm := e.bank.Patch
 	if pm == nil || e.p.PatchWeight == 0 {
 		return nil
 	}
-	raw := pm.patchScore(e.patchRefs, f, near, exclude, nil, s)
+	raw := pm.patchScore(e.patchRefs, cells, near, exclude, nil, s)
 	s.cells = slices.Grow(s.cells[:0], len(s.bound))[:len(s.bound)]
 	po := &patchOutcome{z: e.p.PatchWeight * pm.z(raw), cells: s.cells, cw: f.W, ch: f.H, cell: -1}
 	best := float32(math.Inf(-1))
