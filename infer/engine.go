@@ -123,6 +123,18 @@ func (e *Engine) Calibration() Calibration { return e.cal }
 // Bank returns the engine's bank.
 func (e *Engine) Bank() *Bank { return e.bank }
 
+// GoodTerms are the good images' leave-one-out terms, named as
+// Result.Terms names them: what each term does on good parts.
+func (e *Engine) GoodTerms() []map[string]float64 {
+	ts := goodTerms(e.bank, e.p)
+	out := make([]map[string]float64, len(ts))
+	for i := range ts {
+		r := Result{terms: ts[i]}
+		out[i] = r.Terms()
+	}
+	return out
+}
+
 // stopwatch records stage timings.
 type stopwatch struct {
 	last    time.Time

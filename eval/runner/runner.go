@@ -204,6 +204,8 @@ type Category struct {
 	Pipeline *config.Pipeline `json:"pipeline,omitempty"`
 	// Calibration is what enrolment learned (with config overrides).
 	Calibration infer.Calibration `json:"calibration"`
+	// GoodTerms are the good training images' leave-one-out terms.
+	GoodTerms []map[string]float64 `json:"good_terms"`
 	// Rules are the product's rules enrolment learned.
 	Rules   infer.Rules         `json:"rules"`
 	Metrics map[string]*Metrics `json:"metrics"` // per method
@@ -335,7 +337,7 @@ func evaluateCategory(ctx context.Context, be *infer.Backend, c *datasets.Catego
 	if err != nil {
 		return nil, err
 	}
-	cr.Calibration, cr.Rules = eng.Calibration(), bank.Rules
+	cr.Calibration, cr.Rules, cr.GoodTerms = eng.Calibration(), bank.Rules, eng.GoodTerms()
 	rates := o.Rates
 	if rates == nil {
 		rates = DefaultRates
