@@ -143,7 +143,7 @@ func (v *validator) pipeline(p Pipeline) {
 	for _, w := range []struct {
 		key string
 		val float64
-	}{{"structural_weight", p.StructuralWeight}, {"logical_weight", p.LogicalWeight}, {"patch_weight", p.PatchWeight}, {"composition_weight", p.CompositionWeight}} {
+	}{{"structural_weight", p.StructuralWeight}, {"logical_weight", p.LogicalWeight}, {"patch_weight", p.PatchWeight}, {"place_weight", p.PlaceWeight}, {"composition_weight", p.CompositionWeight}} {
 		if w.val < 0 || w.val > 100 {
 			v.bad(s+w.key, w.val, "must be in [0, 100] (0 ignores that part of the score)")
 		}

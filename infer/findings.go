@@ -8,7 +8,7 @@ import (
 
 // termsOf gathers a frame's standardised terms (step 10's outcomes) for
 // the fusion (step 11); a term that is off is -Inf.
-func (e *Engine) termsOf(a *assessment, lay *layoutOutcome, pt *patchOutcome, ct *compOutcome) terms {
+func (e *Engine) termsOf(a *assessment, lay *layoutOutcome, pt, pl *patchOutcome, ct *compOutcome) terms {
 	var t terms
 	for i := range t {
 		t[i] = math.Inf(-1)
@@ -19,6 +19,9 @@ func (e *Engine) termsOf(a *assessment, lay *layoutOutcome, pt *patchOutcome, ct
 	}
 	if pt != nil {
 		t[termPatch] = pt.z
+	}
+	if pl != nil {
+		t[termPlace] = pl.z
 	}
 	if ct != nil {
 		t[termComposition] = ct.z
@@ -40,20 +43,21 @@ func (e *Engine) termsOf(a *assessment, lay *layoutOutcome, pt *patchOutcome, ct
 //     by their dustbin mass;
 //   - layout: the object out of place, the part too many, or the
 //     reference's part left uncovered, with the step's z-score;
-//   - patch memory: each feature cell's z-score;
+//   - patch memory and place: each feature cell's z-score;
 //   - composition: the cells of the kind of surface that is too much or
 //     too little (the nearest good image's cells where it is too little).
 //
 // Where several apply the largest wins, and settleMap makes the map's
 // maximum the image score.
-func (e *Engine) result(q *view, refs []*view, refIdx []int, a *assessment, lay *layoutOutcome, pt *patchOutcome, ct *compOutcome, t terms, score float64) *Result {
+func (e *Engine) result(q *view, refs []*view, refIdx []int, a *assessment, lay *layoutOutcome, pt, pl *patchOutcome, ct *compOutcome, t terms, score float64) *Result {
 	zs, zl := t[termStructural], t[termLogical]
 	w := e.weights
 	res := &Result{Score: score, Threshold: round4(e.cal.Threshold),
 		Structural: round4(weightedOr0(zs, w[termStructural])), Logical: round4(weightedOr0(zl, w[termLogical])),
 		Layout: round4(max(weightedOr0(t[termObject], w[termObject]), weightedOr0(t[termMissing], w[termMissing]), weightedOr0(t[termExcess], w[termExcess]))),
-		Patch:  round4(weightedOr0(t[termPatch], w[termPatch])), Composition: round4(weightedOr0(t[termComposition], w[termComposition])),
-		MapW: q.W, MapH: q.H, Map: make([]float32, q.W*q.H)}
+		Patch:  round4(weightedOr0(t[termPatch], w[termPatch])), Place: round4(weightedOr0(t[termPlace], w[termPlace])),
+		Composition: round4(weightedOr0(t[termComposition], w[termComposition])),
+		MapW:        q.W, MapH: q.H, Map: make([]float32, q.W*q.H)}
 	// fail is not a verdict (daemon.Rule.Decide gives that) but what the
 	// explanation needs: a score above the bank's threshold (or NaN) lists
 	// the unmatched objects and what decided the score, not only the
@@ -102,6 +106,9 @@ func (e *Engine) result(q *view, refs []*view, refIdx []int, a *assessment, lay 
 	if pt != nil && w[termPatch] > 0 {
 		pt.paint(res.Map, q.W, q.H, w[termPatch])
 	}
+	if pl != nil && w[termPlace] > 0 {
+		pl.paint(res.Map, q.W, q.H, w[termPlace])
+	}
 	if ct != nil && w[termComposition] > 0 {
 		ct.paint(res.Map, q.W, q.H, w[termComposition])
 	}
@@ -115,6 +122,9 @@ func (e *Engine) result(q *view, refs []*view, refIdx []int, a *assessment, lay 
 	}
 	if fail && decided == termPatch && pt.cell >= 0 {
 		res.Findings = append([]Finding{pt.finding(e.p.InputSize, score)}, res.Findings...)
+	}
+	if fail && decided == termPlace && pl.cell >= 0 {
+		res.Findings = append([]Finding{pl.finding(e.p.InputSize, score)}, res.Findings...)
 	}
 	if fail && decided == termComposition {
 		if f, ok := ct.finding(e.p.InputSize, score); ok {

@@ -20,11 +20,12 @@ const (
 	termExcess             // layout: a part too many
 	termPatch              // patch memory: nearest good cell
 	termComposition        // composition: cells per kind of surface against the nearest good image
+	termPlace              // place: each cell against the nearest good images' cells at its place
 	numTerms
 )
 
 // TermNames name the terms in reports.
-var TermNames = [numTerms]string{"structural", "logical", "layout object", "layout missing", "layout excess", "patch", "composition"}
+var TermNames = [numTerms]string{"structural", "logical", "layout object", "layout missing", "layout excess", "patch", "composition", "place"}
 
 // TermWeights multiply the terms: learned by the enrolment self-check
 // (selfcheck.go), all 1 when it did not run.
@@ -116,6 +117,7 @@ func goodTerms(b *Bank, p config.Pipeline) []terms {
 		}
 		if b.Patch != nil {
 			t[termPatch] = weighted(p.PatchWeight, b.Patch.z(b.Patch.LOO[i]))
+			t[termPlace] = weighted(p.PlaceWeight, b.Patch.placeZ(b.Patch.PlaceLOO[i]))
 		}
 		if cm := b.Composition; cm != nil {
 			t[termComposition] = weighted(p.CompositionWeight, cm.z(cm.LOO[i]))

@@ -66,19 +66,19 @@ func (e *Engine) inspect(ctx context.Context, frame *Image, exclude int) (*Resul
 	// 9. AMM maps of the matched objects (amm.go).
 	a.measure(b.structMap(q.W * q.H))
 	sw.lap(StageAMM)
-	// 10. Further terms: the layout step (layout.go), the patch memory
-	// (patchmem.go) and the composition (composition.go).
+	// 10. Further terms: the layout step (layout.go), the patch memory and
+	// the place (patchmem.go), and the composition (composition.go).
 	b.cells = toHWC(f, b.cells) // the frame's cells, for both feature terms
 	lay := e.layoutTerm(q, near, exclude)
-	pt := e.patchTerm(f, b.cells, refIdx, exclude, &b.patch)
+	pt, pl := e.patchTerm(f, b.cells, refIdx, exclude, &b.patch)
 	ct := e.compTerm(f, b.cells, exclude, &b.comp)
 	sw.lap(StageTerms)
 	// 11. Fusion of the standardised terms into the image score (fuse.go).
-	t := e.termsOf(a, lay, pt, ct)
+	t := e.termsOf(a, lay, pt, pl, ct)
 	score := round4(fuse(t, e.weights, e.p))
 	// 12. The anomaly map and the findings that explain the score
 	// (findings.go).
-	res := e.result(q, refs, refIdx, a, lay, pt, ct, t, score)
+	res := e.result(q, refs, refIdx, a, lay, pt, pl, ct, t, score)
 	sw.lap(StageResult)
 	res.Timings = slices.Clone(sw.timings) // the stopwatch's storage goes back to the pool
 	return res, nil

@@ -26,6 +26,11 @@ import (
 //
 // The map keeps the bound where a cell was not refined; its maximum is the
 // exact score.
+//
+// The local search alone is the place term: each cell against the
+// retrieved references' cells at its own place. The memory forgives a part
+// of the wrong kind in a fixed place (a swapped, flipped or substituted
+// part), since it holds that kind elsewhere; the place term does not.
 
 const (
 	// patchWindow is the reach of the local search in cells (pose jitter
@@ -49,13 +54,18 @@ type PatchMemory struct {
 	// leave-one-out raw scores they come from.
 	Mean, Std float64
 	LOO       []float64
+	// PlaceMean, PlaceStd and PlaceLOO are the same for the place term.
+	PlaceMean, PlaceStd float64
+	PlaceLOO            []float64
 }
 
 // patchScratch is the per-inspection scratch of the term.
 type patchScratch struct {
 	bound []float32 // per cell: squared distance, bound or exact
+	local []float32 // per cell: squared distance at its place (the first bound)
 	order []int
 	cells []float32 // per cell: weighted z-score (patchOutcome.cells)
+	place []float32 // per cell: weighted place z-score
 }
 
 // patchRefs are the references' cells laid out HWC once per engine.
@@ -73,17 +83,19 @@ func newPatchRefs(refs []Reference) *patchRefs {
 	return pr
 }
 
-// patchScore returns the raw term (the largest nearest-neighbour distance
-// over the frame's cells q, HWC on pr's grid) and leaves the per-cell
-// distances in s.bound. self >= 0 is a reference scored by leave-one-out: its memory rows are
-// left out, and backup (rows of other references, C each) searched too.
-func (pm *PatchMemory) patchScore(pr *patchRefs, q []float32, near []int, self int, backup []float32, s *patchScratch) float64 {
+// patchScore returns the raw patch and place terms (the largest
+// nearest-neighbour distance over the frame's cells q, HWC on pr's grid,
+// in the memory and at its place in the references near) and leaves the
+// per-cell distances in s.bound and s.local. self >= 0 is a reference
+// scored by leave-one-out: its memory rows are left out, and backup (rows
+// of other references, C each) searched too.
+func (pm *PatchMemory) patchScore(pr *patchRefs, q []float32, near []int, self int, backup []float32, s *patchScratch) (patch, place float64) {
 	c, h, w := pr.c, pr.h, pr.w
 	n := h * w
 	if cap(s.bound) < n {
-		s.bound, s.order = make([]float32, n), make([]int, n)
+		s.bound, s.local, s.order = make([]float32, n), make([]float32, n), make([]int, n)
 	}
-	s.bound, s.order = s.bound[:n], s.order[:n]
+	s.bound, s.local, s.order = s.bound[:n], s.local[:n], s.order[:n]
 	for y := 0; y < h; y++ {
 		for x := 0; x < w; x++ {
 			i := y*w + x
@@ -103,6 +115,7 @@ func (pm *PatchMemory) patchScore(pr *patchRefs, q []float32, near []int, self i
 			s.bound[i], s.order[i] = best, i
 		}
 	}
+	copy(s.local, s.bound)
 	slices.SortFunc(s.order, func(a, b int) int {
 		switch {
 		case s.bound[a] > s.bound[b]:
@@ -136,7 +149,7 @@ func (pm *PatchMemory) patchScore(pr *patchRefs, q []float32, near []int, self i
 		s.bound[i] = best
 		top = max(top, best)
 	}
-	return math.Sqrt(float64(top))
+	return math.Sqrt(float64(top)), math.Sqrt(float64(s.local[s.order[0]]))
 }
 
 // enrolPatchMemory builds the memory from the bank's references and
@@ -165,7 +178,7 @@ func enrolPatchMemory(bank *Bank, k, workers int) *PatchMemory {
 		}
 	}
 	n := len(bank.Refs)
-	pm.LOO = make([]float64, n)
+	pm.LOO, pm.PlaceLOO = make([]float64, n), make([]float64, n)
 	ix := scanIndex(bank.Refs)
 	parallelFor(n, workers, func(i int) {
 		near := ix.others(i, k)
@@ -173,11 +186,18 @@ func enrolPatchMemory(bank *Bank, k, workers int) *PatchMemory {
 		if keep < rows {
 			backup = pm.backups(pr, i)
 		}
-		pm.LOO[i] = pm.patchScore(pr, pr.cells[i], near, i, backup, &patchScratch{})
+		pm.LOO[i], pm.PlaceLOO[i] = pm.patchScore(pr, pr.cells[i], near, i, backup, &patchScratch{})
 	})
-	pm.Mean, pm.Std = meanStd(pm.LOO)
-	pm.Std = max(pm.Std, sdStructFrac*math.Abs(pm.Mean), 1e-9)
+	pm.Mean, pm.Std = spread(pm.LOO)
+	pm.PlaceMean, pm.PlaceStd = spread(pm.PlaceLOO)
 	return pm
+}
+
+// spread is the mean and standard deviation a term is standardised by,
+// the deviation kept off 0 when the good images score alike.
+func spread(loo []float64) (mean, std float64) {
+	mean, std = meanStd(loo)
+	return mean, max(std, sdStructFrac*math.Abs(mean), 1e-9)
 }
 
 // backups returns, for each memory row of reference self, the nearest cell
@@ -233,31 +253,46 @@ func greedyCoresetRows(mem []float32, c, n int) []int {
 	return out
 }
 
-// z standardises a raw score.
-func (pm *PatchMemory) z(raw float64) float64 { return (raw - pm.Mean) / pm.Std }
+// z and placeZ standardise a raw patch and place score.
+func (pm *PatchMemory) z(raw float64) float64      { return (raw - pm.Mean) / pm.Std }
+func (pm *PatchMemory) placeZ(raw float64) float64 { return (raw - pm.PlaceMean) / pm.PlaceStd }
 
-// patchOutcome is the patch-memory term of one frame.
+// patchOutcome is the patch-memory or the place term of one frame.
 type patchOutcome struct {
 	z      float64   // weighted, standardised largest cell distance
 	cells  []float32 // per feature cell: its weighted z-score
 	cw, ch int       // feature grid
 	cell   int       // the cell behind z
+	kind   string    // what a finding at the cell is
 }
 
 // patchTerm scores the frame's standardised features f, whose cells are
-// also given HWC, against the memory and the retrieved references near;
-// nil when the bank has no memory or its weight is 0.
-func (e *Engine) patchTerm(f *FeatureMap, cells []float32, near []int, exclude int, s *patchScratch) *patchOutcome {
+// also given HWC, against the memory (patch) and the retrieved references
+// near at each cell's place (place); nil for a term the bank lacks or
+// whose weight is 0.
+func (e *Engine) patchTerm(f *FeatureMap, cells []float32, near []int, exclude int, s *patchScratch) (patch, place *patchOutcome) {
 	pm := e.bank.Patch
-	if pm == nil || e.p.PatchWeight == 0 {
-		return nil
+	if pm == nil || e.p.PatchWeight == 0 && e.p.PlaceWeight == 0 {
+		return nil, nil
 	}
-	raw := pm.patchScore(e.patchRefs, cells, near, exclude, nil, s)
-	s.cells = slices.Grow(s.cells[:0], len(s.bound))[:len(s.bound)]
-	po := &patchOutcome{z: e.p.PatchWeight * pm.z(raw), cells: s.cells, cw: f.W, ch: f.H, cell: -1}
+	raw, rawPlace := pm.patchScore(e.patchRefs, cells, near, exclude, nil, s)
+	if e.p.PatchWeight > 0 {
+		patch = newPatchOutcome(f, e.p.PatchWeight, pm.z, raw, s.bound, &s.cells, KindStructural)
+	}
+	if e.p.PlaceWeight > 0 {
+		place = newPatchOutcome(f, e.p.PlaceWeight, pm.placeZ, rawPlace, s.local, &s.place, KindMismatched)
+	}
+	return patch, place
+}
+
+// newPatchOutcome weighs and standardises the raw score and the per-cell
+// squared distances d (in buf) with z.
+func newPatchOutcome(f *FeatureMap, w float64, z func(float64) float64, raw float64, d []float32, buf *[]float32, kind string) *patchOutcome {
+	*buf = slices.Grow((*buf)[:0], len(d))[:len(d)]
+	po := &patchOutcome{z: w * z(raw), cells: *buf, cw: f.W, ch: f.H, cell: -1, kind: kind}
 	best := float32(math.Inf(-1))
-	for i, d := range s.bound {
-		po.cells[i] = float32(e.p.PatchWeight * pm.z(math.Sqrt(float64(d))))
+	for i, v := range d {
+		po.cells[i] = float32(w * z(math.Sqrt(float64(v))))
 		if po.cells[i] > best {
 			best, po.cell = po.cells[i], i
 		}
@@ -278,13 +313,13 @@ func (po *patchOutcome) paint(m []float32, mw, mh int, w float64) {
 	}
 }
 
-// finding is the cell behind the term, as a structural finding in
+// finding is the cell behind the term, as a finding of the term's kind in
 // input_size pixels.
 func (po *patchOutcome) finding(size int, score float64) Finding {
 	x, y := po.cell%po.cw, po.cell/po.cw
 	sx, sy := float64(size)/float64(po.cw), float64(size)/float64(po.ch)
 	b := image.Rect(int(float64(x)*sx), int(float64(y)*sy), int(float64(x+1)*sx+0.5), int(float64(y+1)*sy+0.5))
-	return Finding{Kind: KindStructural, Box: b, Area: b.Dx() * b.Dy(), Score: round4(score)}
+	return Finding{Kind: po.kind, Box: b, Area: b.Dx() * b.Dy(), Score: round4(score)}
 }
 
 // validate checks that a decoded memory fits the bank (nil: an older bank
@@ -301,7 +336,7 @@ func (pm *PatchMemory) validate(c, refs int) error {
 			return fmt.Errorf("patch memory: a cell names reference %d of %d; re-enrol with `samlad enroll`", s, refs)
 		}
 	}
-	if len(pm.LOO) != refs || !(pm.Std > 0) {
+	if len(pm.LOO) != refs || !(pm.Std > 0) || len(pm.PlaceLOO) != refs || !(pm.PlaceStd > 0) {
 		return errors.New("patch memory: calibration does not fit the bank; re-enrol with `samlad enroll`")
 	}
 	return nil

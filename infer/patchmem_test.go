@@ -22,3 +22,30 @@ func TestPatchBackups(t *testing.T) {
 		t.Errorf("reference 1 owns no row: backups %v", got)
 	}
 }
+
+// TestPlaceSeesSwappedCells: two parts swapped between their places score
+// nothing in the patch memory, which holds both kinds, and their distance
+// to the part that belongs there in the place term.
+func TestPlaceSeesSwappedCells(t *testing.T) {
+	// Two references of seven 1-channel cells (C=1, H=1, W=7): part A (0)
+	// at the left end, part B (10) at the right, background 5 between.
+	good := []float32{0, 5, 5, 5, 5, 5, 10}
+	pr := &patchRefs{c: 1, h: 1, w: 7, cells: [][]float32{good, good}}
+	pm := &PatchMemory{C: 1, Mem: []float32{0, 5, 10}, Src: []int32{0, 0, 1}}
+	s := &patchScratch{}
+	patch, place := pm.patchScore(pr, good, []int{0, 1}, -1, nil, s)
+	if patch != 0 || place != 0 {
+		t.Errorf("a good frame scores patch %g and place %g, want 0 and 0", patch, place)
+	}
+	swapped := []float32{10, 5, 5, 5, 5, 5, 0}
+	patch, place = pm.patchScore(pr, swapped, []int{0, 1}, -1, nil, s)
+	if patch != 0 {
+		t.Errorf("swapped parts score patch %g, want 0: the memory holds both kinds", patch)
+	}
+	if place != 5 {
+		t.Errorf("swapped parts score place %g, want 5 (part B against A and the background beside it)", place)
+	}
+	if s.local[0] != 25 || s.local[3] != 0 {
+		t.Errorf("place distances per cell %v, want 25 (squared) at the swapped ends and 0 between", s.local)
+	}
+}

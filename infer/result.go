@@ -27,10 +27,12 @@ type Result struct {
 	// unmatched objects (0 in light mode, which has no logical part).
 	Structural float64 `json:"structural"`
 	Logical    float64 `json:"logical"`
-	// Layout, Patch and Composition are the layout step's, the patch
-	// memory's and the composition's standardised terms (0 when off).
+	// Layout, Patch, Place and Composition are the layout step's, the
+	// patch memory's, the place's and the composition's standardised terms
+	// (0 when off).
 	Layout      float64 `json:"layout"`
 	Patch       float64 `json:"patch"`
+	Place       float64 `json:"place"`
 	Composition float64 `json:"composition"`
 	// Map is the anomaly map, MapH rows of MapW values, on the engine's
 	// upsampled feature grid (which covers the input_size x input_size image).

@@ -37,6 +37,7 @@ type inspectLine struct {
 	Logical     float64             `json:"logical"`
 	Layout      float64             `json:"layout"`
 	Patch       float64             `json:"patch"`
+	Place       float64             `json:"place"`
 	Composition float64             `json:"composition"`
 	Findings    []actuate.Finding   `json:"findings"`
 	Timings     []infer.StageTiming `json:"timings"`
@@ -167,7 +168,7 @@ func runInspect(args []string) int {
 		dec := daemon.Rule{}.Decide(res, "")
 		findings := daemon.WireFindings(res.Findings, cfg.Pipeline.InputSize, orig.Bounds())
 		line := inspectLine{Path: p, Score: finiteOr(dec.Score), Threshold: finiteOr(dec.Threshold), Verdict: dec.Verdict, Reason: dec.Reason,
-			Structural: res.Structural, Logical: res.Logical, Layout: res.Layout, Patch: res.Patch, Composition: res.Composition, Findings: findings, Timings: res.Timings, References: res.References}
+			Structural: res.Structural, Logical: res.Logical, Layout: res.Layout, Patch: res.Patch, Place: res.Place, Composition: res.Composition, Findings: findings, Timings: res.Timings, References: res.References}
 		if baseline != nil {
 			if b, _, _, _, err := baseline.Score(img); err != nil {
 				failed++
