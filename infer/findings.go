@@ -55,9 +55,8 @@ func (e *Engine) result(q *view, refs []*view, refIdx []int, a *assessment, lay 
 	res := &Result{Score: score, Threshold: round4(e.cal.Threshold),
 		Structural: round4(weightedOr0(zs, w[termStructural])), Logical: round4(weightedOr0(zl, w[termLogical])),
 		Layout: round4(max(weightedOr0(t[termObject], w[termObject]), weightedOr0(t[termMissing], w[termMissing]), weightedOr0(t[termExcess], w[termExcess]))),
-		Patch:  round4(weightedOr0(t[termPatch], w[termPatch])), Place: round4(weightedOr0(t[termPlace], w[termPlace])),
-		Composition: round4(weightedOr0(t[termComposition], w[termComposition])),
-		MapW:        q.W, MapH: q.H, Map: make([]float32, q.W*q.H)}
+		Patch:  round4(weightedOr0(t[termPatch], w[termPatch])), Place: round4(weightedOr0(t[termPlace], w[termPlace])), Composition: round4(weightedOr0(t[termComposition], w[termComposition])),
+		MapW: q.W, MapH: q.H, Map: make([]float32, q.W*q.H)}
 	// fail is not a verdict (daemon.Rule.Decide gives that) but what the
 	// explanation needs: a score above the bank's threshold (or NaN) lists
 	// the unmatched objects and what decided the score, not only the

@@ -150,9 +150,9 @@ type ImageRecord struct {
 	Anomaly string             `json:"anomaly"` // anomaly type (from truth.json where the folder is a group)
 	Group   string             `json:"group"`   // logical, structural, or "" when good
 	Scores  map[string]float64 `json:"scores"`
-	// Verdict is SAM-LAD's score read at the bank's calibrated threshold,
-	// "fail" or "pass" (see Rejected).
-	Verdict string `json:"verdict"`
+	// Rejected is SAM-LAD's score read at the bank's calibrated threshold
+	// (see Rejected); the appliance's verdict is daemon.Rule.Decide's.
+	Rejected bool `json:"rejected"`
 	// Terms are SAM-LAD's standardised terms (infer.TermNames), for
 	// per-term diagnostics.
 	Terms map[string]float64 `json:"terms,omitempty"`
@@ -166,14 +166,6 @@ type ImageRecord struct {
 // fail-safe.
 func Rejected(score, threshold float64) bool {
 	return score > threshold || math.IsNaN(score)
-}
-
-// verdictAt is ImageRecord.Verdict: "fail" when Rejected, else "pass".
-func verdictAt(score, threshold float64) string {
-	if Rejected(score, threshold) {
-		return "fail"
-	}
-	return "pass"
 }
 
 // Stat summarises one timing.
@@ -390,7 +382,7 @@ func evaluateCategory(ctx context.Context, be *infer.Backend, c *datasets.Catego
 		for _, st := range res.Timings {
 			timings[st.Stage] = append(timings[st.Stage], st.Ms)
 		}
-		rec.Scores[SAMLAD], rec.Verdict, rec.Findings, rec.Terms = res.Score, verdictAt(res.Score, cr.Calibration.Threshold), res.Findings, res.Terms()
+		rec.Scores[SAMLAD], rec.Rejected, rec.Findings, rec.Terms = res.Score, Rejected(res.Score, cr.Calibration.Threshold), res.Findings, res.Terms()
 		if t, ok := objTruth[rec.Path]; ok && len(refTruth) > 0 {
 			refs := make([][]truthObject, len(res.References))
 			for i, name := range res.References {
