@@ -1,13 +1,11 @@
 package infer_test
 
 import (
-	"context"
 	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/samlad/samlad/config"
-	"github.com/samlad/samlad/eval/metrics"
 	"github.com/samlad/samlad/eval/scenes"
 	"github.com/samlad/samlad/infer"
 )
@@ -25,30 +23,10 @@ func TestCompositionSeesLooseParts(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	term := func(an scenes.Anomaly, seed0 int) []float64 {
-		imgs, _ := sceneImages(t, scenes.Bag, an, seed0, 8, p.InputSize)
-		var out []float64
-		for _, img := range imgs {
-			res, err := eng.Inspect(context.Background(), img)
-			if err != nil {
-				t.Fatal(err)
-			}
-			out = append(out, res.Terms()["composition"])
-		}
-		return out
-	}
-	good := term(scenes.Good, 500)
+	good := termScores(t, eng, scenes.Bag, scenes.Good, 500, 8, p.InputSize, "composition")["composition"]
 	for _, an := range []scenes.Anomaly{scenes.Extra, scenes.Missing} {
-		bad := term(an, 600)
-		scores := append(append([]float64{}, good...), bad...)
-		labels := make([]bool, len(scores))
-		for i := len(good); i < len(labels); i++ {
-			labels[i] = true
-		}
-		auc, err := metrics.AUROC(scores, labels)
-		if err != nil {
-			t.Fatal(err)
-		}
+		bad := termScores(t, eng, scenes.Bag, an, 600, 8, p.InputSize, "composition")["composition"]
+		auc := goodBadAUROC(t, good, bad)
 		t.Logf("%s: composition AUROC %.3f (good %.2v, %s %.2v)", an, auc, good, an, bad)
 		if auc < 0.8 {
 			t.Errorf("%s: the composition term ranks %s bags above good ones with AUROC %.3f, want >= 0.8", an, an, auc)

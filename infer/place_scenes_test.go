@@ -1,11 +1,9 @@
 package infer_test
 
 import (
-	"context"
 	"testing"
 
 	"github.com/samlad/samlad/config"
-	"github.com/samlad/samlad/eval/metrics"
 	"github.com/samlad/samlad/eval/scenes"
 	"github.com/samlad/samlad/infer"
 )
@@ -24,32 +22,9 @@ func TestPlaceSeesSwappedTablets(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	terms := func(an scenes.Anomaly, seed0 int) (place, patch []float64) {
-		imgs, _ := sceneImages(t, scenes.Blister, an, seed0, 8, p.InputSize)
-		for _, img := range imgs {
-			res, err := eng.Inspect(context.Background(), img)
-			if err != nil {
-				t.Fatal(err)
-			}
-			place, patch = append(place, res.Terms()["place"]), append(patch, res.Terms()["patch"])
-		}
-		return place, patch
-	}
-	auroc := func(good, bad []float64) float64 {
-		scores := append(append([]float64{}, good...), bad...)
-		labels := make([]bool, len(scores))
-		for i := len(good); i < len(labels); i++ {
-			labels[i] = true
-		}
-		auc, err := metrics.AUROC(scores, labels)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return auc
-	}
-	goodPlace, goodPatch := terms(scenes.Good, 500)
-	badPlace, badPatch := terms(scenes.Swapped, 600)
-	place, patch := auroc(goodPlace, badPlace), auroc(goodPatch, badPatch)
+	good := termScores(t, eng, scenes.Blister, scenes.Good, 500, 8, p.InputSize, "place", "patch")
+	bad := termScores(t, eng, scenes.Blister, scenes.Swapped, 600, 8, p.InputSize, "place", "patch")
+	place, patch := goodBadAUROC(t, good["place"], bad["place"]), goodBadAUROC(t, good["patch"], bad["patch"])
 	t.Logf("swapped tablets: place AUROC %.3f, patch AUROC %.3f", place, patch)
 	if place < 0.9 {
 		t.Errorf("the place term ranks swapped tablets above good blisters with AUROC %.3f, want >= 0.9", place)

@@ -2,10 +2,12 @@ package infer_test
 
 import (
 	"context"
+	"slices"
 	"testing"
 
 	"github.com/samlad/samlad/config"
 	"github.com/samlad/samlad/eval/digitanatomy"
+	"github.com/samlad/samlad/eval/metrics"
 	"github.com/samlad/samlad/eval/scenes"
 	"github.com/samlad/samlad/infer"
 	"github.com/samlad/samlad/infer/builtin"
@@ -76,4 +78,37 @@ func mnistDigits(t testing.TB, train bool) *digitanatomy.Digits {
 		t.Fatal(err)
 	}
 	return d
+}
+
+// termScores inspects n scenes of kind with anomaly an (seeds from seed0)
+// and returns each named term's values (Result.Terms).
+func termScores(t *testing.T, eng *infer.Engine, kind scenes.Kind, an scenes.Anomaly, seed0, n, size int, names ...string) map[string][]float64 {
+	t.Helper()
+	imgs, _ := sceneImages(t, kind, an, seed0, n, size)
+	out := map[string][]float64{}
+	for _, img := range imgs {
+		res, err := eng.Inspect(context.Background(), img)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, name := range names {
+			out[name] = append(out[name], res.Terms()[name])
+		}
+	}
+	return out
+}
+
+// goodBadAUROC is the AUROC of scores that rank bad above good.
+func goodBadAUROC(t *testing.T, good, bad []float64) float64 {
+	t.Helper()
+	scores := append(slices.Clone(good), bad...)
+	labels := make([]bool, len(scores))
+	for i := len(good); i < len(labels); i++ {
+		labels[i] = true
+	}
+	auc, err := metrics.AUROC(scores, labels)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return auc
 }
