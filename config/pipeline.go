@@ -68,11 +68,10 @@ type Pipeline struct {
 	// default, above the others', was chosen on the tuning kinds
 	// (eval/results/tuning): it ranks surface defects best of the terms.
 	PatchWeight float64 `toml:"patch_weight"`
-	// PlaceWeight scales the place term: each feature cell against the
-	// retrieved good images' cells at its own place only (the patch
-	// memory's local search), so a part of the wrong kind where another
-	// belongs counts even though the memory holds its kind elsewhere; 0
-	// leaves it out.
+	// PlaceWeight scales the place term: each feature cell, averaged with
+	// its neighbours, against the retrieved good images' at its own place
+	// only, so a part of the wrong kind where another belongs counts even
+	// though the patch memory holds its kind elsewhere; 0 leaves it out.
 	PlaceWeight float64 `toml:"place_weight"`
 	// CompositionWords is how many kinds of surface (k-means words over the
 	// good images' feature cells) the composition term counts; 0 leaves the

@@ -27,10 +27,8 @@ import (
 // The map keeps the bound where a cell was not refined; its maximum is the
 // exact score.
 //
-// The local search alone is the place term: each cell against the
-// retrieved references' cells at its own place. The memory forgives a part
-// of the wrong kind in a fixed place (a swapped, flipped or substituted
-// part), since it holds that kind elsewhere; the place term does not.
+// The place term (place.go) shares the memory's references and
+// calibration.
 
 const (
 	// patchWindow is the reach of the local search in cells (pose jitter
@@ -62,16 +60,19 @@ type PatchMemory struct {
 // patchScratch is the per-inspection scratch of the term.
 type patchScratch struct {
 	bound []float32 // per cell: squared distance, bound or exact
-	local []float32 // per cell: squared distance at its place (the first bound)
 	order []int
 	cells []float32 // per cell: weighted z-score (patchOutcome.cells)
-	place []float32 // per cell: weighted place z-score
+	// The place term's (place.go): the frame's cells averaged with their
+	// neighbours, per cell the squared distance at its place, and the
+	// weighted z-scores.
+	near, local, place []float32
 }
 
 // patchRefs are the references' cells laid out HWC once per engine.
 type patchRefs struct {
 	c, h, w int
 	cells   [][]float32
+	near    [][]float32 // cells averaged with their neighbours (place.go)
 }
 
 func newPatchRefs(refs []Reference) *patchRefs {
@@ -79,23 +80,23 @@ func newPatchRefs(refs []Reference) *patchRefs {
 	pr := &patchRefs{c: f0.C, h: f0.H, w: f0.W, cells: make([][]float32, len(refs))}
 	for i := range refs {
 		pr.cells[i] = toHWC(&refs[i].Feat, nil)
+		pr.near = append(pr.near, neighbourhoods(pr.cells[i], pr.c, pr.h, pr.w, nil))
 	}
 	return pr
 }
 
-// patchScore returns the raw patch and place terms (the largest
-// nearest-neighbour distance over the frame's cells q, HWC on pr's grid,
-// in the memory and at its place in the references near) and leaves the
-// per-cell distances in s.bound and s.local. self >= 0 is a reference
-// scored by leave-one-out: its memory rows are left out, and backup (rows
-// of other references, C each) searched too.
-func (pm *PatchMemory) patchScore(pr *patchRefs, q []float32, near []int, self int, backup []float32, s *patchScratch) (patch, place float64) {
+// patchScore returns the raw term (the largest nearest-neighbour distance
+// over the frame's cells q, HWC on pr's grid) and leaves the per-cell
+// distances in s.bound. self >= 0 is a reference scored by leave-one-out:
+// its memory rows are left out, and backup (rows of other references, C
+// each) searched too.
+func (pm *PatchMemory) patchScore(pr *patchRefs, q []float32, near []int, self int, backup []float32, s *patchScratch) float64 {
 	c, h, w := pr.c, pr.h, pr.w
 	n := h * w
 	if cap(s.bound) < n {
-		s.bound, s.local, s.order = make([]float32, n), make([]float32, n), make([]int, n)
+		s.bound, s.order = make([]float32, n), make([]int, n)
 	}
-	s.bound, s.local, s.order = s.bound[:n], s.local[:n], s.order[:n]
+	s.bound, s.order = s.bound[:n], s.order[:n]
 	for y := 0; y < h; y++ {
 		for x := 0; x < w; x++ {
 			i := y*w + x
@@ -115,7 +116,6 @@ func (pm *PatchMemory) patchScore(pr *patchRefs, q []float32, near []int, self i
 			s.bound[i], s.order[i] = best, i
 		}
 	}
-	copy(s.local, s.bound)
 	slices.SortFunc(s.order, func(a, b int) int {
 		switch {
 		case s.bound[a] > s.bound[b]:
@@ -149,7 +149,7 @@ func (pm *PatchMemory) patchScore(pr *patchRefs, q []float32, near []int, self i
 		s.bound[i] = best
 		top = max(top, best)
 	}
-	return math.Sqrt(float64(top)), math.Sqrt(float64(s.local[s.order[0]]))
+	return math.Sqrt(float64(top))
 }
 
 // enrolPatchMemory builds the memory from the bank's references and
@@ -186,7 +186,9 @@ func enrolPatchMemory(bank *Bank, k, workers int) *PatchMemory {
 		if keep < rows {
 			backup = pm.backups(pr, i)
 		}
-		pm.LOO[i], pm.PlaceLOO[i] = pm.patchScore(pr, pr.cells[i], near, i, backup, &patchScratch{})
+		s := &patchScratch{}
+		pm.LOO[i] = pm.patchScore(pr, pr.cells[i], near, i, backup, s)
+		pm.PlaceLOO[i] = placeScore(pr, pr.near[i], near, s)
 	})
 	pm.Mean, pm.Std = spread(pm.LOO)
 	pm.PlaceMean, pm.PlaceStd = spread(pm.PlaceLOO)
@@ -267,20 +269,22 @@ type patchOutcome struct {
 }
 
 // patchTerm scores the frame's standardised features f, whose cells are
-// also given HWC, against the memory (patch) and the retrieved references
-// near at each cell's place (place); nil for a term the bank lacks or
-// whose weight is 0.
+// also given HWC, against the memory (patch) and, averaged with their
+// neighbours, against the retrieved references near at their place
+// (place.go); nil for a term the bank lacks or whose weight is 0.
 func (e *Engine) patchTerm(f *FeatureMap, cells []float32, near []int, exclude int, s *patchScratch) (patch, place *patchOutcome) {
 	pm := e.bank.Patch
 	if pm == nil || e.p.PatchWeight == 0 && e.p.PlaceWeight == 0 {
 		return nil, nil
 	}
-	raw, rawPlace := pm.patchScore(e.patchRefs, cells, near, exclude, nil, s)
 	if e.p.PatchWeight > 0 {
+		raw := pm.patchScore(e.patchRefs, cells, near, exclude, nil, s)
 		patch = newPatchOutcome(f, e.p.PatchWeight, pm.z, raw, s.bound, &s.cells, KindStructural)
 	}
 	if e.p.PlaceWeight > 0 {
-		place = newPatchOutcome(f, e.p.PlaceWeight, pm.placeZ, rawPlace, s.local, &s.place, KindMismatched)
+		s.near = neighbourhoods(cells, f.C, f.H, f.W, s.near)
+		raw := placeScore(e.patchRefs, s.near, near, s)
+		place = newPatchOutcome(f, e.p.PlaceWeight, pm.placeZ, raw, s.local, &s.place, KindMismatched)
 	}
 	return patch, place
 }
