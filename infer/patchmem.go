@@ -75,6 +75,25 @@ type patchRefs struct {
 	near    [][]float32 // cells averaged with their neighbours (place.go)
 }
 
+// nearestAround returns the smallest squared distance of the cell qc at
+// (x, y) to the cells of grids[r], r in near, within patchWindow of it.
+func (pr *patchRefs) nearestAround(grids [][]float32, qc []float32, x, y int, near []int) float32 {
+	c, h, w := pr.c, pr.h, pr.w
+	best := float32(math.Inf(1))
+	for _, r := range near {
+		cells := grids[r]
+		for yy := max(0, y-patchWindow); yy <= min(h-1, y+patchWindow); yy++ {
+			for xx := max(0, x-patchWindow); xx <= min(w-1, x+patchWindow); xx++ {
+				j := yy*w + xx
+				if d := sqDistBelow(qc, cells[j*c:(j+1)*c], best); d < best {
+					best = d
+				}
+			}
+		}
+	}
+	return best
+}
+
 func newPatchRefs(refs []Reference) *patchRefs {
 	f0 := &refs[0].Feat
 	pr := &patchRefs{c: f0.C, h: f0.H, w: f0.W, cells: make([][]float32, len(refs))}
@@ -100,20 +119,7 @@ func (pm *PatchMemory) patchScore(pr *patchRefs, q []float32, near []int, self i
 	for y := 0; y < h; y++ {
 		for x := 0; x < w; x++ {
 			i := y*w + x
-			qc := q[i*c : (i+1)*c]
-			best := float32(math.Inf(1))
-			for _, r := range near {
-				cells := pr.cells[r]
-				for yy := max(0, y-patchWindow); yy <= min(h-1, y+patchWindow); yy++ {
-					for xx := max(0, x-patchWindow); xx <= min(w-1, x+patchWindow); xx++ {
-						j := yy*w + xx
-						if d := sqDistBelow(qc, cells[j*c:(j+1)*c], best); d < best {
-							best = d
-						}
-					}
-				}
-			}
-			s.bound[i], s.order[i] = best, i
+			s.bound[i], s.order[i] = pr.nearestAround(pr.cells, q[i*c:(i+1)*c], x, y, near), i
 		}
 	}
 	slices.SortFunc(s.order, func(a, b int) int {

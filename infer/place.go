@@ -24,21 +24,8 @@ func placeScore(pr *patchRefs, q []float32, near []int, s *patchScratch) float64
 	for y := 0; y < h; y++ {
 		for x := 0; x < w; x++ {
 			i := y*w + x
-			qc := q[i*c : (i+1)*c]
-			best := float32(math.Inf(1))
-			for _, r := range near {
-				cells := pr.near[r]
-				for yy := max(0, y-patchWindow); yy <= min(h-1, y+patchWindow); yy++ {
-					for xx := max(0, x-patchWindow); xx <= min(w-1, x+patchWindow); xx++ {
-						j := yy*w + xx
-						if d := sqDistBelow(qc, cells[j*c:(j+1)*c], best); d < best {
-							best = d
-						}
-					}
-				}
-			}
-			s.local[i] = best
-			top = max(top, best)
+			s.local[i] = pr.nearestAround(pr.near, q[i*c:(i+1)*c], x, y, near)
+			top = max(top, s.local[i])
 		}
 	}
 	return math.Sqrt(float64(top))
