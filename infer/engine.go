@@ -128,9 +128,8 @@ func (e *Engine) Bank() *Bank { return e.bank }
 func (e *Engine) GoodTerms() []map[string]float64 {
 	ts := goodTerms(e.bank, e.p)
 	out := make([]map[string]float64, len(ts))
-	for i := range ts {
-		r := Result{terms: ts[i]}
-		out[i] = r.Terms()
+	for i, t := range ts {
+		out[i] = t.named()
 	}
 	return out
 }

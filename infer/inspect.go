@@ -66,8 +66,9 @@ func (e *Engine) inspect(ctx context.Context, frame *Image, exclude int) (*Resul
 	// 9. AMM maps of the matched objects (amm.go).
 	a.measure(b.structMap(q.W * q.H))
 	sw.lap(StageAMM)
-	// 10. Further terms: the layout step (layout.go), the patch memory and
-	// the place (patchmem.go), and the composition (composition.go).
+	// 10. Further terms: the layout step (layout.go), the patch memory
+	// (patchmem.go), the place (place.go) and the composition
+	// (composition.go).
 	b.cells = toHWC(f, b.cells) // the frame's cells, for both feature terms
 	lay := e.layoutTerm(q, near, exclude)
 	pt, pl := e.patchTerm(f, b.cells, refIdx, exclude, &b.patch)

@@ -56,9 +56,12 @@ type Result struct {
 // Terms returns the frame's standardised terms before the learned weights,
 // by TermNames (a term that is off is absent), for the evaluation's
 // per-term diagnostics.
-func (r *Result) Terms() map[string]float64 {
+func (r *Result) Terms() map[string]float64 { return r.terms.named() }
+
+// named maps the terms that are on to their TermNames.
+func (t terms) named() map[string]float64 {
 	out := make(map[string]float64, numTerms)
-	for i, v := range r.terms {
+	for i, v := range t {
 		if !math.IsInf(v, -1) {
 			out[TermNames[i]] = v
 		}

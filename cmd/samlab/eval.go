@@ -463,7 +463,7 @@ func evalDigits(ctx context.Context, seedList, data string, train, test int, out
 	fmt.Fprintf(&md, "# DigitAnatomy\n\nImage AUROC (%%), %d training images, %d test images per anomaly type and as many good ones per seed, backend %s, %s. Command:\n\n```\n%s\n```\n\n",
 		train, test, reps[0].Backend, buildName(), command)
 	if recipe != "" {
-		fmt.Fprintf(&md, "**Recipe figures, not defaults-only:** every method ran with DigitAnatomy's per-product recipe (eval/digitanatomy Recipe): %s. The defaults-only figures are `make eval-digits`'.\n\n", recipe)
+		report.RunRecipeNote(&md, "DigitAnatomy's per-product recipe (eval/digitanatomy Recipe)", recipe, "`make eval-digits`")
 	}
 	report.SeedsMarkdown(&md, reps, seeds, paperDigitAnatomy)
 	fmt.Print(md.String())

@@ -225,7 +225,17 @@ func RecipeNote(w io.Writer, reps []*runner.Report) {
 	if len(lines) == 0 {
 		return
 	}
-	fmt.Fprintf(w, "**Recipe figures, not defaults-only:** SAM-LAD inspected these with a per-product recipe (the baseline has no such setting):\n\n%s\n\n", strings.Join(lines, "\n"))
+	fmt.Fprintf(w, "%s SAM-LAD inspected these with a per-product recipe (the baseline has no such setting):\n\n%s\n\n", recipeLabel, strings.Join(lines, "\n"))
+}
+
+// recipeLabel starts every note on recipe figures.
+const recipeLabel = "**Recipe figures, not defaults-only:**"
+
+// RunRecipeNote labels a summary whose every method ran with one data
+// set's recipe (named by source), which changes keys; defaults names the
+// command of the defaults-only figures.
+func RunRecipeNote(w io.Writer, source, keys, defaults string) {
+	fmt.Fprintf(w, "%s every method ran with %s: %s. The defaults-only figures are %s'.\n\n", recipeLabel, source, keys, defaults)
 }
 
 // RecipeKeys names the keys a recipe (own) changes from base.

@@ -181,3 +181,13 @@ func TestRecipeNote(t *testing.T) {
 		t.Errorf("recipe runs:\n%s", got)
 	}
 }
+
+// A run that applied one data set's recipe to every method says so, with
+// the recipe's keys and where the defaults-only figures are.
+func TestRunRecipeNote(t *testing.T) {
+	var md strings.Builder
+	RunRecipeNote(&md, "the digits' recipe", "pipeline.k = 8", "`make eval-digits`")
+	if got := md.String(); !strings.HasPrefix(got, "**Recipe figures, not defaults-only:**") || !strings.Contains(got, "the digits' recipe: pipeline.k = 8") || !strings.Contains(got, "`make eval-digits`") {
+		t.Errorf("recipe note: %q", got)
+	}
+}
