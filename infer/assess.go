@@ -5,6 +5,7 @@ import (
 	"sort"
 
 	"github.com/samlad/samlad/config"
+	"github.com/samlad/samlad/infer/internal/workpool"
 )
 
 // Modes of the AMM (config.Pipeline.Mode).
@@ -58,9 +59,9 @@ type (
 	objectMapTask assessment
 )
 
-// do matches the query against reference r into matchings[r], in the
+// Do matches the query against reference r into matchings[r], in the
 // slice of the shared storage that follows references 0..r-1.
-func (t *matchTask) do(r int) {
+func (t *matchTask) Do(r int) {
 	a := (*assessment)(t)
 	m := len(a.qDesc)
 	var f0, i0, b0 int
@@ -73,9 +74,9 @@ func (t *matchTask) do(r int) {
 		a.qDesc, a.refDesc[r], a.pr.dustbin, a.pr.tau, a.pr.matchThreshold, a.pr.iters)
 }
 
-// do measures query object i's structural map (skipped for matched objects
+// Do measures query object i's structural map (skipped for matched objects
 // in light mode).
-func (t *objectMapTask) do(i int) {
+func (t *objectMapTask) Do(i int) {
 	a := (*assessment)(t)
 	if a.pr.mode == ModeLight && a.matched[i] {
 		return
@@ -102,7 +103,7 @@ type params struct {
 func paramsOf(p config.Pipeline, cal Calibration) params {
 	return params{k: p.K, dustbin: pick(p.Dustbin, cal.Dustbin), matchThreshold: pick(p.MatchThreshold, cal.MatchThreshold),
 		tau: p.MatchTemperature, iters: p.SinkhornIters, mode: p.Mode, align: p.Align, eps: p.Epsilon,
-		score: p.Score, workers: workerCount(p.Workers), structScale: cal.StructScale}
+		score: p.Score, workers: workpool.Workers(p.Workers), structScale: cal.StructScale}
 }
 
 // pick returns the config value when set, else the calibrated one.
@@ -181,8 +182,8 @@ func (cs *countScratch) prepare(qDesc [][]float32, extra []countRef, fragment []
 	cs.qDesc, cs.extra, cs.fragment, cs.pr = qDesc, extra, fragment, pr
 }
 
-// do counts what matching against extra reference x leaves unmatched.
-func (cs *countScratch) do(x int) {
+// Do counts what matching against extra reference x leaves unmatched.
+func (cs *countScratch) Do(x int) {
 	c := cs.extra[x]
 	mt := &cs.mts[x]
 	matchInto(mt, cs.floats[x*cs.nf:(x+1)*cs.nf], cs.ints[x*cs.ni:(x+1)*cs.ni], cs.bools[x*cs.nb:(x+1)*cs.nb],
@@ -230,7 +231,7 @@ func matchObjects(q *view, qDesc [][]float32, refs []*view, refDesc [][][]float3
 	for r := range a.matchings {
 		a.matchings[r] = &mts[r]
 	}
-	parallelTask(k, pr.workers, (*matchTask)(a))
+	workpool.EachTask(k, pr.workers, (*matchTask)(a))
 	partners := ints[: m*k : m*k] // every object's row
 	for i := 0; i < m; i++ {
 		a.partners[i] = partners[i*k : (i+1)*k : (i+1)*k]
@@ -270,7 +271,7 @@ func matchObjects(q *view, qDesc [][]float32, refs []*view, refDesc [][][]float3
 			cs = &countScratch{}
 		}
 		cs.prepare(qDesc, extra, fragment, pr)
-		parallelTask(len(extra), pr.workers, cs)
+		workpool.EachTask(len(extra), pr.workers, cs)
 		for _, c := range cs.counts {
 			a.logical = min(a.logical, c)
 		}
@@ -284,7 +285,7 @@ func (a *assessment) measure(structMap []float32) {
 	defer func() { a.q, a.refs = nil, nil }()
 	a.structMap = structMap
 	clear(a.structMap)
-	parallelTask(len(a.partners), a.pr.workers, (*objectMapTask)(a))
+	workpool.EachTask(len(a.partners), a.pr.workers, (*objectMapTask)(a))
 	a.structural = reduceMap(a.structMap, a.pr.score)
 }
 

@@ -7,6 +7,7 @@ import (
 	"sort"
 
 	"github.com/samlad/samlad/config"
+	"github.com/samlad/samlad/infer/internal/workpool"
 	quantilepkg "github.com/samlad/samlad/infer/quantile"
 )
 
@@ -398,7 +399,7 @@ func refViews(ctx context.Context, be *Backend, p config.Pipeline, bank *Bank, i
 		return build, nil
 	}
 	cache := make([]*view, len(bank.Refs))
-	err := firstError(len(cache), workerCount(p.Workers), func(i int) error {
+	err := firstError(len(cache), workpool.Workers(p.Workers), func(i int) error {
 		if err := ctx.Err(); err != nil {
 			return err
 		}

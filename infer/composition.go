@@ -6,6 +6,8 @@ import (
 	"image"
 	"math"
 	"math/rand/v2"
+
+	"github.com/samlad/samlad/infer/internal/workpool"
 )
 
 // The composition term: how much of each kind of surface the frame holds,
@@ -183,7 +185,7 @@ func enrolComposition(bank *Bank, k, workers int) *Composition {
 	cm := &Composition{C: c, Words: kmeansWords(all, c, k)}
 	nw := len(cm.Words) / c
 	cm.Counts, cm.Assign = make([][]float32, len(hwc)), make([][]uint8, len(hwc))
-	parallelFor(len(hwc), workers, func(i int) {
+	workpool.Each(len(hwc), workers, func(i int) {
 		cm.Assign[i], cm.Counts[i] = make([]uint8, len(hwc[i])/c), make([]float32, nw)
 		countWords(cm.Words, hwc[i], c, cm.Assign[i], cm.Counts[i])
 	})

@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/samlad/samlad/config"
+	"github.com/samlad/samlad/infer/internal/workpool"
 )
 
 // checkPipeline rejects pipeline values the engine cannot run with.
@@ -101,7 +102,7 @@ func Enroll(ctx context.Context, be *Backend, p config.Pipeline, good []*Image, 
 	if names != nil && len(names) != len(good) {
 		return nil, fmt.Errorf("enroll: %d names for %d images", len(names), len(good))
 	}
-	workers := workerCount(p.Workers)
+	workers := workpool.Workers(p.Workers)
 	size := p.InputSize
 	items := make([]enrolled, len(good))
 	for i, img := range good {

@@ -4,6 +4,8 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+
+	"github.com/samlad/samlad/infer/internal/workpool"
 )
 
 // preprocess is step 1: the engine's input_size x input_size view of the
@@ -27,7 +29,7 @@ func resized(img *Image, size int) *Image {
 // from.
 func goodInputs(good []*Image, size int, photometric bool, workers int) ([]*Image, *Photometric) {
 	inputs := make([]*Image, len(good))
-	parallelFor(len(good), workers, func(i int) { inputs[i] = resized(good[i], size) })
+	workpool.Each(len(good), workers, func(i int) { inputs[i] = resized(good[i], size) })
 	if !photometric {
 		return inputs, nil
 	}

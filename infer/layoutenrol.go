@@ -5,6 +5,7 @@ import (
 	"slices"
 
 	"github.com/samlad/samlad/config"
+	"github.com/samlad/samlad/infer/internal/workpool"
 )
 
 // The layout step's enrolment: the good images' descriptors, the
@@ -122,7 +123,7 @@ func (le *layoutEnrol) finish(bank *Bank, workers int) *LayoutBank {
 	obj, miss, exc := make([]float64, n), make([]float64, n), make([]float64, n)
 	peers := make([][]int, n)
 	raw := make([]*layoutParts, n)
-	parallelFor(n, workers, func(i int) {
+	workpool.Each(n, workers, func(i int) {
 		r := &bank.Refs[i]
 		peers[i] = ix.others(i, L)
 		raw[i] = layoutMeasure(bank.Refs, lb, peers[i], r.Objects, lb.Desc[i], mir[i], r.MapW, r.MapH, le.cfg, true)
@@ -131,7 +132,7 @@ func (le *layoutEnrol) finish(bank *Bank, workers int) *LayoutBank {
 	})
 	sums := uncoverSums(bank.Refs, peers, raw)
 	lb.UncoverMean, lb.UncoverStd = uncoverStats(sums)
-	parallelFor(n, workers, func(i int) {
+	workpool.Each(n, workers, func(i int) {
 		r := &bank.Refs[i]
 		miss[i] = layoutMeasure(bank.Refs, lb.withoutOwn(sums, peers[i], raw[i].uncover), peers[i], r.Objects, lb.Desc[i], mir[i], r.MapW, r.MapH, le.cfg, false).missing
 	})

@@ -7,6 +7,7 @@ import (
 	"math"
 
 	"github.com/samlad/samlad/config"
+	"github.com/samlad/samlad/infer/internal/workpool"
 )
 
 // PatchKNN is the PatchCore-style baseline on the same backbone features as
@@ -34,9 +35,9 @@ func NewPatchKNN(ctx context.Context, be *Backend, p config.Pipeline, good []*Im
 	if len(good) == 0 {
 		return nil, errors.New("patch-knn: no good images")
 	}
-	inputs, photo := goodInputs(good, p.InputSize, p.Photometric, workerCount(p.Workers))
+	inputs, photo := goodInputs(good, p.InputSize, p.Photometric, workpool.Workers(p.Workers))
 	feats := make([]*FeatureMap, len(good))
-	err := firstError(len(good), workerCount(p.Workers), func(i int) error {
+	err := firstError(len(good), workpool.Workers(p.Workers), func(i int) error {
 		f, err := extract(be, engineView(inputs[i], photo), nil)
 		feats[i] = f
 		if err != nil {
@@ -117,7 +118,7 @@ func (b *PatchKNN) Score(img *Image) (score float64, amap []float32, w, h int, e
 	q := cellsOf(f)
 	rows := len(b.mem) / b.c
 	amap = make([]float32, f.H*f.W)
-	parallelFor(len(amap), workerCount(0), func(i int) {
+	workpool.Each(len(amap), workpool.Workers(0), func(i int) {
 		x := q[i*b.c : (i+1)*b.c]
 		best := float32(math.Inf(1))
 		for r := 0; r < rows; r++ {

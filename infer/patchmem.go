@@ -6,6 +6,8 @@ import (
 	"image"
 	"math"
 	"slices"
+
+	"github.com/samlad/samlad/infer/internal/workpool"
 )
 
 // The patch-memory term: PatchCore's nearest-neighbour distance of each
@@ -186,7 +188,7 @@ func enrolPatchMemory(bank *Bank, k, workers int) *PatchMemory {
 	n := len(bank.Refs)
 	pm.LOO, pm.PlaceLOO = make([]float64, n), make([]float64, n)
 	ix := scanIndex(bank.Refs)
-	parallelFor(n, workers, func(i int) {
+	workpool.Each(n, workers, func(i int) {
 		near := ix.others(i, k)
 		var backup []float32
 		if keep < rows {

@@ -3,6 +3,8 @@ package infer
 import (
 	"errors"
 	"fmt"
+
+	"github.com/samlad/samlad/infer/internal/workpool"
 )
 
 // objectMaps is steps 5 and 6: the query's and the k references' features
@@ -13,7 +15,7 @@ import (
 // computes each map only there and leaves zeros elsewhere.
 func (e *Engine) objectMaps(img *Image, f *FeatureMap, qLabels []uint16, qObjects []Object, refIdx []int, b *buffers) (*view, []*view, error) {
 	views := b.viewPtr[:len(refIdx)+1]
-	parallelFor(len(views), e.pr.workers, func(i int) {
+	workpool.Each(len(views), e.pr.workers, func(i int) {
 		src, fm, labels := img, f, qLabels
 		if i > 0 {
 			ref := &e.bank.Refs[refIdx[i-1]]

@@ -6,6 +6,7 @@ import (
 
 	"github.com/samlad/samlad/infer"
 	"github.com/samlad/samlad/infer/internal/freelist"
+	"github.com/samlad/samlad/infer/internal/workpool"
 )
 
 // FeatureStride is the number of input pixels per feature cell (224 px -> 28 cells).
@@ -78,7 +79,7 @@ type Features struct {
 // NewFeatures returns the extractor; workers bounds its parallelism (0 = one per CPU).
 func NewFeatures(workers int) *Features {
 	return &Features{
-		workers: workerCount(workers),
+		workers: workpool.Workers(workers),
 		kFine:   gaussKernel(sigmaFine),
 		kMid:    gaussKernel(sigmaMid),
 		kCoarse: gaussKernel(sigmaCoarse),
@@ -167,22 +168,22 @@ func (f *Features) ExtractInto(dst *infer.FeatureMap, img *infer.Image) error {
 	pI, g1, g2, g4, tmp := s.plane(0), s.plane(3), s.plane(4), s.plane(5), s.plane(6)
 
 	// Opponent colour of the cropped image.
-	parallelRange(f.workers, h, s.colourFn)
+	workpool.Range(f.workers, h, s.colourFn)
 	blurPlane(g1, pI, tmp, w, h, f.kFine, f.workers)
 	blurPlane(g2, pI, tmp, w, h, f.kMid, f.workers)
 	blurPlane(g4, pI, tmp, w, h, f.kCoarse, f.workers)
 
 	s.blocks = grow(s.blocks, numQ*hb*wb)
 	clear(s.blocks)
-	parallelRange(f.workers, hb, s.blocksFn)
+	workpool.Range(f.workers, hb, s.blocksFn)
 
 	// Prefix sums over blocks, one quantity per task.
 	s.prefix = grow(s.prefix, numQ*(hb+1)*(wb+1))
-	parallelRange(f.workers, numQ, s.prefixFn)
+	workpool.Range(f.workers, numQ, s.prefixFn)
 
 	dst.C, dst.H, dst.W = NumChannels, hc, wc
 	dst.Data = grow(dst.Data, NumChannels*hc*wc)
-	parallelRange(f.workers, hc, s.cellsFn)
+	workpool.Range(f.workers, hc, s.cellsFn)
 	return nil
 }
 

@@ -6,6 +6,7 @@ import (
 
 	"github.com/samlad/samlad/infer"
 	"github.com/samlad/samlad/infer/internal/freelist"
+	"github.com/samlad/samlad/infer/internal/workpool"
 )
 
 // checkImage rejects images the stages cannot work on, naming the problem.
@@ -73,8 +74,8 @@ func blurPlane(dst, src, tmp []float32, w, h int, k []float32, workers int) {
 		t.rowsFn, t.colsFn = t.rows, t.cols
 	}
 	t.dst, t.src, t.tmp, t.w, t.h, t.k = dst, src, tmp, w, h, k
-	parallelRange(workers, h, t.rowsFn)
-	parallelRange(workers, h, t.colsFn)
+	workpool.Range(workers, h, t.rowsFn)
+	workpool.Range(workers, h, t.colsFn)
 	t.dst, t.src, t.tmp, t.k = nil, nil, nil, nil
 }
 

@@ -8,6 +8,7 @@ import (
 	"github.com/samlad/samlad/config"
 	"github.com/samlad/samlad/infer"
 	"github.com/samlad/samlad/infer/internal/freelist"
+	"github.com/samlad/samlad/infer/internal/workpool"
 )
 
 // Segmenter is the Felzenszwalb-Huttenlocher efficient graph-based segmenter
@@ -77,7 +78,7 @@ func NewSegmenter(p config.Segment, workers int) (*Segmenter, error) {
 		refArea:     p.RefSize * p.RefSize,
 		mergeColour: p.MergeColour,
 		kernel:      gaussKernel(p.Sigma),
-		workers:     workerCount(workers),
+		workers:     workpool.Workers(workers),
 	}, nil
 }
 
@@ -155,7 +156,7 @@ func (s *Segmenter) edges(sc *segScratch, w, h int) {
 		sc.edgeWeightsFn = sc.edgeWeights
 	}
 	sc.w, sc.h = w, h
-	parallelRange(s.workers, h, sc.edgeWeightsFn)
+	workpool.Range(s.workers, h, sc.edgeWeightsFn)
 
 	sc.count = grow(sc.count, sortBuckets+1)
 	clear(sc.count)

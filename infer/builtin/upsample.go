@@ -6,6 +6,7 @@ import (
 
 	"github.com/samlad/samlad/infer"
 	"github.com/samlad/samlad/infer/internal/freelist"
+	"github.com/samlad/samlad/infer/internal/workpool"
 )
 
 // Joint bilateral upsampling parameters (Kopf et al., SIGGRAPH 2007).
@@ -102,7 +103,7 @@ type jbuPart struct {
 
 // NewJBU returns the joint bilateral upsampler; workers bounds its parallelism.
 func NewJBU(workers int) *JBU {
-	u := &JBU{workers: workerCount(workers), spatial: map[int][]float32{}}
+	u := &JBU{workers: workpool.Workers(workers), spatial: map[int][]float32{}}
 	twoR2 := 2 * jbuSigmaRange * jbuSigmaRange
 	maxD2 := -math.Log(jbuRangeFloor) * twoR2
 	u.lutScale = float32((rangeLUTSize - 1) / maxD2)
@@ -259,7 +260,7 @@ func (u *JBU) upsample(img *infer.Image, f *infer.FeatureMap, factor int, mask [
 	defer func() { s.u, s.img, s.f, s.mask, s.out, s.spatial = nil, nil, nil, nil, nil, nil }()
 	s.gLo = grow(s.gLo, 3*nLo)
 	s.gHi = grow(s.gHi, 3*nHi)
-	parallelRange(u.workers, h, s.meanLoFn)
+	workpool.Range(u.workers, h, s.meanLoFn)
 	if img.H/h == factor && img.W/w == factor {
 		// One image pixel per output pixel: copy the rows.
 		plane := img.W * img.H
@@ -269,14 +270,14 @@ func (u *JBU) upsample(img *infer.Image, f *infer.FeatureMap, factor int, mask [
 			}
 		}
 	} else {
-		parallelRange(u.workers, ho, s.guidanceFn)
+		workpool.Range(u.workers, ho, s.guidanceFn)
 	}
 
 	workers := min(u.workers, h)
 	if len(s.parts) < workers {
 		s.parts = append(s.parts, make([]jbuPart, workers-len(s.parts))...)
 	}
-	parallelParts(workers, h, s.cellsFn)
+	workpool.Parts(workers, h, s.cellsFn)
 }
 
 // meanLo writes the mean colour of the image footprint of cell rows [lo, hi).
@@ -470,7 +471,7 @@ type bilinearTap struct {
 }
 
 // NewBilinear returns the bilinear upsampler.
-func NewBilinear(workers int) *Bilinear { return &Bilinear{workers: workerCount(workers)} }
+func NewBilinear(workers int) *Bilinear { return &Bilinear{workers: workpool.Workers(workers)} }
 
 // Upsample implements infer.Upsampler.
 func (b *Bilinear) Upsample(img *infer.Image, f *infer.FeatureMap, factor int) (*infer.FeatureMap, error) {
@@ -516,7 +517,7 @@ func (b *Bilinear) UpsampleInto(dst *infer.FeatureMap, img *infer.Image, f *infe
 	if len(s.rows) < workers {
 		s.rows = append(s.rows, make([][]float32, workers-len(s.rows))...)
 	}
-	parallelParts(workers, f.C, func(part, lo, hi int) {
+	workpool.Parts(workers, f.C, func(part, lo, hi int) {
 		rows := grow(s.rows[part], h*wo)
 		s.rows[part] = rows
 		for c := lo; c < hi; c++ {
@@ -570,7 +571,7 @@ func (b *Bilinear) UpsampleHWCMasked(dst []float32, img *infer.Image, f *infer.F
 	taps(s.yTaps, factor, h)
 	s.hwc = grow(s.hwc, nc*h*w)
 	transposeHWC(s.hwc, f)
-	parallelRange(b.workers, ho, func(lo, hi int) {
+	workpool.Range(b.workers, ho, func(lo, hi int) {
 		for oy := lo; oy < hi; oy++ {
 			ty := s.yTaps[oy]
 			for ox, tx := range s.xTaps {
