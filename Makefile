@@ -86,10 +86,10 @@ eval: build
 	$(LAB) eval parts --split reporting --data $(EVAL_DATA) --out eval/results/parts/reporting
 	$(LAB) eval parts --split tuning --data $(EVAL_DATA) --out eval/results/parts/tuning
 
-# The bag and the box with the defaults (an empty config, no recipe) on the
-# seeds their old recipe figures were reported on.
+# The bag and the box with the defaults on the seeds their retired recipe
+# figures were reported on (eval/results/recipes-retired/bagbox-recipes.md).
 eval-bagbox: build
-	$(LAB) eval scenes --kind bag,box --seeds 101,202,303 --config /dev/null --baseline=false --data $(EVAL_DATA) --out eval/results/bagbox-defaults
+	$(LAB) eval scenes --kind bag,box --seeds 101,202,303 --baseline=false --data $(EVAL_DATA) --out eval/results/bagbox-defaults
 
 # DigitAnatomy with the defaults (no recipe) on its reported seeds.
 eval-digits: build
@@ -130,14 +130,11 @@ eval-sam: build models
 eval-tuning: build
 	$(LAB) eval scenes --split tuning --baseline=false --data $(EVAL_DATA) --out eval-out/tuning
 
-# The per-product recipe figures (bag and box recipes, the DigitAnatomy
-# recipe) and the ablation grids, labelled as recipe figures in the docs
-# (about an hour on 2 cores).
+# DigitAnatomy's per-product recipe figures and its ablation grids,
+# labelled as recipe figures in the docs.
 eval-recipes: build
-	$(LAB) eval scenes --data $(EVAL_DATA) --out eval/results/scenes --ablate
 	$(LAB) eval digitanatomy --data $(EVAL_DATA) --out eval/results/digitanatomy
 	$(LAB) eval digitanatomy --seeds 101 --baseline=false --data $(EVAL_DATA) --out eval/results/digitanatomy/ablation-101 --ablate
-	$(LAB) eval scenes --seeds 7 --baseline=false --data $(EVAL_DATA) --out eval/results/scenes/ablation-7 --ablate
 	$(LAB) eval digitanatomy --seeds 7 --baseline=false --data $(EVAL_DATA) --out eval/results/digitanatomy/ablation-7 --ablate
 
 # The example heatmap and objects panel in docs/ (README, docs/mqtt.md,

@@ -12,20 +12,29 @@ import (
 
 // TestLayoutExcessFindsExtraParts inspects box scenes with one part too
 // many (a part of its compartment's kind, at a free spot there) and good
-// boxes of the same seeds (same pose of everything else), with the box
-// recipe enrolled on other good boxes. The layout step's excess term
-// alone puts nearly every extra scene above every good one, so does the
-// fused score, and a failing scene (at a low threshold, a config
-// override, so that findings are checked) is explained first by an extra
-// finding on a part of the added part's kind in its compartment (which of
-// the like parts is "the extra one" is arbitrary).
+// boxes of the same seeds (same pose of everything else), with a
+// per-compartment layout pipeline enrolled on other good boxes. The
+// layout step's excess term alone puts nearly every extra scene above
+// every good one, so does the fused score, and a failing scene (at a low
+// threshold, a config override, so that findings are checked) is
+// explained first by an extra finding on a part of the added part's kind
+// in its compartment (which of the like parts is "the extra one" is
+// arbitrary).
 func TestLayoutExcessFindsExtraParts(t *testing.T) {
 	const seeds = 8
 	size := config.DefaultPipeline().InputSize
 	imgs, scs := sceneImages(t, scenes.Box, scenes.Extra, 300, seeds, size)
 	twins, _ := sceneImages(t, scenes.Box, scenes.Good, 300, seeds, size)
 	good, _ := sceneImages(t, scenes.Box, scenes.Good, 1000, 24, size)
-	p := scenes.Recipe(scenes.Box, config.DefaultPipeline())
+	// Each part pooled whole (grid 1) and compared with the good parts of
+	// its own compartment (radius: half the compartment spacing, 6.8/16
+	// of the side); no object term, a moved part showing as one too many
+	// in one compartment and one too few in another.
+	p := config.DefaultPipeline()
+	l := &p.Layout
+	l.Enabled, l.Only, l.Refs, l.Radius, l.Grid = true, false, 0, 6.8/16/2, 1
+	l.ObjectWeight, l.MissingWeight, l.ExcessWeight = 0, 0.25, 1
+	p.K = 8
 	be, bank := enrollImages(t, p, good)
 	p.Threshold = 1.5
 	eng, err := infer.NewEngine(be, bank, p)

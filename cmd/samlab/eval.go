@@ -62,7 +62,7 @@ func runEval(args []string) int {
 	what := args[0]
 	fs := flag.NewFlagSet("eval "+what, flag.ContinueOnError)
 	root := fs.String("root", "", "data set root: a category folder or a folder of categories (loco, mvtec)")
-	cfgPath := fs.String("config", "", "config file whose [pipeline] (and [models], [runtime]) is used; default: built-in defaults with each generated data set's recipe (DigitAnatomy and the box: the layout step)")
+	cfgPath := fs.String("config", "", "config file whose [pipeline] (and [models], [runtime]) is used; default: built-in defaults (digitanatomy: with its recipe, the layout step)")
 	backend := fs.String("backend", "", "builtin | onnx (default: the config's pipeline.backend)")
 	models := fs.String("models", "", "directory of exported ONNX models and their manifests; selects the onnx backend")
 	out := fs.String("out", "", "report directory (default eval-out/<data set>)")
@@ -80,7 +80,7 @@ func runEval(args []string) int {
 	test := fs.Int("test", 0, "digitanatomy/scenes: test images per anomaly type and as many good ones (default 40 digits, 12 scenes; with --split 10 per type)")
 	testGood := fs.Int("test-good", 0, "scenes: good test images per kind and seed (default: as many as --test; with --split 20)")
 	kinds := fs.String("kind", "bag,box", "scenes: comma-separated kinds (samlab scenes --list)")
-	split := fs.String("split", "", "scenes: a side of the protocol (eval/scenes): tuning (the tuning kinds over the tuning seeds) or reporting (the reporting kinds over the reporting seeds, defaults only: --config is refused); no recipe is applied; --kind and --seeds given with it narrow it")
+	split := fs.String("split", "", "scenes: a side of the protocol (eval/scenes): tuning (the tuning kinds over the tuning seeds) or reporting (the reporting kinds over the reporting seeds, defaults only: --config is refused); --kind and --seeds given with it narrow it")
 	size := fs.Int("size", 256, "scenes: image side in pixels")
 	digitTrain := fs.Int("digit-train", 0, "sam: DigitAnatomy training images (default 100)")
 	digitTest := fs.Int("digit-test", 0, "sam: DigitAnatomy test images per anomaly type (default 40)")
@@ -214,10 +214,6 @@ func runEval(args []string) int {
 				fmt.Fprintf(os.Stderr, "samlab eval scenes: %v\n", err)
 				return 2
 			}
-		} else if *cfgPath == "" {
-			o.Recipe = func(category string, p config.Pipeline) config.Pipeline {
-				return scenes.Recipe(scenes.Kind(category), p)
-			}
 		}
 		nTest, nGood := intOrDefault(*test, 12), *testGood
 		if *split != "" {
@@ -324,7 +320,7 @@ func writeAblation(ctx context.Context, sets []runner.Dataset, out string, o run
 		return err
 	}
 	var md strings.Builder
-	fmt.Fprintf(&md, "# Ablation\n\nImage AUROC, mean over groups (logical / structural), %%, SAM-LAD only; one key changed at a time from each data set's default pipeline (its recipe's where it has one; * = that default); %s. Command:\n\n```\n%s\n```\n\n", buildName(), command)
+	fmt.Fprintf(&md, "# Ablation\n\nImage AUROC, mean over groups (logical / structural), %%, SAM-LAD only; one key changed at a time from the run's pipeline (DigitAnatomy's recipe where the run applies it; * = that pipeline's value); %s. Command:\n\n```\n%s\n```\n\n", buildName(), command)
 	var labels []string
 	for _, s := range sets {
 		labels = append(labels, s.Label)
@@ -349,7 +345,7 @@ func writeSweep(ctx context.Context, sets []runner.Dataset, out string, o runner
 		labels = append(labels, s.Label)
 	}
 	var md strings.Builder
-	fmt.Fprintf(&md, "# Sweep\n\nImage AUROC, mean over groups (logical / structural), %%, SAM-LAD only; one key set at a time on each data set's default pipeline (its recipe's where it has one; * = that default); the last column is the mean over the data sets; %s. Command:\n\n```\n%s\n```\n\n", buildName(), command)
+	fmt.Fprintf(&md, "# Sweep\n\nImage AUROC, mean over groups (logical / structural), %%, SAM-LAD only; one key set at a time on the run's pipeline (DigitAnatomy's recipe where the run applies it; * = that pipeline's value); the last column is the mean over the data sets; %s. Command:\n\n```\n%s\n```\n\n", buildName(), command)
 	report.SweepMarkdown(&md, rows, labels)
 	fmt.Print(md.String())
 	if err := os.MkdirAll(out, 0o755); err != nil {
@@ -519,7 +515,7 @@ func evalScenes(ctx context.Context, kindList, seedList, data string, train, tes
 			if i == 0 {
 				sets = append(sets, runner.Dataset{Label: kind, Root: dir})
 			}
-			swept = append(swept, runner.Dataset{Label: fmt.Sprintf("%s seed %d", kind, seed), Category: kind, Root: dir})
+			swept = append(swept, runner.Dataset{Label: fmt.Sprintf("%s seed %d", kind, seed), Root: dir})
 		}
 	}
 	if len(sweep) > 0 {
@@ -541,7 +537,6 @@ func evalScenes(ctx context.Context, kindList, seedList, data string, train, tes
 		var md strings.Builder
 		fmt.Fprintf(&md, "# Generated scenes\n\nImage AUROC (%%), %d good training images, %d test images per anomaly type and %d good ones per kind and seed, %d px, backend %s, %s. Command:\n\n```\n%s\n```\n\n",
 			train, test, testGood, size, reps[0].Backend, buildName(), command)
-		report.RecipeNote(&md, reps)
 		report.CategorySeedsMarkdown(&md, reps, seeds)
 		fmt.Print(md.String())
 		if err := os.WriteFile(filepath.Join(out, "scenes.md"), []byte(md.String()), 0o644); err != nil {

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/samlad/samlad/config"
 	"github.com/samlad/samlad/eval/runner"
 	"github.com/samlad/samlad/eval/scenes"
 	"github.com/samlad/samlad/eval/tiff"
@@ -243,9 +244,9 @@ func TestEvalScenesSeeds(t *testing.T) {
 	}
 }
 
-// eval scenes --split: the side's kinds and seeds only, no recipe,
-// --config refused on the reporting side, and the operating points at 1%
-// and 5% in every report and in scenes.md.
+// eval scenes --split: the side's kinds and seeds only, --config refused
+// on the reporting side, and the operating points at 1% and 5% in every
+// report and in scenes.md.
 func TestEvalScenesSplit(t *testing.T) {
 	for _, args := range [][]string{
 		{"scenes", "--split", "reporting", "--config", "x.toml"},
@@ -264,8 +265,8 @@ func TestEvalScenesSplit(t *testing.T) {
 	}
 	rep := readReport(t, out)
 	c := rep.Categories[0]
-	if c.Name != "bag" || c.Pipeline != nil {
-		t.Errorf("category %s with its own pipeline %v; --split applies no recipe", c.Name, c.Pipeline)
+	if c.Name != "bag" {
+		t.Errorf("category %s, want bag", c.Name)
 	}
 	if len(c.Operating) != 2 || c.Operating[0].Rate != 0.01 || c.Operating[1].Rate != 0.05 || c.Operating[0].Good.N != 3 {
 		t.Errorf("operating points %+v", c.Operating)
@@ -300,9 +301,9 @@ func writeConfig(t *testing.T, src string) string {
 }
 
 // eval scenes --sweep: each value of each key on every kind and seed (one
-// here, the test being slow enough), a
-// row per value with the recipe's default marked, per data set, their
-// mean and per anomaly type; no reports. Bad specs exit 2.
+// here, the test being slow enough), a row per value with the pipeline's
+// own value marked, per data set, their mean and per anomaly type; no
+// reports. Bad specs exit 2.
 func TestEvalSweep(t *testing.T) {
 	for _, args := range [][]string{
 		{"scenes", "--sweep", "nokey=1"},
@@ -316,9 +317,12 @@ func TestEvalSweep(t *testing.T) {
 		}
 	}
 	data, out := t.TempDir(), t.TempDir()
-	// The box recipe sets k = 8: that row shares layout.grid = 1's runs.
+	// The defaults have k = 4: that row shares layout.grid = 3's runs.
+	if d := config.DefaultPipeline(); d.K != 4 || d.Layout.Grid != 3 {
+		t.Fatalf("defaults k = %d, layout.grid = %d: sweep their values below", d.K, d.Layout.Grid)
+	}
 	if rc := runEval([]string{"scenes", "--kind", "box", "--seeds", "5", "--train", "10", "--test", "1", "--test-good", "2", "--size", "96",
-		"--sweep", "layout.grid=1,3", "--sweep", "k=8", "--data", data, "--out", out, "--quiet"}); rc != 0 {
+		"--sweep", "layout.grid=1,3", "--sweep", "k=4", "--data", data, "--out", out, "--quiet"}); rc != 0 {
 		t.Fatalf("exit code %d", rc)
 	}
 	md, err := os.ReadFile(filepath.Join(out, "sweep.md"))
@@ -328,29 +332,28 @@ func TestEvalSweep(t *testing.T) {
 	for _, want := range []string{
 		"samlab eval scenes --kind box --seeds 5 ",
 		"| key | value | box seed 5 | mean |",
-		"| layout.grid | 1 | ", "| layout.grid | 3 | ", "| k | 8 | ",
+		"| layout.grid | 1 | ", "| layout.grid | 3 | ", "| k | 4 | ",
 		"Per anomaly type", " missing | ",
 	} {
 		if !strings.Contains(string(md), want) {
 			t.Errorf("sweep.md lacks %q:\n%s", want, md)
 		}
 	}
-	// The box's recipe sets layout.grid = 1: that row is its default (the
-	// label, "box seed 5", is not the category the recipe is looked up by);
-	// so is k = 8, with the same figures.
+	// The defaults have layout.grid = 3: that row is the default; so is
+	// k = 4, with the same figures.
 	rows := map[string]string{}
 	for _, line := range strings.Split(string(md), "\n") {
 		if f := strings.SplitN(line, " | ", 3); len(f) == 3 && strings.Contains(line, " (") {
 			rows[f[0]+"="+f[1]] = f[2]
 		}
 	}
-	for key, want := range map[string]int{"| layout.grid=1": 1, "| layout.grid=3": 0, "| k=8": 1} {
+	for key, want := range map[string]int{"| layout.grid=1": 0, "| layout.grid=3": 1, "| k=4": 1} {
 		if got := strings.Count(rows[key], " * |"); got != want {
 			t.Errorf("%s: %d defaults marked, want %d: %s", key, got, want, rows[key])
 		}
 	}
-	if rows["| k=8"] != rows["| layout.grid=1"] {
-		t.Errorf("k = 8 and layout.grid = 1 are both the default, yet differ:\n%s\n%s", rows["| k=8"], rows["| layout.grid=1"])
+	if rows["| k=4"] != rows["| layout.grid=3"] {
+		t.Errorf("k = 4 and layout.grid = 3 are both the default, yet differ:\n%s\n%s", rows["| k=4"], rows["| layout.grid=3"])
 	}
 	if _, err := os.Stat(filepath.Join(out, "report.md")); err == nil {
 		t.Error("--sweep wrote the full report too")

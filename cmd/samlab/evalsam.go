@@ -179,7 +179,7 @@ func evalSAM(ctx context.Context, cfg config.Config, variants []samVariant, sz s
 	for _, v := range variants {
 		vc := v.config(cfg)
 		vo := o
-		vo.Pipeline, vo.NewBackend, vo.Recipe = vc.Pipeline, evalBackend(vc), nil
+		vo.Pipeline, vo.NewBackend = vc.Pipeline, evalBackend(vc)
 		for _, s := range sets {
 			vo.Layout, vo.Only = s.layout, s.only
 			start := time.Now()

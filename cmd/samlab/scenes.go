@@ -6,7 +6,6 @@ import (
 	"io"
 	"log/slog"
 	"os"
-	"path/filepath"
 	"strings"
 
 	"github.com/samlad/samlad/eval/scenes"
@@ -74,13 +73,6 @@ func runScenes(args []string) int {
 		fmt.Fprintf(os.Stderr, "samlab scenes: %v\n", err)
 		return 1
 	}
-	recipe := filepath.Join(*out, recipeFile)
-	if wrote, err := writeRecipe(recipe, scenes.Kind(*kind)); err != nil {
-		fmt.Fprintf(os.Stderr, "samlab scenes: %s: %v\n", recipe, err)
-		return 1
-	} else if wrote {
-		slog.Info("recipe written; enrol with samlad enroll --config it", "file", recipe)
-	}
 	slog.Info("scenes written", "dir", *out, "kind", *kind, "layout", *layout, "images", len(t.Images))
 	return 0
 }
@@ -106,18 +98,4 @@ func listKinds(w io.Writer) {
 		fmt.Fprintf(w, "%-20s %-9s %s\n%22s logical: %s; structural: %s\n", k, side[k], scenes.Rule(k), "", strings.Join(lg, ", "), strings.Join(st, ", "))
 	}
 	fmt.Fprintf(w, "tuning seeds %v, reporting seeds %v (eval/scenes: TuningKinds, ReportingKinds)\n", scenes.TuningSeeds, scenes.ReportingSeeds)
-}
-
-// recipeFile is the config file a generated split carries when its kind
-// has a recipe (eval/scenes.Recipe).
-const recipeFile = "recipe.toml"
-
-// writeRecipe writes the kind's recipe (scenes.RecipeFile) and reports
-// whether it did: a kind inspected with the defaults gets none.
-func writeRecipe(path string, kind scenes.Kind) (bool, error) {
-	b, err := scenes.RecipeFile(kind)
-	if err != nil || b == nil {
-		return false, err
-	}
-	return true, os.WriteFile(path, b, 0o644)
 }

@@ -3,10 +3,8 @@ package main
 import (
 	"os"
 	"path/filepath"
-	"reflect"
 	"testing"
 
-	"github.com/samlad/samlad/config"
 	"github.com/samlad/samlad/eval/scenes"
 )
 
@@ -20,24 +18,9 @@ func TestRunScenes(t *testing.T) {
 			t.Errorf("missing %s", p)
 		}
 	}
-	// A kind's recipe travels with its split and loads as the recipe.
-	cfg, err := config.Load(filepath.Join(dir, recipeFile))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if want := scenes.Recipe(scenes.Box, config.DefaultPipeline()); !reflect.DeepEqual(cfg.Pipeline, want) {
-		t.Errorf("recipe.toml loads as %+v, want %+v", cfg.Pipeline, want)
-	}
 	bag := filepath.Join(t.TempDir(), "bag")
 	if rc := runScenes([]string{"--kind", "bag", "--out", bag, "--good", "1", "--test", "0", "--test-good", "0", "--size", "64"}); rc != 0 {
 		t.Fatalf("bag: exit code %d", rc)
-	}
-	cfg, err = config.Load(filepath.Join(bag, recipeFile))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if want := scenes.Recipe(scenes.Bag, config.DefaultPipeline()); !reflect.DeepEqual(cfg.Pipeline, want) {
-		t.Errorf("bag recipe.toml loads as %+v, want %+v", cfg.Pipeline, want)
 	}
 	for _, c := range []struct {
 		args []string
@@ -73,8 +56,5 @@ func TestRunScenesListAndSamples(t *testing.T) {
 	}
 	if _, err := os.Stat(filepath.Join(zoo, "parts/train/good/000.png")); err != nil {
 		t.Errorf("no part mask: %v", err)
-	}
-	if _, err := os.Stat(filepath.Join(zoo, recipeFile)); err == nil {
-		t.Error("a zoo kind has no recipe, but recipe.toml was written")
 	}
 }

@@ -11,21 +11,20 @@ import (
 )
 
 // A config given to inspect sets only what it writes: on a bank enrolled
-// with a recipe, a file that changes the false-reject rate alone is
-// accepted and moves the threshold (refitted on the bank's leave-one-out
-// scores), while a file that writes keys the bank is bound to with other
-// values is refused, naming each key with its line and both values.
+// with a product's own config (a recipe), a file that changes the
+// false-reject rate alone is accepted and moves the threshold (refitted on
+// the bank's leave-one-out scores), while a file that writes keys the
+// bank is bound to with other values is refused, naming each key with its
+// line and both values.
 func TestInspectConfigOnRecipeBank(t *testing.T) {
 	dir := t.TempDir()
 	data := filepath.Join(dir, "box")
 	writeScenes(t, data, scenes.Box, 10, 1, 128, scenes.Missing)
-	// The kind's recipe (k = 8, its own layout keys), made smaller to run fast.
-	recipe, err := scenes.RecipeFile(scenes.Box)
-	if err != nil {
-		t.Fatal(err)
-	}
-	src := strings.Replace(string(recipe), "[pipeline]\n", "[pipeline]\ninput_size = 112\nupsample = 4\n", 1)
-	cfg := filepath.Join(dir, "recipe.toml")
+	// A product's own pipeline (k = 8, layout keys by compartment), made
+	// smaller to run fast.
+	const src = "[pipeline]\ninput_size = 112\nupsample = 4\nk = 8\n\n" +
+		"[pipeline.layout]\nenabled = true\nrefs = 0\nradius = 0.2125\ngrid = 1\nobject_weight = 0\nmissing_weight = 0.25\nexcess_weight = 1\n"
+	cfg := filepath.Join(dir, "box.toml")
 	os.WriteFile(cfg, []byte(src), 0o644)
 	bank := filepath.Join(dir, "box.bank")
 	if rc, _, stderr := captureOutput(t, func() int {

@@ -7,7 +7,7 @@ import (
 )
 
 // writeScenes writes a generated split of kind in the MVTec AD layout
-// (what samlab scenes --kind K --out DIR writes, less its recipe file):
+// (what samlab scenes --kind K --out DIR writes):
 // good training images, test images per anomaly type and as many good ones.
 func writeScenes(t *testing.T, dir string, kind scenes.Kind, good, test, size int, anomalies ...scenes.Anomaly) {
 	t.Helper()

@@ -98,12 +98,6 @@ func Markdown(w io.Writer, rep *runner.Report, command string) {
 		}
 	}
 	fmt.Fprintln(w)
-	for _, c := range rep.Categories {
-		if c.Pipeline != nil {
-			fmt.Fprintf(w, "%s is inspected with its own recipe: %s (SAM-LAD only; the baseline has no such setting).\n\n",
-				c.Name, RecipeKeys(rep.Pipeline, *c.Pipeline))
-		}
-	}
 
 	fmt.Fprintln(w, "## Image AUROC per anomaly type (against all good test images)")
 	fmt.Fprintln(w)
@@ -207,28 +201,7 @@ func matchingMarkdown(w io.Writer, cats []*runner.Category) {
 	fmt.Fprintln(w)
 }
 
-// RecipeNote labels a summary over reps whose figures come from
-// per-product recipes (a category with its own pipeline): it names each
-// such category once with the keys its recipe changes. Without recipes it
-// writes nothing.
-func RecipeNote(w io.Writer, reps []*runner.Report) {
-	var lines []string
-	seen := map[string]bool{}
-	for _, rep := range reps {
-		for _, c := range rep.Categories {
-			if c.Pipeline != nil && !seen[c.Name] {
-				seen[c.Name] = true
-				lines = append(lines, fmt.Sprintf("- %s: %s", c.Name, RecipeKeys(rep.Pipeline, *c.Pipeline)))
-			}
-		}
-	}
-	if len(lines) == 0 {
-		return
-	}
-	fmt.Fprintf(w, "%s SAM-LAD inspected these with a per-product recipe (the baseline has no such setting):\n\n%s\n\n", recipeLabel, strings.Join(lines, "\n"))
-}
-
-// recipeLabel starts every note on recipe figures.
+// recipeLabel starts a note on recipe figures.
 const recipeLabel = "**Recipe figures, not defaults-only:**"
 
 // RunRecipeNote labels a summary whose every method ran with one data

@@ -162,26 +162,6 @@ func TestOperatingMarkdown(t *testing.T) {
 	}
 }
 
-// A summary of recipe runs says so and names each recipe's keys once; a
-// defaults-only summary gets no such line.
-func TestRecipeNote(t *testing.T) {
-	a, b := handReport(), handReport()
-	var md strings.Builder
-	RecipeNote(&md, []*runner.Report{a, b})
-	if md.Len() != 0 {
-		t.Errorf("defaults only: %q, want nothing", md.String())
-	}
-	for _, rep := range []*runner.Report{a, b} {
-		own := rep.Pipeline
-		own.K = rep.Pipeline.K + 4
-		rep.Categories[0].Pipeline = &own
-	}
-	RecipeNote(&md, []*runner.Report{a, b})
-	if got := md.String(); !strings.HasPrefix(got, "**Recipe figures, not defaults-only:**") || strings.Count(got, "- cat: ") != 1 || !strings.Contains(got, "k = 4") {
-		t.Errorf("recipe runs:\n%s", got)
-	}
-}
-
 // A run that applied one data set's recipe to every method says so, with
 // the recipe's keys and where the defaults-only figures are.
 func TestRunRecipeNote(t *testing.T) {

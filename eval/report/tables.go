@@ -12,9 +12,8 @@ import (
 )
 
 // AblationMarkdown writes the ablation grid: per variant and data set the
-// mean image AUROC with the logical / structural ones in brackets. A data
-// set's default value of each factor (its recipe's, where it has one) is
-// marked with *.
+// mean image AUROC with the logical / structural ones in brackets. The
+// value of each factor in the run's pipeline is marked with *.
 func AblationMarkdown(w io.Writer, rows []runner.AblationRow, labels []string) {
 	fmt.Fprintf(w, "| factor | value | %s |\n|---|---|%s\n", strings.Join(labels, " | "), strings.Repeat("---|", len(labels)))
 	for _, r := range rows {

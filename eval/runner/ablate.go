@@ -15,8 +15,8 @@ type Variant struct {
 	Value  string // e.g. "gap"
 	Apply  func(p *config.Pipeline)
 	// Matching marks factors of SAM-LAD's own scores (descriptors, OMM,
-	// AMM), which a recipe scoring with the layout step alone
-	// (layout.only) does not use.
+	// AMM), which a pipeline scoring with the layout step alone
+	// (layout.only, as DigitAnatomy's recipe does) does not use.
 	Matching bool
 }
 
@@ -75,8 +75,7 @@ type AblationRow struct {
 	Factor string `json:"factor"`
 	Value  string `json:"value"`
 	// Default says, per data set label, whether this is the value the
-	// data set is inspected with by default (its recipe's, where it has
-	// one).
+	// run's pipeline has.
 	Default map[string]bool `json:"default"`
 	// Results per data set label: image AUROC by group (mean over that
 	// data set's categories).
@@ -85,8 +84,8 @@ type AblationRow struct {
 	// Error is why the variant could not run (e.g. a value this engine
 	// version rejects); the grid goes on with the next variant.
 	Error string `json:"error,omitempty"`
-	// Unused says why the variant was not run: no data set's recipe uses
-	// the factor.
+	// Unused says why the variant was not run: the run's pipeline does not
+	// use the factor.
 	Unused string `json:"unused,omitempty"`
 	// Types per data set label: image AUROC by anomaly type.
 	Types map[string]map[string]float64 `json:"types,omitempty"`
@@ -96,65 +95,35 @@ type AblationRow struct {
 type Dataset struct {
 	Label string
 	Root  string
-	// Category is the category name a recipe (Options.Recipe) is looked up
-	// by, where the label is not it (e.g. "box seed 7"); empty: the label.
-	Category string
-}
-
-func (d Dataset) category() string {
-	if d.Category != "" {
-		return d.Category
-	}
-	return d.Label
 }
 
 // Ablate evaluates every variant on every data set (image AUROC only,
-// SAM-LAD only). A variant applies after each category's recipe, so that
-// it changes what the category is inspected with (a recipe that turns the
-// layout step on would otherwise undo layout.enabled = false). A data set
+// SAM-LAD only), each variant changing one key of o.Pipeline. A data set
 // is evaluated once per distinct pipeline it is inspected with: a variant
-// equal to its default, or changing only keys of a step it has off,
-// shares that run.
+// equal to o.Pipeline, or changing only keys of a step it has off, shares
+// that run.
 func Ablate(ctx context.Context, sets []Dataset, o Options, grid []Variant) ([]AblationRow, error) {
 	o.Baseline, o.ImageOnly, o.Examples, o.MapsDir = false, true, 0, ""
-	base, recipe := o.Pipeline, o.Recipe
+	base := o.Pipeline
 	type result struct{ groups, types map[string]float64 }
 	cache := map[string]result{} // data set label + pipeline -> AUROCs
 	var rows []AblationRow
-	// effective is what a data set's category is inspected with under a
-	// variant.
-	effective := func(v *Variant, ds Dataset) config.Pipeline {
-		p := base
-		if recipe != nil {
-			p = recipe(ds.category(), p)
-		}
-		if v != nil {
-			v.Apply(&p)
-		}
-		return p
-	}
 	for _, v := range grid {
+		o.Pipeline = base
+		v.Apply(&o.Pipeline)
 		row := AblationRow{Factor: v.Factor, Value: v.Value, Default: map[string]bool{}}
+		isDefault := reflect.DeepEqual(o.Pipeline, base)
 		for _, ds := range sets {
-			row.Default[ds.Label] = reflect.DeepEqual(effective(&v, ds), effective(nil, ds))
+			row.Default[ds.Label] = isDefault
 		}
-		if v.Matching && !usesMatching(sets, effective) {
-			row.Unused = "not used: every data set's recipe scores with the layout step alone (layout.only)"
+		if v.Matching && base.Layout.Enabled && base.Layout.Only {
+			row.Unused = "not used: the pipeline scores with the layout step alone (layout.only)"
 			rows = append(rows, row)
 			continue
 		}
 		row.Results, row.Types = map[string]map[string]float64{}, map[string]map[string]float64{}
-		o.Pipeline = base
-		v.Apply(&o.Pipeline)
-		o.Recipe = func(category string, p config.Pipeline) config.Pipeline {
-			if recipe != nil {
-				p = recipe(category, p)
-			}
-			v.Apply(&p)
-			return p
-		}
 		for _, ds := range sets {
-			key := fmt.Sprintf("%s|%+v", ds.Label, inUse(effective(&v, ds)))
+			key := fmt.Sprintf("%s|%+v", ds.Label, inUse(o.Pipeline))
 			if r, ok := cache[key]; ok {
 				row.Results[ds.Label], row.Types[ds.Label] = r.groups, r.types
 				continue
@@ -185,15 +154,4 @@ func inUse(p config.Pipeline) config.Pipeline {
 		p.Layout = config.Layout{}
 	}
 	return p
-}
-
-// usesMatching reports whether any data set is scored with SAM-LAD's own
-// scores (not the layout step alone).
-func usesMatching(sets []Dataset, effective func(*Variant, Dataset) config.Pipeline) bool {
-	for _, ds := range sets {
-		if l := effective(nil, ds).Layout; !l.Enabled || !l.Only {
-			return true
-		}
-	}
-	return false
 }

@@ -18,7 +18,6 @@ import (
 	"math"
 	"os"
 	"path/filepath"
-	"reflect"
 	"slices"
 	"sort"
 	"strings"
@@ -97,11 +96,6 @@ type Options struct {
 	// Only, when set, names the categories to evaluate (folder names);
 	// the others under the root are left out.
 	Only []string
-	// Recipe, when set, gives the pipeline a category is inspected with,
-	// from Pipeline: a data set's per-product settings (the layout step
-	// for a fixed layout), as a plant sets them per recipe. The backend
-	// keys must stay those of Pipeline (one backend serves all categories).
-	Recipe func(category string, p config.Pipeline) config.Pipeline
 	// Rates are the false-reject rates of the operating points reported
 	// beside the AUROC (nil: DefaultRates).
 	Rates []float64
@@ -191,9 +185,6 @@ type Category struct {
 	Train         int     `json:"train_images"`
 	Test          int     `json:"test_images"`
 	EnrollSeconds float64 `json:"enroll_seconds"`
-	// Pipeline is the category's own pipeline where Options.Recipe changed
-	// it (nil: the report's pipeline).
-	Pipeline *config.Pipeline `json:"pipeline,omitempty"`
 	// Calibration is what enrolment learned (with config overrides).
 	Calibration infer.Calibration `json:"calibration"`
 	// GoodTerms are the good training images' leave-one-out terms.
@@ -290,12 +281,6 @@ type testImage struct {
 
 func evaluateCategory(ctx context.Context, be *infer.Backend, c *datasets.Category, o Options, methods []string) (*Category, error) {
 	p := o.Pipeline
-	var own *config.Pipeline
-	if o.Recipe != nil {
-		if p = o.Recipe(c.Name, p); !reflect.DeepEqual(p, o.Pipeline) {
-			own = &p
-		}
-	}
 	o.Progress.Label(c.Name + " enrol")
 	goodSamples := append(slices.Clone(c.Train), c.Validation...)
 	good := make([]*infer.Image, len(goodSamples))
@@ -324,7 +309,7 @@ func evaluateCategory(ctx context.Context, be *infer.Backend, c *datasets.Catego
 			return nil, err
 		}
 	}
-	cr := &Category{Name: c.Name, Pipeline: own, Train: len(good), Test: len(c.Test), EnrollSeconds: time.Since(t0).Seconds(), Metrics: map[string]*Metrics{}}
+	cr := &Category{Name: c.Name, Train: len(good), Test: len(c.Test), EnrollSeconds: time.Since(t0).Seconds(), Metrics: map[string]*Metrics{}}
 	eng, err := infer.NewEngine(be, bank, p)
 	if err != nil {
 		return nil, err

@@ -17,8 +17,8 @@ import (
 // "pipeline." prefix, e.g. "k", "layout.grid", "pipeline.position_weight"),
 // each value a TOML value (a bare word is taken as a string). Each value
 // is checked as the config file would check it (unknown key, wrong type,
-// out of range: the error names the key); a variant sets that key after
-// the data set's recipe, as an ablation variant does.
+// out of range: the error names the key); a variant sets that key on the
+// run's pipeline, as an ablation variant does.
 func Sweep(spec string) ([]Variant, error) {
 	key, list, ok := strings.Cut(spec, "=")
 	key = strings.TrimPrefix(strings.TrimSpace(key), "pipeline.")

@@ -14,10 +14,10 @@ import (
 	"github.com/samlad/samlad/infer/builtin"
 )
 
-// A category's recipe reaches its enrolment and inspection, and the report
-// says which keys it changed; a recipe that changes nothing leaves the
-// category on the report's pipeline.
-func TestRecipePerCategory(t *testing.T) {
+// A pipeline scoring with the layout step alone (layout.only, as
+// DigitAnatomy's recipe does) skips the variants of SAM-LAD's own scores,
+// and turning the layout step off is its own run, not the default's.
+func TestAblationOnLayoutOnlyPipeline(t *testing.T) {
 	dir := t.TempDir()
 	if _, err := scenes.WriteSplit(dir, scenes.SplitOptions{Kind: scenes.Box, Layout: scenes.MVTecAD, Size: 128, Seed: 11,
 		TrainGood: 6, TestGood: 2, TestPerType: 1}); err != nil {
@@ -25,56 +25,8 @@ func TestRecipePerCategory(t *testing.T) {
 	}
 	p := config.DefaultPipeline()
 	p.InputSize, p.Upsample, p.K, p.Workers = 128, 4, 2, 2
-	run := func(recipe func(string, config.Pipeline) config.Pipeline) *Report {
-		t.Helper()
-		rep, err := Evaluate(context.Background(), dir, Options{Layout: datasets.MVTecAD, Pipeline: p, ImageOnly: true, Recipe: recipe,
-			NewBackend: builtinBackend})
-		if err != nil {
-			t.Fatal(err)
-		}
-		return rep
-	}
-	plain := run(func(_ string, p config.Pipeline) config.Pipeline { return p })
-	if plain.Categories[0].Pipeline != nil {
-		t.Errorf("a recipe that changes nothing gave the category its own pipeline %+v", plain.Categories[0].Pipeline)
-	}
-	layoutOnly := func(_ string, p config.Pipeline) config.Pipeline {
-		p.Layout.Enabled, p.Layout.Only, p.Layout.Refs = true, true, 0
-		return p
-	}
-	own := run(layoutOnly)
-	c := own.Categories[0]
-	if c.Pipeline == nil || !c.Pipeline.Layout.Only || own.Pipeline.Layout.Only {
-		t.Fatalf("category pipeline %+v, report pipeline layout %+v: want the recipe's on the category only", c.Pipeline, own.Pipeline.Layout)
-	}
-	// The layout score alone replaces SAM-LAD's own: the scores differ.
-	same := true
-	for i, im := range c.Images {
-		if im.Scores[SAMLAD] != plain.Categories[0].Images[i].Scores[SAMLAD] {
-			same = false
-		}
-	}
-	if same {
-		t.Error("the recipe's layout step did not change a single score: it did not reach the engine")
-	}
-}
-
-// An ablation variant applies after the recipe: turning the layout step off
-// on a category whose recipe turns it on is its own run, not the default's.
-func TestAblationVariantAfterRecipe(t *testing.T) {
-	dir := t.TempDir()
-	if _, err := scenes.WriteSplit(dir, scenes.SplitOptions{Kind: scenes.Box, Layout: scenes.MVTecAD, Size: 128, Seed: 11,
-		TrainGood: 6, TestGood: 2, TestPerType: 1}); err != nil {
-		t.Fatal(err)
-	}
-	p := config.DefaultPipeline()
-	p.InputSize, p.Upsample, p.K, p.Workers = 128, 4, 2, 2
-	o := Options{Layout: datasets.MVTecAD, Pipeline: p,
-		Recipe: func(_ string, p config.Pipeline) config.Pipeline {
-			p.Layout.Enabled, p.Layout.Only, p.Layout.Refs = true, true, 0
-			return p
-		},
-		NewBackend: builtinBackend}
+	p.Layout.Enabled, p.Layout.Only, p.Layout.Refs = true, true, 0
+	o := Options{Layout: datasets.MVTecAD, Pipeline: p, NewBackend: builtinBackend}
 	var grid []Variant
 	for _, v := range AblationGrid() {
 		if v.Factor == "layout.enabled" || v.Factor == "k" && v.Value == "1" {
@@ -87,9 +39,9 @@ func TestAblationVariantAfterRecipe(t *testing.T) {
 	}
 	for _, r := range rows {
 		if r.Factor == "k" {
-			// The recipe scores with the layout step alone: k is not used.
+			// The pipeline scores with the layout step alone: k is not used.
 			if r.Unused == "" || r.Results != nil {
-				t.Errorf("k = 1 under a layout.only recipe: unused %q, results %v; want it skipped", r.Unused, r.Results)
+				t.Errorf("k = 1 under a layout.only pipeline: unused %q, results %v; want it skipped", r.Unused, r.Results)
 			}
 			continue
 		}
@@ -97,7 +49,7 @@ func TestAblationVariantAfterRecipe(t *testing.T) {
 			t.Errorf("layout.enabled = %s: error %q, %.2f s (0 s = taken from another variant's run)", r.Value, r.Error, r.Seconds)
 		}
 		if want := r.Value == "true"; r.Default["box"] != want {
-			t.Errorf("layout.enabled = %s marked default %t; the recipe's value is true", r.Value, r.Default["box"])
+			t.Errorf("layout.enabled = %s marked default %t; the pipeline's value is true", r.Value, r.Default["box"])
 		}
 	}
 }
