@@ -23,9 +23,9 @@ type Variant struct {
 // AblationGrid is the one-factor-at-a-time grid of the paper's Tables 6-8
 // and the engine's own options: descriptor (GAP / GMP / DCGA), upsampling
 // factor, alignment, k, the light variant (eq. 16), position-aware
-// descriptors, and the layout step (per-recipe settings: fixed layouts vs
-// random placement). The layout grid, grouping, mirror switch and term
-// weights only matter where the step is on.
+// descriptors, the layout step (its grid, grouping, mirror switch and term
+// weights only matter where the step is on), each further term's weight
+// (0 = off) and the fusion rule.
 func AblationGrid() []Variant {
 	var g []Variant
 	for _, d := range []string{"gap", "gmp", "dcga"} {
@@ -66,6 +66,18 @@ func AblationGrid() []Variant {
 	}
 	for _, w := range []float64{0, 1} {
 		g = append(g, Variant{"layout.excess_weight", fmt.Sprint(w), func(p *config.Pipeline) { p.Layout.ExcessWeight = w }, false})
+	}
+	for _, w := range []float64{0, 1, 1.5} {
+		g = append(g, Variant{"patch_weight", fmt.Sprint(w), func(p *config.Pipeline) { p.PatchWeight = w }, false})
+	}
+	for _, w := range []float64{0, 1} {
+		g = append(g, Variant{"place_weight", fmt.Sprint(w), func(p *config.Pipeline) { p.PlaceWeight = w }, false})
+	}
+	for _, w := range []float64{0, 1} {
+		g = append(g, Variant{"composition_weight", fmt.Sprint(w), func(p *config.Pipeline) { p.CompositionWeight = w }, false})
+	}
+	for _, f := range []string{"max", "sum"} {
+		g = append(g, Variant{"fusion", f, func(p *config.Pipeline) { p.Fusion = f }, false})
 	}
 	return g
 }
