@@ -16,15 +16,19 @@ import (
 // stain where the segmenter cut the part differently or the objects did not
 // pair up.
 //
+// The score is the largest mean distance of two neighbouring cells (a cell
+// and its farthest neighbour): one cell far from every good cell is often
+// the handcrafted descriptor's noise, while a defect reaches into the next
+// cell as well.
+//
 // The search is exact for the image score and cheap per frame:
 //   - a local bound first: each cell against the cells within
 //     patchWindow of its own position in the k retrieved references (a
 //     product that sits where the good ones sat finds its cell there);
 //   - then the cells in falling order of that bound against the whole
-//     memory (a coreset of every reference's cells), until the bound of
-//     the next cell is below the largest exact distance found so far: a
-//     cell's exact distance never exceeds its bound, so no cell left out
-//     could raise the maximum.
+//     memory (a coreset of every reference's cells), until no pair with a
+//     cell left out could beat the best pair found: a cell's exact
+//     distance never exceeds its bound.
 //
 // The map keeps the bound where a cell was not refined; its maximum is the
 // exact score.
@@ -63,6 +67,8 @@ type PatchMemory struct {
 type patchScratch struct {
 	bound []float32 // per cell: squared distance, bound or exact
 	order []int
+	exact []bool    // per cell: bound holds the exact distance
+	pair  []float32 // per cell: mean distance with its farthest neighbour
 	cells []float32 // per cell: weighted z-score (patchOutcome.cells)
 	// The place term's (place.go): the frame's cells averaged with their
 	// neighbours, per cell the squared distance at its place, and the
@@ -106,22 +112,24 @@ func newPatchRefs(refs []Reference) *patchRefs {
 	return pr
 }
 
-// patchScore returns the raw term (the largest nearest-neighbour distance
-// over the frame's cells q, HWC on pr's grid) and leaves the per-cell
-// distances in s.bound. self >= 0 is a reference scored by leave-one-out:
+// patchScore returns the raw term (the largest mean distance of two
+// neighbouring cells of the frame's cells q, HWC on pr's grid, to their
+// nearest memory cells) and leaves each cell's mean with its farthest
+// neighbour in s.pair. self >= 0 is a reference scored by leave-one-out:
 // its memory rows are left out, and backup (rows of other references, C
 // each) searched too.
 func (pm *PatchMemory) patchScore(pr *patchRefs, q []float32, near []int, self int, backup []float32, s *patchScratch) float64 {
 	c, h, w := pr.c, pr.h, pr.w
 	n := h * w
 	if cap(s.bound) < n {
-		s.bound, s.order = make([]float32, n), make([]int, n)
+		s.bound, s.order, s.exact, s.pair = make([]float32, n), make([]int, n), make([]bool, n), make([]float32, n)
 	}
-	s.bound, s.order = s.bound[:n], s.order[:n]
+	s.bound, s.order, s.exact, s.pair = s.bound[:n], s.order[:n], s.exact[:n], s.pair[:n]
 	for y := 0; y < h; y++ {
 		for x := 0; x < w; x++ {
 			i := y*w + x
 			s.bound[i], s.order[i] = pr.nearestAround(pr.cells, q[i*c:(i+1)*c], x, y, near), i
+			s.exact[i] = false
 		}
 	}
 	slices.SortFunc(s.order, func(a, b int) int {
@@ -133,10 +141,12 @@ func (pm *PatchMemory) patchScore(pr *patchRefs, q []float32, near []int, self i
 		}
 		return 0
 	})
-	var top float32
+	var top, peak float64 // the best exact pair, the largest exact distance
 	rows := len(pm.Src)
 	for _, i := range s.order {
-		if s.bound[i] <= top {
+		// Every pair with a cell not yet refined is at most this.
+		b := math.Sqrt(float64(s.bound[i]))
+		if (b+max(peak, b))/2 <= top {
 			break
 		}
 		qc := q[i*c : (i+1)*c]
@@ -154,10 +164,38 @@ func (pm *PatchMemory) patchScore(pr *patchRefs, q []float32, near []int, self i
 				best = d
 			}
 		}
-		s.bound[i] = best
-		top = max(top, best)
+		s.bound[i], s.exact[i] = best, true
+		d := math.Sqrt(float64(best))
+		peak = max(peak, d)
+		if n == 1 {
+			top = d // a lone cell pairs with itself
+		}
+		x, y := i%w, i/w
+		for yy := max(0, y-1); yy <= min(h-1, y+1); yy++ {
+			for xx := max(0, x-1); xx <= min(w-1, x+1); xx++ {
+				if j := yy*w + xx; j != i && s.exact[j] {
+					top = max(top, (d+math.Sqrt(float64(s.bound[j])))/2)
+				}
+			}
+		}
 	}
-	return math.Sqrt(float64(top))
+	for i := range s.pair {
+		d := math.Sqrt(float64(s.bound[i]))
+		far := -1.0
+		x, y := i%w, i/w
+		for yy := max(0, y-1); yy <= min(h-1, y+1); yy++ {
+			for xx := max(0, x-1); xx <= min(w-1, x+1); xx++ {
+				if j := yy*w + xx; j != i {
+					far = max(far, math.Sqrt(float64(s.bound[j])))
+				}
+			}
+		}
+		if far < 0 {
+			far = d
+		}
+		s.pair[i] = float32((d + far) / 2)
+	}
+	return top
 }
 
 // enrolPatchMemory builds the memory from the bank's references and
@@ -287,7 +325,7 @@ func (e *Engine) patchTerm(f *FeatureMap, cells []float32, near []int, exclude i
 	}
 	if e.p.PatchWeight > 0 {
 		raw := pm.patchScore(e.patchRefs, cells, near, exclude, nil, s)
-		patch = newPatchOutcome(f, e.p.PatchWeight, pm.z, raw, s.bound, &s.cells, KindStructural)
+		patch = newPatchOutcome(f, e.p.PatchWeight, pm.z, raw, s.pair, &s.cells, KindStructural)
 	}
 	if e.p.PlaceWeight > 0 {
 		s.near = neighbourhoods(cells, f.C, f.H, f.W, s.near)
@@ -298,13 +336,13 @@ func (e *Engine) patchTerm(f *FeatureMap, cells []float32, near []int, exclude i
 }
 
 // newPatchOutcome weighs and standardises the raw score and the per-cell
-// squared distances d (in buf) with z.
+// distances d (in buf) with z.
 func newPatchOutcome(f *FeatureMap, w float64, z func(float64) float64, raw float64, d []float32, buf *[]float32, kind string) *patchOutcome {
 	*buf = slices.Grow((*buf)[:0], len(d))[:len(d)]
 	po := &patchOutcome{z: w * z(raw), cells: *buf, cw: f.W, ch: f.H, cell: -1, kind: kind}
 	best := float32(math.Inf(-1))
 	for i, v := range d {
-		po.cells[i] = float32(w * z(math.Sqrt(float64(v))))
+		po.cells[i] = float32(w * z(float64(v)))
 		if po.cells[i] > best {
 			best, po.cell = po.cells[i], i
 		}

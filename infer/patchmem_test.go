@@ -2,6 +2,7 @@ package infer
 
 import (
 	"math"
+	"math/rand/v2"
 	"slices"
 	"testing"
 )
@@ -58,5 +59,70 @@ func TestPlaceSeesSwappedCells(t *testing.T) {
 	}
 	if s.local[3] != 0 {
 		t.Errorf("place distances per cell %v, want 0 in the middle, where nothing moved", s.local)
+	}
+}
+
+// TestPatchScorePairs: the term is the largest mean distance of two
+// neighbouring cells, so a lone far cell counts half and a defect over two
+// cells in full; the pruned search agrees with scoring every pair.
+func TestPatchScorePairs(t *testing.T) {
+	// One reference of five 1-channel cells in a row, all 0: the memory.
+	pr := &patchRefs{c: 1, h: 1, w: 5, cells: [][]float32{{0, 0, 0, 0, 0}}}
+	pm := &PatchMemory{C: 1, Mem: []float32{0}, Src: []int32{0}}
+	s := &patchScratch{}
+	if got := pm.patchScore(pr, []float32{0, 0, 4, 0, 0}, []int{0}, -1, nil, s); got != 2 {
+		t.Errorf("a lone cell at distance 4 scores %g, want 2", got)
+	}
+	if got := pm.patchScore(pr, []float32{0, 0, 4, 4, 0}, []int{0}, -1, nil, s); got != 4 {
+		t.Errorf("two neighbouring cells at distance 4 score %g, want 4", got)
+	}
+	if want := []float32{0, 2, 4, 4, 2}; !slices.Equal(s.pair, want) {
+		t.Errorf("per-cell pair means %v, want %v", s.pair, want)
+	}
+	// A random 2-channel 9 x 7 frame against a random memory of 3
+	// references: the pruned search returns the best pair of exact
+	// distances, and no cell's pair mean in the map exceeds it.
+	rng := rand.New(rand.NewPCG(3, 4))
+	const c, h, w = 2, 7, 9
+	random := func() []float32 {
+		v := make([]float32, c*h*w)
+		for i := range v {
+			v[i] = float32(rng.NormFloat64())
+		}
+		return v
+	}
+	pr = &patchRefs{c: c, h: h, w: w, cells: [][]float32{random(), random(), random()}}
+	pm = &PatchMemory{C: c}
+	for r, cells := range pr.cells {
+		pm.Mem = append(pm.Mem, cells...)
+		for range h * w {
+			pm.Src = append(pm.Src, int32(r))
+		}
+	}
+	for trial := range 20 {
+		q := random()
+		got := pm.patchScore(pr, q, []int{0, 1}, -1, nil, s)
+		exact := make([]float64, h*w)
+		for i := range exact {
+			best := math.Inf(1)
+			for r := 0; r < len(pm.Src); r++ {
+				best = min(best, float64(sqDist(q[i*c:(i+1)*c], pm.Mem[r*c:(r+1)*c])))
+			}
+			exact[i] = math.Sqrt(best)
+		}
+		var want float64
+		for i := range exact {
+			for j := range exact {
+				if dx, dy := i%w-j%w, i/w-j/w; i != j && dx*dx <= 1 && dy*dy <= 1 {
+					want = max(want, (exact[i]+exact[j])/2)
+				}
+			}
+		}
+		if math.Abs(got-want) > 1e-5 {
+			t.Fatalf("trial %d: pruned search %g, every pair %g", trial, got, want)
+		}
+		if top := slices.Max(s.pair); math.Abs(float64(top)-want) > 1e-5 {
+			t.Fatalf("trial %d: map maximum %g, score %g", trial, top, want)
+		}
 	}
 }

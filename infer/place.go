@@ -13,7 +13,7 @@ import "math"
 
 // placeScore returns the raw term (the largest distance over the frame's
 // averaged cells q, HWC on pr's grid, to the references near at their
-// place) and leaves the per-cell squared distances in s.local.
+// place) and leaves the per-cell distances in s.local.
 func placeScore(pr *patchRefs, q []float32, near []int, s *patchScratch) float64 {
 	c, h, w := pr.c, pr.h, pr.w
 	if cap(s.local) < h*w {
@@ -24,11 +24,11 @@ func placeScore(pr *patchRefs, q []float32, near []int, s *patchScratch) float64
 	for y := 0; y < h; y++ {
 		for x := 0; x < w; x++ {
 			i := y*w + x
-			s.local[i] = pr.nearestAround(pr.near, q[i*c:(i+1)*c], x, y, near)
+			s.local[i] = float32(math.Sqrt(float64(pr.nearestAround(pr.near, q[i*c:(i+1)*c], x, y, near))))
 			top = max(top, s.local[i])
 		}
 	}
-	return math.Sqrt(float64(top))
+	return float64(top)
 }
 
 // neighbourhoods returns the c-channel cells of an h x w HWC grid, each
