@@ -71,7 +71,7 @@ type patchScratch struct {
 	pair  []float32 // per cell: mean distance with its farthest neighbour
 	cells []float32 // per cell: weighted z-score (patchOutcome.cells)
 	// The place term's (place.go): the frame's cells averaged with their
-	// neighbours, per cell the squared distance at its place, and the
+	// neighbours, per cell the distance at its place, and the
 	// weighted z-scores.
 	near, local, place []float32
 }
