@@ -98,7 +98,8 @@ type Pipeline struct {
 	Coreset int `toml:"coreset"`
 	// Segmentation parameters of the built-in graph segmenter.
 	Segment Segment `toml:"segment"`
-	// Layout is the per-recipe layout step for fixed layouts (off by default).
+	// Layout is the layout step: parts against the good images' parts at
+	// their place, counted per kind (on by default, its rules learned).
 	Layout Layout `toml:"layout"`
 	// Workers bounds the engine's worker pool; 0 = number of CPUs.
 	Workers int `toml:"workers"`
