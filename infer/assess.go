@@ -52,7 +52,7 @@ type assessment struct {
 }
 
 // matchTask and objectMapTask are the assessment's parallel steps: as
-// pointers they pass to parallelTask without allocating, where closures
+// pointers they pass to workpool.EachTask without allocating, where closures
 // would cost an allocation each per frame.
 type (
 	matchTask     assessment
