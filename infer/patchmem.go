@@ -66,6 +66,7 @@ type PatchMemory struct {
 // patchScratch is the per-inspection scratch of the term.
 type patchScratch struct {
 	bound []float32 // per cell: squared distance, bound or exact
+	dist  []float64 // per cell: the square root of bound
 	order []int
 	exact []bool    // per cell: bound holds the exact distance
 	pair  []float32 // per cell: mean distance with its farthest neighbour
@@ -121,15 +122,13 @@ func newPatchRefs(refs []Reference) *patchRefs {
 func (pm *PatchMemory) patchScore(pr *patchRefs, q []float32, near []int, self int, backup []float32, s *patchScratch) float64 {
 	c, h, w := pr.c, pr.h, pr.w
 	n := h * w
-	if cap(s.bound) < n {
-		s.bound, s.order, s.exact, s.pair = make([]float32, n), make([]int, n), make([]bool, n), make([]float32, n)
-	}
-	s.bound, s.order, s.exact, s.pair = s.bound[:n], s.order[:n], s.exact[:n], s.pair[:n]
+	s.bound, s.dist, s.order = grown(s.bound, n), grown(s.dist, n), grown(s.order, n)
+	s.exact, s.pair = grown(s.exact, n), grown(s.pair, n)
 	for y := 0; y < h; y++ {
 		for x := 0; x < w; x++ {
 			i := y*w + x
 			s.bound[i], s.order[i] = pr.nearestAround(pr.cells, q[i*c:(i+1)*c], x, y, near), i
-			s.exact[i] = false
+			s.dist[i], s.exact[i] = math.Sqrt(float64(s.bound[i])), false
 		}
 	}
 	slices.SortFunc(s.order, func(a, b int) int {
@@ -145,8 +144,7 @@ func (pm *PatchMemory) patchScore(pr *patchRefs, q []float32, near []int, self i
 	rows := len(pm.Src)
 	for _, i := range s.order {
 		// Every pair with a cell not yet refined is at most this.
-		b := math.Sqrt(float64(s.bound[i]))
-		if (b+max(peak, b))/2 <= top {
+		if b := s.dist[i]; (b+max(peak, b))/2 <= top {
 			break
 		}
 		qc := q[i*c : (i+1)*c]
@@ -164,8 +162,8 @@ func (pm *PatchMemory) patchScore(pr *patchRefs, q []float32, near []int, self i
 				best = d
 			}
 		}
-		s.bound[i], s.exact[i] = best, true
 		d := math.Sqrt(float64(best))
+		s.bound[i], s.dist[i], s.exact[i] = best, d, true
 		peak = max(peak, d)
 		if n == 1 {
 			top = d // a lone cell pairs with itself
@@ -174,24 +172,23 @@ func (pm *PatchMemory) patchScore(pr *patchRefs, q []float32, near []int, self i
 		for yy := max(0, y-1); yy <= min(h-1, y+1); yy++ {
 			for xx := max(0, x-1); xx <= min(w-1, x+1); xx++ {
 				if j := yy*w + xx; j != i && s.exact[j] {
-					top = max(top, (d+math.Sqrt(float64(s.bound[j])))/2)
+					top = max(top, (d+s.dist[j])/2)
 				}
 			}
 		}
 	}
-	for i := range s.pair {
-		d := math.Sqrt(float64(s.bound[i]))
+	for i, d := range s.dist {
 		far := -1.0
 		x, y := i%w, i/w
 		for yy := max(0, y-1); yy <= min(h-1, y+1); yy++ {
 			for xx := max(0, x-1); xx <= min(w-1, x+1); xx++ {
 				if j := yy*w + xx; j != i {
-					far = max(far, math.Sqrt(float64(s.bound[j])))
+					far = max(far, s.dist[j])
 				}
 			}
 		}
 		if far < 0 {
-			far = d
+			far = d // a lone cell pairs with itself
 		}
 		s.pair[i] = float32((d + far) / 2)
 	}

@@ -16,10 +16,7 @@ import "math"
 // place) and leaves the per-cell distances in s.local.
 func placeScore(pr *patchRefs, q []float32, near []int, s *patchScratch) float64 {
 	c, h, w := pr.c, pr.h, pr.w
-	if cap(s.local) < h*w {
-		s.local = make([]float32, h*w)
-	}
-	s.local = s.local[:h*w]
+	s.local = grown(s.local, h*w)
 	var top float32
 	for y := 0; y < h; y++ {
 		for x := 0; x < w; x++ {
@@ -34,10 +31,7 @@ func placeScore(pr *patchRefs, q []float32, near []int, s *patchScratch) float64
 // neighbourhoods returns the c-channel cells of an h x w HWC grid, each
 // averaged with its 3x3 neighbours inside the grid, in dst.
 func neighbourhoods(cells []float32, c, h, w int, dst []float32) []float32 {
-	if cap(dst) < len(cells) {
-		dst = make([]float32, len(cells))
-	}
-	dst = dst[:len(cells)]
+	dst = grown(dst, len(cells))
 	clear(dst)
 	for y := 0; y < h; y++ {
 		for x := 0; x < w; x++ {
