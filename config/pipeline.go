@@ -94,6 +94,14 @@ type Pipeline struct {
 	// lamp drift is not an anomaly. It corrects the engine's input_size
 	// view; stages that read the camera frame (SAM) see it as taken.
 	Photometric bool `toml:"photometric"`
+	// Register aligns every image to the good images before its features
+	// are computed: a shift and a rotation found by OpenCV's ECC against
+	// the median of the aligned good images (infer/register.go), so that a
+	// product that sits a few pixels or a degree off is compared part by
+	// part with its references. Stages that read the camera frame (SAM)
+	// see the frame moved the same way. "auto" learns at enrolment whether
+	// the good images have a fixture that moves.
+	Register Switch `toml:"register"`
 	// Coreset keeps at most this many references in the bank (0 = all).
 	Coreset int `toml:"coreset"`
 	// Segmentation parameters of the built-in graph segmenter.
@@ -147,6 +155,7 @@ func DefaultPipeline() Pipeline {
 		Fusion:            "max",
 		LearnWeights:      false,
 		Photometric:       true,
+		Register:          Auto,
 		Segment:           Segment{Scale: 300, Sigma: 0.8, MinSize: 50, MergeColour: 20, RefSize: 224},
 		Layout:            DefaultLayout(),
 	}

@@ -170,6 +170,7 @@ func (v *validator) pipeline(p Pipeline) {
 	if r := p.Segment.RefSize; r != 0 && (r < 16 || r > 4096) {
 		v.bad(s+"segment.ref_size", r, "must be 0 (use scale and min_size as given) or in [16, 4096] pixels")
 	}
+	v.oneOf(s+"register", string(p.Register), string(Auto), string(On), string(Off))
 	if l := p.Layout; l.Enabled {
 		if l.Refs < 0 {
 			v.bad(s+"layout.refs", l.Refs, "must be >= 0 (0 = every reference in the bank)")

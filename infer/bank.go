@@ -14,11 +14,12 @@ import (
 
 	"github.com/samlad/samlad/config"
 	"github.com/samlad/samlad/config/atomicfile"
+	"github.com/samlad/samlad/infer/internal/register"
 )
 
 // BankVersion is the bank file format version. Bump it whenever Bank, the
 // object data or the meaning of the calibration changes.
-const BankVersion = 11
+const BankVersion = 12
 
 // bankMagic starts every bank file.
 var bankMagic = [8]byte{'S', 'A', 'M', 'L', 'A', 'D', 'B', 'K'}
@@ -55,6 +56,9 @@ type Bank struct {
 	// Photometric is the good images' lighting every image is matched to
 	// (photometric.go); nil when pipeline.photometric is off.
 	Photometric *Photometric
+	// Registration is the template every image is aligned to
+	// (register.go); nil when pipeline.register is off.
+	Registration *Registration
 }
 
 // BankConfig holds the pipeline keys a bank is bound to. Inspecting with a
@@ -80,6 +84,7 @@ type BankConfig struct {
 	LogicalWeight    float64        `toml:"logical_weight"`
 	Coreset          int            `toml:"coreset"`
 	Photometric      bool           `toml:"photometric"`
+	Register         config.Switch  `toml:"register"`
 	CompositionWords int            `toml:"composition_words"`
 	Segment          config.Segment `toml:"segment"`
 	Layout           config.Layout  `toml:"layout"`
@@ -91,7 +96,7 @@ func bankConfigOf(p config.Pipeline) BankConfig {
 		Descriptor: p.Descriptor, DCGAPooling: p.DCGAPooling, PositionWeight: p.PositionWeight,
 		Mode: p.Mode, Align: p.Align, Epsilon: p.Epsilon, SinkhornIters: p.SinkhornIters,
 		MatchTemperature: p.MatchTemperature, MinArea: p.MinArea, MaxArea: p.MaxArea,
-		MaxObjects: p.MaxObjects, Score: p.Score, Coreset: p.Coreset, Photometric: p.Photometric, Segment: p.Segment, CompositionWords: p.CompositionWords,
+		MaxObjects: p.MaxObjects, Score: p.Score, Coreset: p.Coreset, Photometric: p.Photometric, Register: p.Register, Segment: p.Segment, CompositionWords: p.CompositionWords,
 		StructuralWeight: p.StructuralWeight, LogicalWeight: p.LogicalWeight, Layout: layoutKey(p.Layout),
 	}
 }
@@ -117,6 +122,9 @@ type Reference struct {
 	MapW, MapH int
 	Labels     []uint16
 	Objects    []Object
+	// Warp takes the template's grid to this image's own as the camera
+	// took it (pipeline.register); the identity when off.
+	Warp register.Warp
 }
 
 // Object is one segmented object on the map grid.
@@ -288,6 +296,12 @@ func (b *Bank) validate() error {
 	if err := b.Photometric.validate(b.Config.InputSize); err != nil {
 		return err
 	}
+	if b.Registration != nil && b.Config.Register == config.Off || b.Registration == nil && b.Config.Register == config.On {
+		return errors.New("register: the bank's template does not fit its pipeline.register; re-enrol with `samlad enroll`")
+	}
+	if err := b.Registration.validate(b.Config.InputSize); err != nil {
+		return err
+	}
 	if sc := b.SelfCheck; sc != nil {
 		for i, w := range sc.Weights {
 			if !(w >= 0 && w <= 1) {
@@ -360,6 +374,7 @@ func (b *Bank) Pipeline(base config.Pipeline) config.Pipeline {
 	base.Mode, base.Align, base.Epsilon, base.SinkhornIters = c.Mode, c.Align, c.Epsilon, c.SinkhornIters
 	base.MatchTemperature, base.MinArea, base.MaxArea, base.MaxObjects = c.MatchTemperature, c.MinArea, c.MaxArea, c.MaxObjects
 	base.Score, base.Coreset, base.Segment = c.Score, c.Coreset, c.Segment
+	base.Photometric, base.Register, base.CompositionWords = c.Photometric, c.Register, c.CompositionWords
 	base.StructuralWeight, base.LogicalWeight = c.StructuralWeight, c.LogicalWeight
 	base.Layout = c.Layout
 	if b.Calib.FalseRejectRate > 0 {

@@ -9,14 +9,19 @@ import (
 )
 
 // A bank inspected without its config file keeps the false-reject rate it
-// was enrolled with: the threshold `enroll` printed is the one used.
+// was enrolled with, so that the threshold `enroll` printed is the one
+// used, and every key it is bound to.
 func TestBankKeepsItsFalseRejectRate(t *testing.T) {
 	p := testPipeline()
 	p.FalseRejectRate = 0.05
+	p.Photometric, p.Register, p.CompositionWords = false, config.On, 8
 	be, bank := enrollScenes(t, p, scenes.Bag, 6)
 	q := bank.Pipeline(config.DefaultPipeline())
 	if q.FalseRejectRate != 0.05 {
 		t.Fatalf("bank pipeline false_reject_rate %g, enrolled with 0.05", q.FalseRejectRate)
+	}
+	if d := infer.BankDiffs(bank, q); len(d) > 0 {
+		t.Fatalf("the bank's own pipeline differs from it in %v", d)
 	}
 	eng, err := infer.NewEngine(be, bank, q)
 	if err != nil {

@@ -39,6 +39,9 @@ func checkPipeline(p config.Pipeline) error {
 	if !oneOf(p.Score, ScoreMax, ScoreTopK) {
 		bad = append(bad, fmt.Sprintf("score = %q must be max or topk", p.Score))
 	}
+	if !oneOf(string(p.Register), string(config.Auto), string(config.On), string(config.Off)) {
+		bad = append(bad, fmt.Sprintf("register = %q must be auto, on or off", p.Register))
+	}
 	if !(p.Epsilon > 0) {
 		bad = append(bad, fmt.Sprintf("epsilon = %g must be > 0", p.Epsilon))
 	}
@@ -110,10 +113,17 @@ func Enroll(ctx context.Context, be *Backend, p config.Pipeline, good []*Image, 
 			return nil, fmt.Errorf("enroll: image %s is malformed", nameOf(names, i))
 		}
 	}
-	inputs, photo := goodInputs(good, size, p.Photometric, workers)
+	gv := goodInputs(good, size, p.Photometric, p.Register, workers)
+	photo := gv.photo
 	err := firstError(len(good), workers, func(i int) error {
 		frame := good[i] // as the camera took it, for FrameFeatureExtractor and FrameSegmenter stages (SAM)
-		img := engineView(inputs[i], photo)
+		if gv.reg != nil {
+			var err error
+			if frame, err = alignFrame(be, frame, size, gv.warps[i]); err != nil {
+				return fmt.Errorf("enroll: %s: %w", nameOf(names, i), err)
+			}
+		}
+		img := engineView(gv.inputs[i], photo)
 		f, err := extractFrame(be, frame, img, nil)
 		if err != nil {
 			return fmt.Errorf("enroll: %s: %w", nameOf(names, i), err)
@@ -134,7 +144,7 @@ func Enroll(ctx context.Context, be *Backend, p config.Pipeline, good []*Image, 
 			return nil, fmt.Errorf("enroll: %s: features %dx%dx%d differ from %dx%dx%d", nameOf(names, i), f.C, f.H, f.W, f0.C, f0.H, f0.W)
 		}
 	}
-	bank := &Bank{Version: BankVersion, Backend: be.Name, Fingerprint: be.Fingerprint, Config: bankConfigOf(p), Photometric: photo}
+	bank := &Bank{Version: BankVersion, Backend: be.Name, Fingerprint: be.Fingerprint, Config: bankConfigOf(p), Photometric: photo, Registration: gv.reg}
 	bank.Norm = channelNorm(items)
 	for i := range items {
 		standardize(items[i].feat, bank.Norm)
@@ -174,7 +184,7 @@ func Enroll(ctx context.Context, be *Backend, p config.Pipeline, good []*Image, 
 		v.Feat = nil // large; calibration upsamples again or caches
 		views[i] = v
 		bank.Refs[i] = Reference{Name: nameOf(names, i), RGB: quantize(it.img), Size: size, Feat: *it.feat,
-			Global: globalVector(it.feat), MapW: v.W, MapH: v.H, Labels: v.Labels, Objects: v.Objects}
+			Global: globalVector(it.feat), MapW: v.W, MapH: v.H, Labels: v.Labels, Objects: v.Objects, Warp: gv.warp(i)}
 		return ctx.Err()
 	})
 	if err != nil {
@@ -196,6 +206,7 @@ func Enroll(ctx context.Context, be *Backend, p config.Pipeline, good []*Image, 
 	if err := calibrate(ctx, be, p, bank, items); err != nil {
 		return nil, err
 	}
+	bank.Rules.Register = gv.rule
 	bank.Layout = layout.finish(bank, workers)
 	bank.Patch = enrolPatchMemory(bank, p.K, workers)
 	if p.CompositionWords > 0 {

@@ -5,15 +5,27 @@ import (
 	"fmt"
 	"slices"
 
+	"github.com/samlad/samlad/config"
+	"github.com/samlad/samlad/infer/internal/register"
 	"github.com/samlad/samlad/infer/internal/workpool"
 )
 
 // preprocess is step 1: the engine's input_size x input_size view of the
-// frame, in [0,1], matched to the good images' lighting (photometric.go).
-// Stages that see the frame as the camera took it (SAM) get the frame
-// itself beside it.
-func (e *Engine) preprocess(frame *Image) *Image {
-	return engineView(resized(frame, e.p.InputSize), e.bank.Photometric)
+// frame, in [0,1], aligned onto the good images (register.go) and matched
+// to their lighting (photometric.go). Stages that see the frame as the
+// camera took it (SAM) get the frame, moved as its view was.
+func (e *Engine) preprocess(frame *Image) (*Image, *Image, *Alignment, error) {
+	img := resized(frame, e.p.InputSize)
+	reg := e.bank.Registration
+	if reg == nil {
+		return frame, engineView(img, e.bank.Photometric), nil, nil
+	}
+	img, wp, a := reg.align(img, nil)
+	frame, err := alignFrame(e.be, frame, e.p.InputSize, wp)
+	if err != nil {
+		return nil, nil, nil, fmt.Errorf("preprocess: %w", err)
+	}
+	return frame, engineView(img, e.bank.Photometric), &a, nil
 }
 
 // resized is img at size x size (img itself when it is).
@@ -24,16 +36,35 @@ func resized(img *Image, size int) *Image {
 	return img
 }
 
-// goodInputs resizes good images to size x size and, with photometric,
-// learns their lighting from them: what enrolment and the baseline start
-// from.
-func goodInputs(good []*Image, size int, photometric bool, workers int) ([]*Image, *Photometric) {
-	inputs := make([]*Image, len(good))
-	workpool.Each(len(good), workers, func(i int) { inputs[i] = resized(good[i], size) })
-	if !photometric {
-		return inputs, nil
+// goodViews are the good images as enrolment and the baseline start from.
+type goodViews struct {
+	inputs []*Image // size x size, aligned when reg is not nil
+	photo  *Photometric
+	reg    *Registration
+	warps  []register.Warp // how each input was aligned; nil without reg
+	rule   RegisterRule
+}
+
+// warp is how good image i was aligned: the identity without registration.
+func (v goodViews) warp(i int) register.Warp {
+	if v.warps == nil {
+		return register.Identity
 	}
-	return inputs, learnPhotometric(inputs)
+	return v.warps[i]
+}
+
+// goodInputs resizes good images to size x size, aligns them onto each
+// other as align says, and with photometric learns their lighting from
+// them.
+func goodInputs(good []*Image, size int, photometric bool, align config.Switch, workers int) goodViews {
+	var v goodViews
+	v.inputs = make([]*Image, len(good))
+	workpool.Each(len(good), workers, func(i int) { v.inputs[i] = resized(good[i], size) })
+	v.inputs, v.warps, v.reg, v.rule = learnRegistration(v.inputs, workers, align)
+	if photometric {
+		v.photo = learnPhotometric(v.inputs)
+	}
+	return v
 }
 
 // engineView is what the engine works on from a resized image: matched to

@@ -49,7 +49,7 @@ func (e *Engine) termsOf(a *assessment, lay *layoutOutcome, pt, pl *patchOutcome
 //
 // Where several apply the largest wins, and settleMap makes the map's
 // maximum the image score.
-func (e *Engine) result(q *view, refs []*view, refIdx []int, a *assessment, lay *layoutOutcome, pt, pl *patchOutcome, ct *compOutcome, t terms, score float64) *Result {
+func (e *Engine) result(q *view, refs []*view, refIdx []int, a *assessment, lay *layoutOutcome, pt, pl *patchOutcome, ct *compOutcome, t terms, score float64, aligned *Alignment) *Result {
 	zs, zl := t[termStructural], t[termLogical]
 	w := e.weights
 	res := &Result{Score: score, Threshold: round4(e.cal.Threshold),
@@ -111,6 +111,9 @@ func (e *Engine) result(q *view, refs []*view, refIdx []int, a *assessment, lay 
 	if ct != nil && w[termComposition] > 0 {
 		ct.paint(res.Map, q.W, q.H, w[termComposition])
 	}
+	if aligned != nil {
+		unalignMap(res.Map, q.W, q.H, e.p.InputSize, aligned.warp)
+	}
 	settleMap(res.Map, score)
 	decided := deciding(t, w)
 	res.Findings = e.findings(q, a, cands, fail, decided)
@@ -140,6 +143,9 @@ func (e *Engine) result(q *view, refs []*view, refIdx []int, a *assessment, lay 
 		}
 	}
 	res.Matches = matchesOf(q, refs, a, order, e.p.InputSize)
+	if aligned != nil {
+		e.unalignBoxes(res, refIdx, order, aligned.warp)
+	}
 	res.terms = t
 	res.References = make([]string, 0, len(refIdx))
 	for _, r := range order {

@@ -24,8 +24,12 @@ func (e *Engine) inspect(ctx context.Context, frame *Image, exclude int) (*Resul
 	sw := &b.sw
 	sw.start()
 
-	// 1. Preprocess (features.go): the input_size view in [0,1].
-	img := e.preprocess(frame)
+	// 1. Preprocess (features.go): the input_size view in [0,1], aligned
+	// and lit as the good images.
+	frame, img, aligned, err := e.preprocess(frame)
+	if err != nil {
+		return nil, err
+	}
 	sw.lap(StagePreprocess)
 	// 2. Backbone features (features.go), standardised as the bank's.
 	f, err := extractFrame(e.be, frame, img, e.bank)
@@ -79,8 +83,9 @@ func (e *Engine) inspect(ctx context.Context, frame *Image, exclude int) (*Resul
 	score := round4(fuse(t, e.weights, e.p))
 	// 12. The anomaly map and the findings that explain the score
 	// (findings.go).
-	res := e.result(q, refs, refIdx, a, lay, pt, pl, ct, t, score)
+	res := e.result(q, refs, refIdx, a, lay, pt, pl, ct, t, score, aligned)
 	sw.lap(StageResult)
+	res.Alignment = aligned
 	res.Timings = slices.Clone(sw.timings) // the stopwatch's storage goes back to the pool
 	return res, nil
 }

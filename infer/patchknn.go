@@ -35,7 +35,8 @@ func NewPatchKNN(ctx context.Context, be *Backend, p config.Pipeline, good []*Im
 	if len(good) == 0 {
 		return nil, errors.New("patch-knn: no good images")
 	}
-	inputs, photo := goodInputs(good, p.InputSize, p.Photometric, workpool.Workers(p.Workers))
+	v := goodInputs(good, p.InputSize, p.Photometric, config.Off, workpool.Workers(p.Workers))
+	inputs, photo := v.inputs, v.photo
 	feats := make([]*FeatureMap, len(good))
 	err := firstError(len(good), workpool.Workers(p.Workers), func(i int) error {
 		f, err := extract(be, engineView(inputs[i], photo), nil)

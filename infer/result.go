@@ -43,6 +43,9 @@ type Result struct {
 	Findings []Finding `json:"findings"`
 	// Timings are the per-stage wall times, in pipeline order.
 	Timings []StageTiming `json:"timings"`
+	// Alignment is how the frame was moved onto the good images
+	// (pipeline.register); nil when off.
+	Alignment *Alignment `json:"alignment,omitempty"`
 	// References names the good images the frame was compared with.
 	References []string `json:"references"`
 	// Matches is the object matching's outcome against each reference,

@@ -28,6 +28,9 @@ type Rules struct {
 	// whether a part's mirror image counts as wrong.
 	Group  GroupRule
 	Mirror MirrorRule
+	// Register is whether images are aligned onto the good images
+	// (register.go).
+	Register RegisterRule
 }
 
 // GroupRule is the layout step's grouping decision (layout.group) and what
@@ -313,6 +316,6 @@ func (r Rules) String() string {
 		layout = "loose"
 	}
 	fmt.Fprintf(&b, "layout: %s (%d stable parts recur in place, %d lie anywhere; median reach %.2f of the image side, loose from %.2f)\n", layout, r.Fixed, r.Loose, r.MedianReach, reachLoose)
-	b.WriteString(r.Group.String() + "\n" + r.Mirror.String())
+	b.WriteString(r.Group.String() + "\n" + r.Mirror.String() + "\n" + r.Register.String())
 	return b.String()
 }

@@ -42,6 +42,9 @@ type inspectLine struct {
 	Findings    []actuate.Finding   `json:"findings"`
 	Timings     []infer.StageTiming `json:"timings"`
 	References  []string            `json:"references"`
+	// Alignment is how the frame was moved onto the good images, in
+	// input_size pixels (absent when the bank does not register).
+	Alignment *infer.Alignment `json:"alignment,omitempty"`
 	// Baseline is the patch-kNN baseline's score (with --table).
 	Baseline *float64 `json:"baseline,omitempty"`
 }
@@ -168,7 +171,7 @@ func runInspect(args []string) int {
 		dec := daemon.Rule{}.Decide(res, "")
 		findings := daemon.WireFindings(res.Findings, cfg.Pipeline.InputSize, orig.Bounds())
 		line := inspectLine{Path: p, Score: finiteOr(dec.Score), Threshold: finiteOr(dec.Threshold), Verdict: dec.Verdict, Reason: dec.Reason,
-			Structural: res.Structural, Logical: res.Logical, Layout: res.Layout, Patch: res.Patch, Place: res.Place, Composition: res.Composition, Findings: findings, Timings: res.Timings, References: res.References}
+			Structural: res.Structural, Logical: res.Logical, Layout: res.Layout, Patch: res.Patch, Place: res.Place, Composition: res.Composition, Findings: findings, Timings: res.Timings, References: res.References, Alignment: res.Alignment}
 		if baseline != nil {
 			if b, _, _, _, err := baseline.Score(img); err != nil {
 				failed++

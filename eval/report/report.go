@@ -135,14 +135,15 @@ func Markdown(w io.Writer, rep *runner.Report, command string) {
 
 	fmt.Fprintln(w, "## Rules learned from the good images")
 	fmt.Fprintln(w)
-	fmt.Fprintln(w, "Stable parts and clutter segments in the median good image; stable parts of all good images that recur in place or lie anywhere; whether segments close together are joined into parts (segments and joined parts per image, with their spread); whether mirror images count as wrong (the separation it was decided from). `samlad enroll` prints the same (docs/engine.md).")
+	fmt.Fprintln(w, "Stable parts and clutter segments in the median good image; stable parts of all good images that recur in place or lie anywhere; whether segments close together are joined into parts (segments and joined parts per image, with their spread); whether mirror images count as wrong (the separation it was decided from); whether images are aligned onto the good images (the share of the good images' difference from their median that aligning removes). `samlad enroll` prints the same (docs/engine.md).")
 	fmt.Fprintln(w)
-	fmt.Fprintln(w, "| category | parts | clutter | in place | anywhere | grouping | mirror |")
-	fmt.Fprintln(w, "|---|---|---|---|---|---|---|")
+	fmt.Fprintln(w, "| category | parts | clutter | in place | anywhere | grouping | mirror | registration |")
+	fmt.Fprintln(w, "|---|---|---|---|---|---|---|---|")
 	for _, c := range rep.Categories {
 		r := c.Rules
-		fmt.Fprintf(w, "| %s | %d | %d | %d | %d | %s (%.1f ± %.0f%% segments, %.1f ± %.0f%% parts) | %s (%.0f%%) |\n", c.Name, r.Parts, r.Clutter, r.Fixed, r.Loose,
-			onOff(r.Group.On), r.Group.Segments, 100*r.Group.SegmentsCV, r.Group.Parts, 100*r.Group.PartsCV, onOff(r.Mirror.On), 100*r.Mirror.Separation)
+		fmt.Fprintf(w, "| %s | %d | %d | %d | %d | %s (%.1f ± %.0f%% segments, %.1f ± %.0f%% parts) | %s (%.0f%%) | %s (%.0f%%) |\n", c.Name, r.Parts, r.Clutter, r.Fixed, r.Loose,
+			onOff(r.Group.On), r.Group.Segments, 100*r.Group.SegmentsCV, r.Group.Parts, 100*r.Group.PartsCV, onOff(r.Mirror.On), 100*r.Mirror.Separation,
+			onOff(r.Register.On), 100*r.Register.Explained())
 	}
 	fmt.Fprintln(w)
 
