@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"math"
-	"slices"
 
 	"gonum.org/v1/gonum/mat"
 )
@@ -50,18 +49,11 @@ type Lighting struct {
 
 // learnPhotometric returns the per-pixel median of imgs (all of one size).
 func learnPhotometric(imgs []*Image) *Photometric {
-	w, h := imgs[0].W, imgs[0].H
-	pm := &Photometric{W: w, H: h, Median: make([]float32, 3*w*h)}
-	col := make([]float32, len(imgs))
-	for i := range pm.Median {
-		for j, img := range imgs {
-			col[j] = img.Pix[i]
-		}
-		slices.Sort(col)
-		n := len(col)
-		pm.Median[i] = (col[(n-1)/2] + col[n/2]) / 2
+	planes := make([][]float32, len(imgs))
+	for i, img := range imgs {
+		planes[i] = img.Pix
 	}
-	return pm
+	return &Photometric{W: imgs[0].W, H: imgs[0].H, Median: medianOf(planes)}
 }
 
 // fit returns img's lighting against the median: least squares on the log

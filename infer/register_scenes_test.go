@@ -25,16 +25,13 @@ func shifted(img *image.RGBA, dx, dy int) *image.RGBA {
 	return out
 }
 
-// TestRegisterFollowsTheProduct: with pipeline.register, a blister moved
-// by a known shift is found moved by it, and the finding that explains a
-// missing tablet lies on the tablet's place in the moved frame.
-func TestRegisterFollowsTheProduct(t *testing.T) {
-	if testing.Short() {
-		t.Skip("enrols 12 scenes")
-	}
+// alignedBlisters is an engine for n good blisters enrolled with
+// pipeline.register on.
+func alignedBlisters(t *testing.T, n int) (*infer.Engine, config.Pipeline) {
+	t.Helper()
 	p := config.DefaultPipeline()
 	p.Register = config.On
-	be, bank := enrollScenes(t, p, scenes.Blister, 12)
+	be, bank := enrollScenes(t, p, scenes.Blister, n)
 	if bank.Registration == nil {
 		t.Fatal("the bank holds no registration template")
 	}
@@ -42,6 +39,17 @@ func TestRegisterFollowsTheProduct(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	return eng, p
+}
+
+// TestRegisterFollowsTheProduct: with pipeline.register, a blister moved
+// by a known shift is found moved by it, and the finding that explains a
+// missing tablet lies on the tablet's place in the moved frame.
+func TestRegisterFollowsTheProduct(t *testing.T) {
+	if testing.Short() {
+		t.Skip("enrols 12 scenes")
+	}
+	eng, p := alignedBlisters(t, 12)
 	sc, err := scenes.Generate(scenes.Blister, 700, p.InputSize, scenes.Missing)
 	if err != nil {
 		t.Fatal(err)
@@ -124,13 +132,7 @@ func TestRegisterKeepsInspectingWhatItCannotAlign(t *testing.T) {
 	if testing.Short() {
 		t.Skip("enrols 6 scenes")
 	}
-	p := config.DefaultPipeline()
-	p.Register = config.On
-	be, bank := enrollScenes(t, p, scenes.Blister, 6)
-	eng, err := infer.NewEngine(be, bank, p)
-	if err != nil {
-		t.Fatal(err)
-	}
+	eng, _ := alignedBlisters(t, 6)
 	blank := &infer.Image{W: 300, H: 200, Pix: make([]float32, 3*300*200)}
 	res, err := eng.Inspect(context.Background(), blank)
 	if err != nil {
