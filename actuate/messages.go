@@ -39,8 +39,12 @@ type Verdict struct {
 	Score     float64   `json:"score"`
 	Threshold float64   `json:"threshold"`
 	Findings  []Finding `json:"findings"`
-	BankID    string    `json:"bank_id,omitempty"`
-	Recipe    string    `json:"recipe,omitempty"`
+	// Alignment is how the frame was moved onto the good images, for a
+	// product whose bank aligns frames; a fixture that drifts shows here
+	// before it costs verdicts.
+	Alignment *Alignment `json:"alignment,omitempty"`
+	BankID    string     `json:"bank_id,omitempty"`
+	Recipe    string     `json:"recipe,omitempty"`
 	// Heatmap is an optional JPEG overlay published on <camera>/heatmap
 	// according to actuate.heatmap; it is never part of the JSON.
 	Heatmap []byte `json:"-"`
@@ -53,6 +57,16 @@ const (
 	Mismatched = "mismatched"
 	Structural = "structural"
 )
+
+// Alignment is how far the frame was shifted (in its own pixels) and
+// turned (degrees, positive clockwise on screen) to lie on the good
+// images; Failed says why it was inspected unaligned.
+type Alignment struct {
+	DX      float64 `json:"dx"`
+	DY      float64 `json:"dy"`
+	Degrees float64 `json:"degrees"`
+	Failed  string  `json:"failed,omitempty"`
+}
 
 // Finding is one object that explains a verdict.
 type Finding struct {

@@ -457,6 +457,7 @@ func (c *camera) verdict(j *job, o outcome) *record {
 		r.result = o.res
 		if o.img != nil && j.frame.Image != nil {
 			r.msg.Findings = WireFindings(o.res.Findings, o.img.W, j.frame.Image.Bounds())
+			r.msg.Alignment = WireAlignment(o.res.Alignment, o.img.W, j.frame.Image.Bounds())
 		}
 	}
 	return r

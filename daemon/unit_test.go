@@ -98,6 +98,27 @@ func TestFindingBoxesInFramePixels(t *testing.T) {
 	}
 }
 
+// The alignment, like the boxes, is in the frame's pixels; a bank that
+// does not align frames leaves it out of the message.
+func TestAlignmentInFramePixels(t *testing.T) {
+	a := &infer.Alignment{DX: 7, DY: -2.5, Degrees: 1.234567}
+	got := WireAlignment(a, 224, image.Rect(0, 0, 640, 448))
+	if want := (actuate.Alignment{DX: 20, DY: -5, Degrees: 1.23}); got == nil || *got != want {
+		t.Errorf("alignment %+v, want %+v", got, want)
+	}
+	failed := WireAlignment(&infer.Alignment{Failed: "register: no convergence"}, 224, image.Rect(0, 0, 224, 224))
+	if failed == nil || failed.Failed == "" {
+		t.Errorf("a failed alignment became %+v", failed)
+	}
+	b, err := json.Marshal(actuate.Verdict{Alignment: WireAlignment(nil, 224, image.Rect(0, 0, 10, 10))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(string(b), "alignment") {
+		t.Errorf("a verdict without alignment encodes it: %s", b)
+	}
+}
+
 // There is one box form: the engine's findings (eval reports) encode as
 // the verdict message's do, {"x","y","w","h"}.
 func TestOneBoxForm(t *testing.T) {

@@ -87,6 +87,21 @@ func WireFindings(fs []infer.Finding, size int, frame image.Rectangle) []actuate
 	return out
 }
 
+// WireAlignment is the engine's alignment (in input_size pixels) in the
+// frame's pixels; nil when the bank does not align frames.
+func WireAlignment(a *infer.Alignment, size int, frame image.Rectangle) *actuate.Alignment {
+	if a == nil {
+		return nil
+	}
+	sx, sy := 1.0, 1.0
+	if size > 0 && !frame.Empty() {
+		sx, sy = float64(frame.Dx())/float64(size), float64(frame.Dy())/float64(size)
+	}
+	return &actuate.Alignment{DX: round2(a.DX * sx), DY: round2(a.DY * sy), Degrees: round2(a.Degrees), Failed: a.Failed}
+}
+
+func round2(v float64) float64 { return math.Round(v*100) / 100 }
+
 // scaleBox scales b by sx, sy, growing it outwards to whole pixels.
 func scaleBox(b image.Rectangle, sx, sy float64) image.Rectangle {
 	return image.Rect(int(float64(b.Min.X)*sx), int(float64(b.Min.Y)*sy),

@@ -40,11 +40,9 @@ type Registration struct {
 // Alignment is how one frame was moved onto the template, in input_size
 // pixels and degrees. Failed says why it was left where it was.
 type Alignment struct {
-	DX      float64 `json:"dx"`
-	DY      float64 `json:"dy"`
-	Degrees float64 `json:"degrees"`
-	Failed  string  `json:"failed,omitempty"`
-	warp    register.Warp
+	DX, DY, Degrees float64
+	Failed          string
+	warp            register.Warp
 }
 
 // gray is img's luminance plane.

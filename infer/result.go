@@ -45,7 +45,7 @@ type Result struct {
 	Timings []StageTiming `json:"timings"`
 	// Alignment is how the frame was moved onto the good images
 	// (pipeline.register); nil when off.
-	Alignment *Alignment `json:"alignment,omitempty"`
+	Alignment *Alignment `json:"-"`
 	// References names the good images the frame was compared with.
 	References []string `json:"references"`
 	// Matches is the object matching's outcome against each reference,

@@ -42,9 +42,10 @@ type inspectLine struct {
 	Findings    []actuate.Finding   `json:"findings"`
 	Timings     []infer.StageTiming `json:"timings"`
 	References  []string            `json:"references"`
-	// Alignment is how the frame was moved onto the good images, in
-	// input_size pixels (absent when the bank does not register).
-	Alignment *infer.Alignment `json:"alignment,omitempty"`
+	// Alignment is how the frame was moved onto the good images, in its
+	// own pixels, as in the verdict message (absent when the bank does not
+	// align frames).
+	Alignment *actuate.Alignment `json:"alignment,omitempty"`
 	// Baseline is the patch-kNN baseline's score (with --table).
 	Baseline *float64 `json:"baseline,omitempty"`
 }
@@ -171,7 +172,7 @@ func runInspect(args []string) int {
 		dec := daemon.Rule{}.Decide(res, "")
 		findings := daemon.WireFindings(res.Findings, cfg.Pipeline.InputSize, orig.Bounds())
 		line := inspectLine{Path: p, Score: finiteOr(dec.Score), Threshold: finiteOr(dec.Threshold), Verdict: dec.Verdict, Reason: dec.Reason,
-			Structural: res.Structural, Logical: res.Logical, Layout: res.Layout, Patch: res.Patch, Place: res.Place, Composition: res.Composition, Findings: findings, Timings: res.Timings, References: res.References, Alignment: res.Alignment}
+			Structural: res.Structural, Logical: res.Logical, Layout: res.Layout, Patch: res.Patch, Place: res.Place, Composition: res.Composition, Findings: findings, Timings: res.Timings, References: res.References, Alignment: daemon.WireAlignment(res.Alignment, cfg.Pipeline.InputSize, orig.Bounds())}
 		if baseline != nil {
 			if b, _, _, _, err := baseline.Score(img); err != nil {
 				failed++

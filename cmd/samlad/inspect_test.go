@@ -294,3 +294,38 @@ func TestInspectLineNonFinite(t *testing.T) {
 		t.Errorf("line %s, want it to begin %s", b, want)
 	}
 }
+
+// A bank that aligns frames says in each inspect line how far the frame
+// was moved, in the frame's pixels; one that does not leaves it out.
+func TestInspectAlignment(t *testing.T) {
+	dir := t.TempDir()
+	data := filepath.Join(dir, "blister")
+	writeScenes(t, data, scenes.Blister, 6, 1, 160, scenes.Missing)
+	imgs, _ := filepath.Glob(filepath.Join(data, "test", "*", "*.png"))
+	for _, reg := range []string{"on", "off"} {
+		cfg := filepath.Join(dir, reg+".toml")
+		os.WriteFile(cfg, []byte("[pipeline]\ninput_size = 112\nupsample = 4\nk = 2\nregister = \""+reg+"\"\n"), 0o644)
+		bank := filepath.Join(dir, reg+".bank")
+		if rc, _, stderr := captureOutput(t, func() int {
+			return runEnroll([]string{"--config", cfg, "--good", filepath.Join(data, "train", "good"), "--out", bank})
+		}); rc != 0 || !strings.Contains(stderr, "registration: ") {
+			t.Fatalf("enroll with register = %q: rc %d, stderr %q", reg, rc, stderr)
+		}
+		rc, stdout, stderr := captureOutput(t, func() int { return runInspect(append([]string{"--bank", bank}, imgs...)) })
+		if rc != 0 {
+			t.Fatalf("inspect: rc %d, stderr %q", rc, stderr)
+		}
+		for _, l := range strings.Split(strings.TrimSpace(stdout), "\n") {
+			var r inspectLine
+			if err := json.Unmarshal([]byte(l), &r); err != nil {
+				t.Fatal(err)
+			}
+			switch a := r.Alignment; {
+			case reg == "off" && a != nil:
+				t.Errorf("register off: line %q has an alignment", l)
+			case reg == "on" && (a == nil || a.Failed != "" || math.Abs(a.DX) > 160 || math.Abs(a.DY) > 160):
+				t.Errorf("register on: line %q, alignment %+v", l, a)
+			}
+		}
+	}
+}
