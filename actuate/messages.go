@@ -240,8 +240,12 @@ type CameraStats struct {
 	Pass         uint64  `json:"pass"`
 	Fail         uint64  `json:"fail"`
 	Error        uint64  `json:"error"`
-	Enabled      bool    `json:"enabled"`
-	Recipe       string  `json:"recipe,omitempty"`
+	// Unaligned counts the frames since start that the bank would align
+	// onto its good images but could not (a covered lens, a moved
+	// camera); they were inspected where they lay.
+	Unaligned uint64 `json:"unaligned"`
+	Enabled   bool   `json:"enabled"`
+	Recipe    string `json:"recipe,omitempty"`
 }
 
 // LinkStats describes the broker link and the outgoing store.

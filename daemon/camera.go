@@ -428,7 +428,7 @@ func (c *camera) publisher() {
 		} else {
 			c.pubCost.Store((7*cost + took) / 8)
 		}
-		c.stats.record(v.msg.Verdict, time.Since(v.msg.Captured))
+		c.stats.record(v.msg.Verdict, time.Since(v.msg.Captured), v.msg.Alignment != nil && v.msg.Alignment.Failed != "")
 		c.d.archive.Load().offer(v)
 		c.pubBusy.Store(0)
 	}

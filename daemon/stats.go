@@ -16,6 +16,7 @@ const latencyWindow = 1024
 type camStats struct {
 	mu                sync.Mutex
 	pass, fail, error uint64
+	unaligned         uint64 // frames the bank would align but could not
 	lat               []time.Duration // ring of recent latencies
 	next              int
 	sinceLast         uint64 // verdicts since the last snapshot
@@ -26,10 +27,14 @@ func newCamStats() *camStats {
 	return &camStats{lat: make([]time.Duration, 0, latencyWindow), last: time.Now()}
 }
 
-// record counts one verdict (actuate.Pass, Fail or Error).
-func (s *camStats) record(verdict string, latency time.Duration) {
+// record counts one verdict (actuate.Pass, Fail or Error) and whether its
+// frame was inspected unaligned because it could not be aligned.
+func (s *camStats) record(verdict string, latency time.Duration, unaligned bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if unaligned {
+		s.unaligned++
+	}
 	switch verdict {
 	case actuate.Pass:
 		s.pass++
@@ -53,7 +58,7 @@ func (s *camStats) record(verdict string, latency time.Duration) {
 func (s *camStats) snapshot(cs *actuate.CameraStats, now time.Time) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	cs.Pass, cs.Fail, cs.Error = s.pass, s.fail, s.error
+	cs.Pass, cs.Fail, cs.Error, cs.Unaligned = s.pass, s.fail, s.error, s.unaligned
 	if dt := now.Sub(s.last).Seconds(); dt > 0 {
 		cs.FPS = float64(s.sinceLast) / dt
 	}
