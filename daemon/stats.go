@@ -16,7 +16,7 @@ const latencyWindow = 1024
 type camStats struct {
 	mu                sync.Mutex
 	pass, fail, error uint64
-	unaligned         uint64 // frames the bank would align but could not
+	unaligned         uint64          // frames the bank would align but could not
 	lat               []time.Duration // ring of recent latencies
 	next              int
 	sinceLast         uint64 // verdicts since the last snapshot
