@@ -19,7 +19,7 @@ import (
 
 // BankVersion is the bank file format version. Bump it whenever Bank, the
 // object data or the meaning of the calibration changes.
-const BankVersion = 12
+const BankVersion = 13
 
 // bankMagic starts every bank file.
 var bankMagic = [8]byte{'S', 'A', 'M', 'L', 'A', 'D', 'B', 'K'}

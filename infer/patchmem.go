@@ -212,10 +212,13 @@ func enrolPatchMemory(bank *Bank, k, workers int) *PatchMemory {
 	rows := len(src)
 	keep := min(rows, max(patchCoresetMin, int(patchCoresetShare*float64(rows))))
 	pm := &PatchMemory{C: c}
+	var nearest []int32
 	if keep == rows {
 		pm.Mem, pm.Src = all, src
 	} else {
-		for _, r := range greedyCoresetRows(all, c, keep) {
+		var picks []int
+		picks, nearest = farthestPoints(all, c, keep)
+		for _, r := range picks {
 			pm.Mem = append(pm.Mem, all[r*c:(r+1)*c]...)
 			pm.Src = append(pm.Src, src[r])
 		}
@@ -227,7 +230,7 @@ func enrolPatchMemory(bank *Bank, k, workers int) *PatchMemory {
 		near := ix.others(i, k)
 		var backup []float32
 		if keep < rows {
-			backup = pm.backups(pr, i)
+			backup = pm.backups(all, src, nearest, i)
 		}
 		s := &patchScratch{}
 		pm.LOO[i] = pm.patchScore(pr, pr.cells[i], near, i, backup, s)
@@ -245,57 +248,98 @@ func spread(loo []float64) (mean, std float64) {
 	return mean, max(std, sdStructFrac*math.Abs(mean), 1e-9)
 }
 
-// backups returns, for each memory row of reference self, the nearest cell
-// of the other references: the row a coreset chosen without self would
-// likely hold instead. Without them a good image scored by leave-one-out
-// finds holes where its own rows stood, which a new frame never meets, and
-// the term's spread on good images comes out wider than a new frame's.
-func (pm *PatchMemory) backups(pr *patchRefs, self int) []float32 {
+// backups returns the rows a coreset chosen without reference self would
+// hold in place of self's: the farthest-point selection continued, from
+// the other references' rows, over the other references' cells (all, by
+// source src, each with its nearest row), for as many rows as self had.
+// A good image scored by leave-one-out then meets the memory a new frame
+// meets: neither the holes where its own rows stood nor rows picked for
+// being near it.
+func (pm *PatchMemory) backups(all []float32, src, nearest []int32, self int) []float32 {
 	c := pm.C
-	var out []float32
-	for r, src := range pm.Src {
-		if int(src) != self {
+	mine, kept := 0, make([]int, 0, len(pm.Src))
+	for r, s := range pm.Src {
+		if int(s) == self {
+			mine++
+		} else {
+			kept = append(kept, r)
+		}
+	}
+	if mine == 0 {
+		return nil
+	}
+	rows := len(src)
+	dist := make([]float32, rows)
+	for i := range rows {
+		if int(src[i]) == self {
+			dist[i] = -1 // not a candidate
 			continue
 		}
-		row := pm.Mem[r*c : (r+1)*c]
-		best, arg := float32(math.Inf(1)), []float32(nil)
-		for j, cells := range pr.cells {
-			if j == self {
-				continue
-			}
-			for k := 0; k+c <= len(cells); k += c {
-				if d := sqDistBelow(row, cells[k:k+c], best); d < best {
-					best, arg = d, cells[k:k+c]
-				}
+		r := int(nearest[i])
+		if int(pm.Src[r]) != self {
+			dist[i] = sqDist(all[i*c:(i+1)*c], pm.Mem[r*c:(r+1)*c])
+			continue
+		}
+		best := float32(math.Inf(1))
+		for _, k := range kept {
+			best = min(best, sqDistBelow(all[i*c:(i+1)*c], pm.Mem[k*c:(k+1)*c], best))
+		}
+		dist[i] = best
+	}
+	out := make([]float32, 0, mine*c)
+	for range mine {
+		far := 0
+		for i, d := range dist {
+			if d > dist[far] {
+				far = i
 			}
 		}
-		out = append(out, arg...)
+		if dist[far] <= 0 {
+			break
+		}
+		row := all[far*c : (far+1)*c]
+		out = append(out, row...)
+		for i, d := range dist {
+			if d > 0 {
+				dist[i] = min(d, sqDistBelow(all[i*c:(i+1)*c], row, d))
+			}
+		}
 	}
 	return out
 }
 
 // greedyCoresetRows picks n rows of mem by farthest-point selection.
 func greedyCoresetRows(mem []float32, c, n int) []int {
+	out, _ := farthestPoints(mem, c, n)
+	return out
+}
+
+// farthestPoints picks n rows of mem by farthest-point selection and
+// returns them with each row's nearest pick (an index into the picks).
+func farthestPoints(mem []float32, c, n int) (picks []int, nearest []int32) {
 	rows := len(mem) / c
 	dist := make([]float32, rows)
+	nearest = make([]int32, rows)
 	for i := range dist {
 		dist[i] = float32(math.Inf(1))
 	}
-	out := make([]int, 0, n)
+	picks = make([]int, 0, n)
 	last := 0
-	for len(out) < n {
-		out = append(out, last)
+	for len(picks) < n {
+		picks = append(picks, last)
 		lr := mem[last*c : (last+1)*c]
 		best := 0
 		for i := 0; i < rows; i++ {
-			dist[i] = min(dist[i], sqDist(mem[i*c:(i+1)*c], lr))
+			if d := sqDist(mem[i*c:(i+1)*c], lr); d < dist[i] {
+				dist[i], nearest[i] = d, int32(len(picks)-1)
+			}
 			if dist[i] > dist[best] {
 				best = i
 			}
 		}
 		last = best
 	}
-	return out
+	return picks, nearest
 }
 
 // z and placeZ standardise a raw patch and place score.

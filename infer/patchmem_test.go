@@ -7,21 +7,91 @@ import (
 	"testing"
 )
 
-// TestPatchBackups: the backup of a memory row of the reference left out is
-// the nearest cell of the other references (not of itself, however near),
-// one per row it owns, and none for a reference that owns no row.
+// TestPatchBackups: the backups of the reference left out are the rows a
+// coreset chosen without it would hold: the farthest-point selection
+// continued from the other references' rows over their cells, as many as
+// it owned (not the cells nearest its own, which a new frame would not
+// meet), and none for a reference that owns no row.
 func TestPatchBackups(t *testing.T) {
-	// Three references of two 1-channel cells each (C=1, H=1, W=2).
-	pr := &patchRefs{c: 1, h: 1, w: 2, cells: [][]float32{{0, 10}, {1, 9}, {4, 20}}}
-	pm := &PatchMemory{C: 1, Mem: []float32{0, 10, 20}, Src: []int32{0, 0, 2}}
-	if got := pm.backups(pr, 0); !slices.Equal(got, []float32{1, 9}) {
-		t.Errorf("backups of reference 0: %v, want [1 9] (reference 1's cells nearest to 0 and 10)", got)
+	// Three references of two 1-channel cells each.
+	all := []float32{0, 10, 1, 9, 4, 20}
+	src := []int32{0, 0, 1, 1, 2, 2}
+	picks, nearest := farthestPoints(all, 1, 3)
+	pm := &PatchMemory{C: 1}
+	for _, r := range picks {
+		pm.Mem, pm.Src = append(pm.Mem, all[r]), append(pm.Src, src[r])
 	}
-	if got := pm.backups(pr, 2); !slices.Equal(got, []float32{10}) {
-		t.Errorf("backups of reference 2: %v, want [10]", got)
+	if !slices.Equal(pm.Mem, []float32{0, 20, 10}) {
+		t.Fatalf("coreset %v, want [0 20 10]", pm.Mem)
 	}
-	if got := pm.backups(pr, 1); len(got) != 0 {
+	// Without reference 0 the memory keeps 20; 1 lies farthest from it,
+	// then 9 from both.
+	if got := pm.backups(all, src, nearest, 0); !slices.Equal(got, []float32{1, 9}) {
+		t.Errorf("backups of reference 0: %v, want [1 9]", got)
+	}
+	// Without reference 2 the memory keeps 0 and 10; of the others' cells
+	// 1 and 9 lie farthest from it, 1 away (the first wins), though 10, the
+	// cell nearest its own row 20, lies nearer that.
+	if got := pm.backups(all, src, nearest, 2); !slices.Equal(got, []float32{1}) {
+		t.Errorf("backups of reference 2: %v, want [1]", got)
+	}
+	if got := pm.backups(all, src, nearest, 1); len(got) != 0 {
 		t.Errorf("reference 1 owns no row: backups %v", got)
+	}
+}
+
+// The backups, which reuse each cell's nearest row from the full
+// selection, equal the selection continued from scratch.
+func TestPatchBackupsBruteForce(t *testing.T) {
+	rng := rand.New(rand.NewPCG(5, 6))
+	const c, refs, per, keep = 3, 6, 20, 25
+	all := make([]float32, c*refs*per)
+	src := make([]int32, refs*per)
+	for i := range all {
+		all[i] = float32(rng.NormFloat64())
+	}
+	for i := range src {
+		src[i] = int32(i / per)
+	}
+	picks, nearest := farthestPoints(all, c, keep)
+	pm := &PatchMemory{C: c}
+	for _, r := range picks {
+		pm.Mem, pm.Src = append(pm.Mem, all[r*c:(r+1)*c]...), append(pm.Src, src[r])
+	}
+	for self := range refs {
+		var mem [][]float32
+		mine := 0
+		for r, s := range pm.Src {
+			if int(s) == self {
+				mine++
+			} else {
+				mem = append(mem, pm.Mem[r*c:(r+1)*c])
+			}
+		}
+		var want []float32
+		for range mine {
+			far, farD := -1, float32(0)
+			for i := range src {
+				if int(src[i]) == self {
+					continue
+				}
+				d := float32(math.Inf(1))
+				for _, m := range mem {
+					d = min(d, sqDist(all[i*c:(i+1)*c], m))
+				}
+				if d > farD {
+					far, farD = i, d
+				}
+			}
+			if far < 0 {
+				break
+			}
+			mem = append(mem, all[far*c:(far+1)*c])
+			want = append(want, all[far*c:(far+1)*c]...)
+		}
+		if got := pm.backups(all, src, nearest, self); !slices.Equal(got, want) {
+			t.Errorf("reference %d: backups %v, want %v", self, got, want)
+		}
 	}
 }
 
