@@ -204,6 +204,11 @@ func Render(m *Model, now time.Time, width int, st Style) string {
 			if len(v.Findings) > 0 {
 				line += "  " + findings(v.Findings)
 			}
+			if a := v.Alignment; a != nil && a.Failed != "" {
+				line += "  unaligned"
+			} else if a != nil {
+				line += fmt.Sprintf("  moved %+.1f,%+.1f px %+.1f deg", a.DX, a.DY, a.Degrees)
+			}
 			lines = append(lines, line)
 		}
 	}

@@ -31,10 +31,14 @@ func sampleModel(t *testing.T) *Model {
 	for i, kind := range []string{actuate.Pass, actuate.Pass, actuate.Fail, actuate.Error} {
 		v := actuate.Verdict{Camera: "cam1", Seq: uint64(100 + i), PartID: "SN-" + string(rune('A'+i)), Captured: at(i),
 			LatencyMS: 40.5 + float64(i), Verdict: kind, Score: 0.1, Threshold: 0.5}
+		if i == 1 {
+			v.Alignment = &actuate.Alignment{DX: 3.25, DY: -1.5, Degrees: 0.4}
+		}
 		switch kind {
 		case actuate.Fail:
 			v.Reject, v.Score = true, 0.93
 			v.Findings = []actuate.Finding{{Kind: actuate.Missing, Box: actuate.Box{X: 10, Y: 20, W: 30, H: 40}, Area: 900, Score: 0.93}}
+			v.Alignment = &actuate.Alignment{Failed: "register: no convergence"}
 		case actuate.Error:
 			v.Reject, v.Reason = true, "deadline: 612ms > 500ms"
 		}
@@ -61,8 +65,8 @@ cam2         lost           0      0      0       0         -         -
 
 cam1 last verdicts:
   14:00:03.000 #103 SN-D ERROR score 0.1 thr 0.5 43.5ms  deadline: 612ms > 500ms
-  14:00:02.000 #102 SN-C FAIL score 0.93 thr 0.5 42.5ms  missing@(10,20 30x40)
-  14:00:01.000 #101 SN-B PASS score 0.1 thr 0.5 41.5ms
+  14:00:02.000 #102 SN-C FAIL score 0.93 thr 0.5 42.5ms  missing@(10,20 30x40)  unaligned
+  14:00:01.000 #101 SN-B PASS score 0.1 thr 0.5 41.5ms  moved +3.2,-1.5 px +0.4 deg
   14:00:00.000 #100 SN-A PASS score 0.1 thr 0.5 40.5ms
 
 cam2 status lost: /dev/video2 vanished; reopening in 4s
