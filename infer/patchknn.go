@@ -96,7 +96,7 @@ func cellsOf(f *FeatureMap) []float32 {
 // greedyCoreset keeps n rows by farthest-point selection.
 func greedyCoreset(mem []float32, c, n int) []float32 {
 	out := make([]float32, 0, n*c)
-	for _, r := range greedyCoresetRows(mem, c, n) {
+	for _, r := range farthestPoints(mem, c, n).picks {
 		out = append(out, mem[r*c:(r+1)*c]...)
 	}
 	return out

@@ -212,13 +212,12 @@ func enrolPatchMemory(bank *Bank, k, workers int) *PatchMemory {
 	rows := len(src)
 	keep := min(rows, max(patchCoresetMin, int(patchCoresetShare*float64(rows))))
 	pm := &PatchMemory{C: c}
-	var nearest []int32
+	var sel farthest
 	if keep == rows {
 		pm.Mem, pm.Src = all, src
 	} else {
-		var picks []int
-		picks, nearest = farthestPoints(all, c, keep)
-		for _, r := range picks {
+		sel = farthestPoints(all, c, keep)
+		for _, r := range sel.picks {
 			pm.Mem = append(pm.Mem, all[r*c:(r+1)*c]...)
 			pm.Src = append(pm.Src, src[r])
 		}
@@ -230,7 +229,7 @@ func enrolPatchMemory(bank *Bank, k, workers int) *PatchMemory {
 		near := ix.others(i, k)
 		var backup []float32
 		if keep < rows {
-			backup = pm.backups(all, src, nearest, i)
+			backup = pm.backups(all, src, &sel, i)
 		}
 		s := &patchScratch{}
 		pm.LOO[i] = pm.patchScore(pr, pr.cells[i], near, i, backup, s)
@@ -251,11 +250,11 @@ func spread(loo []float64) (mean, std float64) {
 // backups returns the rows a coreset chosen without reference self would
 // hold in place of self's: the farthest-point selection continued, from
 // the other references' rows, over the other references' cells (all, by
-// source src, each with its nearest row), for as many rows as self had.
+// source src, with the full selection sel), for as many rows as self had.
 // A good image scored by leave-one-out then meets the memory a new frame
 // meets: neither the holes where its own rows stood nor rows picked for
 // being near it.
-func (pm *PatchMemory) backups(all []float32, src, nearest []int32, self int) []float32 {
+func (pm *PatchMemory) backups(all []float32, src []int32, sel *farthest, self int) []float32 {
 	c := pm.C
 	mine, kept := 0, make([]int, 0, len(pm.Src))
 	for r, s := range pm.Src {
@@ -275,9 +274,8 @@ func (pm *PatchMemory) backups(all []float32, src, nearest []int32, self int) []
 			dist[i] = -1 // not a candidate
 			continue
 		}
-		r := int(nearest[i])
-		if int(pm.Src[r]) != self {
-			dist[i] = sqDist(all[i*c:(i+1)*c], pm.Mem[r*c:(r+1)*c])
+		if int(pm.Src[sel.nearest[i]]) != self {
+			dist[i] = sel.dist[i] // its nearest row stays
 			continue
 		}
 		best := float32(math.Inf(1))
@@ -308,22 +306,23 @@ func (pm *PatchMemory) backups(all []float32, src, nearest []int32, self int) []
 	return out
 }
 
-// greedyCoresetRows picks n rows of mem by farthest-point selection.
-func greedyCoresetRows(mem []float32, c, n int) []int {
-	out, _ := farthestPoints(mem, c, n)
-	return out
+// farthest is a farthest-point selection: the rows picked, and each row's
+// nearest pick (an index into picks) with its squared distance to it.
+type farthest struct {
+	picks   []int
+	nearest []int32
+	dist    []float32
 }
 
-// farthestPoints picks n rows of mem by farthest-point selection and
-// returns them with each row's nearest pick (an index into the picks).
-func farthestPoints(mem []float32, c, n int) (picks []int, nearest []int32) {
+// farthestPoints picks n rows of mem by farthest-point selection.
+func farthestPoints(mem []float32, c, n int) farthest {
 	rows := len(mem) / c
 	dist := make([]float32, rows)
-	nearest = make([]int32, rows)
+	nearest := make([]int32, rows)
 	for i := range dist {
 		dist[i] = float32(math.Inf(1))
 	}
-	picks = make([]int, 0, n)
+	picks := make([]int, 0, n)
 	last := 0
 	for len(picks) < n {
 		picks = append(picks, last)
@@ -339,7 +338,7 @@ func farthestPoints(mem []float32, c, n int) (picks []int, nearest []int32) {
 		}
 		last = best
 	}
-	return picks, nearest
+	return farthest{picks: picks, nearest: nearest, dist: dist}
 }
 
 // z and placeZ standardise a raw patch and place score.

@@ -16,9 +16,9 @@ func TestPatchBackups(t *testing.T) {
 	// Three references of two 1-channel cells each.
 	all := []float32{0, 10, 1, 9, 4, 20}
 	src := []int32{0, 0, 1, 1, 2, 2}
-	picks, nearest := farthestPoints(all, 1, 3)
+	sel := farthestPoints(all, 1, 3)
 	pm := &PatchMemory{C: 1}
-	for _, r := range picks {
+	for _, r := range sel.picks {
 		pm.Mem, pm.Src = append(pm.Mem, all[r]), append(pm.Src, src[r])
 	}
 	if !slices.Equal(pm.Mem, []float32{0, 20, 10}) {
@@ -26,16 +26,16 @@ func TestPatchBackups(t *testing.T) {
 	}
 	// Without reference 0 the memory keeps 20; 1 lies farthest from it,
 	// then 9 from both.
-	if got := pm.backups(all, src, nearest, 0); !slices.Equal(got, []float32{1, 9}) {
+	if got := pm.backups(all, src, &sel, 0); !slices.Equal(got, []float32{1, 9}) {
 		t.Errorf("backups of reference 0: %v, want [1 9]", got)
 	}
 	// Without reference 2 the memory keeps 0 and 10; of the others' cells
 	// 1 and 9 lie farthest from it, 1 away (the first wins), though 10, the
 	// cell nearest its own row 20, lies nearer that.
-	if got := pm.backups(all, src, nearest, 2); !slices.Equal(got, []float32{1}) {
+	if got := pm.backups(all, src, &sel, 2); !slices.Equal(got, []float32{1}) {
 		t.Errorf("backups of reference 2: %v, want [1]", got)
 	}
-	if got := pm.backups(all, src, nearest, 1); len(got) != 0 {
+	if got := pm.backups(all, src, &sel, 1); len(got) != 0 {
 		t.Errorf("reference 1 owns no row: backups %v", got)
 	}
 }
@@ -53,9 +53,9 @@ func TestPatchBackupsBruteForce(t *testing.T) {
 	for i := range src {
 		src[i] = int32(i / per)
 	}
-	picks, nearest := farthestPoints(all, c, keep)
+	sel := farthestPoints(all, c, keep)
 	pm := &PatchMemory{C: c}
-	for _, r := range picks {
+	for _, r := range sel.picks {
 		pm.Mem, pm.Src = append(pm.Mem, all[r*c:(r+1)*c]...), append(pm.Src, src[r])
 	}
 	for self := range refs {
@@ -89,7 +89,7 @@ func TestPatchBackupsBruteForce(t *testing.T) {
 			mem = append(mem, all[far*c:(far+1)*c])
 			want = append(want, all[far*c:(far+1)*c]...)
 		}
-		if got := pm.backups(all, src, nearest, self); !slices.Equal(got, want) {
+		if got := pm.backups(all, src, &sel, self); !slices.Equal(got, want) {
 			t.Errorf("reference %d: backups %v, want %v", self, got, want)
 		}
 	}
