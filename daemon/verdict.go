@@ -73,10 +73,7 @@ func finite(x float64) bool { return !math.IsNaN(x) && !math.IsInf(x, 0) }
 // result is never nil, so that it encodes as [].
 func WireFindings(fs []infer.Finding, size int, frame image.Rectangle) []actuate.Finding {
 	out := make([]actuate.Finding, 0, len(fs))
-	sx, sy := 1.0, 1.0
-	if size > 0 && !frame.Empty() {
-		sx, sy = float64(frame.Dx())/float64(size), float64(frame.Dy())/float64(size)
-	}
+	sx, sy := frameScale(size, frame)
 	for _, f := range fs {
 		b := scaleBox(f.Box, sx, sy)
 		out = append(out, actuate.Finding{
@@ -93,11 +90,17 @@ func WireAlignment(a *infer.Alignment, size int, frame image.Rectangle) *actuate
 	if a == nil {
 		return nil
 	}
-	sx, sy := 1.0, 1.0
-	if size > 0 && !frame.Empty() {
-		sx, sy = float64(frame.Dx())/float64(size), float64(frame.Dy())/float64(size)
-	}
+	sx, sy := frameScale(size, frame)
 	return &actuate.Alignment{DX: round2(a.DX * sx), DY: round2(a.DY * sy), Degrees: round2(a.Degrees), Failed: a.Failed}
+}
+
+// frameScale is how far one input_size pixel reaches in the frame, across
+// and down (1 when either is unknown).
+func frameScale(size int, frame image.Rectangle) (sx, sy float64) {
+	if size <= 0 || frame.Empty() {
+		return 1, 1
+	}
+	return float64(frame.Dx()) / float64(size), float64(frame.Dy()) / float64(size)
 }
 
 func round2(v float64) float64 { return math.Round(v*100) / 100 }
