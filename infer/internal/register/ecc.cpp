@@ -36,15 +36,13 @@ double samlad_ecc(const float* tmpl, const float* img, int w, int h, int levels,
         cv::TermCriteria crit(cv::TermCriteria::COUNT + cv::TermCriteria::EPS, iters, eps);
         for (int l = top; l >= finest; l--) {
             rho = cv::findTransformECC(t[l], m[l], W, cv::MOTION_EUCLIDEAN, crit, cv::noArray(), 5);
-            if (l > 0) {
+            if (l > finest) {
                 W.at<float>(0, 2) *= 2;
                 W.at<float>(1, 2) *= 2;
             }
         }
-        for (int l = finest - 1; l > 0; l--) {
-            W.at<float>(0, 2) *= 2;
-            W.at<float>(1, 2) *= 2;
-        }
+        W.at<float>(0, 2) *= (float)(1 << finest);
+        W.at<float>(1, 2) *= (float)(1 << finest);
         return rho;
     } catch (const std::exception& e) {
         copyError(e, err, errlen);
